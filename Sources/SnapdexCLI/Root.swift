@@ -1,0 +1,2 @@
+import ArgumentParser
+public struct SnapdexCommand: ParsableCommand { public init() {} }

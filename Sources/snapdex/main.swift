@@ -1,0 +1,2 @@
+import SnapdexCLI
+SnapdexCommand.main()
