@@ -18,10 +18,12 @@ let package = Package(
                        providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(name: "CEditLine", path: "Sources/CEditLine", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
+        .target(name: "CSystemShims", path: "Sources/CSystemShims"),
         .target(
             name: "SnapdexCore",
             dependencies: [
                 "CLZMA",
+                "CSystemShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

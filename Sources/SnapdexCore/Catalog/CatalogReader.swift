@@ -1,0 +1,169 @@
+/// How much of each chunk to decode: names alone answer `find` by name; content adds sizes,
+/// mtimes and hashes; full adds ctime, inode, link count and directory totals.
+public enum DecodeLevel: Int, Sendable, Comparable {
+    case names = 0, content = 1, full = 2
+    public static func < (a: DecodeLevel, b: DecodeLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Reads one index's catalog through its manifest, loading only the chunks a question needs.
+public final class CatalogReader {
+    public let manifest: Manifest
+    private let load: (PartRef) throws -> [UInt8]
+    private var cache: [(key: Int, level: DecodeLevel, groups: [DirectoryGroup])] = []
+    private let cacheLimit = 8
+
+    /// `load` returns a part's verified uncompressed bytes.
+    public init(manifest: Manifest, load: @escaping (PartRef) throws -> [UInt8]) {
+        self.manifest = manifest
+        self.load = load
+    }
+
+    /// The groups (runs) stored in chunk `i`.
+    public func chunk(_ i: Int, level: DecodeLevel = .full) throws -> [DirectoryGroup] {
+        if let hit = cache.first(where: { $0.key == i && $0.level >= level }) { return hit.groups }
+        let c = manifest.chunks[i]
+        let names = try load(c.parts[0])
+        let content = level >= .content ? try load(c.parts[1]) : nil
+        let state = level >= .full ? try load(c.parts[2]) : nil
+        let groups: [DirectoryGroup]
+        do {
+            groups = try ChunkCodec.decode(names: names, content: content, state: state)
+        } catch let d as ChunkCodec.Damaged {
+            throw SnapdexError.blockDamaged(hash: c.parts[0].hash.hex, reason: d.reason)
+        }
+        cache.removeAll { $0.key == i }
+        cache.append((i, level, groups))
+        if cache.count > cacheLimit { cache.removeFirst() }
+        return groups
+    }
+
+    /// The children of directory `dir`, or nil when the catalog holds no entries under it
+    /// (an empty directory, or no directory at all: ask `entry(at:)` which).
+    public func list(_ dir: [UInt8], level: DecodeLevel = .full) throws -> [FileEntry]? {
+        let chunks = manifest.chunks
+        guard !chunks.isEmpty else { return nil }
+        // The first chunk whose first key is past (dir, ""), then step back one.
+        var lo = 0, hi = chunks.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if CatalogOrder.compare(dir: chunks[mid].firstDir, name: chunks[mid].firstName, dir: dir, name: []) <= 0 {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        var i = max(lo - 1, 0)
+        var result: [FileEntry]?
+        while i < chunks.count {
+            if i > lo - 1, CatalogOrder.compareDirectories(chunks[i].firstDir, dir) != 0 { break }
+            for g in try chunk(i, level: level) where g.path == dir {
+                result = (result ?? []) + g.entries
+            }
+            i += 1
+        }
+        if dir.isEmpty { result?.removeAll { $0.name.isEmpty } }
+        return result
+    }
+
+    /// The entry at `path` (catalog form; `[]` is the snapshot root), or nil.
+    public func entry(at path: [UInt8], level: DecodeLevel = .full) throws -> FileEntry? {
+        if path.isEmpty {
+            return try rootEntry(level: level)
+        }
+        let (dir, name) = PathBytes.split(path)
+        return try list(dir, level: level)?.first { $0.name == name }
+    }
+
+    private func rootEntry(level: DecodeLevel) throws -> FileEntry? {
+        guard !manifest.chunks.isEmpty else { return nil }
+        // The root group is last; its first entry (empty name) is the root itself.
+        var i = manifest.chunks.count - 1
+        while i > 0 && !manifest.chunks[i].firstDir.isEmpty { i -= 1 }
+        while i >= 0 {
+            for g in try chunk(i, level: level) where g.path.isEmpty {
+                if let e = g.entries.first, e.name.isEmpty { return e }
+            }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Calls `body` with every complete directory group in catalog order, optionally only
+    /// those within the subtree `under`. Returning false stops the walk.
+    public func forEachGroup(under root: [UInt8]? = nil, level: DecodeLevel = .full,
+                             _ body: (DirectoryGroup) throws -> Bool) throws {
+        let chunks = manifest.chunks
+        var start = 0
+        if let root {
+            // First chunk whose first key is within `root` or past it, then step back one.
+            var lo = 0, hi = chunks.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let d = chunks[mid].firstDir
+                if PathBytes.isWithin(d, root) || CatalogOrder.compareDirectories(d, root) > 0 { hi = mid } else { lo = mid + 1 }
+            }
+            start = max(lo - 1, 0)
+        }
+        var held: DirectoryGroup?
+        func emit(_ g: DirectoryGroup) throws -> Bool {
+            if let root {
+                if PathBytes.isWithin(g.path, root) { return try body(g) }
+                return CatalogOrder.compareDirectories(g.path, root) < 0  // keep going until past root
+            }
+            return try body(g)
+        }
+        for i in start..<chunks.count {
+            for g in try chunk(i, level: level) {
+                if var h = held, h.path == g.path {
+                    h.entries += g.entries
+                    held = h
+                    continue
+                }
+                if let h = held, try !emit(h) { return }
+                held = g
+            }
+        }
+        if let h = held { _ = try emit(h) }
+    }
+}
+
+/// Walks a catalog's groups forward in catalog order, for merging it with a walk that
+/// produces groups in the same order (hash reuse from the previous index).
+public final class GroupCursor {
+    private let reader: CatalogReader
+    private var chunkIndex = 0
+    private var groups: [DirectoryGroup] = []
+    private var position = 0
+
+    public init(reader: CatalogReader) { self.reader = reader }
+
+    /// The children of `dir` in this catalog, skipping every group before it; nil when the
+    /// catalog has no group for `dir`. Calls must come in catalog order.
+    public func advance(to dir: [UInt8]) throws -> [FileEntry]? {
+        var result: [FileEntry]?
+        while true {
+            if position >= groups.count {
+                guard chunkIndex < reader.manifest.chunks.count else { return result }
+                if result == nil, CatalogOrder.compareDirectories(reader.manifest.chunks[chunkIndex].firstDir, dir) < 0,
+                   chunkIndex + 1 < reader.manifest.chunks.count,
+                   CatalogOrder.compareDirectories(reader.manifest.chunks[chunkIndex + 1].firstDir, dir) < 0 {
+                    chunkIndex += 1  // the whole chunk lies before `dir`: skip it without decoding
+                    continue
+                }
+                groups = try reader.chunk(chunkIndex)
+                chunkIndex += 1
+                position = 0
+                continue
+            }
+            let c = CatalogOrder.compareDirectories(groups[position].path, dir)
+            if c < 0 {
+                position += 1
+            } else if c == 0 {
+                result = (result ?? []) + groups[position].entries
+                position += 1
+            } else {
+                return result
+            }
+        }
+    }
+}

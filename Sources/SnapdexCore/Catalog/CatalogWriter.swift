@@ -1,0 +1,78 @@
+/// Where a catalog writer puts its parts. The repository's block store is the real one.
+public protocol BlockSink: AnyObject {
+    /// Stores one part's uncompressed bytes under their SHA-256, compressing and writing them
+    /// only when the store does not hold that block yet.
+    func put(_ raw: [UInt8]) throws -> PartRef
+}
+
+/// Takes directory groups in catalog order and cuts them into chunks at boundaries chosen
+/// from the entries' keys (content-defined), so that an unchanged stretch of the tree yields
+/// the same chunks, and so the same blocks, in the next index.
+public final class CatalogWriter {
+    private let sink: BlockSink
+    private let parameters: ChunkingParameters
+    private var pending: [DirectoryGroup] = []
+    private var pendingCount = 0
+    private var lastKey: (dir: [UInt8], name: [UInt8])?
+    public private(set) var chunks: [ChunkRef] = []
+    public private(set) var counts = CatalogCounts()
+
+    public init(sink: BlockSink, parameters: ChunkingParameters = .standard) {
+        self.sink = sink
+        self.parameters = parameters
+    }
+
+    /// Adds one directory's children; groups must come in catalog order.
+    public func add(_ group: DirectoryGroup) throws {
+        guard !group.entries.isEmpty else { return }
+        var dirHash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in group.path { dirHash = (dirHash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        dirHash = (dirHash ^ 0x2f) &* 0x100_0000_01b3
+        pending.append(DirectoryGroup(path: group.path, entries: []))
+        pending[pending.count - 1].entries.reserveCapacity(group.entries.count)
+        for e in group.entries {
+            tally(e)
+            pending[pending.count - 1].entries.append(e)
+            pendingCount += 1
+            var h = dirHash
+            for b in e.name { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            h ^= h >> 29
+            h = h &* 0xbf58_476d_1ce4_e5b9
+            h ^= h >> 32
+            if pendingCount >= parameters.maxEntries || (pendingCount >= parameters.minEntries && h & parameters.mask == 0) {
+                try flush()
+                pending.append(DirectoryGroup(path: group.path, entries: []))
+            }
+        }
+        if pending.last?.entries.isEmpty == true { pending.removeLast() }
+    }
+
+    /// Writes the last chunk and returns the chunk table.
+    public func finish() throws -> [ChunkRef] {
+        try flush()
+        return chunks
+    }
+
+    private func flush() throws {
+        pending.removeAll { $0.entries.isEmpty }
+        guard let first = pending.first else { return }
+        let parts = try ChunkCodec.encode(pending).map { try sink.put($0) }
+        chunks.append(ChunkRef(firstDir: first.path, firstName: first.entries[0].name, entries: pendingCount, parts: parts))
+        pending.removeAll(keepingCapacity: true)
+        pendingCount = 0
+    }
+
+    private func tally(_ e: FileEntry) {
+        if e.name.isEmpty { return }  // the root's own entry is not counted
+        counts.entries += 1
+        switch e.type {
+        case .file:
+            counts.files += 1
+            counts.bytes += e.size
+            if e.hash != nil { counts.hashedFiles += 1 }
+        case .directory: counts.directories += 1
+        case .symlink: counts.symlinks += 1
+        default: counts.others += 1
+        }
+    }
+}

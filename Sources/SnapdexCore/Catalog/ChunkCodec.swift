@@ -1,0 +1,206 @@
+/// The three parts of a chunk. The raw value is the first byte of the part's uncompressed
+/// bytes and of its block file header: never change them.
+///
+/// Fields are split by how they change between snapshots, so that what did not change can be
+/// shared: names and permissions almost never change; sizes, mtimes and hashes change when a
+/// file is written; ctime, inode, link count and directory totals churn in hard-link trees
+/// (rsnapshot, `cp -al`) even when nothing was written.
+public enum PartKind: UInt8, CaseIterable, Sendable {
+    case names = 0
+    case content = 1
+    case state = 2
+}
+
+/// Encodes a chunk (a run of catalog entries, grouped by directory) into its three parts and
+/// back. Each part is a kind byte, an entry count and a sequence of length-prefixed columns.
+/// The byte layout is specified in docs/FORMAT.md.
+public enum ChunkCodec {
+    public struct Damaged: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    // MARK: Encoding
+
+    public static func encode(_ runs: [DirectoryGroup]) -> [[UInt8]] {
+        let count = runs.reduce(0) { $0 + $1.entries.count }
+        var runCol = ByteWriter(), types = ByteWriter(capacity: count), names = ByteWriter(), modes = ByteWriter()
+        var uids = ByteWriter(), gids = ByteWriter(), targets = ByteWriter(), devices = ByteWriter()
+        var sizes = ByteWriter(), mtimes = ByteWriter(), hashFlags = ByteWriter(capacity: count), hashes = ByteWriter()
+        var ctimes = ByteWriter(), inodes = ByteWriter(), nlinks = ByteWriter(), trees = ByteWriter()
+
+        var prevDir: [UInt8] = []
+        var prevMtime: Int64 = 0
+        var prevInode: Int64 = 0
+        for run in runs {
+            let shared = commonPrefix(prevDir, run.path)
+            runCol.varint(shared)
+            runCol.string(run.path[shared...])
+            runCol.varint(run.entries.count)
+            prevDir = run.path
+            var prevName: [UInt8] = []
+            for e in run.entries {
+                types.byte(e.type.rawValue)
+                let s = commonPrefix(prevName, e.name)
+                names.varint(s)
+                names.string(e.name[s...])
+                prevName = e.name
+                modes.varint(UInt64(e.permissions))
+                uids.varint(UInt64(e.uid))
+                gids.varint(UInt64(e.gid))
+                if e.type == .symlink { targets.string(e.target) }
+                if e.type == .charDevice || e.type == .blockDevice { devices.varint(e.device) }
+
+                sizes.varint(e.size)
+                mtimes.zigzag(e.mtime &- prevMtime)
+                prevMtime = e.mtime
+                if let h = e.hash {
+                    hashFlags.byte(1)
+                    hashes.raw(h.bytes)
+                } else {
+                    hashFlags.byte(0)
+                }
+
+                ctimes.zigzag(e.ctime &- e.mtime)
+                let ino = Int64(bitPattern: e.inode)
+                inodes.zigzag(ino &- prevInode)
+                prevInode = ino
+                nlinks.varint(e.nlink)
+                if e.type == .directory {
+                    trees.varint(e.children)
+                    trees.varint(e.treeFiles)
+                    trees.varint(e.treeBytes)
+                }
+            }
+        }
+        return [
+            part(.names, count, [runCol, types, names, modes, uids, gids, targets, devices]),
+            part(.content, count, [sizes, mtimes, hashFlags, hashes]),
+            part(.state, count, [ctimes, inodes, nlinks, trees]),
+        ]
+    }
+
+    private static func part(_ kind: PartKind, _ count: Int, _ columns: [ByteWriter]) -> [UInt8] {
+        var w = ByteWriter(capacity: columns.reduce(16) { $0 + $1.bytes.count + 5 })
+        w.byte(kind.rawValue)
+        w.varint(count)
+        w.varint(columns.count)
+        for c in columns { w.string(c.bytes) }
+        return w.bytes
+    }
+
+    @inline(__always)
+    static func commonPrefix(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        let n = min(a.count, b.count)
+        var i = 0
+        while i < n && a[i] == b[i] { i += 1 }
+        return i
+    }
+
+    // MARK: Decoding
+
+    /// Splits a part into its columns after checking its kind and entry count.
+    static func columns(_ raw: [UInt8], kind: PartKind, expected count: Int?) throws -> (count: Int, columns: [ByteReader]) {
+        var r = ByteReader(raw)
+        do {
+            guard try r.byte() == kind.rawValue else { throw Damaged(reason: "part is not a \(kind) part") }
+            let n = try r.count()
+            if let c = count, c != n { throw Damaged(reason: "part holds \(n) entries, expected \(c)") }
+            let k = try r.count(limit: 64)
+            var cols: [ByteReader] = []
+            for _ in 0..<k {
+                let len = try r.count(limit: r.remaining)
+                cols.append(ByteReader(raw, offset: r.offset, end: r.offset + len))
+                _ = try r.raw(len)
+            }
+            return (n, cols)
+        } catch is ByteReader.Truncated {
+            throw Damaged(reason: "truncated \(kind) part")
+        }
+    }
+
+    /// Decodes a chunk. Without `content` sizes, mtimes and hashes stay zero; without `state`,
+    /// ctime, inode, link count and directory totals do.
+    public static func decode(names: [UInt8], content: [UInt8]?, state: [UInt8]?) throws -> [DirectoryGroup] {
+        do {
+            return try decodeThrowingTruncated(names: names, content: content, state: state)
+        } catch is ByteReader.Truncated {
+            throw Damaged(reason: "truncated column")
+        }
+    }
+
+    private static func decodeThrowingTruncated(names raw0: [UInt8], content raw1: [UInt8]?, state raw2: [UInt8]?) throws -> [DirectoryGroup] {
+        let (count, c0) = try columns(raw0, kind: .names, expected: nil)
+        guard c0.count >= 8 else { throw Damaged(reason: "names part has \(c0.count) columns, expected 8") }
+        var runCol = c0[0], types = c0[1], names = c0[2], modes = c0[3], uids = c0[4], gids = c0[5], targets = c0[6], devices = c0[7]
+        var groups: [DirectoryGroup] = []
+        var prevDir: [UInt8] = []
+        var total = 0
+        while !runCol.isAtEnd {
+            let shared = try runCol.count(limit: prevDir.count)
+            let suffix = try runCol.string()
+            let dir = Array(prevDir[0..<shared]) + suffix
+            let n = try runCol.count(limit: count - total)
+            total += n
+            prevDir = dir
+            var entries: [FileEntry] = []
+            entries.reserveCapacity(n)
+            var prevName: [UInt8] = []
+            for _ in 0..<n {
+                guard let type = EntryType(rawValue: try types.byte()) else { throw Damaged(reason: "unknown entry type byte") }
+                let s = try names.count(limit: prevName.count)
+                let name = Array(prevName[0..<s]) + (try names.string())
+                prevName = name
+                var e = FileEntry(name: name, type: type)
+                e.permissions = UInt32(truncatingIfNeeded: try modes.varint())
+                e.uid = UInt32(truncatingIfNeeded: try uids.varint())
+                e.gid = UInt32(truncatingIfNeeded: try gids.varint())
+                if type == .symlink { e.target = try targets.string() }
+                if type == .charDevice || type == .blockDevice { e.device = try devices.varint() }
+                entries.append(e)
+            }
+            groups.append(DirectoryGroup(path: dir, entries: entries))
+        }
+        guard total == count else { throw Damaged(reason: "names part lists \(total) entries, header says \(count)") }
+
+        if let raw1 {
+            let (_, c1) = try columns(raw1, kind: .content, expected: count)
+            guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
+            var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
+            var prevMtime: Int64 = 0
+            for g in groups.indices {
+                for i in groups[g].entries.indices {
+                    groups[g].entries[i].size = try sizes.varint()
+                    prevMtime = prevMtime &+ (try mtimes.zigzag())
+                    groups[g].entries[i].mtime = prevMtime
+                    switch try flags.byte() {
+                    case 0: break
+                    case 1: groups[g].entries[i].hash = Digest(trusted: Array(try hashes.raw(Digest.byteCount)))
+                    default: throw Damaged(reason: "unknown hash kind")
+                    }
+                }
+            }
+        }
+        if let raw2 {
+            guard raw1 != nil else { throw Damaged(reason: "state part needs the content part") }
+            let (_, c2) = try columns(raw2, kind: .state, expected: count)
+            guard c2.count >= 4 else { throw Damaged(reason: "state part has too few columns") }
+            var ctimes = c2[0], inodes = c2[1], nlinks = c2[2], trees = c2[3]
+            var prevInode: Int64 = 0
+            for g in groups.indices {
+                for i in groups[g].entries.indices {
+                    groups[g].entries[i].ctime = groups[g].entries[i].mtime &+ (try ctimes.zigzag())
+                    prevInode = prevInode &+ (try inodes.zigzag())
+                    groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
+                    groups[g].entries[i].nlink = try nlinks.varint()
+                    if groups[g].entries[i].type == .directory {
+                        groups[g].entries[i].children = try trees.varint()
+                        groups[g].entries[i].treeFiles = try trees.varint()
+                        groups[g].entries[i].treeBytes = try trees.varint()
+                    }
+                }
+            }
+        }
+        return groups
+    }
+}

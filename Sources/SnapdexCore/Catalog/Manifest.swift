@@ -1,0 +1,230 @@
+/// Whether a point was made on schedule (subject to retention) or by hand (kept until forgotten).
+public enum PointKind: String, Sendable, Codable {
+    case scheduled
+    case manual
+}
+
+/// One part of a chunk as stored: the block's name (SHA-256 of the part's uncompressed
+/// bytes), its uncompressed size and its size on disk.
+public struct PartRef: Equatable, Sendable {
+    public var hash: Digest
+    public var rawSize: Int
+    public var storedSize: Int
+    public init(hash: Digest, rawSize: Int, storedSize: Int) {
+        self.hash = hash
+        self.rawSize = rawSize
+        self.storedSize = storedSize
+    }
+}
+
+/// A row of the manifest's chunk table: the key of the chunk's first entry, how many entries
+/// it holds, and its three parts (names, content, state).
+public struct ChunkRef: Equatable, Sendable {
+    public var firstDir: [UInt8]
+    public var firstName: [UInt8]
+    public var entries: Int
+    public var parts: [PartRef]
+}
+
+/// Totals over one catalog.
+public struct CatalogCounts: Equatable, Sendable {
+    public var entries: UInt64 = 0
+    public var files: UInt64 = 0
+    public var directories: UInt64 = 0
+    public var symlinks: UInt64 = 0
+    public var others: UInt64 = 0
+    /// Bytes in regular files.
+    public var bytes: UInt64 = 0
+    public var hashedFiles: UInt64 = 0
+    public var hashesReused: UInt64 = 0
+    public var warnings: UInt64 = 0
+    public init() {}
+}
+
+/// Everything that describes one index, stored beside its blocks in
+/// `catalogs/SOURCE/ID.manifest`. It is self-describing: the database can be rebuilt from
+/// manifests alone. Layout in docs/FORMAT.md.
+public struct Manifest: Equatable, Sendable {
+    public var formatVersion: UInt16 = FormatConstants.catalogVersion
+    /// 16 random bytes; shown as hex.
+    public var id: [UInt8]
+    public var source: String
+    public var pointTime: Timestamp
+    public var indexedAt: Timestamp
+    public var kind: PointKind
+    public var label: String?
+    public var snapshotPath: String
+    public var toolVersion: String = SnapdexVersion.tool
+    /// The retention settings in force at creation, as (name, value) pairs.
+    public var policy: [PolicySetting] = []
+    public var retainUntil: Timestamp?
+    public var hashed = false
+    public var counts = CatalogCounts()
+    public var chunks: [ChunkRef] = []
+
+    public struct PolicySetting: Equatable, Sendable {
+        public var name: String
+        public var value: Int64
+        public init(name: String, value: Int64) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(id: [UInt8], source: String, pointTime: Timestamp, indexedAt: Timestamp, kind: PointKind, snapshotPath: String) {
+        self.id = id
+        self.source = source
+        self.pointTime = pointTime
+        self.indexedAt = indexedAt
+        self.kind = kind
+        self.snapshotPath = snapshotPath
+    }
+
+    public var idHex: String { Hex.encode(id) }
+
+    /// Every distinct block this index references.
+    public var blockHashes: Set<Digest> { Set(chunks.flatMap { $0.parts.map(\.hash) }) }
+
+    // Field tags. Never reuse a number; readers skip tags they do not know.
+    enum Tag: UInt64 {
+        case id = 1, source = 2, pointTime = 3, indexedAt = 4, kind = 5, label = 6, snapshotPath = 7
+        case toolVersion = 8, policy = 9, retainUntil = 10, counts = 11, hashed = 12
+        case chunks = 32
+    }
+
+    public func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 256 + chunks.count * 120)
+        w.raw(FormatConstants.manifestMagic)
+        w.uint16LE(formatVersion)
+        w.uint16LE(1)  // the oldest reader version that can read this manifest
+        func field(_ tag: Tag, _ body: (inout ByteWriter) -> Void) {
+            var f = ByteWriter()
+            body(&f)
+            w.varint(tag.rawValue)
+            w.string(f.bytes)
+        }
+        field(.id) { $0.raw(id) }
+        field(.source) { $0.raw(Array(source.utf8)) }
+        field(.pointTime) { $0.zigzag(pointTime.nanoseconds) }
+        field(.indexedAt) { $0.zigzag(indexedAt.nanoseconds) }
+        field(.kind) { $0.byte(kind == .manual ? 1 : 0) }
+        if let label { field(.label) { $0.raw(Array(label.utf8)) } }
+        field(.snapshotPath) { $0.raw(Array(snapshotPath.utf8)) }
+        field(.toolVersion) { $0.raw(Array(toolVersion.utf8)) }
+        field(.policy) { f in
+            f.varint(policy.count)
+            for p in policy {
+                f.string(Array(p.name.utf8))
+                f.zigzag(p.value)
+            }
+        }
+        if let retainUntil { field(.retainUntil) { $0.zigzag(retainUntil.nanoseconds) } }
+        field(.hashed) { $0.byte(hashed ? 1 : 0) }
+        field(.counts) { f in
+            for v in [counts.entries, counts.files, counts.directories, counts.symlinks, counts.others,
+                      counts.bytes, counts.hashedFiles, counts.hashesReused, counts.warnings] { f.varint(v) }
+        }
+        field(.chunks) { f in
+            f.varint(chunks.count)
+            var prevDir: [UInt8] = []
+            for c in chunks {
+                let s = ChunkCodec.commonPrefix(prevDir, c.firstDir)
+                f.varint(s)
+                f.string(c.firstDir[s...])
+                f.string(c.firstName)
+                f.varint(c.entries)
+                f.varint(c.parts.count)
+                for p in c.parts {
+                    f.raw(p.hash.bytes)
+                    f.varint(p.rawSize)
+                    f.varint(p.storedSize)
+                }
+                prevDir = c.firstDir
+            }
+        }
+        w.raw(Digest.of(w.bytes).bytes)
+        return w.bytes
+    }
+
+    /// Reads a manifest; `path` only names it in errors.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
+        func damaged(_ why: String) -> SnapdexError { .manifestDamaged(path: path, reason: why) }
+        guard bytes.count >= 12 + Digest.byteCount, Array(bytes[0..<8]) == FormatConstants.manifestMagic else {
+            throw damaged("not a Snapdex manifest")
+        }
+        let body = bytes.count - Digest.byteCount
+        guard Digest.of(bytes[0..<body]).bytes == Array(bytes[body...]) else { throw damaged("checksum mismatch") }
+        var r = ByteReader(bytes, offset: 8, end: body)
+        do {
+            let version = try r.uint16LE()
+            let minReader = try r.uint16LE()
+            guard minReader <= FormatConstants.catalogMaxReadVersion else {
+                throw SnapdexError.catalogNewerFormat(path: path, found: Int(version), supported: Int(FormatConstants.catalogMaxReadVersion))
+            }
+            var m = Manifest(id: [], source: "", pointTime: Timestamp(nanoseconds: 0), indexedAt: Timestamp(nanoseconds: 0),
+                             kind: .scheduled, snapshotPath: "")
+            m.formatVersion = version
+            var seen = Set<UInt64>()
+            while !r.isAtEnd {
+                let tag = try r.varint()
+                let value = try r.string()
+                seen.insert(tag)
+                var f = ByteReader(value)
+                switch Tag(rawValue: tag) {
+                case .id: m.id = value
+                case .source: m.source = String(decoding: value, as: UTF8.self)
+                case .pointTime: m.pointTime = Timestamp(nanoseconds: try f.zigzag())
+                case .indexedAt: m.indexedAt = Timestamp(nanoseconds: try f.zigzag())
+                case .kind: m.kind = try f.byte() == 1 ? .manual : .scheduled
+                case .label: m.label = String(decoding: value, as: UTF8.self)
+                case .snapshotPath: m.snapshotPath = String(decoding: value, as: UTF8.self)
+                case .toolVersion: m.toolVersion = String(decoding: value, as: UTF8.self)
+                case .policy:
+                    let n = try f.count(limit: 64)
+                    m.policy = try (0..<n).map { _ in
+                        PolicySetting(name: String(decoding: try f.string(), as: UTF8.self), value: try f.zigzag())
+                    }
+                case .retainUntil: m.retainUntil = Timestamp(nanoseconds: try f.zigzag())
+                case .hashed: m.hashed = try f.byte() == 1
+                case .counts:
+                    m.counts.entries = try f.varint()
+                    m.counts.files = try f.varint()
+                    m.counts.directories = try f.varint()
+                    m.counts.symlinks = try f.varint()
+                    m.counts.others = try f.varint()
+                    m.counts.bytes = try f.varint()
+                    m.counts.hashedFiles = try f.varint()
+                    m.counts.hashesReused = try f.varint()
+                    m.counts.warnings = try f.varint()
+                case .chunks:
+                    let n = try f.count(limit: f.remaining)
+                    var prevDir: [UInt8] = []
+                    m.chunks.reserveCapacity(n)
+                    for _ in 0..<n {
+                        let s = try f.count(limit: prevDir.count)
+                        let dir = Array(prevDir[0..<s]) + (try f.string())
+                        let name = try f.string()
+                        let entries = try f.count()
+                        let k = try f.count(limit: 8)
+                        var parts: [PartRef] = []
+                        for _ in 0..<k {
+                            let h = Digest(trusted: Array(try f.raw(Digest.byteCount)))
+                            parts.append(PartRef(hash: h, rawSize: try f.count(), storedSize: try f.count()))
+                        }
+                        guard parts.count == PartKind.allCases.count else { throw damaged("chunk with \(parts.count) parts") }
+                        m.chunks.append(ChunkRef(firstDir: dir, firstName: name, entries: entries, parts: parts))
+                        prevDir = dir
+                    }
+                case nil: break
+                }
+            }
+            for required in [Tag.id, .source, .pointTime, .indexedAt, .kind, .snapshotPath, .chunks] where !seen.contains(required.rawValue) {
+                throw damaged("missing field \(required)")
+            }
+            guard m.id.count == 16 else { throw damaged("index id is \(m.id.count) bytes") }
+            return m
+        } catch is ByteReader.Truncated {
+            throw damaged("truncated field")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystemShims
+
+/// Whole-file reads and atomic writes for the repository's own files (manifests, blocks,
+/// configuration). Catalog contents never go through string paths built from snapshot names.
+enum FileIO {
+    static func readAll(_ path: String) throws -> [UInt8] {
+        let fd: Int32
+        switch syscall({ open(path, O_RDONLY | O_CLOEXEC) }) {
+        case .success(let f): fd = f
+        case .failure(let e): throw SnapdexError.io("cannot open", path, e)
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var st = stat()
+        if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { b in syscall { read(fd, b.baseAddress, b.count) } }
+            switch n {
+            case .failure(let e): throw SnapdexError.io("cannot read", path, e)
+            case .success(0): return out
+            case .success(let k): out.append(contentsOf: buf[0..<k])
+            }
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Writes `bytes` to `path.tmp`, optionally fsyncs it, and renames it over `path`.
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool, mode: mode_t = 0o600) throws {
+        let tmp = path + ".tmp"
+        try write(tmp, bytes, exclusive: false, durable: durable, mode: mode)
+        if case .failure(let e) = syscall({ rename(tmp, path) }) {
+            unlink(tmp)
+            throw SnapdexError.io("cannot rename", tmp, e)
+        }
+    }
+
+    static func write(_ path: String, _ bytes: [UInt8], exclusive: Bool, durable: Bool, mode: mode_t = 0o600) throws {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
+        let fd: Int32
+        switch syscall({ open(path, flags, mode) }) {
+        case .success(let f): fd = f
+        case .failure(let e): throw SnapdexError.io("cannot create", path, e)
+        }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(path) }
+        }
+        var done = 0
+        while done < bytes.count {
+            let r = bytes.withUnsafeBytes { b in syscall { Glibc.write(fd, b.baseAddress! + done, b.count - done) } }
+            switch r {
+            case .failure(let e): throw SnapdexError.io("cannot write", path, e)
+            case .success(let n): done += n
+            }
+        }
+        if durable, case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
+        ok = true
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
+        defer { close(fd) }
+        if case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
+    }
+
+    /// `syncfs(2)`: makes everything written on the file system holding `path` durable, at
+    /// the cost of one call instead of one fsync per block.
+    static func syncFileSystem(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
+        defer { close(fd) }
+        if case .failure(let e) = syscall({ sdx_syncfs(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw SnapdexError.io("cannot create directory", path, .current) }
+    }
+
+    static func remove(_ path: String) { unlink(path) }
+
+    /// Names in a directory (empty when it does not exist).
+    static func names(in path: String) -> [String] {
+        guard case .success(let fd) = FS.openDirectory(path: path) else { return [] }
+        defer { close(fd) }
+        guard case .success(let names) = FS.listNames(in: fd) else { return [] }
+        return names.map { String(decoding: $0, as: UTF8.self) }.sorted()
+    }
+}
