@@ -8,7 +8,7 @@ public final class BlockStore: BlockSink {
     public let directory: String
     public var preset: UInt32 = 1
     /// Blocks the repository already holds (from the database), with their stored sizes.
-    private var known: [Digest: Int]
+    var known: [Digest: Int]
     /// Blocks written by this writer, not yet committed to the database.
     public private(set) var written: [Digest] = []
     public private(set) var bytesWritten = 0
@@ -86,6 +86,14 @@ public final class BlockStore: BlockSink {
         guard Digest.of(raw) == hash else { throw damaged("content does not match its hash") }
         guard raw.first == bytes[9] else { throw damaged("part kind mismatch") }
         return raw
+    }
+
+    /// Starts a writer's run: the blocks the database knows, and no counts yet.
+    func begin(known: [Digest: Int]) {
+        self.known = known
+        written.removeAll()
+        bytesWritten = 0
+        reused = 0
     }
 
     /// Removes the files of blocks this writer wrote (after a failed run).

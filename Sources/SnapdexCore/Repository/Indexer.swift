@@ -1,0 +1,327 @@
+import Crypto
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `snapdex index` was asked to do.
+public struct IndexOptions: Sendable {
+    public var source: String
+    /// One snapshot directory; nil indexes every directory under the source's snapshots folder
+    /// that has no index yet.
+    public var directory: String?
+    public var at: Timestamp?
+    public var manual = false
+    public var hash = false
+    public var walk = WalkOptions()
+    public var label: String?
+    public var replace = false
+    public var keepUntil: Timestamp?
+    public var wait: Double = 0
+
+    public init(source: String, directory: String? = nil) {
+        self.source = source
+        self.directory = directory
+    }
+}
+
+/// What one index run produced; printed at the end and as `--json`.
+public struct IndexSummary: Codable, Sendable {
+    public var id: String
+    public var source: String
+    public var time: String
+    public var snapshot: String
+    public var entries: UInt64
+    public var files: UInt64
+    public var directories: UInt64
+    public var bytes: UInt64
+    public var newBlocks: Int
+    public var reusedBlocks: Int
+    public var bytesWritten: Int
+    public var catalogBytes: Int
+    public var hashedFiles: UInt64
+    public var hashesReused: UInt64
+    public var seconds: Double
+    public var warnings: [String]
+    public var replaced: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, time, snapshot, entries, files, directories, bytes
+        case newBlocks = "new_blocks", reusedBlocks = "reused_blocks", bytesWritten = "bytes_written"
+        case catalogBytes = "catalog_bytes", hashedFiles = "hashed_files", hashesReused = "hashes_reused"
+        case seconds, warnings, replaced
+    }
+}
+
+public struct IndexProgress: Sendable {
+    public var entries: UInt64
+    public var bytes: UInt64
+    public var seconds: Double
+}
+
+/// Places where tests stop an index run as if the process had been killed there.
+public enum CrashPoint: String, Sendable, CaseIterable {
+    case afterSomeBlocks = "after-blocks"
+    case beforeManifestRename = "before-manifest-rename"
+    case beforeCommit = "before-commit"
+}
+
+/// Thrown at an injected crash point; the indexer then skips all cleanup, as a killed process would.
+public struct SimulatedCrash: Error {}
+
+/// Indexes snapshot directories into catalogs and publishes them: blocks, then the manifest
+/// (temp file, fsync, rename, fsync of the folder), then the database commit.
+public final class Indexer {
+    let repository: Repository
+    public var progress: ((IndexProgress) -> Void)?
+    /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
+    /// for a real process, which then exits at once with status 137.
+    public var crashPoint: CrashPoint?
+    public var chunking = ChunkingParameters.standard
+
+    public init(repository: Repository) {
+        self.repository = repository
+        if let env = ProcessInfo.processInfo.environment["SNAPDEX_CRASH_AT"] { crashPoint = CrashPoint(rawValue: env) }
+    }
+
+    private func crash(at point: CrashPoint) throws {
+        guard crashPoint == point else { return }
+        if ProcessInfo.processInfo.environment["SNAPDEX_CRASH_AT"] == point.rawValue { _exit(137) }
+        throw SimulatedCrash()
+    }
+
+    public func run(_ options: IndexOptions) throws -> [IndexSummary] {
+        try repository.withWriterLock(wait: options.wait) {
+            let config = try sourceConfig(for: options)
+            var summaries: [IndexSummary] = []
+            for (dir, time) in try targets(options, config) {
+                summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
+            }
+            return summaries
+        }
+    }
+
+    private func sourceConfig(for options: IndexOptions) throws -> SourceConfig {
+        try SourceConfig.validate(name: options.source)
+        if (try repository.read { db in try SourceRecord.fetchOne(db, key: options.source) }) != nil {
+            return try repository.loadSourceConfig(options.source)
+        }
+        guard options.directory != nil else { throw SnapdexError.sourceUnknown(options.source) }
+        let config = SourceConfig(name: options.source)
+        try repository.saveSource(config)
+        return config
+    }
+
+    /// The directories to index, oldest first, with their point times.
+    private func targets(_ options: IndexOptions, _ config: SourceConfig) throws -> [(String, Timestamp)] {
+        if let dir = options.directory {
+            let path = Repository.absolute(dir)
+            return [(path, try options.at ?? SnapshotTime.of(directory: path, timeFrom: config.timeFrom))]
+        }
+        guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
+        guard FileIO.isDirectory(folder) else { throw SnapdexError.snapshotDirectoryMissing(folder) }
+        let existing = Set(try repository.points(source: config.name).map(\.time))
+        var found: [(String, Timestamp)] = []
+        for name in FileIO.names(in: folder) {
+            let path = folder + "/" + name
+            guard FileIO.isDirectory(path) else { continue }
+            let t = try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)
+            if !existing.contains(t.nanoseconds) { found.append((path, t)) }
+        }
+        return found.sorted { $0.1 < $1.1 }
+    }
+
+    private func indexOne(directory: String, time: Timestamp, config: SourceConfig, options: IndexOptions) throws -> IndexSummary {
+        let started = Timestamp.now
+        guard FileIO.exists(directory) else { throw SnapdexError.snapshotDirectoryMissing(directory) }
+        guard FileIO.isDirectory(directory) else { throw SnapdexError.notADirectory(directory) }
+        let existing = try repository.read { db in
+            try PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.time == time.nanoseconds).fetchOne(db)
+        }
+        if let existing, !options.replace {
+            throw SnapdexError.pointExists(source: config.name, time: time.rfc3339(), id: String(existing.id.prefix(12)))
+        }
+        var rng = SystemRandomNumberGenerator()
+        let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let idHex = Hex.encode(id)
+        let previous = try repository.points(source: config.name).filter { $0.hashed && $0.id != existing?.id }
+            .max { $0.time < $1.time }
+
+        var journal = [(source: config.name, id: idHex)]
+        if let existing { journal.append((config.name, existing.id)) }
+        try repository.beginJournal(points: journal)
+        let store = repository.blocks
+        store.begin(known: try repository.knownBlocks())
+        let manifestPath = repository.manifestPath(source: config.name, id: idHex)
+        var committed = false
+        do {
+            var manifest = Manifest(id: id, source: config.name, pointTime: time, indexedAt: started,
+                                    kind: options.manual ? .manual : .scheduled, snapshotPath: directory)
+            manifest.label = options.label
+            manifest.retainUntil = options.keepUntil
+            manifest.hashed = options.hash
+            manifest.policy = PolicyText.settings(config.policy)
+            let (chunks, counts, warnings) = try walk(directory: directory, options: options,
+                                                      previous: options.hash ? previous : nil, store: store)
+            manifest.chunks = chunks
+            manifest.counts = counts
+
+            try FileIO.syncFileSystem(repository.blocks.directory)
+            let bytes = manifest.encode()
+            try FileIO.write(manifestPath + ".tmp", bytes, exclusive: false, durable: true)
+            try crash(at: .beforeManifestRename)
+            if case .failure(let e) = syscall({ rename(manifestPath + ".tmp", manifestPath) }) {
+                throw SnapdexError.io("cannot rename", manifestPath, e)
+            }
+            try FileIO.syncDirectory(repository.sourceDirectory(config.name))
+            try crash(at: .beforeCommit)
+            let freed = try repository.write { db in
+                var freed: [Digest] = []
+                if let existing { freed = try Catalogue.delete(points: [existing.id], in: db) }
+                try Catalogue.insert(manifest, manifestBytes: bytes.count, in: db)
+                return freed
+            }
+            committed = true
+            if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
+            for h in freed { FileIO.remove(store.path(of: h)) }
+            repository.endJournal()
+
+            let catalogBytes = manifest.blockHashes.reduce(bytes.count) { sum, h in
+                sum + (manifest.chunks.lazy.flatMap(\.parts).first { $0.hash == h }?.storedSize ?? 0)
+            }
+            let summary = IndexSummary(
+                id: idHex, source: config.name, time: time.rfc3339(), snapshot: directory, entries: counts.entries,
+                files: counts.files, directories: counts.directories, bytes: counts.bytes, newBlocks: store.written.count,
+                reusedBlocks: store.reused, bytesWritten: store.bytesWritten + bytes.count, catalogBytes: catalogBytes,
+                hashedFiles: counts.hashedFiles, hashesReused: counts.hashesReused,
+                seconds: Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9,
+                warnings: warnings.map { $0.description }, replaced: existing?.id)
+            repository.logSession(SessionRecord(
+                kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
+                counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
+                         "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
+                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil))
+            return summary
+        } catch is SimulatedCrash {
+            throw SimulatedCrash()
+        } catch {
+            if !committed {
+                store.discardWritten()
+                FileIO.remove(manifestPath + ".tmp")
+                FileIO.remove(manifestPath)
+                repository.endJournal()
+            }
+            repository.logSession(SessionRecord(
+                kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "failed",
+                counts: [:], points: [], warnings: [], message: "\(error)"))
+            throw error
+        }
+    }
+
+    private func walk(directory: String, options: IndexOptions, previous: PointRecord?, store: BlockStore)
+        throws -> ([ChunkRef], CatalogCounts, [WalkWarning])
+    {
+        let writer = CatalogWriter(sink: store, parameters: chunking)
+        let walker = TreeWalker(options: options.walk)
+        let cursor = try previous.map { GroupCursor(reader: try repository.reader(for: $0)) }
+        let clock = Timestamp.now
+        var seen: UInt64 = 0
+        var bytes: UInt64 = 0
+        var nextReport: UInt64 = 4096
+        var hashedReused: UInt64 = 0
+        var hashWarnings: [WalkWarning] = []
+        if crashPoint == .afterSomeBlocks {
+            var writes = 0
+            store.beforeWrite = { [unowned self] in
+                writes += 1
+                if writes > 2 { try self.crash(at: .afterSomeBlocks) }
+            }
+        }
+        defer { store.beforeWrite = nil }
+
+        try walker.walk(root: directory) { group, dirFD in
+            if options.hash {
+                let before = try cursor?.advance(to: group.path)
+                var old: [[UInt8]: FileEntry] = [:]
+                if let before { for e in before where e.hash != nil { old[e.name] = e } }
+                for i in group.entries.indices where group.entries[i].type == .file {
+                    let e = group.entries[i]
+                    if let o = old[e.name], o.inode == e.inode, o.size == e.size, o.mtime == e.mtime, o.ctime == e.ctime {
+                        group.entries[i].hash = o.hash
+                        hashedReused += 1
+                        continue
+                    }
+                    switch FileHasher.hash(name: e.name, in: dirFD, expectInode: e.inode) {
+                    case .success(let d): group.entries[i].hash = d
+                    case .failure(let why):
+                        hashWarnings.append(WalkWarning(path: "/" + String(decoding: PathBytes.join(group.path, e.name), as: UTF8.self),
+                                                        message: "cannot hash: \(why)"))
+                    }
+                }
+            }
+            try writer.add(group)
+            seen += UInt64(group.entries.count)
+            for e in group.entries where e.type == .file { bytes += e.size }
+            if seen >= nextReport, let progress {
+                nextReport = seen + 8192
+                progress(IndexProgress(entries: seen, bytes: bytes, seconds: Double(Timestamp.now.nanoseconds - clock.nanoseconds) / 1e9))
+            }
+        }
+        let chunks = try writer.finish()
+        var counts = writer.counts
+        counts.hashesReused = hashedReused
+        let warnings = walker.warnings + hashWarnings
+        counts.warnings = UInt64(warnings.count)
+        return (chunks, counts, warnings)
+    }
+}
+
+/// SHA-256 of a file's content, read relative to its directory descriptor.
+enum FileHasher {
+    static func hash(name: [UInt8], in dirFD: Int32, expectInode: UInt64) -> Result<Digest, Errno> {
+        let fd: Int32
+        switch FS.openFile(name, in: dirFD) {
+        case .success(let f): fd = f
+        case .failure(let e): return .failure(e)
+        }
+        defer { close(fd) }
+        if case .success(let st) = FS.fstat(fd), UInt64(st.st_ino) != expectInode { return .failure(Errno(ESTALE)) }
+        var hasher = SHA256()
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let r = buf.withUnsafeMutableBytes { b in syscall { read(fd, b.baseAddress, b.count) } }
+            switch r {
+            case .failure(let e): return .failure(e)
+            case .success(0): return .success(Digest(trusted: Array(hasher.finalize())))
+            case .success(let n): buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            }
+        }
+    }
+}
+
+/// The point time of a snapshot directory.
+public enum SnapshotTime {
+    public static func of(directory: String, timeFrom: TimeSource) throws -> Timestamp {
+        if timeFrom == .name, let t = TimeParser.fromSnapshotName((directory as NSString).lastPathComponent) { return t }
+        var st = stat()
+        guard stat(directory, &st) == 0 else {
+            if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }
+            throw SnapdexError.io("cannot stat", directory, .current)
+        }
+        return Timestamp(nanoseconds: st.nanoMTime)
+    }
+}
+
+/// Retention settings as stored in source configurations (`keep-days=14 weekly=8`).
+public enum PolicyText {
+    public static func settings(_ text: String?) -> [Manifest.PolicySetting] {
+        guard let text else { return [] }
+        return text.split(separator: " ").compactMap { pair in
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, let v = Int64(kv[1]) else { return nil }
+            return Manifest.PolicySetting(name: String(kv[0]), value: v)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import GRDB
+
+extension Repository {
+    /// Resolves what users type for a point: an id prefix (`3fa9c1`), `SOURCE@latest`, or
+    /// `SOURCE@TIME`, the newest point at or before TIME (a date alone means the end of that day).
+    public func resolve(_ reference: String) throws -> PointRecord {
+        if let at = reference.firstIndex(of: "@") {
+            let source = String(reference[..<at])
+            let when = String(reference[reference.index(after: at)...])
+            _ = try self.source(named: source)
+            let points = try self.points(source: source)
+            if when == "latest" || when.isEmpty {
+                guard let p = points.last else { throw SnapdexError.pointUnknown(reference) }
+                return p
+            }
+            guard let t = TimeParser.parse(when, endOfDay: true) else { throw SnapdexError.invalidTime(when) }
+            guard let p = points.last(where: { $0.time <= t.nanoseconds }) else { throw SnapdexError.pointUnknown(reference) }
+            return p
+        }
+        let prefix = reference.lowercased()
+        guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { throw SnapdexError.pointUnknown(reference) }
+        let matches = try read { db in
+            try PointRecord.filter(sql: "substr(id, 1, ?) = ?", arguments: [prefix.count, prefix]).limit(6).fetchAll(db)
+        }
+        if matches.count == 1 { return matches[0] }
+        if matches.isEmpty { throw SnapdexError.pointUnknown(reference) }
+        throw SnapdexError.pointAmbiguous(reference, candidates: matches.map { String($0.id.prefix(prefix.count + 2)) })
+    }
+
+    /// The shortest prefix of each id, at least 8 characters, that no other id shares (git-style).
+    public func shortIDs() throws -> [String: String] {
+        let ids = try read { db in try String.fetchAll(db, sql: "SELECT id FROM point ORDER BY id") }
+        var out: [String: String] = [:]
+        for (i, id) in ids.enumerated() {
+            var n = 8
+            for j in [i - 1, i + 1] where j >= 0 && j < ids.count {
+                let common = zip(id, ids[j]).prefix { $0 == $1 }.count
+                n = max(n, common + 1)
+            }
+            out[id] = String(id.prefix(n))
+        }
+        return out
+    }
+}

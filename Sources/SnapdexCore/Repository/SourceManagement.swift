@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+
+extension Repository {
+    /// `snapdex source add`.
+    public func addSource(_ config: SourceConfig, wait: Double = 0) throws {
+        try SourceConfig.validate(name: config.name)
+        if let s = config.snapshots, !FileIO.isDirectory(s) {
+            throw FileIO.exists(s) ? SnapdexError.notADirectory(s) : SnapdexError.snapshotDirectoryMissing(s)
+        }
+        try withWriterLock(wait: wait) {
+            if (try read { db in try SourceRecord.fetchOne(db, key: config.name) }) != nil {
+                throw SnapdexError.sourceExists(config.name)
+            }
+            var c = config
+            c.snapshots = config.snapshots.map(Repository.absolute)
+            c.livePath = config.livePath.map(Repository.absolute)
+            try saveSource(c)
+        }
+    }
+
+    /// Updates a source's stored configuration (the caller validates).
+    public func updateSource(_ name: String, wait: Double = 0, _ change: (inout SourceConfig) throws -> Void) throws {
+        try withWriterLock(wait: wait) {
+            _ = try source(named: name)
+            var c = try loadSourceConfig(name)
+            try change(&c)
+            try saveSource(c)
+        }
+    }
+
+    /// `snapdex source remove`; with `purge` its indexes go too.
+    public func removeSource(_ name: String, purge: Bool, wait: Double = 0) throws -> Int {
+        try withWriterLock(wait: wait) {
+            _ = try source(named: name)
+            let points = try self.points(source: name)
+            if !points.isEmpty && !purge { throw SnapdexError.sourceHasIndexes(name, count: points.count) }
+            try forgetLocked(points)
+            FileIO.remove(sourceDirectory(name) + "/source.json")
+            try write { db in _ = try SourceRecord.deleteOne(db, key: name) }
+            rmdir(sourceDirectory(name))
+            return points.count
+        }
+    }
+
+    /// Removes indexes in the safe order: manifests (and a sync of their folders), then the
+    /// database commit, then blocks no remaining index references. The caller holds the lock.
+    func forgetLocked(_ points: [PointRecord]) throws {
+        guard !points.isEmpty else { return }
+        try beginJournal(points: points.map { ($0.source, $0.id) })
+        for p in points { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
+        for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
+        let freed = try write { db in try Catalogue.delete(points: points.map(\.id), in: db) }
+        for h in freed { FileIO.remove(blocks.path(of: h)) }
+        endJournal()
+    }
+}
