@@ -1,2 +1,7 @@
 import SnapdexCLI
-SnapdexCommand.main()
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(SnapdexCommand.runMain())

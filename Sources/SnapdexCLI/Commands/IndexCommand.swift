@@ -1,0 +1,110 @@
+import ArgumentParser
+import SnapdexCore
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Index snapshot directories into full catalogs (restore points).",
+        discussion: """
+            With DIR, indexes that one directory as a restore point of --source at --at (default: \
+            the time in the directory's name, else its mtime); a source that does not exist yet \
+            is created. Without DIR, indexes every directory under the source's snapshots folder \
+            that has no index yet, oldest first.
+
+            Symlinks are never followed; unreadable directories and files that vanish during the \
+            walk are warnings, stored with the session. With --hash, files unchanged since the \
+            previous index (same inode, size, mtime and ctime) reuse its hash without being read.
+
+            Examples:
+              snapdex index --source home
+              snapdex index /mnt/snap/2026-11-21 --source web --at 2026-11-21T03:00:00Z --hash
+              snapdex index /srv/rsnapshot/daily.0 --source backup --manual --label "before upgrade"
+
+            EXIT STATUS: 0 indexed; 1 failure (nothing is published); 2 bad option.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var wait: WaitOptions
+    @Argument(help: ArgumentHelp("One snapshot directory to index (default: every new one of the source).", valueName: "dir"))
+    var directory: String?
+    @Option(help: "The source the restore point belongs to.")
+    var source: String
+    @Option(help: ArgumentHelp("The point time, ISO 8601 (default: from the directory name, else its mtime).", valueName: "time"))
+    var at: String?
+    @Flag(help: "Make a manual point, never expired by retention policy.")
+    var manual = false
+    @Flag(help: "Record the SHA-256 of every regular file.")
+    var hash = false
+    @Option(name: .customLong("exclude"), help: ArgumentHelp("Skip entries whose name (or, with a '/', whose path from the root) matches this glob. Repeatable.", valueName: "glob"))
+    var excludes: [String] = []
+    @Flag(help: "Do not descend into other file systems.")
+    var oneFileSystem = false
+    @Option(help: ArgumentHelp("A label stored with the point.", valueName: "text"))
+    var label: String?
+    @Flag(help: "Index again a source and point time that already have an index, replacing it.")
+    var replace = false
+    @Option(help: ArgumentHelp("Keep this point at least until this time, whatever the policy.", valueName: "time"))
+    var keepUntil: String?
+    @Flag(help: "Print the summary as one JSON object per point.")
+    var json = false
+
+    func validate() throws {
+        if directory == nil && at != nil { throw ValidationError("--at needs a DIR: it names the time of that one snapshot") }
+    }
+
+    func run() throws {
+        let repo = try repository.open()
+        var options = IndexOptions(source: source, directory: directory)
+        options.at = try parseTime(at)
+        options.manual = manual
+        options.hash = hash
+        options.walk = WalkOptions(excludes: excludes, oneFileSystem: oneFileSystem)
+        options.label = label
+        options.replace = replace
+        options.keepUntil = try parseTime(keepUntil, endOfDay: true)
+        options.wait = wait.wait
+        let out = Output.current
+        let indexer = Indexer(repository: repo)
+        if out.stderrIsTerminal {
+            indexer.progress = { p in
+                let rate = p.seconds > 0 ? Double(p.entries) / p.seconds : 0
+                out.error("\r\(p.entries) entries  \(Int(rate))/s  \(Format.bytes(p.bytes))  \(String(format: "%.1f", p.seconds)) s   ", newline: false)
+            }
+        }
+        let summaries = try indexer.run(options)
+        if out.stderrIsTerminal && !summaries.isEmpty { out.error("\r\u{1B}[K", newline: false) }
+        if summaries.isEmpty { out.line("nothing to index: every snapshot of \(source) has an index") }
+        for s in summaries {
+            for w in s.warnings { out.error("snapdex: warning: \(w)") }
+            if json {
+                var o = JSONObject()
+                o.string("id", s.id)
+                o.string("source", s.source)
+                o.string("time", s.time)
+                o.string("snapshot", s.snapshot)
+                o.number("entries", s.entries)
+                o.number("files", s.files)
+                o.number("directories", s.directories)
+                o.number("bytes", s.bytes)
+                o.number("new_blocks", s.newBlocks)
+                o.number("reused_blocks", s.reusedBlocks)
+                o.number("bytes_written", s.bytesWritten)
+                o.number("catalog_bytes", s.catalogBytes)
+                o.number("hashed_files", s.hashedFiles)
+                o.number("hashes_reused", s.hashesReused)
+                o.double("seconds", s.seconds)
+                o.number("warnings", s.warnings.count)
+                o.string("replaced", s.replaced)
+                out.line(bytes: o.encoded)
+            } else {
+                let other = s.entries - s.files - s.directories
+                out.line("indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)")
+                out.line("  \(s.entries) entries (\(s.files) files, \(s.directories) dirs, \(other) other), \(Format.bytes(s.bytes))")
+                out.line("  \(s.newBlocks) new blocks, \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))")
+                if s.hashedFiles > 0 { out.line("  \(s.hashedFiles) files hashed, \(s.hashesReused) hashes reused from the previous index") }
+                if let r = s.replaced { out.line("  replaced index \(r.prefix(12))") }
+                out.line("  \(String(format: "%.2f", s.seconds)) s, \(s.warnings.count) warnings")
+            }
+        }
+    }
+}

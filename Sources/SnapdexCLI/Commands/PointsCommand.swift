@@ -1,0 +1,70 @@
+import ArgumentParser
+import SnapdexCore
+
+struct PointsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "points",
+        abstract: "List restore points (indexes).",
+        discussion: """
+            Shows each point's id (a unique prefix; any unique prefix works wherever a point is \
+            named), source, time, kind, entries, catalog bytes (its own and shared with other \
+            points), retention and whether its snapshot directory still exists.
+
+            Points are named by id prefix, SOURCE@latest, or SOURCE@TIME (the newest point at \
+            or before TIME; a date alone means the end of that day).
+
+            Examples:
+              snapdex points
+              snapdex points --source home --json
+
+            EXIT STATUS: 0 listed; 1 no repository or unknown source.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: "Only this source's points.")
+    var source: String?
+    @Flag(help: "Print JSON Lines, one object per point.")
+    var json = false
+
+    func run() throws {
+        let repo = try repository.open()
+        if let source { _ = try repo.source(named: source) }
+        let points = try repo.points(source: source)
+        let sizes = try repo.catalogSizes()
+        let short = try repo.shortIDs()
+        let out = Output.current
+        var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
+        for p in points {
+            let (own, shared) = sizes[p.id] ?? (0, 0)
+            let exists = FileIOPublic.isDirectory(p.snapshot)
+            let retain = p.retainUntil.map { "until " + Timestamp(nanoseconds: $0).rfc3339() }
+            if json {
+                var o = JSONObject()
+                o.string("id", p.id)
+                o.string("source", p.source)
+                o.string("time", p.pointTime.rfc3339())
+                o.string("kind", p.kind)
+                o.string("label", p.label)
+                o.number("entries", p.entries)
+                o.number("files", p.files)
+                o.number("bytes", own + p.manifestBytes)
+                o.number("shared_bytes", shared)
+                o.string("retain_until", p.retainUntil.map { Timestamp(nanoseconds: $0).rfc3339() })
+                o.string("indexed_at", Timestamp(nanoseconds: p.indexedAt).rfc3339())
+                o.string("snapshot", p.snapshot)
+                o.bool("snapshot_exists", exists)
+                out.line(bytes: o.encoded)
+            } else {
+                rows.append([short[p.id] ?? p.id, p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)",
+                             Format.bytes(UInt64(own + p.manifestBytes)), Format.bytes(UInt64(shared)),
+                             retain ?? (p.pointKind == .manual ? "manual" : "policy"),
+                             p.snapshot + (exists ? "" : " (gone)")])
+            }
+        }
+        if !json {
+            if points.isEmpty { out.line("no restore points" + (source.map { " for \($0)" } ?? "")) } else {
+                Format.table(rows, rightAligned: [4, 5, 6]).forEach(out.line)
+            }
+        }
+    }
+}

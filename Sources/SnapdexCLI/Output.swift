@@ -1,0 +1,229 @@
+import Foundation
+import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writes to standard output and error. Everything the commands print goes through
+/// here, so that tests can capture it and long listings are not written a line at a time.
+public final class Output: @unchecked Sendable {
+    public nonisolated(unsafe) static var current = Output()
+
+    private var buffer: [UInt8] = []
+    private let capture: Bool
+    public private(set) var captured: [UInt8] = []
+    public private(set) var capturedErrors: [UInt8] = []
+
+    public init(capture: Bool = false) { self.capture = capture }
+
+    public var stdoutIsTerminal: Bool { !capture && isatty(1) == 1 }
+    public var stderrIsTerminal: Bool { !capture && isatty(2) == 1 }
+
+    public func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    public func line(_ text: String) {
+        write(Array(text.utf8))
+        write([10])
+    }
+
+    public func line(bytes: [UInt8]) {
+        write(bytes)
+        write([10])
+    }
+
+    /// A line on standard error (warnings, progress, errors).
+    public func error(_ text: String, newline: Bool = true) {
+        flush()
+        let bytes = Array(text.utf8) + (newline ? [10] : [])
+        if capture {
+            capturedErrors.append(contentsOf: bytes)
+        } else {
+            _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        }
+    }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        if capture {
+            captured.append(contentsOf: buffer)
+        } else {
+            var done = 0
+            while done < buffer.count {
+                let n = buffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + done, $0.count - done) }
+                if n <= 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                done += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    public var capturedText: String { String(decoding: captured, as: UTF8.self) }
+    public var capturedErrorText: String { String(decoding: capturedErrors, as: UTF8.self) }
+}
+
+/// One JSON object, written with its keys in the order they are added.
+public struct JSONObject {
+    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var first = true
+
+    public init() {}
+
+    private mutating func key(_ k: String) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        JSONObject.appendString(Array(k.utf8), to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func string(_ k: String, _ v: String?) {
+        key(k)
+        if let v { JSONObject.appendString(Array(v.utf8), to: &bytes) } else { bytes += Array("null".utf8) }
+    }
+
+    /// Bytes as a string; invalid UTF-8 is replaced (add the exact bytes with `bytesBase64`).
+    public mutating func string(_ k: String, bytes v: [UInt8]) {
+        key(k)
+        JSONObject.appendString(Array(String(decoding: v, as: UTF8.self).utf8), to: &bytes)
+    }
+
+    public mutating func number<N: BinaryInteger>(_ k: String, _ v: N?) {
+        key(k)
+        bytes += Array((v.map { "\($0)" } ?? "null").utf8)
+    }
+
+    public mutating func double(_ k: String, _ v: Double) {
+        key(k)
+        bytes += Array(String(format: "%.3f", v).utf8)
+    }
+
+    public mutating func bool(_ k: String, _ v: Bool) {
+        key(k)
+        bytes += Array((v ? "true" : "false").utf8)
+    }
+
+    public mutating func strings(_ k: String, _ v: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, s) in v.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONObject.appendString(Array(s.utf8), to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    public mutating func raw(_ k: String, json: [UInt8]) {
+        key(k)
+        bytes += json
+    }
+
+    public var encoded: [UInt8] { bytes + [UInt8(ascii: "}")] }
+
+    static func appendString(_ s: [UInt8], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s {
+            switch b {
+            case UInt8(ascii: "\""): out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, UInt8(ascii: "n")]
+            case 13: out += [92, UInt8(ascii: "r")]
+            case 9: out += [92, UInt8(ascii: "t")]
+            case 0..<0x20, 0x7f:
+                out += Array(String(format: "\\u%04x", b).utf8)
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+enum Format {
+    /// Quotes a name the way GNU ls does by default on a terminal (shell-escape style):
+    /// plain when safe, in single quotes when it has shell metacharacters, and with `$'…'`
+    /// escapes for control characters and bytes that are not UTF-8.
+    static func quoted(_ name: [UInt8]) -> [UInt8] {
+        let safe = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_".utf8))
+        if !name.isEmpty && name.allSatisfy({ safe.contains($0) }) { return name }
+        let valid = String(validatingUTF8: name.map { CChar(bitPattern: $0) } + [0]) != nil
+        var out: [UInt8] = []
+        var inQuote = false
+        func open() { if !inQuote { out.append(39); inQuote = true } }
+        func close() { if inQuote { out.append(39); inQuote = false } }
+        for b in name {
+            let control = b < 0x20 || b == 0x7f || (!valid && b >= 0x80)
+            if control {
+                close()
+                out += Array("$'".utf8)
+                switch b {
+                case 10: out += Array("\\n".utf8)
+                case 9: out += Array("\\t".utf8)
+                case 13: out += Array("\\r".utf8)
+                default: out += Array(("\\" + String(b, radix: 8)).utf8)
+                }
+                out.append(39)
+            } else if b == 39 {
+                close()
+                out += Array("\\'".utf8)
+            } else {
+                open()
+                out.append(b)
+            }
+        }
+        close()
+        return out
+    }
+
+    static func permissions(_ e: FileEntry) -> String {
+        let p = e.permissions
+        var s = String(e.type.letter)
+        let bits: [(UInt32, Character)] = [(0o400, "r"), (0o200, "w"), (0o100, "x"), (0o040, "r"), (0o020, "w"), (0o010, "x"),
+                                           (0o004, "r"), (0o002, "w"), (0o001, "x")]
+        for (i, (bit, c)) in bits.enumerated() {
+            var ch: Character = p & bit != 0 ? c : "-"
+            if i == 2 && p & 0o4000 != 0 { ch = p & bit != 0 ? "s" : "S" }
+            if i == 5 && p & 0o2000 != 0 { ch = p & bit != 0 ? "s" : "S" }
+            if i == 8 && p & 0o1000 != 0 { ch = p & bit != 0 ? "t" : "T" }
+            s.append(ch)
+        }
+        return s
+    }
+
+    static func octalMode(_ p: UInt32) -> String {
+        let s = String(p, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    }
+
+    static func bytes(_ n: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var v = Double(n)
+        var i = 0
+        while v >= 1024 && i < units.count - 1 {
+            v /= 1024
+            i += 1
+        }
+        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+    }
+
+    static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+        let n = s.count
+        if n >= width { return s }
+        let fill = String(repeating: " ", count: width - n)
+        return right ? fill + s : s + fill
+    }
+
+    static func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
+        guard let first = rows.first else { return [] }
+        var widths = [Int](repeating: 0, count: first.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        return rows.map { r in
+            r.enumerated().map { i, c in i == r.count - 1 && !rightAligned.contains(i) ? c : pad(c, widths[i], right: rightAligned.contains(i)) }
+                .joined(separator: "  ")
+        }
+    }
+}

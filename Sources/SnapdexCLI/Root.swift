@@ -1,2 +1,0 @@
-import ArgumentParser
-public struct SnapdexCommand: ParsableCommand { public init() {} }
