@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import SnapdexCore
+
+@Suite struct FormatTests {
+    @Test func directoriesSortInPostOrderComponentWise() {
+        let dirs = ["", "a", "a/b", "a-c", "a/b/c", "b", "a/b-d", "ab"].map { Array($0.utf8) }
+        let sorted = dirs.sorted { CatalogOrder.compareDirectories($0, $1) < 0 }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(sorted == ["a/b/c", "a/b", "a/b-d", "a", "a-c", "ab", "b", ""])
+    }
+
+    @Test func chunksRoundTripEveryField() throws {
+        var e1 = FileEntry(name: Array("x\ny".utf8), type: .file, permissions: 0o4755, uid: 1000, gid: 100, size: 1 << 40,
+                           mtime: -5, ctime: 1_700_000_000_123_456_789, inode: 99, nlink: 3)
+        e1.hash = Digest.of([1, 2, 3])
+        let e2 = FileEntry(name: [0xff, 0x00], type: .symlink, target: [0xfe, 0x2f], children: 0)
+        let e3 = FileEntry(name: Array("dev".utf8), type: .charDevice, device: 0x0501)
+        let e4 = FileEntry(name: Array("sub".utf8), type: .directory, mtime: 7, inode: 5, nlink: 2, children: 4, treeFiles: 10, treeBytes: 1234)
+        let groups = [DirectoryGroup(path: Array("a/b".utf8), entries: [e1, e2]), DirectoryGroup(path: Array("a".utf8), entries: [e3, e4])]
+        let parts = ChunkCodec.encode(groups)
+        #expect(parts.count == 3)
+        let back = try ChunkCodec.decode(names: parts[0], content: parts[1], state: parts[2])
+        #expect(back.map(\.path) == groups.map(\.path))
+        #expect(back.map(\.entries) == groups.map(\.entries))
+        // Unknown type bytes are rejected.
+        var bad = parts[0]
+        if let i = bad.firstIndex(of: EntryType.file.rawValue) { bad[i] = 0x7f }
+        #expect(throws: (any Error).self) { _ = try ChunkCodec.decode(names: bad, content: parts[1], state: parts[2]) }
+    }
+
+    @Test func manifestsRoundTripAndRejectDamage() throws {
+        var m = Manifest(id: Array(repeating: 7, count: 16), source: "home", pointTime: Timestamp(seconds: 100),
+                         indexedAt: Timestamp(seconds: 200), kind: .manual, snapshotPath: "/snap/x")
+        m.label = "before upgrade"
+        m.retainUntil = Timestamp(seconds: 300)
+        m.policy = [.init(name: "keep-days", value: 14)]
+        m.counts.entries = 5
+        m.chunks = [ChunkRef(firstDir: Array("a".utf8), firstName: Array("b".utf8), entries: 5,
+                             parts: (0..<3).map { PartRef(hash: Digest.of([UInt8($0)]), rawSize: 10, storedSize: 20) })]
+        let bytes = m.encode()
+        #expect(try Manifest.decode(bytes, path: "m") == m)
+        var flipped = bytes
+        flipped[20] ^= 1
+        #expect(throws: SnapdexError.self) { _ = try Manifest.decode(flipped, path: "m") }
+        // A manifest that needs a newer reader is refused with its own error.
+        var newer = Array(bytes[0..<(bytes.count - 32)])
+        newer[10] = 9
+        newer += Digest.of(newer).bytes
+        #expect(throws: SnapdexError.catalogNewerFormat(path: "m", found: 1, supported: 1)) { _ = try Manifest.decode(newer, path: "m") }
+    }
+
+    @Test func snapshotNamesGiveTimes() {
+        let utc = { (s: String) in TimeParser.parse(s) }
+        #expect(TimeParser.fromSnapshotName("2026-11-21T03:00:00Z") == utc("2026-11-21T03:00:00Z"))
+        #expect(TimeParser.fromSnapshotName("@GMT-2026.11.21-03.00.00") == utc("2026-11-21T03:00:00Z"))
+        #expect(TimeParser.fromSnapshotName("zfs-auto-snap_daily-2026-11-21-0300") == utc("2026-11-21 03:00"))
+        #expect(TimeParser.fromSnapshotName("2026-11-21_03-00-00") == utc("2026-11-21T03:00:00"))
+        #expect(TimeParser.fromSnapshotName("2026-11-21") == utc("2026-11-21"))
+        #expect(TimeParser.fromSnapshotName("daily.0") == nil)
+        #expect(TimeParser.parse("2026-11-21T03:00:00.5+01:00") == Timestamp(nanoseconds: utc("2026-11-21T02:00:00Z")!.nanoseconds + 500_000_000))
+        #expect(TimeParser.parse("2026-13-01") == nil)
+        #expect(TimeParser.parse("yesterday") == nil)
+        #expect(Timestamp(nanoseconds: 1_700_000_000_000_000_001).rfc3339(fraction: true) == "2023-11-14T22:13:20.000000001Z")
+    }
+
+    @Test func pathsNormalize() {
+        #expect(PathBytes.normalize("/alice//docs/") == Array("alice/docs".utf8))
+        #expect(PathBytes.normalize("/") == [])
+        #expect(PathBytes.normalize("/a/../b") == Array("b".utf8))
+        #expect(PathBytes.normalize("/../etc") == nil)
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct IndexerTests {
+    /// Every entry of a point, with its full path, in catalog order.
+    static func catalogItems(_ repo: Repository, _ point: PointRecord) throws -> [ReferenceWalk.Item] {
+        var items: [ReferenceWalk.Item] = []
+        try repo.list(point: point, path: [], recursive: true) { g in
+            for e in g.entries {
+                items.append(ReferenceWalk.Item(path: PathBytes.display(PathBytes.join(g.path, e.name)), type: e.type, mode: e.permissions,
+                                                uid: e.uid, gid: e.gid, size: e.size, mtime: e.mtime, ctime: e.ctime,
+                                                inode: e.inode, nlink: e.nlink, target: e.target))
+            }
+        }
+        return items.sorted { $0.path.lexicographicallyPrecedes($1.path) }
+    }
+
+    @Test func roundTripMatchesAnIndependentWalk() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        Tree.awkward(at: snap)
+        Tree.wide(at: snap + "/wide", count: 20_000)
+        Tree.deepChain(at: snap + "/deep", depth: 120)  // 120 * 41 bytes > PATH_MAX (4096)
+        let repo = try tmp.makeRepository()
+        var options = IndexOptions(source: "home", directory: snap)
+        options.at = Timestamp(seconds: 1_700_000_000)
+        let summary = try Indexer(repository: repo).run(options)
+        #expect(summary.count == 1)
+        #expect(summary[0].warnings.isEmpty)
+        let point = try repo.resolve("home@latest")
+        let expected = ReferenceWalk.walk(snap)
+        let got = try Self.catalogItems(repo, point)
+        #expect(got.count == expected.count)
+        #expect(got == expected)
+        #expect(expected.contains { $0.path.count > 4096 })
+        #expect(summary[0].entries == UInt64(expected.count))
+    }
+
+    @Test func reindexingAnUnchangedTreeWritesNoBlocks() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        for d in 0..<40 { for f in 0..<100 { Tree.write(snap + "/d\(d)/file\(f).txt", "content \(d) \(f)") } }
+        let repo = try tmp.makeRepository()
+        var first = IndexOptions(source: "s", directory: snap)
+        first.at = Timestamp(seconds: 1_000)
+        first.hash = true
+        let a = try Indexer(repository: repo).run(first)[0]
+        var second = first
+        second.at = Timestamp(seconds: 2_000)
+        let b = try Indexer(repository: repo).run(second)[0]
+        #expect(a.newBlocks > 0)
+        #expect(b.newBlocks == 0)
+        #expect(b.hashesReused == b.files)
+
+        // Change 1% of the files in place (same inode), as between two ZFS snapshots:
+        // ten files in each of four directories.
+        for d in 0..<4 {
+            for f in 0..<10 {
+                let fd = open(snap + "/d\(d * 10)/file\(f).txt", O_WRONLY | O_APPEND)
+                _ = "changed".withCString { write(fd, $0, 7) }
+                close(fd)
+            }
+        }
+        var third = first
+        third.at = Timestamp(seconds: 3_000)
+        let c = try Indexer(repository: repo).run(third)[0]
+        print("1% changed in place: \(c.newBlocks) new blocks of \(c.newBlocks + c.reusedBlocks), \(c.bytesWritten) bytes written (first index \(a.bytesWritten))")
+        #expect(c.newBlocks > 0)
+        #expect(c.newBlocks < a.newBlocks)
+        #expect(c.hashesReused == c.files - 40)
+        let point = try repo.resolve("s@latest")
+        let changed = try repo.reader(for: point).entry(at: Array("d0/file0.txt".utf8))
+        #expect(changed?.size == UInt64("content 0 0changed".utf8.count))
+    }
+
+    @Test(arguments: CrashPoint.allCases)
+    func aKilledRunLeavesAConsistentRepository(crash: CrashPoint) throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        for d in 0..<30 { for f in 0..<200 { Tree.write(snap + "/d\(d)/file\(f).txt", "c \(d) \(f)") } }
+        let repo = try tmp.makeRepository()
+        var options = IndexOptions(source: "s", directory: snap)
+        options.at = Timestamp(seconds: 5_000)
+        let indexer = Indexer(repository: repo)
+        indexer.chunking = ChunkingParameters(minEntries: 64, maxEntries: 256, mask: 0x3f)
+        indexer.crashPoint = crash
+        #expect(throws: SimulatedCrash.self) { try indexer.run(options) }
+        #expect(try repo.points().isEmpty)
+
+        // The next writer cleans up what the killed one left, and succeeds.
+        let again = Indexer(repository: repo)
+        let s = try again.run(options)
+        #expect(s.count == 1)
+        #expect(try repo.points().count == 1)
+        #expect(try repo.verify().isClean)
+        #expect(!FileManager.default.fileExists(atPath: repo.root + "/journal"))
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: repo.root + "/catalogs/s").filter { $0.hasSuffix(".manifest") }
+        #expect(manifests.count == 1)
+        // Exactly the referenced blocks are on disk.
+        let m = try repo.manifest(of: try repo.resolve("s@latest"))
+        var onDisk = 0
+        for sub in try FileManager.default.contentsOfDirectory(atPath: repo.root + "/blocks") {
+            onDisk += try FileManager.default.contentsOfDirectory(atPath: repo.root + "/blocks/" + sub).count
+        }
+        #expect(onDisk == m.blockHashes.count)
+    }
+
+    @Test func rescanRebuildsTheSamePointsAndVerifyCatchesAFlippedByte() throws {
+        let tmp = TempDir()
+        let repo = try tmp.makeRepository()
+        for day in 1...3 {
+            let snap = tmp.sub("snaps/2026-11-0\(day)")
+            for f in 0..<50 { Tree.write(snap + "/dir/file\(f)", "day \(day <= 2 ? 1 : day) file \(f)") }
+        }
+        let cfg = SourceConfig(name: "home", snapshots: tmp.sub("snaps"))
+        try repo.addSource(cfg)
+        let summaries = try Indexer(repository: repo).run(IndexOptions(source: "home"))
+        #expect(summaries.count == 3)
+        let before = try repo.points()
+        let sizesBefore = try repo.catalogSizes()
+
+        for suffix in ["", "-wal", "-shm"] { unlink(repo.root + "/snapdex.db" + suffix) }
+        let reopened = try Repository.open(at: repo.root)
+        #expect(try reopened.points().isEmpty)
+        let report = try reopened.rescan()
+        #expect(report.points == 3)
+        #expect(report.skipped.isEmpty)
+        #expect(try reopened.points() == before)
+        #expect(try reopened.sources().map(\.name) == ["home"])
+        let sizesAfter = try reopened.catalogSizes()
+        #expect(sizesAfter.mapValues { [$0.own, $0.shared] } == sizesBefore.mapValues { [$0.own, $0.shared] })
+        #expect(try reopened.verify().isClean)
+
+        // Flip one byte in one block: verify names it and the points that use it.
+        let m = try reopened.manifest(of: before[0])
+        let victim = m.chunks[0].parts[0].hash
+        let path = reopened.blocks.path(of: victim)
+        chmod(path, 0o600)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count - 5] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let damaged = try reopened.verify()
+        #expect(!damaged.isClean)
+        #expect(damaged.damagedBlocks.map(\.hash) == [victim.hex])
+        let users = before.filter { (try? reopened.manifest(of: $0).blockHashes.contains(victim)) == true }.map(\.id).sorted()
+        #expect(damaged.damagedBlocks[0].points == users)
+        #expect(users.count >= 1)
+    }
+
+    @Test func aSecondWriterFailsNamingTheHolder() throws {
+        let tmp = TempDir()
+        let repo = try tmp.makeRepository()
+        try repo.withWriterLock {
+            let other = try Repository.open(at: repo.root)
+            do {
+                try other.withWriterLock(wait: 0.2) {}
+                Issue.record("second writer got the lock")
+            } catch let e as SnapdexError {
+                guard case .repositoryLocked(_, let pid) = e else { Issue.record("wrong error \(e)"); return }
+                #expect(pid == getpid())
+                #expect("\(e)".contains("--wait"))
+            }
+        }
+        try repo.withWriterLock {}  // released
+    }
+
+    @Test func indexingTheSamePointTwiceIsRefusedUnlessReplace() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        Tree.write(snap + "/a", "a")
+        let repo = try tmp.makeRepository()
+        var options = IndexOptions(source: "s", directory: snap)
+        options.at = Timestamp(seconds: 10)
+        let first = try Indexer(repository: repo).run(options)[0]
+        #expect(throws: SnapdexError.self) { try Indexer(repository: repo).run(options) }
+        Tree.write(snap + "/b", "b")
+        options.replace = true
+        let second = try Indexer(repository: repo).run(options)[0]
+        #expect(second.replaced == first.id)
+        let points = try repo.points()
+        #expect(points.map(\.id) == [second.id])
+        #expect(try repo.verify().isClean)
+        #expect(!FileManager.default.fileExists(atPath: repo.root + "/catalogs/s/\(first.id).manifest"))
+    }
+
+    @Test func unreadableDirectoriesAreWarningsNotFailures() throws {
+        guard getuid() != 0 else { return }  // root reads everything
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        Tree.write(snap + "/open/a", "a")
+        Tree.write(snap + "/closed/b", "b")
+        chmod(snap + "/closed", 0)
+        defer { chmod(snap + "/closed", 0o755) }
+        let repo = try tmp.makeRepository()
+        let s = try Indexer(repository: repo).run(IndexOptions(source: "s", directory: snap))[0]
+        #expect(s.warnings.count == 1)
+    }
+
+    @Test func excludesAndPointReferences() throws {
+        let tmp = TempDir()
+        let repo = try tmp.makeRepository()
+        for (i, day) in ["2026-11-01", "2026-11-02", "2026-11-03"].enumerated() {
+            let snap = tmp.sub("snaps/\(day)")
+            Tree.write(snap + "/keep.txt", "k\(i)")
+            Tree.write(snap + "/cache/junk.tmp", "j")
+            Tree.write(snap + "/x.tmp", "x")
+        }
+        try repo.addSource(SourceConfig(name: "home", snapshots: tmp.sub("snaps")))
+        var options = IndexOptions(source: "home")
+        options.walk.excludes = ["*.tmp", "/cache"]
+        _ = try Indexer(repository: repo).run(options)
+        let latest = try repo.resolve("home@latest")
+        var names: [String] = []
+        try repo.list(point: latest, path: [], recursive: true) { g in names += g.entries.map { String(decoding: $0.name, as: UTF8.self) } }
+        #expect(names == ["keep.txt"])
+        let nov2 = try repo.resolve("home@2026-11-02")
+        #expect(nov2.pointTime == TimeParser.parse("2026-11-02"))
+        #expect(try repo.resolve(String(nov2.id.prefix(6))).id == nov2.id)
+        #expect(throws: SnapdexError.self) { try repo.resolve("home@2026-10-01") }
+        #expect(throws: SnapdexError.self) { try repo.resolve("nosuch@latest") }
+        #expect(throws: SnapdexError.self) { try repo.resolve("zz") }
+        // Nothing new to index the second time.
+        #expect(try Indexer(repository: repo).run(options).isEmpty)
+    }
+}
