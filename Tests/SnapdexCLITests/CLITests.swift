@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import SnapdexCLI
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs command lines in-process with captured output. Output.current is process-wide, so
+/// every test that uses it lives in this one serialized suite.
+struct CLI {
+    let repo: String
+
+    func run(_ args: [String]) -> (status: Int32, out: String, err: String) {
+        let captured = Output(capture: true)
+        let saved = Output.current
+        Output.current = captured
+        defer { Output.current = saved }
+        let status = SnapdexCommand.runMain(args + (args.first == "help" ? [] : ["--repo", repo]))
+        captured.flush()
+        return (status, captured.capturedText, captured.capturedErrorText)
+    }
+
+    func run(_ line: String) -> (status: Int32, out: String, err: String) { run(line.split(separator: " ").map(String.init)) }
+}
+
+final class Scratch {
+    let path: String
+    init() {
+        var template = Array((NSTemporaryDirectory() + "/snapdex-cli-XXXXXX").utf8CString)
+        path = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func write(_ path: String, _ text: String) {
+    try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try! Data(text.utf8).write(to: URL(fileURLWithPath: path))
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func lsJSONRoundTripsOddNamesExactly() throws {
+        let s = Scratch()
+        let snap = s.path + "/snap"
+        write(snap + "/plain.txt", "p")
+        let odd: [[UInt8]] = [Array("new\nline".utf8), [0x63, 0x61, 0x66, 0xe9], Array("-dash".utf8), Array("sp ace".utf8), Array("quote\"s\\".utf8)]
+        for name in odd {
+            let fd = (snap + "/").withCString { _ in open(snap, O_RDONLY | O_DIRECTORY) }
+            let f = (name + [0]).map { CChar(bitPattern: $0) }.withUnsafeBufferPointer { openat(fd, $0.baseAddress!, O_WRONLY | O_CREAT, 0o600) }
+            close(f)
+            close(fd)
+        }
+        symlink(String(decoding: [0x74, 0xff], as: UTF8.self), snap + "/badlink")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["index", snap, "--source", "t", "--at", "2026-11-21T03:00:00Z"]).status == 0)
+        let r = cli.run("ls t@latest / --json")
+        #expect(r.status == 0)
+        var paths: [[UInt8]] = []
+        for line in r.out.split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            if let b64 = o["path_b64"] as? String {
+                paths.append(Array(Data(base64Encoded: b64)!))
+            } else {
+                paths.append(Array((o["path"] as! String).utf8))
+            }
+            #expect(o["mtime"] as? String != nil)
+            #expect((o["mode"] as? String)?.count == 4)
+        }
+        let expected = ([Array("plain.txt".utf8), Array("badlink".utf8)] + odd).map { [UInt8(ascii: "/")] + $0 }
+        #expect(Set(paths) == Set(expected))
+        // Human output quotes odd names like GNU ls.
+        let human = cli.run("ls t@latest /").out
+        #expect(human.contains("'new'$'\\n''line'"))
+        #expect(human.contains("'caf'$'\\351'"))
+        #expect(human.contains("'sp ace'"))
+    }
+
+    @Test func badInputGetsOneLineAndTheDocumentedStatus() throws {
+        let s = Scratch()
+        let cli = CLI(repo: s.path + "/repo")
+        var r = cli.run("points")
+        #expect(r.status == 1)
+        #expect(r.err.hasPrefix("snapdex: no Snapdex repository at"))
+        #expect(r.err.split(separator: "\n").count == 1)
+
+        #expect(cli.run("init").status == 0)
+        r = cli.run("init")
+        #expect(r.status == 1 && r.err.contains("already exists"))
+
+        r = cli.run(["index", s.path + "/nope", "--source", "x"])
+        #expect(r.status == 1 && r.err.contains("does not exist") && r.err.split(separator: "\n").count == 1)
+
+        write(s.path + "/file", "f")
+        r = cli.run(["index", s.path + "/file", "--source", "x"])
+        #expect(r.status == 1 && r.err.contains("is not a directory"))
+
+        r = cli.run("index --source nosuch")
+        #expect(r.status == 1 && r.err.contains("no source named 'nosuch'"))
+
+        r = cli.run("source add bad/name --snapshots /tmp")
+        #expect(r.status == 2 && r.err.contains("invalid source name"))
+
+        r = cli.run("ls nosuch@latest /")
+        #expect(r.status == 1 && r.err.contains("no source named"))
+
+        r = cli.run("ls deadbeef /")
+        #expect(r.status == 1 && r.err.contains("no restore point matches 'deadbeef'"))
+
+        r = cli.run("ls x@yesterday /")
+        #expect(r.status == 2 && r.err.contains("cannot read 'yesterday' as a time"))
+
+        r = cli.run("index --source")
+        #expect(r.status == 2 && r.err.split(separator: "\n").count == 1)
+
+        // Ambiguous prefixes list candidates.
+        write(s.path + "/snap/a", "a")
+        for t in 0..<40 { _ = cli.run(["index", s.path + "/snap", "--source", "x", "--at", "2026-01-01T00:00:\(String(format: "%02d", t))Z"]) }
+        let ids = try Repository.open(at: s.path + "/repo").points().map(\.id)
+        let prefix = Dictionary(grouping: ids, by: { $0.prefix(1) }).first { $0.value.count > 1 }!.key
+        r = cli.run(["ls", String(prefix), "/"])
+        #expect(r.status == 1 && r.err.contains("matches") && r.err.contains("type more of the id"))
+
+        r = cli.run("ls x@latest /no/such/path")
+        #expect(r.status == 1 && r.err.contains("/no/such/path is not in restore point"))
+    }
+
+    @Test func verifyExitsThreeOnDamageAndRescanRestoresPoints() throws {
+        let s = Scratch()
+        let cli = CLI(repo: s.path + "/repo")
+        for d in 1...2 { write(s.path + "/snaps/2026-11-0\(d)/f", "day \(d)") }
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"]).status == 0)
+        let indexed = cli.run("index --source home --json")
+        #expect(indexed.status == 0)
+        #expect(indexed.out.split(separator: "\n").count == 2)
+        let pointsBefore = cli.run("points --json").out
+        #expect(pointsBefore.contains("\"kind\":\"scheduled\"") && pointsBefore.contains("\"snapshot_exists\":true"))
+        #expect(cli.run("verify").status == 0)
+
+        try FileManager.default.removeItem(atPath: s.path + "/repo/snapdex.db")
+        #expect(cli.run("rescan").status == 0)
+        #expect(cli.run("points --json").out == pointsBefore)
+
+        // Damage a manifest: verify says which point and exits 3.
+        let repo = try Repository.open(at: s.path + "/repo")
+        let p = try repo.points()[0]
+        let mpath = s.path + "/repo/catalogs/home/\(p.id).manifest"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: mpath))
+        bytes[30] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: mpath))
+        let r = cli.run("verify")
+        #expect(r.status == 3)
+        #expect(r.out.contains("damaged manifest of point \(p.id.prefix(12))"))
+        let ls = cli.run(["ls", p.id, "/"])
+        #expect(ls.status == 3 && ls.err.contains("is damaged"))
+    }
+
+    @Test func aSecondWriterGetsAClearMessage() throws {
+        let s = Scratch()
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        let repo = try Repository.open(at: s.path + "/repo")
+        try repo.withWriterLock {
+            let r = cli.run("source add x --snapshots /tmp --wait 0.1")
+            #expect(r.status == 1)
+            #expect(r.err.contains("locked by another writer (process \(getpid()))"))
+        }
+        #expect(cli.run("source add x --snapshots /tmp").status == 0)
+        let list = cli.run("source list").out
+        #expect(list.contains("x") && list.contains("/tmp"))
+        #expect(cli.run(["index", "/tmp/../" + s.path, "--source", "x", "--exclude", "repo"]).status == 0)
+        var r = cli.run("source remove x")
+        #expect(r.status == 1 && r.err.contains("--purge"))
+        r = cli.run("source remove x --purge")
+        #expect(r.status == 0)
+        #expect(cli.run("points").out.contains("no restore points"))
+        let blocks = try FileManager.default.subpathsOfDirectory(atPath: s.path + "/repo/blocks").filter { $0.count > 3 }
+        #expect(blocks.isEmpty)
+    }
+
+    @Test func versionNamesTheFormats() {
+        let r = CLI(repo: "/nonexistent").run(["--version"])
+        #expect(r.status == 0)
+        #expect(r.out.contains("catalog format"))
+    }
+}
