@@ -3,6 +3,10 @@ public protocol BlockSink: AnyObject {
     /// Stores one part's uncompressed bytes under their SHA-256, compressing and writing them
     /// only when the store does not hold that block yet.
     func put(_ raw: [UInt8]) throws -> PartRef
+
+    /// Waits until every part given to `put` is stored; returns the stored sizes of parts
+    /// whose `put` answered before their size was known.
+    func finishWrites() throws -> [Digest: Int]
 }
 
 /// Takes directory groups in catalog order and cuts them into chunks at boundaries chosen
@@ -47,9 +51,15 @@ public final class CatalogWriter {
         if pending.last?.entries.isEmpty == true { pending.removeLast() }
     }
 
-    /// Writes the last chunk and returns the chunk table.
+    /// Writes the last chunk, waits for the sink, and returns the chunk table.
     public func finish() throws -> [ChunkRef] {
         try flush()
+        let sizes = try sink.finishWrites()
+        for c in chunks.indices {
+            for p in chunks[c].parts.indices where chunks[c].parts[p].storedSize < 0 {
+                chunks[c].parts[p].storedSize = sizes[chunks[c].parts[p].hash] ?? 0
+            }
+        }
         return chunks
     }
 

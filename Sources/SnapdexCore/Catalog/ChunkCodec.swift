@@ -27,10 +27,11 @@ public enum ChunkCodec {
         var runCol = ByteWriter(), types = ByteWriter(capacity: count), names = ByteWriter(), modes = ByteWriter()
         var uids = ByteWriter(), gids = ByteWriter(), targets = ByteWriter(), devices = ByteWriter()
         var sizes = ByteWriter(), mtimes = ByteWriter(), hashFlags = ByteWriter(capacity: count), hashes = ByteWriter()
-        var ctimes = ByteWriter(), inodes = ByteWriter(), nlinks = ByteWriter(), trees = ByteWriter()
+        var inodes = ByteWriter(), nlinks = ByteWriter(), trees = ByteWriter()
 
         var prevDir: [UInt8] = []
         var prevMtime: Int64 = 0
+        var prevCtime: Int64 = 0
         var prevInode: Int64 = 0
         for run in runs {
             let shared = commonPrefix(prevDir, run.path)
@@ -61,7 +62,6 @@ public enum ChunkCodec {
                     hashFlags.byte(0)
                 }
 
-                ctimes.zigzag(e.ctime &- e.mtime)
                 let ino = Int64(bitPattern: e.inode)
                 inodes.zigzag(ino &- prevInode)
                 prevInode = ino
@@ -73,11 +73,45 @@ public enum ChunkCodec {
                 }
             }
         }
+        let ctimes = encodeCtimes(runs)
         return [
             part(.names, count, [runCol, types, names, modes, uids, gids, targets, devices]),
             part(.content, count, [sizes, mtimes, hashFlags, hashes]),
             part(.state, count, [ctimes, inodes, nlinks, trees]),
         ]
+    }
+
+    /// ctimes predict best from the entry's own mtime in package-installed trees (ctime −
+    /// mtime is the same for a whole package), and from the previous entry's ctime in trees
+    /// written in one go (a hard-link copy gives every entry about the same ctime). The
+    /// column starts with a byte naming the predictor, chosen per chunk: the one whose
+    /// residues have the fewest bytes that do not repeat the previous residue.
+    static func encodeCtimes(_ runs: [DirectoryGroup]) -> ByteWriter {
+        var fromMtime: [Int64] = []
+        var fromPrevious: [Int64] = []
+        var prev: Int64 = 0
+        for run in runs {
+            for e in run.entries {
+                fromMtime.append(e.ctime &- e.mtime)
+                fromPrevious.append(e.ctime &- prev)
+                prev = e.ctime
+            }
+        }
+        func cost(_ v: [Int64]) -> Int {
+            var total = 0
+            var last: Int64 = .min
+            for x in v where x != last {
+                let u = UInt64(bitPattern: (x << 1) ^ (x >> 63))
+                total += u == 0 ? 1 : (64 - u.leadingZeroBitCount + 6) / 7
+                last = x
+            }
+            return total
+        }
+        let useMtime = cost(fromMtime) <= cost(fromPrevious)
+        var w = ByteWriter(capacity: fromMtime.count * 3 + 1)
+        w.byte(useMtime ? 0 : 1)
+        for x in useMtime ? fromMtime : fromPrevious { w.zigzag(x) }
+        return w
     }
 
     private static func part(_ kind: PartKind, _ count: Int, _ columns: [ByteWriter]) -> [UInt8] {
@@ -182,14 +216,18 @@ public enum ChunkCodec {
             }
         }
         if let raw2 {
-            guard raw1 != nil else { throw Damaged(reason: "state part needs the content part") }
             let (_, c2) = try columns(raw2, kind: .state, expected: count)
             guard c2.count >= 4 else { throw Damaged(reason: "state part has too few columns") }
             var ctimes = c2[0], inodes = c2[1], nlinks = c2[2], trees = c2[3]
             var prevInode: Int64 = 0
+            var prevCtime: Int64 = 0
+            let predictor = try ctimes.byte()
+            guard predictor <= 1 else { throw Damaged(reason: "unknown ctime predictor \(predictor)") }
             for g in groups.indices {
                 for i in groups[g].entries.indices {
-                    groups[g].entries[i].ctime = groups[g].entries[i].mtime &+ (try ctimes.zigzag())
+                    let base = predictor == 0 ? groups[g].entries[i].mtime : prevCtime
+                    prevCtime = base &+ (try ctimes.zigzag())
+                    groups[g].entries[i].ctime = prevCtime
                     prevInode = prevInode &+ (try inodes.zigzag())
                     groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
                     groups[g].entries[i].nlink = try nlinks.varint()

@@ -25,7 +25,7 @@ public struct ChunkingParameters: Sendable {
     public var maxEntries: Int
     /// A cut is made after an entry whose key hash has these low bits all zero.
     public var mask: UInt64
-    public static let standard = ChunkingParameters(minEntries: 512, maxEntries: 8192, mask: 0x3ff)
+    public static let standard = ChunkingParameters(minEntries: 2048, maxEntries: 16384, mask: 0x7ff)
     public init(minEntries: Int, maxEntries: Int, mask: UInt64) {
         self.minEntries = minEntries
         self.maxEntries = maxEntries

@@ -1,20 +1,36 @@
+import Dispatch
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The content-addressed block files under `REPO/blocks/XX/HASH`. A block file is a 16-byte
 /// header (magic, version, part kind, compression, uncompressed length) and an xz stream.
-public final class BlockStore: BlockSink {
+///
+/// New blocks are compressed and written on worker threads while the walk goes on: the
+/// walk is system calls on one core, compression is CPU on the other. `put` returns at once;
+/// `finishWrites` waits for the workers and gives the stored sizes.
+public final class BlockStore: BlockSink, @unchecked Sendable {
     public let directory: String
     public var preset: UInt32 = 1
-    /// Blocks the repository already holds (from the database), with their stored sizes.
+    /// Blocks the repository already holds (from the database), with their stored sizes;
+    /// `pendingSize` for blocks this writer is still compressing.
     var known: [Digest: Int]
+    static let pendingSize = -1
     /// Blocks written by this writer, not yet committed to the database.
     public private(set) var written: [Digest] = []
     public private(set) var bytesWritten = 0
     public private(set) var reused = 0
     /// Called before each new block is written (fault injection in tests).
     var beforeWrite: (() throws -> Void)?
+
+    private let workers = DispatchQueue(label: "snapdex.blocks", attributes: .concurrent)
+    private let group = DispatchGroup()
+    private let slots = DispatchSemaphore(value: max(2, ProcessInfo.processInfo.activeProcessorCount))
+    private let lock = NSLock()
+    private var finishedSizes: [Digest: Int] = [:]
+    private var workerError: Error?
 
     init(directory: String, known: [Digest: Int]) {
         self.directory = directory
@@ -33,6 +49,40 @@ public final class BlockStore: BlockSink {
             return PartRef(hash: hash, rawSize: raw.count, storedSize: stored)
         }
         try beforeWrite?()
+        if let e = lock.withLock({ workerError }) { throw e }
+        known[hash] = BlockStore.pendingSize
+        written.append(hash)
+        slots.wait()
+        group.enter()
+        workers.async { [self] in
+            defer {
+                slots.signal()
+                group.leave()
+            }
+            do {
+                let size = try write(raw, hash: hash)
+                lock.withLock { finishedSizes[hash] = size }
+            } catch {
+                lock.withLock { if workerError == nil { workerError = error } }
+            }
+        }
+        return PartRef(hash: hash, rawSize: raw.count, storedSize: BlockStore.pendingSize)
+    }
+
+    /// Waits for every block being written; returns the stored size of each, or throws the
+    /// first write error.
+    public func finishWrites() throws -> [Digest: Int] {
+        group.wait()
+        return try lock.withLock {
+            if let e = workerError { throw e }
+            for (h, size) in finishedSizes { known[h] = size }
+            bytesWritten = finishedSizes.values.reduce(0, +)
+            return finishedSizes
+        }
+    }
+
+    /// Compresses and writes one block file; returns its size.
+    private func write(_ raw: [UInt8], hash: Digest) throws -> Int {
         let compressed = try LZMA.compress(raw, preset: preset)
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
@@ -50,10 +100,7 @@ public final class BlockStore: BlockSink {
             FileIO.remove(final + ".tmp")
             throw SnapdexError.io("cannot rename", final, e)
         }
-        known[hash] = file.bytes.count
-        written.append(hash)
-        bytesWritten += file.bytes.count
-        return PartRef(hash: hash, rawSize: raw.count, storedSize: file.bytes.count)
+        return file.bytes.count
     }
 
     /// Reads a block and returns its uncompressed bytes after checking they hash to its name.
@@ -90,14 +137,20 @@ public final class BlockStore: BlockSink {
 
     /// Starts a writer's run: the blocks the database knows, and no counts yet.
     func begin(known: [Digest: Int]) {
+        group.wait()
         self.known = known
         written.removeAll()
         bytesWritten = 0
         reused = 0
+        lock.withLock {
+            finishedSizes.removeAll()
+            workerError = nil
+        }
     }
 
     /// Removes the files of blocks this writer wrote (after a failed run).
     func discardWritten() {
+        group.wait()
         for h in written { FileIO.remove(path(of: h)) }
         written.removeAll()
     }

@@ -239,7 +239,10 @@ public final class Indexer {
                 if writes > 2 { try self.crash(at: .afterSomeBlocks) }
             }
         }
-        defer { store.beforeWrite = nil }
+        defer {
+            store.beforeWrite = nil
+            _ = try? store.finishWrites()  // no worker may outlive a failed walk
+        }
 
         try walker.walk(root: directory) { group, dirFD in
             if options.hash {
