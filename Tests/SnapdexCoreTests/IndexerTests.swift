@@ -76,6 +76,15 @@ import Glibc
         let point = try repo.resolve("s@latest")
         let changed = try repo.reader(for: point).entry(at: Array("d0/file0.txt".utf8))
         #expect(changed?.size == UInt64("content 0 0changed".utf8.count))
+        // The changed parts were stored as patches of the first index's blocks...
+        let m = try repo.manifest(of: point)
+        #expect(m.chunks.flatMap(\.parts).contains { $0.base != nil })
+        #expect(c.bytesWritten * 10 < a.bytesWritten)
+        // ...and deleting every earlier index breaks nothing: the catalog is still whole.
+        try repo.withWriterLock { try repo.forgetLocked(try repo.points().filter { $0.id != point.id }) }
+        #expect(try repo.points().map(\.id) == [point.id])
+        #expect(try repo.verify().isClean)
+        #expect(try Self.catalogItems(repo, point) == ReferenceWalk.walk(snap))
     }
 
     @Test(arguments: CrashPoint.allCases)
@@ -138,7 +147,7 @@ import Glibc
 
         // Flip one byte in one block: verify names it and the points that use it.
         let m = try reopened.manifest(of: before[0])
-        let victim = m.chunks[0].parts[0].hash
+        let victim = m.chunks[0].parts[0].block.hash
         let path = reopened.blocks.path(of: victim)
         chmod(path, 0o600)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))

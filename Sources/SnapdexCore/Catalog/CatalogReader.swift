@@ -8,12 +8,12 @@ public enum DecodeLevel: Int, Sendable, Comparable {
 /// Reads one index's catalog through its manifest, loading only the chunks a question needs.
 public final class CatalogReader {
     public let manifest: Manifest
-    private let load: (PartRef) throws -> [UInt8]
+    private let load: (Digest) throws -> [UInt8]
     private var cache: [(key: Int, level: DecodeLevel, groups: [DirectoryGroup])] = []
     private let cacheLimit = 8
 
-    /// `load` returns a part's verified uncompressed bytes.
-    public init(manifest: Manifest, load: @escaping (PartRef) throws -> [UInt8]) {
+    /// `load` returns a block's verified uncompressed bytes.
+    public init(manifest: Manifest, load: @escaping (Digest) throws -> [UInt8]) {
         self.manifest = manifest
         self.load = load
     }
@@ -22,19 +22,30 @@ public final class CatalogReader {
     public func chunk(_ i: Int, level: DecodeLevel = .full) throws -> [DirectoryGroup] {
         if let hit = cache.first(where: { $0.key == i && $0.level >= level }) { return hit.groups }
         let c = manifest.chunks[i]
-        let names = try load(c.parts[0])
-        let content = level >= .content ? try load(c.parts[1]) : nil
-        let state = level >= .full ? try load(c.parts[2]) : nil
         let groups: [DirectoryGroup]
         do {
-            groups = try ChunkCodec.decode(names: names, content: content, state: state)
+            groups = try CatalogReader.decode(c, level: level, load: load)
         } catch let d as ChunkCodec.Damaged {
-            throw SnapdexError.blockDamaged(hash: c.parts[0].hash.hex, reason: d.reason)
+            throw SnapdexError.blockDamaged(hash: c.parts[0].block.hash.hex, reason: d.reason)
         }
         cache.removeAll { $0.key == i }
         cache.append((i, level, groups))
         if cache.count > cacheLimit { cache.removeFirst() }
         return groups
+    }
+
+    /// Loads and decodes one chunk's parts, applying patches to their bases.
+    static func decode(_ c: ChunkRef, level: DecodeLevel, load: (Digest) throws -> [UInt8]) throws -> [DirectoryGroup] {
+        func whole(_ p: PartRef) throws -> [UInt8] { try load(p.root.hash) }
+        func patch(_ p: PartRef) throws -> [UInt8]? { p.base == nil ? nil : try load(p.block.hash) }
+        let names = try load(c.parts[0].block.hash)
+        guard c.parts[0].base == nil else { throw ChunkCodec.Damaged(reason: "names part cannot be a patch") }
+        return try ChunkCodec.decode(
+            names: names,
+            content: level >= .content ? try whole(c.parts[1]) : nil,
+            state: level >= .full ? try whole(c.parts[2]) : nil,
+            contentPatch: level >= .content ? try patch(c.parts[1]) : nil,
+            statePatch: level >= .full ? try patch(c.parts[2]) : nil)
     }
 
     /// The children of directory `dir`, or nil when the catalog holds no entries under it

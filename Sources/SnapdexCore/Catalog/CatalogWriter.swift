@@ -2,7 +2,13 @@
 public protocol BlockSink: AnyObject {
     /// Stores one part's uncompressed bytes under their SHA-256, compressing and writing them
     /// only when the store does not hold that block yet.
-    func put(_ raw: [UInt8]) throws -> PartRef
+    func put(_ raw: [UInt8]) throws -> BlockRef
+
+    /// Whether the store holds (or is writing) the block with this hash.
+    func contains(_ hash: Digest) -> Bool
+
+    /// A stored block's uncompressed bytes (a patch's base).
+    func read(_ hash: Digest) throws -> [UInt8]
 
     /// Waits until every part given to `put` is stored; returns the stored sizes of parts
     /// whose `put` answered before their size was known.
@@ -17,13 +23,19 @@ public final class CatalogWriter {
     private let parameters: ChunkingParameters
     private var pending: [DirectoryGroup] = []
     private var pendingCount = 0
-    private var lastKey: (dir: [UInt8], name: [UInt8])?
+    /// For each names block of the previous index, the whole blocks its content and state
+    /// parts are (or are patched from): the bases for patches of the same entries.
+    private let bases: [Digest: [BlockRef]]
     public private(set) var chunks: [ChunkRef] = []
     public private(set) var counts = CatalogCounts()
+    public private(set) var patchedParts = 0
 
-    public init(sink: BlockSink, parameters: ChunkingParameters = .standard) {
+    public init(sink: BlockSink, parameters: ChunkingParameters = .standard, previous: Manifest? = nil) {
         self.sink = sink
         self.parameters = parameters
+        var bases: [Digest: [BlockRef]] = [:]
+        for c in previous?.chunks ?? [] { bases[c.parts[0].block.hash] = c.parts.map(\.root) }
+        self.bases = bases
     }
 
     /// Adds one directory's children; groups must come in catalog order.
@@ -56,8 +68,8 @@ public final class CatalogWriter {
         try flush()
         let sizes = try sink.finishWrites()
         for c in chunks.indices {
-            for p in chunks[c].parts.indices where chunks[c].parts[p].storedSize < 0 {
-                chunks[c].parts[p].storedSize = sizes[chunks[c].parts[p].hash] ?? 0
+            for p in chunks[c].parts.indices where chunks[c].parts[p].block.storedSize < 0 {
+                chunks[c].parts[p].block.storedSize = sizes[chunks[c].parts[p].block.hash] ?? 0
             }
         }
         return chunks
@@ -66,10 +78,27 @@ public final class CatalogWriter {
     private func flush() throws {
         pending.removeAll { $0.entries.isEmpty }
         guard let first = pending.first else { return }
-        let parts = try ChunkCodec.encode(pending).map { try sink.put($0) }
+        let raws = ChunkCodec.encode(pending)
+        let names = try sink.put(raws[0])
+        var parts = [PartRef(block: names)]
+        for kind in [PartKind.content, .state] {
+            parts.append(try store(raws[Int(kind.rawValue)], kind: kind, names: raws[0], namesHash: names.hash, contentRaw: raws[1]))
+        }
         chunks.append(ChunkRef(firstDir: first.path, firstName: first.entries[0].name, entries: pendingCount, parts: parts))
         pending.removeAll(keepingCapacity: true)
         pendingCount = 0
+    }
+
+    /// Stores a content or state part whole, or, when the previous index had a part for the
+    /// same entries and few of them changed, as a patch of that part.
+    private func store(_ raw: [UInt8], kind: PartKind, names: [UInt8], namesHash: Digest, contentRaw: [UInt8]) throws -> PartRef {
+        if !sink.contains(Digest.of(raw)), let base = bases[namesHash]?[Int(kind.rawValue)],
+           let baseRaw = try? sink.read(base.hash),
+           let patch = try? ChunkCodec.patch(kind: kind, names: names, content: contentRaw, base: baseRaw, current: pending) {
+            patchedParts += 1
+            return PartRef(block: try sink.put(patch), base: base)
+        }
+        return PartRef(block: try sink.put(raw))
     }
 
     private func tally(_ e: FileEntry) {

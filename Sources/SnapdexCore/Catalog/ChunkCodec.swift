@@ -9,6 +9,8 @@ public enum PartKind: UInt8, CaseIterable, Sendable {
     case names = 0
     case content = 1
     case state = 2
+    /// A patch of a content or state part: new values for the entries that changed.
+    case patch = 3
 }
 
 /// Encodes a chunk (a run of catalog entries, grouped by directory) into its three parts and
@@ -154,16 +156,19 @@ public enum ChunkCodec {
     }
 
     /// Decodes a chunk. Without `content` sizes, mtimes and hashes stay zero; without `state`,
-    /// ctime, inode, link count and directory totals do.
-    public static func decode(names: [UInt8], content: [UInt8]?, state: [UInt8]?) throws -> [DirectoryGroup] {
+    /// ctime, inode, link count and directory totals do. A patch applies to the part before it.
+    public static func decode(names: [UInt8], content: [UInt8]?, state: [UInt8]?,
+                              contentPatch: [UInt8]? = nil, statePatch: [UInt8]? = nil) throws -> [DirectoryGroup] {
         do {
-            return try decodeThrowingTruncated(names: names, content: content, state: state)
+            return try decodeThrowingTruncated(names: names, content: content, state: state,
+                                               contentPatch: contentPatch, statePatch: statePatch)
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated column")
         }
     }
 
-    private static func decodeThrowingTruncated(names raw0: [UInt8], content raw1: [UInt8]?, state raw2: [UInt8]?) throws -> [DirectoryGroup] {
+    private static func decodeThrowingTruncated(names raw0: [UInt8], content raw1: [UInt8]?, state raw2: [UInt8]?,
+                                                contentPatch: [UInt8]?, statePatch: [UInt8]?) throws -> [DirectoryGroup] {
         let (count, c0) = try columns(raw0, kind: .names, expected: nil)
         guard c0.count >= 8 else { throw Damaged(reason: "names part has \(c0.count) columns, expected 8") }
         var runCol = c0[0], types = c0[1], names = c0[2], modes = c0[3], uids = c0[4], gids = c0[5], targets = c0[6], devices = c0[7]
@@ -214,6 +219,7 @@ public enum ChunkCodec {
                     }
                 }
             }
+            if let contentPatch { try apply(contentPatch, kind: .content, to: &groups, count: count) }
         }
         if let raw2 {
             let (_, c2) = try columns(raw2, kind: .state, expected: count)
@@ -238,7 +244,117 @@ public enum ChunkCodec {
                     }
                 }
             }
+            if let statePatch { try apply(statePatch, kind: .state, to: &groups, count: count) }
         }
         return groups
+    }
+
+    // MARK: Patches
+
+    /// A patch turning the `base` part (of the same entries, as `names` lists them) into the
+    /// part for `current`, or nil when more than a quarter of the entries changed (the whole
+    /// part is then cheaper). A state base is decoded against the current `content`, as a
+    /// reader will decode it.
+    static func patch(kind: PartKind, names: [UInt8], content: [UInt8], base: [UInt8], current runs: [DirectoryGroup]) throws -> [UInt8]? {
+        let baseGroups = kind == .content
+            ? try decode(names: names, content: base, state: nil)
+            : try decode(names: names, content: content, state: base)
+        let old = baseGroups.flatMap(\.entries)
+        let new = runs.flatMap(\.entries)
+        guard old.count == new.count else { return nil }
+        var changed: [Int] = []
+        for i in new.indices {
+            let a = old[i], b = new[i]
+            let differs = kind == .content
+                ? a.size != b.size || a.mtime != b.mtime || a.hash != b.hash
+                : a.ctime != b.ctime || a.inode != b.inode || a.nlink != b.nlink || a.children != b.children
+                    || a.treeFiles != b.treeFiles || a.treeBytes != b.treeBytes
+            if differs { changed.append(i) }
+        }
+        guard changed.count * 4 <= new.count else { return nil }
+        var target = ByteWriter(), indices = ByteWriter(), c0 = ByteWriter(), c1 = ByteWriter(), c2 = ByteWriter(), c3 = ByteWriter()
+        target.byte(kind.rawValue)
+        var prevIndex = -1
+        var prevTime: Int64 = 0
+        var prevInode: Int64 = 0
+        for i in changed {
+            let e = new[i]
+            indices.varint(i - prevIndex - 1)
+            prevIndex = i
+            if kind == .content {
+                c0.varint(e.size)
+                c1.zigzag(e.mtime &- prevTime)
+                prevTime = e.mtime
+                if let h = e.hash {
+                    c2.byte(1)
+                    c3.raw(h.bytes)
+                } else {
+                    c2.byte(0)
+                }
+            } else {
+                c0.zigzag(e.ctime &- prevTime)
+                prevTime = e.ctime
+                let ino = Int64(bitPattern: e.inode)
+                c1.zigzag(ino &- prevInode)
+                prevInode = ino
+                c2.varint(e.nlink)
+                if e.type == .directory {
+                    c3.varint(e.children)
+                    c3.varint(e.treeFiles)
+                    c3.varint(e.treeBytes)
+                }
+            }
+        }
+        return part(.patch, new.count, [target, indices, c0, c1, c2, c3])
+    }
+
+    /// Replaces the fields of `kind` of the entries a patch lists.
+    static func apply(_ raw: [UInt8], kind: PartKind, to groups: inout [DirectoryGroup], count: Int) throws {
+        let (_, cols) = try columns(raw, kind: .patch, expected: count)
+        guard cols.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
+        var target = cols[0], indices = cols[1], c0 = cols[2], c1 = cols[3], c2 = cols[4], c3 = cols[5]
+        guard try target.byte() == kind.rawValue else { throw Damaged(reason: "patch is not for a \(kind) part") }
+        var g = 0, i = 0, flat = 0
+        var index = -1
+        var prevTime: Int64 = 0
+        var prevInode: Int64 = 0
+        while !indices.isAtEnd {
+            index += try indices.count(limit: count) + 1
+            guard index < count else { throw Damaged(reason: "patch index out of range") }
+            while flat < index {  // step to entry `index`
+                flat += 1
+                i += 1
+                while g < groups.count && i >= groups[g].entries.count {
+                    g += 1
+                    i = 0
+                }
+            }
+            while g < groups.count && i >= groups[g].entries.count {
+                g += 1
+                i = 0
+            }
+            guard g < groups.count else { throw Damaged(reason: "patch index out of range") }
+            if kind == .content {
+                groups[g].entries[i].size = try c0.varint()
+                prevTime = prevTime &+ (try c1.zigzag())
+                groups[g].entries[i].mtime = prevTime
+                switch try c2.byte() {
+                case 0: groups[g].entries[i].hash = nil
+                case 1: groups[g].entries[i].hash = Digest(trusted: Array(try c3.raw(Digest.byteCount)))
+                default: throw Damaged(reason: "unknown hash kind")
+                }
+            } else {
+                prevTime = prevTime &+ (try c0.zigzag())
+                groups[g].entries[i].ctime = prevTime
+                prevInode = prevInode &+ (try c1.zigzag())
+                groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
+                groups[g].entries[i].nlink = try c2.varint()
+                if groups[g].entries[i].type == .directory {
+                    groups[g].entries[i].children = try c3.varint()
+                    groups[g].entries[i].treeFiles = try c3.varint()
+                    groups[g].entries[i].treeBytes = try c3.varint()
+                }
+            }
+        }
     }
 }

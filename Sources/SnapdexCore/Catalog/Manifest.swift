@@ -4,9 +4,9 @@ public enum PointKind: String, Sendable, Codable {
     case manual
 }
 
-/// One part of a chunk as stored: the block's name (SHA-256 of the part's uncompressed
-/// bytes), its uncompressed size and its size on disk.
-public struct PartRef: Equatable, Sendable {
+/// One block as a manifest names it: its hash (SHA-256 of its uncompressed bytes), its
+/// uncompressed size and its size on disk.
+public struct BlockRef: Equatable, Hashable, Sendable {
     public var hash: Digest
     public var rawSize: Int
     public var storedSize: Int
@@ -15,6 +15,23 @@ public struct PartRef: Equatable, Sendable {
         self.rawSize = rawSize
         self.storedSize = storedSize
     }
+}
+
+/// One part of a chunk: a whole block, or a patch block applied to a base block of the same
+/// kind (a part from an earlier index of the same entries). Both blocks are referenced by
+/// the manifest, so deleting the earlier index never breaks this one.
+public struct PartRef: Equatable, Sendable {
+    public var block: BlockRef
+    public var base: BlockRef?
+    public init(block: BlockRef, base: BlockRef? = nil) {
+        self.block = block
+        self.base = base
+    }
+
+    /// The blocks this part needs.
+    public var blocks: [BlockRef] { base.map { [$0, block] } ?? [block] }
+    /// The whole block a patch of this part would apply to.
+    public var root: BlockRef { base ?? block }
 }
 
 /// A row of the manifest's chunk table: the key of the chunk's first entry, how many entries
@@ -83,7 +100,10 @@ public struct Manifest: Equatable, Sendable {
     public var idHex: String { Hex.encode(id) }
 
     /// Every distinct block this index references.
-    public var blockHashes: Set<Digest> { Set(chunks.flatMap { $0.parts.map(\.hash) }) }
+    public var blockHashes: Set<Digest> { Set(blocks.map(\.hash)) }
+
+    /// Every block reference of the chunk table (repeats included).
+    public var blocks: [BlockRef] { chunks.flatMap { $0.parts.flatMap(\.blocks) } }
 
     // Field tags. Never reuse a number; readers skip tags they do not know.
     enum Tag: UInt64 {
@@ -135,9 +155,12 @@ public struct Manifest: Equatable, Sendable {
                 f.varint(c.entries)
                 f.varint(c.parts.count)
                 for p in c.parts {
-                    f.raw(p.hash.bytes)
-                    f.varint(p.rawSize)
-                    f.varint(p.storedSize)
+                    f.varint(p.base == nil ? 0 : 1)
+                    for b in p.blocks {
+                        f.raw(b.hash.bytes)
+                        f.varint(b.rawSize)
+                        f.varint(b.storedSize)
+                    }
                 }
                 prevDir = c.firstDir
             }
@@ -207,11 +230,20 @@ public struct Manifest: Equatable, Sendable {
                         let entries = try f.count()
                         let k = try f.count(limit: 8)
                         var parts: [PartRef] = []
-                        for _ in 0..<k {
+                        func block() throws -> BlockRef {
                             let h = Digest(trusted: Array(try f.raw(Digest.byteCount)))
-                            parts.append(PartRef(hash: h, rawSize: try f.count(), storedSize: try f.count()))
+                            return BlockRef(hash: h, rawSize: try f.count(), storedSize: try f.count())
                         }
-                        guard parts.count == PartKind.allCases.count else { throw damaged("chunk with \(parts.count) parts") }
+                        for _ in 0..<k {
+                            switch try f.varint() {
+                            case 0: parts.append(PartRef(block: try block()))
+                            case 1:
+                                let base = try block()
+                                parts.append(PartRef(block: try block(), base: base))
+                            default: throw damaged("unknown part form")
+                            }
+                        }
+                        guard parts.count == 3 else { throw damaged("chunk with \(parts.count) parts") }
                         m.chunks.append(ChunkRef(firstDir: dir, firstName: name, entries: entries, parts: parts))
                         prevDir = dir
                     }

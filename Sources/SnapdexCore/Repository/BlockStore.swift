@@ -42,11 +42,13 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         return "\(directory)/\(hex.prefix(2))/\(hex)"
     }
 
-    public func put(_ raw: [UInt8]) throws -> PartRef {
+    public func contains(_ hash: Digest) -> Bool { known[hash] != nil }
+
+    public func put(_ raw: [UInt8]) throws -> BlockRef {
         let hash = Digest.of(raw)
         if let stored = known[hash] {
             reused += 1
-            return PartRef(hash: hash, rawSize: raw.count, storedSize: stored)
+            return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
         }
         try beforeWrite?()
         if let e = lock.withLock({ workerError }) { throw e }
@@ -66,7 +68,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
                 lock.withLock { if workerError == nil { workerError = error } }
             }
         }
-        return PartRef(hash: hash, rawSize: raw.count, storedSize: BlockStore.pendingSize)
+        return BlockRef(hash: hash, rawSize: raw.count, storedSize: BlockStore.pendingSize)
     }
 
     /// Waits for every block being written; returns the stored size of each, or throws the

@@ -135,12 +135,10 @@ enum Catalogue {
     static func insert(_ m: Manifest, manifestBytes: Int, in db: GRDB.Database) throws {
         try PointRecord(manifest: m, manifestBytes: manifestBytes).insert(db)
         var seen = Set<Digest>()
-        for c in m.chunks {
-            for p in c.parts where seen.insert(p.hash).inserted {
-                try db.execute(sql: "INSERT OR IGNORE INTO block (hash, rawSize, storedSize) VALUES (?, ?, ?)",
-                               arguments: [Data(p.hash.bytes), p.rawSize, p.storedSize])
-                try db.execute(sql: "INSERT INTO pointBlock (point, hash) VALUES (?, ?)", arguments: [m.idHex, Data(p.hash.bytes)])
-            }
+        for b in m.blocks where seen.insert(b.hash).inserted {
+            try db.execute(sql: "INSERT OR IGNORE INTO block (hash, rawSize, storedSize) VALUES (?, ?, ?)",
+                           arguments: [Data(b.hash.bytes), b.rawSize, b.storedSize])
+            try db.execute(sql: "INSERT INTO pointBlock (point, hash) VALUES (?, ?)", arguments: [m.idHex, Data(b.hash.bytes)])
         }
     }
 

@@ -146,8 +146,11 @@ public final class Indexer {
         var rng = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let idHex = Hex.encode(id)
-        let previous = try repository.points(source: config.name).filter { $0.hashed && $0.id != existing?.id }
-            .max { $0.time < $1.time }
+        let others = try repository.points(source: config.name).filter { $0.id != existing?.id }
+        // The newest other index: its blocks are the bases for patches, and with --hash its
+        // hashes are reused for files that did not change.
+        let newest = others.max { $0.time < $1.time }
+        let newestHashed = others.filter(\.hashed).max { $0.time < $1.time }
 
         var journal = [(source: config.name, id: idHex)]
         if let existing { journal.append((config.name, existing.id)) }
@@ -163,8 +166,8 @@ public final class Indexer {
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
             manifest.policy = PolicyText.settings(config.policy)
-            let (chunks, counts, warnings) = try walk(directory: directory, options: options,
-                                                      previous: options.hash ? previous : nil, store: store)
+            let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
+                                                      hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
             manifest.counts = counts
 
@@ -188,9 +191,7 @@ public final class Indexer {
             for h in freed { FileIO.remove(store.path(of: h)) }
             repository.endJournal()
 
-            let catalogBytes = manifest.blockHashes.reduce(bytes.count) { sum, h in
-                sum + (manifest.chunks.lazy.flatMap(\.parts).first { $0.hash == h }?.storedSize ?? 0)
-            }
+            let catalogBytes = Set(manifest.blocks).reduce(bytes.count) { $0 + $1.storedSize }
             let summary = IndexSummary(
                 id: idHex, source: config.name, time: time.rfc3339(), snapshot: directory, entries: counts.entries,
                 files: counts.files, directories: counts.directories, bytes: counts.bytes, newBlocks: store.written.count,
@@ -220,10 +221,10 @@ public final class Indexer {
         }
     }
 
-    private func walk(directory: String, options: IndexOptions, previous: PointRecord?, store: BlockStore)
-        throws -> ([ChunkRef], CatalogCounts, [WalkWarning])
+    private func walk(directory: String, options: IndexOptions, base: PointRecord?, hashesFrom previous: PointRecord?,
+                      store: BlockStore) throws -> ([ChunkRef], CatalogCounts, [WalkWarning])
     {
-        let writer = CatalogWriter(sink: store, parameters: chunking)
+        let writer = CatalogWriter(sink: store, parameters: chunking, previous: try base.map { try repository.manifest(of: $0) })
         let walker = TreeWalker(options: options.walk)
         let cursor = try previous.map { GroupCursor(reader: try repository.reader(for: $0)) }
         let clock = Timestamp.now

@@ -47,35 +47,32 @@ extension Repository {
                 if let m = try? manifest(of: p) { for h in m.blockHashes where users[h] != nil { users[h]!.append(p.id) } }
             }
         }
+        // Each block is read and hashed once; each chunk is then decoded from its blocks.
         var checked: [Digest: String?] = [:]
-        func check(_ h: Digest) -> [UInt8]? {
-            do {
-                let raw = try blocks.read(h)
-                checked[h] = .some(nil)
-                return raw
-            } catch {
-                checked[h] = .some("\(error)")
-                return nil
-            }
-        }
         for (_, m) in manifests {
             for c in m.chunks {
-                var raws: [[UInt8]?] = []
-                for part in c.parts {
-                    if let prior = checked[part.hash] {
-                        raws.append(prior == nil ? (try? blocks.read(part.hash)) : nil)
-                    } else {
-                        raws.append(check(part.hash))
+                var raws: [Digest: [UInt8]] = [:]
+                var whole = true
+                for b in c.parts.flatMap(\.blocks) {
+                    if let prior = checked[b.hash], prior != nil {
+                        whole = false
+                        continue
+                    }
+                    do {
+                        raws[b.hash] = try blocks.read(b.hash)
+                        checked[b.hash] = .some(nil)
+                    } catch {
+                        checked[b.hash] = .some("\(error)")
+                        whole = false
                     }
                 }
-                if let n = raws[0], let cc = raws[1], let s = raws[2] {
-                    do {
-                        let groups = try ChunkCodec.decode(names: n, content: cc, state: s)
-                        let count = groups.reduce(0) { $0 + $1.entries.count }
-                        if count != c.entries { checked[c.parts[0].hash] = .some("holds \(count) entries, manifest says \(c.entries)") }
-                    } catch {
-                        checked[c.parts[0].hash] = .some("\(error)")
-                    }
+                guard whole else { continue }
+                do {
+                    let groups = try CatalogReader.decode(c, level: .full) { h in raws[h] ?? [] }
+                    let count = groups.reduce(0) { $0 + $1.entries.count }
+                    if count != c.entries { checked[c.parts[0].block.hash] = .some("holds \(count) entries, manifest says \(c.entries)") }
+                } catch {
+                    checked[c.parts[0].block.hash] = .some("does not decode: \(error)")
                 }
             }
         }

@@ -188,9 +188,9 @@ public final class Repository {
     public func reader(for point: PointRecord) throws -> CatalogReader {
         let m = try manifest(of: point)
         let store = blocks
-        return CatalogReader(manifest: m) { [weak self] ref in
+        return CatalogReader(manifest: m) { [weak self] hash in
             do {
-                return try store.read(ref.hash)
+                return try store.read(hash)
             } catch SnapdexError.blockMissing(let h) {
                 if let self, try self.point(id: point.id) == nil { throw SnapdexError.pointExpired(point.id) }
                 throw SnapdexError.blockMissing(hash: h)
