@@ -36,7 +36,7 @@ import Testing
         m.policy = [.init(name: "keep-days", value: 14)]
         m.counts.entries = 5
         m.chunks = [ChunkRef(firstDir: Array("a".utf8), firstName: Array("b".utf8), entries: 5,
-                             parts: [PartRef(block: BlockRef(hash: Digest.of([0]), rawSize: 10, storedSize: 20)), PartRef(block: BlockRef(hash: Digest.of([1]), rawSize: 10, storedSize: 20), base: BlockRef(hash: Digest.of([3]), rawSize: 5, storedSize: 6)), PartRef(block: BlockRef(hash: Digest.of([2]), rawSize: 10, storedSize: 20))])]
+                             parts: [PartRef(block: BlockRef(hash: Digest.of([0]), rawSize: 10, storedSize: 20)), PartRef(block: BlockRef(hash: Digest.of([1]), rawSize: 10, storedSize: 20), base: BlockRef(hash: Digest.of([3]), rawSize: 5, storedSize: 6), whole: Digest.of([4])), PartRef(block: BlockRef(hash: Digest.of([2]), rawSize: 10, storedSize: 20))])]
         let bytes = m.encode()
         #expect(try Manifest.decode(bytes, path: "m") == m)
         var flipped = bytes

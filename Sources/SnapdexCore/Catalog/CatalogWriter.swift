@@ -7,6 +7,9 @@ public protocol BlockSink: AnyObject {
     /// Whether the store holds (or is writing) the block with this hash.
     func contains(_ hash: Digest) -> Bool
 
+    /// Notes that blocks already in the store are used again without being put.
+    func reuse(_ blocks: [BlockRef])
+
     /// A stored block's uncompressed bytes (a patch's base).
     func read(_ hash: Digest) throws -> [UInt8]
 
@@ -26,6 +29,8 @@ public final class CatalogWriter {
     /// For each names block of the previous index, the whole blocks its content and state
     /// parts are (or are patched from): the bases for patches of the same entries.
     private let bases: [Digest: [BlockRef]]
+    /// The previous index's patched parts, by the hash of the whole part they stand for.
+    private let patched: [Digest: PartRef]
     public private(set) var chunks: [ChunkRef] = []
     public private(set) var counts = CatalogCounts()
     public private(set) var patchedParts = 0
@@ -34,8 +39,13 @@ public final class CatalogWriter {
         self.sink = sink
         self.parameters = parameters
         var bases: [Digest: [BlockRef]] = [:]
-        for c in previous?.chunks ?? [] { bases[c.parts[0].block.hash] = c.parts.map(\.root) }
+        var patched: [Digest: PartRef] = [:]
+        for c in previous?.chunks ?? [] {
+            bases[c.parts[0].block.hash] = c.parts.map(\.root)
+            for p in c.parts { if let w = p.whole { patched[w] = p } }
+        }
         self.bases = bases
+        self.patched = patched
     }
 
     /// Adds one directory's children; groups must come in catalog order.
@@ -92,11 +102,17 @@ public final class CatalogWriter {
     /// Stores a content or state part whole, or, when the previous index had a part for the
     /// same entries and few of them changed, as a patch of that part.
     private func store(_ raw: [UInt8], kind: PartKind, names: [UInt8], namesHash: Digest, contentRaw: [UInt8]) throws -> PartRef {
-        if !sink.contains(Digest.of(raw)), let base = bases[namesHash]?[Int(kind.rawValue)],
+        let hash = Digest.of(raw)
+        if sink.contains(hash) { return PartRef(block: try sink.put(raw)) }
+        if let same = patched[hash] {
+            sink.reuse(same.blocks)
+            return same
+        }
+        if let base = bases[namesHash]?[Int(kind.rawValue)],
            let baseRaw = try? sink.read(base.hash),
            let patch = try? ChunkCodec.patch(kind: kind, names: names, content: contentRaw, base: baseRaw, current: pending) {
             patchedParts += 1
-            return PartRef(block: try sink.put(patch), base: base)
+            return PartRef(block: try sink.put(patch), base: base, whole: hash)
         }
         return PartRef(block: try sink.put(raw))
     }

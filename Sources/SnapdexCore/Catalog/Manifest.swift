@@ -23,9 +23,13 @@ public struct BlockRef: Equatable, Hashable, Sendable {
 public struct PartRef: Equatable, Sendable {
     public var block: BlockRef
     public var base: BlockRef?
-    public init(block: BlockRef, base: BlockRef? = nil) {
+    /// For a patched part: the SHA-256 of the whole part it stands for, so that the next
+    /// index can tell an unchanged part without decoding it.
+    public var whole: Digest?
+    public init(block: BlockRef, base: BlockRef? = nil, whole: Digest? = nil) {
         self.block = block
         self.base = base
+        self.whole = whole
     }
 
     /// The blocks this part needs.
@@ -161,6 +165,7 @@ public struct Manifest: Equatable, Sendable {
                         f.varint(b.rawSize)
                         f.varint(b.storedSize)
                     }
+                    if p.base != nil { f.raw((p.whole ?? p.block.hash).bytes) }
                 }
                 prevDir = c.firstDir
             }
@@ -239,7 +244,9 @@ public struct Manifest: Equatable, Sendable {
                             case 0: parts.append(PartRef(block: try block()))
                             case 1:
                                 let base = try block()
-                                parts.append(PartRef(block: try block(), base: base))
+                                let patch = try block()
+                                let whole = Digest(trusted: Array(try f.raw(Digest.byteCount)))
+                                parts.append(PartRef(block: patch, base: base, whole: whole))
                             default: throw damaged("unknown part form")
                             }
                         }

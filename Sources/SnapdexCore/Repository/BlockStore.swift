@@ -44,6 +44,8 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     public func contains(_ hash: Digest) -> Bool { known[hash] != nil }
 
+    public func reuse(_ blocks: [BlockRef]) { reused += blocks.count }
+
     public func put(_ raw: [UInt8]) throws -> BlockRef {
         let hash = Digest.of(raw)
         if let stored = known[hash] {
