@@ -8,7 +8,7 @@ struct PointsCommand: ParsableCommand {
         discussion: """
             Shows each point's id (a unique prefix; any unique prefix works wherever a point is \
             named), source, time, kind, entries, catalog bytes (its own and shared with other \
-            points), retention and whether its snapshot directory still exists.
+            points), why retention keeps it now ("expires" when the next expire would remove it) and whether its snapshot directory still exists.
 
             Points are named by id prefix, SOURCE@latest, or SOURCE@TIME (the newest point at \
             or before TIME; a date alone means the end of that day).
@@ -32,12 +32,13 @@ struct PointsCommand: ParsableCommand {
         let points = try repo.points(source: source)
         let sizes = try repo.catalogSizes()
         let short = try repo.shortIDs()
+        let plan = Dictionary(uniqueKeysWithValues: try repo.retentionPlan(source: source, now: .now).map { ($0.candidate.id, $0.reasons) })
         let out = Output.current
         var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
         for p in points {
             let (own, shared) = sizes[p.id] ?? (0, 0)
             let exists = FileIOPublic.isDirectory(p.snapshot)
-            let retain = p.retainUntil.map { "until " + Timestamp(nanoseconds: $0).rfc3339() }
+            let reasons = plan[p.id] ?? []
             if json {
                 var o = JSONObject()
                 o.string("id", p.id)
@@ -50,6 +51,7 @@ struct PointsCommand: ParsableCommand {
                 o.number("bytes", own + p.manifestBytes)
                 o.number("shared_bytes", shared)
                 o.string("retain_until", p.retainUntil.map { Timestamp(nanoseconds: $0).rfc3339() })
+                o.strings("retention", reasons)
                 o.string("indexed_at", Timestamp(nanoseconds: p.indexedAt).rfc3339())
                 o.string("snapshot", p.snapshot)
                 o.bool("snapshot_exists", exists)
@@ -57,7 +59,7 @@ struct PointsCommand: ParsableCommand {
             } else {
                 rows.append([short[p.id] ?? p.id, p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)",
                              Format.bytes(UInt64(own + p.manifestBytes)), Format.bytes(UInt64(shared)),
-                             retain ?? (p.pointKind == .manual ? "manual" : "policy"),
+                             reasons.isEmpty ? "expires" : reasons.joined(separator: ", "),
                              p.snapshot + (exists ? "" : " (gone)")])
             }
         }

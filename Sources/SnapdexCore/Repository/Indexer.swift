@@ -165,7 +165,7 @@ public final class Indexer {
             manifest.label = options.label
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
-            manifest.policy = PolicyText.settings(config.policy)
+            manifest.policy = try Manifest.settings(of: RetentionPolicy(text: config.policy ?? ""))
             let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
@@ -315,17 +315,5 @@ public enum SnapshotTime {
             throw SnapdexError.io("cannot stat", directory, .current)
         }
         return Timestamp(nanoseconds: st.nanoMTime)
-    }
-}
-
-/// Retention settings as stored in source configurations (`keep-days=14 weekly=8`).
-public enum PolicyText {
-    public static func settings(_ text: String?) -> [Manifest.PolicySetting] {
-        guard let text else { return [] }
-        return text.split(separator: " ").compactMap { pair in
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, let v = Int64(kv[1]) else { return nil }
-            return Manifest.PolicySetting(name: String(kv[0]), value: v)
-        }
     }
 }

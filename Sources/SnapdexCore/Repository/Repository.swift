@@ -57,6 +57,8 @@ public final class Repository {
     public let root: String
     public let database: DatabasePool
     public let blocks: BlockStore
+    /// Stops a removal at this point without cleanup (tests).
+    public var removalCrashPoint: RemovalCrashPoint?
 
     var catalogsDirectory: String { root + "/catalogs" }
     var journalPath: String { root + "/journal" }
@@ -177,7 +179,7 @@ public final class Repository {
         do {
             bytes = try FileIO.readAll(path)
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
-            if try self.point(id: point.id) == nil { throw SnapdexError.pointExpired(point.id) }
+            if try self.point(id: point.id) == nil || journalNames(point.id) { throw SnapdexError.pointExpired(point.id) }
             throw SnapdexError.manifestDamaged(path: path, reason: "file is missing")
         }
         return try Manifest.decode(bytes, path: path)
@@ -251,6 +253,12 @@ public final class Repository {
 
     func endJournal() { FileIO.remove(journalPath) }
 
+    /// Whether a writer's journal names this point: it is being added or removed.
+    func journalNames(_ id: String) -> Bool {
+        guard let bytes = try? FileIO.readAll(journalPath) else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { $0.hasSuffix(" " + id) }
+    }
+
     /// Finishes what a killed writer left: for each point in its journal, the manifest file and
     /// the database row must agree. A manifest with no row was never committed and is removed;
     /// a row with no manifest was being removed and goes too. Then temporary files and blocks
@@ -267,6 +275,9 @@ public final class Repository {
                 FileIO.remove(path)
             } else if !FileIO.exists(path) && inDatabase {
                 _ = try write { db in try Catalogue.delete(points: [id], in: db) }
+            } else if inDatabase, let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path) {
+                // A rewritten manifest (retain-until, policy) whose row was not yet updated.
+                try write { db in try PointRecord(manifest: m, manifestBytes: bytes.count).update(db) }
             }
         }
         for s in FileIO.names(in: catalogsDirectory) {
@@ -335,4 +346,6 @@ public struct SessionRecord: Codable, Sendable {
     public var points: [String]
     public var warnings: [String]
     public var message: String?
+    /// For expire: each point's fate and reasons (`keep ID reason, reason` / `expire ID`).
+    public var plan: [String]?
 }

@@ -45,13 +45,29 @@ extension Repository {
 
     /// Removes indexes in the safe order: manifests (and a sync of their folders), then the
     /// database commit, then blocks no remaining index references. The caller holds the lock.
-    func forgetLocked(_ points: [PointRecord]) throws {
-        guard !points.isEmpty else { return }
+    @discardableResult
+    func forgetLocked(_ points: [PointRecord]) throws -> Int {
+        guard !points.isEmpty else { return 0 }
         try beginJournal(points: points.map { ($0.source, $0.id) })
         for p in points { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
+        try crash(at: .afterManifestsRemoved)
         let freed = try write { db in try Catalogue.delete(points: points.map(\.id), in: db) }
+        try crash(at: .beforeBlocksDeleted)
         for h in freed { FileIO.remove(blocks.path(of: h)) }
         endJournal()
+        return freed.count
+    }
+}
+
+/// Places where tests stop a removal as if the process had been killed there.
+public enum RemovalCrashPoint: String, Sendable, CaseIterable {
+    case afterManifestsRemoved = "after-manifests-removed"
+    case beforeBlocksDeleted = "before-blocks-deleted"
+}
+
+extension Repository {
+    func crash(at point: RemovalCrashPoint) throws {
+        if removalCrashPoint == point { throw SimulatedCrash() }
     }
 }

@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+
+/// What an expire run decided and did.
+public struct ExpireReport: Sendable {
+    public var decisions: [RetentionDecision]
+    public var dryRun: Bool
+    public var freedBlocks: Int
+    public var kept: Int { decisions.filter(\.keep).count }
+    public var expired: [RetentionDecision] { decisions.filter { !$0.keep } }
+}
+
+extension Manifest {
+    /// A retention policy as the manifest stores it.
+    static func settings(of policy: RetentionPolicy) -> [PolicySetting] {
+        policy.settings.map { PolicySetting(name: $0.name, value: Int64($0.value)) }
+    }
+}
+
+extension Repository {
+    /// Every point as retention sees it, from the values stored with it.
+    public func retentionCandidates(source: String? = nil) throws -> [RetentionCandidate] {
+        try points(source: source).map { p in
+            RetentionCandidate(id: p.id, source: p.source, time: p.pointTime, manual: p.pointKind == .manual,
+                               retainUntil: p.retainUntil.map(Timestamp.init(nanoseconds:)),
+                               policy: (try? RetentionPolicy(text: p.policy ?? "")) ?? RetentionPolicy())
+        }
+    }
+
+    /// The retention plan at `now`, changing nothing.
+    public func retentionPlan(source: String? = nil, now: Timestamp) throws -> [RetentionDecision] {
+        if let source { _ = try self.source(named: source) }
+        return RetentionPlanner.plan(try retentionCandidates(source: source), now: now)
+    }
+
+    /// Expires every point the plan does not keep: manifests first, then the database
+    /// commit, then blocks no survivor references. With `dryRun`, only plans.
+    public func expire(source: String? = nil, now: Timestamp, dryRun: Bool, wait: Double = 0) throws -> ExpireReport {
+        if dryRun {
+            return ExpireReport(decisions: try retentionPlan(source: source, now: now), dryRun: true, freedBlocks: 0)
+        }
+        let started = Timestamp.now
+        return try withWriterLock(wait: wait) {
+            let decisions = try retentionPlan(source: source, now: now)
+            let doomed = Set(decisions.filter { !$0.keep }.map(\.candidate.id))
+            let records = try points(source: source).filter { doomed.contains($0.id) }
+            let freed = try forgetLocked(records)
+            let freedOrphans = try collectGarbage()
+            let report = ExpireReport(decisions: decisions, dryRun: false, freedBlocks: freed + freedOrphans)
+            logSession(SessionRecord(
+                kind: "expire", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
+                counts: ["kept": Int64(report.kept), "expired": Int64(records.count), "freed_blocks": Int64(report.freedBlocks)],
+                points: records.map(\.id), warnings: [], message: "now \(now.rfc3339())",
+                plan: decisions.map { d in
+                    d.keep ? "keep \(d.candidate.id) \(d.reasons.joined(separator: ", "))" : "expire \(d.candidate.id)"
+                }))
+            return report
+        }
+    }
+
+    /// Removes the given indexes by hand, whatever the policy says.
+    public func forget(_ points: [PointRecord], wait: Double = 0) throws -> Int {
+        let started = Timestamp.now
+        return try withWriterLock(wait: wait) {
+            let live = try points.filter { try self.point(id: $0.id) != nil }
+            let freed = try forgetLocked(live)
+            logSession(SessionRecord(kind: "forget", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
+                                     counts: ["forgotten": Int64(live.count), "freed_blocks": Int64(freed)],
+                                     points: live.map(\.id), warnings: [], message: nil, plan: nil))
+            return freed
+        }
+    }
+
+    /// Sets (or with nil clears) a point's retain-until, rewriting its manifest atomically.
+    public func keep(_ point: PointRecord, until: Timestamp?, wait: Double = 0) throws {
+        try withWriterLock(wait: wait) {
+            try rewriteManifests([point]) { $0.retainUntil = until }
+        }
+    }
+
+    /// Sets a source's policy for new indexes; with `applyToExisting`, also rewrites the policy
+    /// stored in each of its manifests.
+    public func setPolicy(source name: String, policy: RetentionPolicy, applyToExisting: Bool, wait: Double = 0) throws -> Int {
+        try withWriterLock(wait: wait) {
+            _ = try source(named: name)
+            var config = try loadSourceConfig(name)
+            config.policy = policy.isEmpty ? nil : policy.text
+            try saveSource(config)
+            guard applyToExisting else { return 0 }
+            let points = try self.points(source: name)
+            try rewriteManifests(points) { $0.policy = Manifest.settings(of: policy) }
+            return points.count
+        }
+    }
+
+    /// Rewrites manifests in place (temp file, fsync, rename, fsync of the folder), then
+    /// their database rows. The caller holds the lock.
+    func rewriteManifests(_ points: [PointRecord], _ change: (inout Manifest) -> Void) throws {
+        guard !points.isEmpty else { return }
+        try beginJournal(points: points.map { ($0.source, $0.id) })
+        var updated: [(Manifest, Int)] = []
+        for p in points {
+            var m = try manifest(of: p)
+            change(&m)
+            let bytes = m.encode()
+            try FileIO.writeAtomically(manifestPath(source: p.source, id: p.id), bytes, durable: true)
+            updated.append((m, bytes.count))
+        }
+        for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
+        try write { db in
+            for (m, size) in updated { try PointRecord(manifest: m, manifestBytes: size).update(db) }
+        }
+        endJournal()
+    }
+}
