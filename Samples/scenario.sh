@@ -34,6 +34,14 @@ step "A one-off index of a directory, as a manual point of a new source" \
     index "$demo/snapshots/2026-11-20" --source web --at 2026-11-20T03:00:00Z --manual --label "one-off"
 step "Every block decodes and matches its hash" verify
 
+step "A retention policy for the daily points, applied to the existing ones too" \
+    policy set home --keep-days 3 --weekly 2 --apply-to-existing
+step "What the policy will do, and why each survivor stays" expire --dry-run --now 2026-11-23
+step "A legal hold on one point" point keep home@2026-11-16 --until 2030-01-01
+step "Expire for real" expire --now 2026-11-23
+step "Running it again changes nothing" expire --now 2026-11-23
+step "Every remaining block is still whole" verify
+
 printf '\n## Lose the database: the catalog files are the truth\n$ rm %s/snapdex.db\n' "$SNAPDEX_REPO"
 rm -f "$SNAPDEX_REPO/snapdex.db" "$SNAPDEX_REPO/snapdex.db-wal" "$SNAPDEX_REPO/snapdex.db-shm"
 step "Rebuild it from the manifests" rescan

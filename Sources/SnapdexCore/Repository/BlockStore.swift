@@ -152,10 +152,25 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         }
     }
 
+    /// Starts one index of a run: counts from zero, the known blocks kept.
+    func beginPoint() {
+        group.wait()
+        written.removeAll()
+        bytesWritten = 0
+        reused = 0
+        lock.withLock {
+            finishedSizes.removeAll()
+            workerError = nil
+        }
+    }
+
     /// Removes the files of blocks this writer wrote (after a failed run).
     func discardWritten() {
         group.wait()
-        for h in written { FileIO.remove(path(of: h)) }
+        for h in written {
+            FileIO.remove(path(of: h))
+            known[h] = nil
+        }
         written.removeAll()
     }
 }

@@ -94,6 +94,7 @@ public final class Indexer {
 
     public func run(_ options: IndexOptions) throws -> [IndexSummary] {
         try repository.withWriterLock(wait: options.wait) {
+            repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
             for (dir, time) in try targets(options, config) {
@@ -146,17 +147,23 @@ public final class Indexer {
         var rng = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let idHex = Hex.encode(id)
-        let others = try repository.points(source: config.name).filter { $0.id != existing?.id }
         // The newest other index: its blocks are the bases for patches, and with --hash its
         // hashes are reused for files that did not change.
-        let newest = others.max { $0.time < $1.time }
-        let newestHashed = others.filter(\.hashed).max { $0.time < $1.time }
+        func newestOther(hashed: Bool) throws -> PointRecord? {
+            try repository.read { db in
+                var q = PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.id != (existing?.id ?? ""))
+                if hashed { q = q.filter(Column("hashed") == true) }
+                return try q.order(PointRecord.Columns.time.desc).fetchOne(db)
+            }
+        }
+        let newest = try newestOther(hashed: false)
+        let newestHashed = try newestOther(hashed: true)
 
         var journal = [(source: config.name, id: idHex)]
         if let existing { journal.append((config.name, existing.id)) }
         try repository.beginJournal(points: journal)
         let store = repository.blocks
-        store.begin(known: try repository.knownBlocks())
+        store.beginPoint()
         let manifestPath = repository.manifestPath(source: config.name, id: idHex)
         var committed = false
         do {
@@ -188,7 +195,10 @@ public final class Indexer {
             }
             committed = true
             if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
-            for h in freed { FileIO.remove(store.path(of: h)) }
+            for h in freed {
+                FileIO.remove(store.path(of: h))
+                store.known[h] = nil
+            }
             repository.endJournal()
 
             let catalogBytes = Set(manifest.blocks).reduce(bytes.count) { $0 + $1.storedSize }
