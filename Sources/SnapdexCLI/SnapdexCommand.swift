@@ -19,6 +19,8 @@ public struct SnapdexCommand: ParsableCommand {
         version: "snapdex \(SnapdexVersion.tool) (catalog format: writes \(FormatConstants.catalogVersion), reads 1-\(FormatConstants.catalogMaxReadVersion))",
         subcommands: [
             InitCommand.self, SourceCommand.self, IndexCommand.self, PointsCommand.self, LsCommand.self,
+            FindCommand.self, VersionsCommand.self, DiffCommand.self, InfoCommand.self, CatCommand.self,
+            RestoreCommand.self, BrowseCommand.self,
             PolicyCommand.self, ExpireCommand.self, ForgetCommand.self, PointCommand.self,
             VerifyCommand.self, RescanCommand.self, GCCommand.self, SessionsCommand.self,
         ])

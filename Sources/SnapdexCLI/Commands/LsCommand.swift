@@ -35,7 +35,7 @@ struct LsCommand: ParsableCommand {
     func run() throws {
         let repo = try repository.open()
         let p = try repo.resolve(point)
-        guard let rel = PathBytes.normalize(path) else { throw SnapdexError.invalidArgument("path \(path) climbs above the snapshot root") }
+        let rel = try PathArgument.parse(path)
         let out = Output.current
         var firstGroup = true
         try repo.list(point: p, path: rel, recursive: recursive) { group in
@@ -55,7 +55,11 @@ struct LsCommand: ParsableCommand {
 
 /// One entry as a JSON object (docs/JSON.md, "ls").
 enum EntryJSON {
-    static func encode(_ e: FileEntry, dir: [UInt8]) -> [UInt8] {
+    static func encode(_ e: FileEntry, dir: [UInt8]) -> [UInt8] { object(e, dir: dir).encoded }
+
+    /// Without `state`, the fields a content-level decode leaves empty (ctime, inode, nlink,
+    /// directory totals) are left out.
+    static func object(_ e: FileEntry, dir: [UInt8], state: Bool = true) -> JSONObject {
         let path = PathBytes.display(PathBytes.join(dir, e.name))
         var o = JSONObject()
         o.string("path", bytes: path)
@@ -66,13 +70,14 @@ enum EntryJSON {
         o.number("uid", e.uid)
         o.number("gid", e.gid)
         o.string("mtime", Timestamp(nanoseconds: e.mtime).rfc3339(fraction: true))
-        o.string("ctime", Timestamp(nanoseconds: e.ctime).rfc3339(fraction: true))
+        if state { o.string("ctime", Timestamp(nanoseconds: e.ctime).rfc3339(fraction: true)) }
         if e.type == .symlink {
             o.string("target", bytes: e.target)
             if !isUTF8(e.target) { o.string("target_b64", Data(e.target).base64EncodedString()) }
         }
         if e.type == .charDevice || e.type == .blockDevice { o.number("device", e.device) }
         o.string("hash", e.hash?.hex)
+        guard state else { return o }
         o.number("nlink", e.nlink)
         o.number("inode", e.inode)
         if e.type == .directory {
@@ -80,7 +85,7 @@ enum EntryJSON {
             o.number("tree_files", e.treeFiles)
             o.number("tree_bytes", e.treeBytes)
         }
-        return o.encoded
+        return o
     }
 
     static func isUTF8(_ b: [UInt8]) -> Bool { String(validating: b, as: UTF8.self) != nil }

@@ -5,32 +5,62 @@ public enum DecodeLevel: Int, Sendable, Comparable {
     public static func < (a: DecodeLevel, b: DecodeLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
+/// Decoded chunks shared by the readers of one run, keyed by the blocks they were decoded
+/// from: a chunk that several points share is decoded once, whichever point asks first.
+public final class ChunkCache {
+    struct Key: Hashable {
+        var blocks: [Digest]
+        var level: DecodeLevel
+    }
+    private var entries: [Key: [DirectoryGroup]] = [:]
+    private var order: [Key] = []
+    private let limit: Int
+
+    public init(limit: Int = 64) { self.limit = limit }
+
+    static func key(_ c: ChunkRef, _ level: DecodeLevel) -> Key {
+        Key(blocks: c.parts.prefix(level.rawValue + 1).flatMap { $0.blocks.map(\.hash) }, level: level)
+    }
+
+    func get(_ c: ChunkRef, _ level: DecodeLevel) -> [DirectoryGroup]? {
+        for l in [DecodeLevel.full, .content, .names] where l >= level {
+            if let hit = entries[ChunkCache.key(c, l)] { return hit }
+        }
+        return nil
+    }
+
+    func put(_ c: ChunkRef, _ level: DecodeLevel, _ groups: [DirectoryGroup]) {
+        let k = ChunkCache.key(c, level)
+        if entries.updateValue(groups, forKey: k) == nil { order.append(k) }
+        if order.count > limit { entries[order.removeFirst()] = nil }
+    }
+}
+
 /// Reads one index's catalog through its manifest, loading only the chunks a question needs.
 public final class CatalogReader {
     public let manifest: Manifest
     private let load: (Digest) throws -> [UInt8]
-    private var cache: [(key: Int, level: DecodeLevel, groups: [DirectoryGroup])] = []
-    private let cacheLimit = 8
+    private let cache: ChunkCache
 
-    /// `load` returns a block's verified uncompressed bytes.
-    public init(manifest: Manifest, load: @escaping (Digest) throws -> [UInt8]) {
+    /// `load` returns a block's verified uncompressed bytes; `cache` may be shared between
+    /// readers of the same repository.
+    public init(manifest: Manifest, cache: ChunkCache = ChunkCache(limit: 8), load: @escaping (Digest) throws -> [UInt8]) {
         self.manifest = manifest
+        self.cache = cache
         self.load = load
     }
 
     /// The groups (runs) stored in chunk `i`.
     public func chunk(_ i: Int, level: DecodeLevel = .full) throws -> [DirectoryGroup] {
-        if let hit = cache.first(where: { $0.key == i && $0.level >= level }) { return hit.groups }
         let c = manifest.chunks[i]
+        if let hit = cache.get(c, level) { return hit }
         let groups: [DirectoryGroup]
         do {
             groups = try CatalogReader.decode(c, level: level, load: load)
         } catch let d as ChunkCodec.Damaged {
             throw SnapdexError.blockDamaged(hash: c.parts[0].block.hash.hex, reason: d.reason)
         }
-        cache.removeAll { $0.key == i }
-        cache.append((i, level, groups))
-        if cache.count > cacheLimit { cache.removeFirst() }
+        cache.put(c, level, groups)
         return groups
     }
 

@@ -187,10 +187,10 @@ public final class Repository {
 
     /// A reader over one point's catalog. A block that vanishes because the point was expired
     /// meanwhile is reported as such, never as garbage.
-    public func reader(for point: PointRecord) throws -> CatalogReader {
+    public func reader(for point: PointRecord, cache: ChunkCache = ChunkCache(limit: 8)) throws -> CatalogReader {
         let m = try manifest(of: point)
         let store = blocks
-        return CatalogReader(manifest: m) { [weak self] hash in
+        return CatalogReader(manifest: m, cache: cache) { [weak self] hash in
             do {
                 return try store.read(hash)
             } catch SnapdexError.blockMissing(let h) {

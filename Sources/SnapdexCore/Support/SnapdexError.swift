@@ -13,6 +13,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case sourceHasIndexes(String, count: Int)
     case sourceHasNoSnapshotsFolder(String)
     case snapshotDirectoryMissing(String)
+    case snapshotGone(point: String, path: String)
     case notADirectory(String)
     case pointUnknown(String)
     case pointAmbiguous(String, candidates: [String])
@@ -54,6 +55,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "source '\(n)' has no snapshots folder; name a directory (`snapdex index DIR --source \(n)`) or re-add the source with --snapshots"
         case .snapshotDirectoryMissing(let p):
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
+        case .snapshotGone(let point, let p):
+            return "the snapshot directory \(p) of point \(point) is gone; mount or restore the snapshot there, or pick another point (`snapdex points`)"
         case .notADirectory(let p):
             return "\(p) is not a directory; name the snapshot's top directory"
         case .pointUnknown(let r):

@@ -91,7 +91,7 @@ public enum FS {
 
     /// Calls `body` with `name` as a NUL-terminated C string.
     @inline(__always)
-    static func withCName<R>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+    public static func withCName<R>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
         var z = name
         z.append(0)
         return z.withUnsafeBufferPointer { b in

@@ -1,0 +1,255 @@
+import ArgumentParser
+import Foundation
+import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A browse shell command: parsed by the argument parser, run against the session.
+protocol ShellRunnable {
+    func run(in shell: BrowseShell) throws
+}
+
+/// The browse shell's commands, declared with the same machinery (and, where they share
+/// options, the same option groups) as the command line, so help and errors match.
+struct ShellCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "",
+        abstract: "Commands of the snapdex browse shell.",
+        subcommands: [Ls.self, Cd.self, Pwd.self, Info.self, Find.self, Versions.self, Diff.self, Points.self, Use.self,
+                      Mark.self, Unmark.self, Marked.self, Restore.self, Cat.self, Help.self],
+        helpNames: [])
+
+    static let names = ["ls", "cd", "pwd", "info", "find", "versions", "diff", "points", "use", "mark", "unmark", "marked",
+                        "restore", "cat", "help", "exit"]
+
+    struct Ls: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "List a directory of the current point.")
+        @Flag(name: .short, help: "Long format: type and permissions, links, owner, size, mtime.")
+        var long = false
+        @Argument(help: "The directory (default: the current one).")
+        var path: String = "."
+
+        func run(in shell: BrowseShell) throws {
+            let p = try shell.resolve(path)
+            try shell.repository.list(reader: shell.reader, pointName: String(shell.point.id.prefix(12)), path: p, recursive: false) { g in
+                for e in g.entries {
+                    let mark: [UInt8] = shell.marked.contains(PathBytes.join(g.path, e.name)) ? [42, 32] : []
+                    shell.out.line(bytes: mark + (long ? LongFormat.line(e) : Format.quoted(e.name) + (e.type == .directory ? [47] : [])))
+                }
+            }
+        }
+    }
+
+    struct Cd: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Change the current directory.")
+        @Argument(help: "The directory (default: the root).")
+        var path: String = "/"
+
+        func run(in shell: BrowseShell) throws {
+            let p = try shell.resolve(path)
+            guard let e = try shell.reader.entry(at: p, level: .names) else {
+                throw SnapdexError.pathNotFound(point: String(shell.point.id.prefix(12)), path: String(decoding: PathBytes.display(p), as: UTF8.self))
+            }
+            guard e.type == .directory else { throw SnapdexError.invalidArgument("\(path) is not a directory") }
+            shell.cwd = p
+        }
+    }
+
+    struct Pwd: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Print the current directory.")
+        func run(in shell: BrowseShell) throws { shell.out.line(bytes: Format.quoted(PathBytes.display(shell.cwd))) }
+    }
+
+    struct Info: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Show every recorded field of an entry.")
+        @Argument(help: "The entry.")
+        var path: String
+
+        func run(in shell: BrowseShell) throws {
+            var c = InfoCommand()
+            c.point = shell.point.id
+            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
+            c.repository.repo = shell.repository.root
+            try c.run()
+        }
+    }
+
+    struct Find: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Find entries by name under the current directory of this point.")
+        @Argument(help: "The glob (or with --regex, the regular expression) to match.")
+        var pattern: String
+        @OptionGroup var filters: FindFilters
+
+        func run(in shell: BrowseShell) throws {
+            let q = try filters.query(pattern)
+            try shell.reader.forEachGroup(under: shell.cwd, level: .content) { g in
+                for e in g.entries where q.matches(dir: g.path, e) {
+                    shell.out.line(bytes: Format.quoted(PathBytes.display(PathBytes.join(g.path, e.name))))
+                }
+                return true
+            }
+        }
+    }
+
+    struct Versions: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Show each version of a path across this source's points.")
+        @Argument(help: "The path.")
+        var path: String
+
+        func run(in shell: BrowseShell) throws {
+            var c = VersionsCommand()
+            c.source = shell.point.source
+            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
+            c.repository.repo = shell.repository.root
+            try c.run()
+        }
+    }
+
+    struct Diff: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Show what changed between another point and this one.")
+        @Argument(help: "The other (older) point.")
+        var other: String
+        @Argument(help: "Only this subtree (default: the current directory).")
+        var path: String = "."
+
+        func run(in shell: BrowseShell) throws {
+            var c = DiffCommand()
+            c.pointA = other
+            c.pointB = shell.point.id
+            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
+            c.repository.repo = shell.repository.root
+            try c.run()
+        }
+    }
+
+    struct Points: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "List this source's points.")
+        func run(in shell: BrowseShell) throws {
+            var c = PointsCommand()
+            c.source = shell.point.source
+            c.repository.repo = shell.repository.root
+            try c.run()
+        }
+    }
+
+    struct Use: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Switch to another point, keeping the directory if it exists there.")
+        @Argument(help: "The point: id prefix, SOURCE@latest or SOURCE@TIME; a bare TIME means this source.")
+        var point: String
+
+        func run(in shell: BrowseShell) throws {
+            let ref = point.contains("@") || point.allSatisfy(\.isHexDigit) ? point : "\(shell.point.source)@\(point)"
+            try shell.use(try shell.repository.resolve(ref))
+        }
+    }
+
+    struct Mark: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Mark entries for restore: a path, or a glob on names in the current directory.")
+        @Argument(help: "Paths or globs.")
+        var patterns: [String]
+
+        func run(in shell: BrowseShell) throws {
+            for p in try ShellCommand.matching(patterns, in: shell) where !shell.marked.contains(p) { shell.marked.append(p) }
+            shell.out.line("\(shell.marked.count) marked")
+        }
+    }
+
+    struct Unmark: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Unmark entries (all of them with no argument).")
+        @Argument(help: "Paths or globs.")
+        var patterns: [String] = []
+
+        func run(in shell: BrowseShell) throws {
+            if patterns.isEmpty {
+                shell.marked.removeAll()
+            } else {
+                let drop = Set(try ShellCommand.matching(patterns, in: shell))
+                shell.marked.removeAll { drop.contains($0) }
+            }
+            shell.out.line("\(shell.marked.count) marked")
+        }
+    }
+
+    struct Marked: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "List the marked entries.")
+        func run(in shell: BrowseShell) throws {
+            for p in shell.marked { shell.out.line(bytes: Format.quoted(PathBytes.display(p))) }
+        }
+    }
+
+    struct Restore: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Restore paths (the marked entries when none is given).")
+        @Argument(help: "Paths to restore (default: the marked entries).")
+        var paths: [String] = []
+        @Option(help: ArgumentHelp("Restore under this directory.", valueName: "dir"))
+        var to: String?
+        @Flag(help: "Restore under the source's live path.")
+        var inPlace = false
+        @OptionGroup var conflicts: ConflictOptions
+
+        func run(in shell: BrowseShell) throws {
+            let rels = paths.isEmpty ? shell.marked : try paths.map { try shell.resolve($0) }
+            guard !rels.isEmpty else { throw SnapdexError.invalidArgument("nothing to restore: name paths or mark some first") }
+            guard (to != nil) != inPlace else { throw SnapdexError.invalidArgument("give either --to DIR or --in-place") }
+            try RestoreCommand.restore(repo: shell.repository, point: shell.point, paths: rels, to: to, inPlace: inPlace, tar: nil,
+                                       conflicts: conflicts, json: false)
+        }
+    }
+
+    struct Cat: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Print a file's bytes from the point's snapshot.")
+        @Argument(help: "The file.")
+        var path: String
+
+        func run(in shell: BrowseShell) throws {
+            var c = CatCommand()
+            c.point = shell.point.id
+            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
+            c.repository.repo = shell.repository.root
+            try c.run()
+        }
+    }
+
+    struct Help: ParsableCommand, ShellRunnable {
+        static let configuration = CommandConfiguration(abstract: "Show the commands, or one command's options.")
+        @Argument(help: "A command.")
+        var command: String?
+
+        func run(in shell: BrowseShell) throws {
+            if let command {
+                guard let type = ShellCommand.configuration.subcommands.first(where: { $0._commandName == command }) else {
+                    throw SnapdexError.invalidArgument("no shell command '\(command)'; type `help` for the list")
+                }
+                shell.out.line(type.helpMessage(columns: 100))
+            } else {
+                for t in ShellCommand.configuration.subcommands {
+                    shell.out.line(Format.pad(t._commandName, 10) + (t.configuration.abstract))
+                }
+                shell.out.line(Format.pad("exit", 10) + "Leave the shell.")
+            }
+        }
+    }
+
+    /// Catalog paths named by `patterns`: a glob without '/' matches names in the current
+    /// directory; anything else is a path.
+    static func matching(_ patterns: [String], in shell: BrowseShell) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for pattern in patterns {
+            if !pattern.contains("/"), pattern.contains(where: { "*?[".contains($0) }) {
+                let names = try shell.reader.list(shell.cwd, level: .names) ?? []
+                let hits = names.filter { e in FS.withCName(e.name) { fnmatch(pattern, $0, 0) == 0 } }
+                if hits.isEmpty { throw SnapdexError.invalidArgument("nothing in this directory matches \(pattern)") }
+                out += hits.map { PathBytes.join(shell.cwd, $0.name) }
+            } else {
+                let p = try shell.resolve(pattern)
+                guard try shell.reader.entry(at: p, level: .names) != nil else {
+                    throw SnapdexError.pathNotFound(point: String(shell.point.id.prefix(12)), path: pattern)
+                }
+                out.append(p)
+            }
+        }
+        return out
+    }
+}

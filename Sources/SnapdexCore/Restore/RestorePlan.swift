@@ -1,0 +1,69 @@
+/// What to do when the restore target already has something at a path.
+public enum ConflictPolicy: String, Sendable, CaseIterable {
+    case skip
+    case overwrite
+    case ifNewer = "if-newer"
+    case keepBoth = "keep-both"
+}
+
+/// What is at a destination path now.
+public struct ExistingEntry: Equatable, Sendable {
+    public var type: EntryType
+    public var mtime: Int64
+    public init(type: EntryType, mtime: Int64) {
+        self.type = type
+        self.mtime = mtime
+    }
+}
+
+/// What the restore does with one entry, and why.
+public enum RestoreAction: Equatable, Sendable {
+    /// Nothing is there: write it.
+    case create
+    /// A directory is there and a directory is restored: restore into it.
+    case merge
+    case skip(String)
+    case replace(String)
+    /// Write it beside the existing one under this name.
+    case keepBoth(name: [UInt8])
+
+    public var word: String {
+        switch self {
+        case .create: "create"
+        case .merge: "merge"
+        case .skip: "skip"
+        case .replace: "replace"
+        case .keepBoth: "keep-both"
+        }
+    }
+}
+
+/// Decides conflicts as a pure function of the catalog entry, what is at the destination,
+/// the policy and the time of the restore (for `--keep-both` names).
+public enum RestorePlanner {
+    public static func decide(_ entry: FileEntry, existing: ExistingEntry?, policy: ConflictPolicy, now: Timestamp) -> RestoreAction {
+        guard let existing else { return .create }
+        if entry.type == .directory && existing.type == .directory { return .merge }
+        switch policy {
+        case .skip:
+            return .skip("exists (--skip)")
+        case .overwrite:
+            return .replace("exists (--overwrite)")
+        case .ifNewer:
+            if existing.type == .directory { return .skip("a directory is in the way") }
+            return entry.mtime > existing.mtime ? .replace("the snapshot's copy is newer") : .skip("the existing copy is as new or newer")
+        case .keepBoth:
+            return .keepBoth(name: entry.name + Array(".restored-\(now.compact())".utf8))
+        }
+    }
+
+    /// A name from a catalog is safe to create in a directory: not empty, no `/`, not `.` or `..`.
+    public static func isSafeName(_ name: [UInt8]) -> Bool {
+        !name.isEmpty && !name.contains(PathBytes.slash) && name != [46] && name != [46, 46] && !name.contains(0)
+    }
+
+    /// Every component of a catalog path is a safe name.
+    public static func isSafePath(_ path: [UInt8]) -> Bool {
+        path.isEmpty || path.split(separator: PathBytes.slash, omittingEmptySubsequences: false).allSatisfy { isSafeName(Array($0)) }
+    }
+}

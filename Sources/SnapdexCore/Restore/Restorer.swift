@@ -1,0 +1,605 @@
+import Crypto
+import CSystemShims
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where restored entries go.
+public enum RestoreTarget: Sendable {
+    /// Each restored path keeps its path under this directory (`/alice/a` → `DIR/alice/a`).
+    case directory(String)
+    /// The source's live path.
+    case inPlace
+    /// A pax archive written to this descriptor.
+    case tar(Int32)
+}
+
+public struct RestoreOptions: Sendable {
+    public var paths: [[UInt8]]
+    public var target: RestoreTarget
+    public var policy: ConflictPolicy = .skip
+    public var dryRun = false
+    public var verify = true
+    public var now = Timestamp.now
+
+    public init(paths: [[UInt8]], target: RestoreTarget) {
+        self.paths = paths
+        self.target = target
+    }
+}
+
+/// One thing the restore did, or with `--dry-run` would do.
+public struct RestoreEvent: Sendable {
+    public var path: [UInt8]
+    public var action: String
+    public var reason: String?
+    public var type: EntryType
+    public var size: UInt64
+}
+
+public struct RestoreSummary: Sendable {
+    public var files = 0
+    public var directories = 0
+    public var links = 0
+    public var others = 0
+    public var bytes: UInt64 = 0
+    public var skipped = 0
+    public var replaced = 0
+    public var failed = 0
+    public var errors: [String] = []
+    public var warnings: [String] = []
+    public var seconds = 0.0
+}
+
+/// A failure confined to one entry: reported, counted, and the restore goes on.
+struct EntryFailure: Error {
+    let message: String
+}
+
+extension Repository {
+    /// Restores paths of a point from the snapshot directory it was indexed from.
+    public func restore(point: PointRecord, options: RestoreOptions, events: ((RestoreEvent) -> Void)? = nil,
+                        progress: ((Int, UInt64, Double) -> Void)? = nil) throws -> RestoreSummary {
+        guard FileIO.isDirectory(point.snapshot) else {
+            throw SnapdexError.snapshotGone(point: String(point.id.prefix(12)), path: point.snapshot)
+        }
+        var options = options
+        if case .inPlace = options.target {
+            guard let live = try source(named: point.source).livePath else {
+                throw SnapdexError.invalidArgument("source \(point.source) has no live path; add one with `snapdex source add --live-path`, or restore with --to DIR")
+            }
+            options.target = .directory(live)
+        }
+        let started = Timestamp.now
+        let restorer = try Restorer(reader: try reader(for: point), snapshot: point.snapshot, options: options)
+        restorer.events = events
+        restorer.progress = progress
+        let s = try restorer.run()
+        if !options.dryRun {
+            logSession(SessionRecord(
+                kind: "restore", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: s.failed == 0 ? "ok" : "partial",
+                counts: ["files": Int64(s.files), "directories": Int64(s.directories), "bytes": Int64(s.bytes),
+                         "skipped": Int64(s.skipped), "replaced": Int64(s.replaced), "failed": Int64(s.failed)],
+                points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil))
+        }
+        return s
+    }
+
+    /// Opens a point's file in its snapshot for reading, checking it still matches the catalog.
+    public func openSnapshotFile(point: PointRecord, path: [UInt8], verify: Bool = true) throws -> (fd: Int32, entry: FileEntry) {
+        guard FileIO.isDirectory(point.snapshot) else {
+            throw SnapdexError.snapshotGone(point: String(point.id.prefix(12)), path: point.snapshot)
+        }
+        let display = String(decoding: PathBytes.display(path), as: UTF8.self)
+        guard let entry = try reader(for: point).entry(at: path) else {
+            throw SnapdexError.pathNotFound(point: String(point.id.prefix(12)), path: display)
+        }
+        guard entry.type == .file else { throw SnapdexError.invalidArgument("\(display) is a \(entry.type.word), not a file") }
+        let source = try DirectoryOpener(root: point.snapshot, create: false)
+        defer { source.close() }
+        do {
+            let dir = try source.open(PathBytes.split(path).dir)
+            let fd = try Restorer.openVerified(name: entry.name, in: dir, entry: entry, verify: verify)
+            return (fd, entry)
+        } catch let f as EntryFailure {
+            throw SnapdexError.invalidArgument("\(display): \(f.message)")
+        }
+    }
+}
+
+/// Opens directories below a root one component at a time, never following a symlink, and
+/// optionally creating what is missing. Keeps the descriptors it opened until closed.
+final class DirectoryOpener {
+    let rootFD: Int32
+    private let create: Bool
+    private var cache: [[UInt8]: Int32] = [:]
+    /// Directories this opener created, in creation order.
+    private(set) var created: [[UInt8]] = []
+    var replaceNonDirectories = false
+
+    init(root: String, create: Bool) throws {
+        if create { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        switch FS.openDirectory(path: root) {
+        case .success(let fd): rootFD = fd
+        case .failure(let e): throw SnapdexError.io("cannot open", root, e)
+        }
+        self.create = create
+    }
+
+    func open(_ path: [UInt8]) throws -> Int32 {
+        if path.isEmpty { return rootFD }
+        if let fd = cache[path] { return fd }
+        let (dir, name) = PathBytes.split(path)
+        let parent = try open(dir)
+        let shown = String(decoding: PathBytes.display(path), as: UTF8.self)
+        switch FS.openDirectory(name, in: parent) {
+        case .success(let fd):
+            remember(path, fd)
+            return fd
+        case .failure(let e) where e == .noEntry && create:
+            let made = FS.withCName(name) { mkdirat(parent, $0, 0o700) }
+            guard made == 0 else { throw EntryFailure(message: "cannot create directory \(shown): \(Errno.current)") }
+            created.append(path)
+            return try open(path)
+        case .failure(let e) where (e == .loop || e == .notDirectory) && create && replaceNonDirectories:
+            // --overwrite: a file or symlink where a directory belongs is replaced, never followed.
+            guard FS.withCName(name, { unlinkat(parent, $0, 0) }) == 0 else {
+                throw EntryFailure(message: "cannot remove \(shown) to make a directory: \(Errno.current)")
+            }
+            return try open(path)
+        case .failure(let e) where e == .loop || e == .notDirectory:
+            throw EntryFailure(message: "\(shown) is a symlink or not a directory; not following it (use --overwrite to replace it)")
+        case .failure(let e):
+            throw EntryFailure(message: "cannot open directory \(shown): \(e)")
+        }
+    }
+
+    private func remember(_ path: [UInt8], _ fd: Int32) {
+        if cache.count >= 128 {
+            // Keep the descriptors of the current path's ancestors; drop the rest.
+            for (p, f) in cache where !PathBytes.isWithin(path, p) {
+                Glibc.close(f)
+                cache[p] = nil
+            }
+        }
+        cache[path] = fd
+    }
+
+    func close() {
+        for f in cache.values { Glibc.close(f) }
+        cache.removeAll()
+        Glibc.close(rootFD)
+    }
+}
+
+/// Restores entries of one point, reading every file from the snapshot relative to
+/// directory descriptors, and writing relative to the target's.
+final class Restorer {
+    let reader: CatalogReader
+    let options: RestoreOptions
+    let source: DirectoryOpener
+    var target: DirectoryOpener?
+    var tar: TarWriter?
+    var events: ((RestoreEvent) -> Void)?
+    var progress: ((Int, UInt64, Double) -> Void)?
+    private var summary = RestoreSummary()
+    /// First restored path of each inode with several links, so the others become links.
+    private var linked: [UInt64: [UInt8]] = [:]
+    private let isRoot = geteuid() == 0
+    private var warnedOwner = false
+    private let started = Timestamp.now
+    private var nextReport = 256
+
+    init(reader: CatalogReader, snapshot: String, options: RestoreOptions) throws {
+        self.reader = reader
+        self.options = options
+        source = try DirectoryOpener(root: snapshot, create: false)
+        switch options.target {
+        case .directory(let dir):
+            if options.dryRun {
+                target = FileIO.isDirectory(dir) ? try DirectoryOpener(root: dir, create: false) : nil
+            } else {
+                target = try DirectoryOpener(root: dir, create: true)
+                target?.replaceNonDirectories = options.policy == .overwrite
+            }
+        case .tar(let fd):
+            tar = TarWriter(fd: fd)
+        case .inPlace:
+            preconditionFailure("resolved by Repository.restore")
+        }
+    }
+
+    func run() throws -> RestoreSummary {
+        defer {
+            source.close()
+            target?.close()
+        }
+        for path in options.paths {
+            let shown = String(decoding: PathBytes.display(path), as: UTF8.self)
+            guard let entry = try reader.entry(at: path) else {
+                fail(path, "not in this restore point")
+                continue
+            }
+            if entry.type == .directory {
+                try reader.forEachGroup(under: path) { g in
+                    for e in g.entries where !e.name.isEmpty { restore(dir: g.path, e) }
+                    return true
+                }
+            }
+            if !path.isEmpty { restore(dir: PathBytes.split(path).dir, entry) } else { restoreRootAttributes(entry) }
+            fixAncestors(of: path)
+            _ = shown
+        }
+        if let tar, !options.dryRun { try tar.finish() }
+        summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
+        return summary
+    }
+
+    // MARK: One entry
+
+    private func restore(dir: [UInt8], _ e: FileEntry) {
+        let path = PathBytes.join(dir, e.name)
+        guard RestorePlanner.isSafePath(dir), RestorePlanner.isSafeName(e.name) else {
+            fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/'); refused")
+            return
+        }
+        do {
+            if tar != nil {
+                try archive(dir: dir, e)
+            } else {
+                try write(dir: dir, e)
+            }
+        } catch let f as EntryFailure {
+            fail(path, f.message)
+        } catch {
+            fail(path, "\(error)")
+        }
+        let done = summary.files + summary.directories + summary.links + summary.others
+        if done >= nextReport, let progress {
+            nextReport = done + 256
+            progress(done, summary.bytes, Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9)
+        }
+    }
+
+    private func write(dir: [UInt8], _ e: FileEntry) throws {
+        let path = PathBytes.join(dir, e.name)
+        // What is there now decides the action.
+        var existing: ExistingEntry?
+        var dfd: Int32 = -1
+        if let target {
+            if options.dryRun {
+                dfd = (try? target.open(dir)) ?? -1
+            } else {
+                dfd = try target.open(dir)
+            }
+            if dfd >= 0, case .success(let st) = FS.lstat(e.name, in: dfd) {
+                existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.nanoMTime)
+            }
+        }
+        let action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
+        if case .skip(let why) = action {
+            summary.skipped += 1
+            report(path, e, "skip", why)
+            return
+        }
+        var reason: String?
+        if case .replace(let why) = action { reason = why }
+        if case .keepBoth(let n) = action { reason = "as " + String(decoding: n, as: UTF8.self) }
+        if options.dryRun {
+            count(e, action)
+            report(path, e, action.word, reason)
+            return
+        }
+        let finalName: [UInt8]
+        if case .keepBoth(let n) = action { finalName = n } else { finalName = e.name }
+        if case .replace = action, existing?.type == .directory {
+            throw EntryFailure(message: "a directory is in the way; a directory is never replaced by a \(e.type.word)")
+        }
+
+        switch e.type {
+        case .directory:
+            let fd = try target!.open(PathBytes.join(dir, finalName))
+            try applyAttributes(fd: fd, e)
+        case .file:
+            if e.nlink > 1, let first = linked[e.inode] {
+                let (fdir, fname) = PathBytes.split(first)
+                let ffd = try target!.open(fdir)
+                try place(dfd: dfd, finalName: finalName, action: action) { tmp in
+                    FS.withCName(fname) { f in FS.withCName(tmp) { t in linkat(ffd, f, dfd, t, 0) } }
+                }
+                summary.links += 1
+                report(path, e, action.word, reason)
+                return
+            }
+            let sfd = try Restorer.openVerified(name: e.name, in: try source.open(dir), entry: e, verify: options.verify)
+            defer { Glibc.close(sfd) }
+            try place(dfd: dfd, finalName: finalName, action: action) { tmp in
+                let out = FS.withCName(tmp) { openat(dfd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+                guard out >= 0 else { return -1 }
+                defer { Glibc.close(out) }
+                do {
+                    try copy(from: sfd, to: out, e)
+                    try applyAttributes(fd: out, e, atimeFrom: sfd)
+                } catch let f as EntryFailure {
+                    FS.withCName(tmp) { _ = unlinkat(dfd, $0, 0) }
+                    throw f
+                }
+                return 0
+            }
+            if e.nlink > 1 { linked[e.inode] = PathBytes.join(dir, finalName) }
+            summary.bytes += e.size
+        case .symlink:
+            try place(dfd: dfd, finalName: finalName, action: action) { tmp in
+                FS.withCName(e.target) { t in FS.withCName(tmp) { symlinkat(t, dfd, $0) } }
+            }
+            try applyAttributes(at: dfd, name: finalName, e, follow: false)
+        case .fifo:
+            try place(dfd: dfd, finalName: finalName, action: action) { tmp in
+                FS.withCName(tmp) { mkfifoat(dfd, $0, mode_t(e.permissions)) }
+            }
+            try applyAttributes(at: dfd, name: finalName, e, follow: false)
+        case .charDevice, .blockDevice:
+            guard isRoot else { throw EntryFailure(message: "device nodes can be restored only by root") }
+            try place(dfd: dfd, finalName: finalName, action: action) { tmp in
+                FS.withCName(tmp) { mknodat(dfd, $0, mode_t(e.mode), dev_t(e.device)) }
+            }
+            try applyAttributes(at: dfd, name: finalName, e, follow: false)
+        case .socket:
+            summary.skipped += 1
+            report(path, e, "skip", "a socket cannot be restored")
+            return
+        }
+        count(e, action)
+        report(path, e, action.word, reason)
+    }
+
+    /// Makes the entry under a temporary name with `make`, then moves it into place: a new
+    /// name is linked (never replacing anything), a replaced one is renamed over.
+    private func place(dfd: Int32, finalName: [UInt8], action: RestoreAction, make: ([UInt8]) throws -> Int32) throws {
+        let tmp = Array(".snapdex-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp".utf8)
+        guard try make(tmp) == 0 else { throw EntryFailure(message: "cannot create: \(Errno.current)") }
+        let r: Int32
+        if case .replace = action {
+            r = FS.withCName(tmp) { t in FS.withCName(finalName) { renameat(dfd, t, dfd, $0) } }
+        } else {
+            // renameat2(RENAME_NOREPLACE) through linkat + unlinkat works for every type.
+            r = FS.withCName(tmp) { t in FS.withCName(finalName) { f in
+                var st = stat()
+                if fstatat(dfd, f, &st, AT_SYMLINK_NOFOLLOW) == 0 { errno = EEXIST; return -1 }
+                return renameat(dfd, t, dfd, f)
+            } }
+        }
+        if r != 0 {
+            let e = Errno.current
+            FS.withCName(tmp) { _ = unlinkat(dfd, $0, 0) }
+            throw EntryFailure(message: "cannot put it in place: \(e)")
+        }
+    }
+
+    private func count(_ e: FileEntry, _ action: RestoreAction) {
+        if case .replace = action { summary.replaced += 1 }
+        switch e.type {
+        case .file: summary.files += 1
+        case .directory: summary.directories += 1
+        default: summary.others += 1
+        }
+    }
+
+    // MARK: Data and attributes
+
+    /// Opens a snapshot file and checks it is still what the catalog recorded.
+    static func openVerified(name: [UInt8], in dir: Int32, entry e: FileEntry, verify: Bool) throws -> Int32 {
+        let fd: Int32
+        switch FS.openFile(name, in: dir) {
+        case .success(let f): fd = f
+        case .failure(let err): throw EntryFailure(message: "cannot open it in the snapshot: \(err)")
+        }
+        if case .success(let st) = FS.fstat(fd) {
+            let isFile = (UInt32(st.st_mode) & 0o170000) == 0o100000
+            if !isFile || (verify && (UInt64(st.st_size) != e.size || st.nanoMTime != e.mtime)) {
+                Glibc.close(fd)
+                throw EntryFailure(message: "the snapshot's file changed since it was indexed (size or mtime differ); use --no-verify to restore it anyway")
+            }
+        }
+        // The read below is blocking; O_NONBLOCK only kept a fifo swapped in from hanging the open.
+        _ = fcntl(fd, F_SETFL, 0)
+        return fd
+    }
+
+    /// Copies a regular file, keeping holes where the source has them, and checks the
+    /// recorded SHA-256 while copying.
+    private func copy(from sfd: Int32, to dfd: Int32, _ e: FileEntry) throws {
+        var hasher = SHA256()
+        let hashing = options.verify && e.hash != nil
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        let size = off_t(e.size)
+        while offset < size {
+            var data = lseek(sfd, offset, SDX_SEEK_DATA)
+            if data < 0 { data = errno == ENXIO ? size : offset }
+            if data > offset && hashing {
+                // A hole reads as zeros: hash them without writing them.
+                var left = Int(data - offset)
+                let zeros = [UInt8](repeating: 0, count: min(left, 1 << 20))
+                while left > 0 {
+                    let n = min(left, zeros.count)
+                    zeros.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    left -= n
+                }
+            }
+            offset = data
+            if offset >= size { break }
+            var hole = lseek(sfd, offset, SDX_SEEK_HOLE)
+            if hole < 0 { hole = size }
+            while offset < hole {
+                let want = min(buf.count, Int(hole - offset))
+                let n = buf.withUnsafeMutableBytes { b in syscall { pread(sfd, b.baseAddress, want, offset) } }
+                guard case .success(let got) = n, got > 0 else { throw EntryFailure(message: "cannot read it from the snapshot") }
+                var done = 0
+                while done < got {
+                    let w = buf.withUnsafeBytes { b in syscall { pwrite(dfd, b.baseAddress! + done, got - done, offset + off_t(done)) } }
+                    switch w {
+                    case .failure(let err): throw EntryFailure(message: err == .noSpace ? "no space left in the target" : "cannot write: \(err)")
+                    case .success(let k): done += k
+                    }
+                }
+                if hashing { buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) } }
+                offset += off_t(got)
+            }
+        }
+        guard ftruncate(dfd, size) == 0 else { throw EntryFailure(message: "cannot set its size: \(Errno.current)") }
+        if hashing, Digest(trusted: Array(hasher.finalize())) != e.hash {
+            throw EntryFailure(message: "the snapshot's file changed since it was indexed (SHA-256 differs); use --no-verify to restore it anyway")
+        }
+    }
+
+    /// Mode, owner (as root), extended attributes and times, on an open file or directory.
+    private func applyAttributes(fd: Int32, _ e: FileEntry, atimeFrom sfd: Int32? = nil) throws {
+        if isRoot { _ = fchown(fd, e.uid, e.gid) } else { warnOwner() }
+        _ = fchmod(fd, mode_t(e.permissions))
+        if let sfd { copyXattrs(from: sfd, to: fd) }
+        var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), spec(e.mtime)]
+        if let sfd, case .success(let st) = FS.fstat(sfd) { times[0] = st.st_atim }
+        _ = futimens(fd, &times)
+    }
+
+    /// Owner and times of a symlink, fifo or device by name, without following it.
+    private func applyAttributes(at dfd: Int32, name: [UInt8], _ e: FileEntry, follow: Bool) throws {
+        FS.withCName(name) { n in
+            if isRoot { _ = fchownat(dfd, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) }
+            var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), spec(e.mtime)]
+            _ = utimensat(dfd, n, &times, AT_SYMLINK_NOFOLLOW)
+        }
+        if !isRoot { warnOwner() }
+    }
+
+    private func copyXattrs(from sfd: Int32, to dfd: Int32) {
+        let size = flistxattr(sfd, nil, 0)
+        guard size > 0 else { return }
+        var names = [CChar](repeating: 0, count: size)
+        let n = flistxattr(sfd, &names, size)
+        guard n > 0 else { return }
+        var start = 0
+        for i in 0..<n where names[i] == 0 {
+            let name = Array(names[start..<i]) + [0]
+            start = i + 1
+            let vsize = fgetxattr(sfd, name, nil, 0)
+            guard vsize >= 0 else { continue }
+            var value = [UInt8](repeating: 0, count: max(vsize, 1))
+            let got = fgetxattr(sfd, name, &value, vsize)
+            guard got >= 0 else { continue }
+            if fsetxattr(dfd, name, value, got, 0) != 0 {
+                summary.warnings.append("cannot set extended attribute \(String(cString: name)): \(Errno.current)")
+            }
+        }
+    }
+
+    private func spec(_ ns: Int64) -> timespec {
+        let t = Timestamp(nanoseconds: ns)
+        return timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.subsecondNanos))
+    }
+
+    private func warnOwner() {
+        guard !warnedOwner else { return }
+        warnedOwner = true
+        summary.warnings.append("not running as root: files get your owner and group, not the recorded ones")
+    }
+
+    /// Gives the directories above each restored path that this restore created the
+    /// attributes the catalog records for them.
+    private func fixAncestors(of path: [UInt8]) {
+        guard let target, !options.dryRun else { return }
+        var dir = PathBytes.split(path).dir
+        while !dir.isEmpty {
+            if target.created.contains(dir), let e = try? reader.entry(at: dir), let fd = try? target.open(dir) {
+                try? applyAttributes(fd: fd, e)
+            }
+            dir = PathBytes.split(dir).dir
+        }
+    }
+
+    private func restoreRootAttributes(_ e: FileEntry) {
+        guard let target, !options.dryRun, options.policy == .overwrite || target.created.isEmpty == false else { return }
+        try? applyAttributes(fd: target.rootFD, e)
+    }
+
+    // MARK: Archive
+
+    private func archive(dir: [UInt8], _ e: FileEntry) throws {
+        let path = PathBytes.join(dir, e.name)
+        if options.dryRun {
+            count(e, .create)
+            report(path, e, "archive", nil)
+            return
+        }
+        var h = TarWriter.Header(path: path + (e.type == .directory ? [PathBytes.slash] : []), type: UInt8(ascii: "0"),
+                                 mode: e.permissions, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime)
+        switch e.type {
+        case .directory: h.type = UInt8(ascii: "5")
+        case .symlink:
+            h.type = UInt8(ascii: "2")
+            h.link = e.target
+        case .fifo: h.type = UInt8(ascii: "6")
+        case .charDevice, .blockDevice:
+            h.type = UInt8(ascii: e.type == .charDevice ? "3" : "4")
+            h.device = e.device
+        case .socket:
+            summary.skipped += 1
+            report(path, e, "skip", "a socket cannot be archived")
+            return
+        case .file:
+            if e.nlink > 1, let first = linked[e.inode] {
+                h.type = UInt8(ascii: "1")
+                h.link = first
+                try tar!.write(h)
+                summary.links += 1
+                report(path, e, "archive", nil)
+                return
+            }
+            h.size = e.size
+            let sfd = try Restorer.openVerified(name: e.name, in: try source.open(dir), entry: e, verify: options.verify)
+            defer { Glibc.close(sfd) }
+            // The archive needs the bytes before the header is final only for the size, which
+            // the catalog already says; a short read is padded so the archive stays valid.
+            try tar!.write(h)
+            var left = Int(e.size)
+            var buf = [UInt8](repeating: 0, count: 1 << 20)
+            var hasher = SHA256()
+            while left > 0 {
+                let n = buf.withUnsafeMutableBytes { b in syscall { read(sfd, b.baseAddress, min(b.count, left)) } }
+                guard case .success(let got) = n, got > 0 else { break }
+                try buf.withUnsafeBytes { try tar!.writeData(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                left -= got
+            }
+            if left > 0 { try [UInt8](repeating: 0, count: left).withUnsafeBytes { try tar!.writeData($0) } }
+            try tar!.padTo512(Int(e.size))
+            if left > 0 { throw EntryFailure(message: "the snapshot's file got shorter while it was read; its archived copy is padded with zeros") }
+            if options.verify, let h = e.hash, Digest(trusted: Array(hasher.finalize())) != h {
+                throw EntryFailure(message: "the snapshot's file changed since it was indexed (SHA-256 differs); its archived copy does not match the catalog")
+            }
+            if e.nlink > 1 { linked[e.inode] = path }
+            summary.bytes += e.size
+            count(e, .create)
+            report(path, e, "archive", nil)
+            return
+        }
+        try tar!.write(h)
+        count(e, .create)
+        report(path, e, "archive", nil)
+    }
+
+    // MARK: Reporting
+
+    private func report(_ path: [UInt8], _ e: FileEntry, _ action: String, _ reason: String?) {
+        events?(RestoreEvent(path: PathBytes.display(path), action: action, reason: reason, type: e.type, size: e.size))
+    }
+
+    private func fail(_ path: [UInt8], _ message: String) {
+        summary.failed += 1
+        summary.errors.append("\(String(decoding: PathBytes.display(path), as: UTF8.self)): \(message)")
+        events?(RestoreEvent(path: PathBytes.display(path), action: "fail", reason: message, type: .file, size: 0))
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a POSIX pax archive (ustar headers, with pax extended headers for long or
+/// non-UTF-8 names, nanosecond mtimes and large numbers) to a file descriptor.
+final class TarWriter {
+    private let fd: Int32
+    private(set) var bytesWritten = 0
+
+    init(fd: Int32) { self.fd = fd }
+
+    struct Header {
+        var path: [UInt8]
+        var type: UInt8  // '0' file, '1' hard link, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo
+        var mode: UInt32
+        var uid: UInt32
+        var gid: UInt32
+        var size: UInt64
+        var mtime: Int64
+        var link: [UInt8] = []
+        var device: UInt64 = 0
+    }
+
+    func write(_ h: Header) throws {
+        var records: [UInt8] = []
+        func record(_ key: String, _ value: [UInt8]) {
+            let body = Array(" \(key)=".utf8) + value + [10]
+            var n = body.count + 1
+            while String(n).count + body.count != n { n = String(n).count + body.count }
+            records += Array(String(n).utf8) + body
+        }
+        let binary = String(validating: h.path, as: UTF8.self) == nil || String(validating: h.link, as: UTF8.self) == nil
+        if binary { record("hdrcharset", Array("BINARY".utf8)) }
+        if h.path.count > 100 || binary || h.path.contains(where: { $0 >= 0x80 }) { record("path", h.path) }
+        if h.link.count > 100 || binary || h.link.contains(where: { $0 >= 0x80 }) { record("linkpath", h.link) }
+        let secs = h.mtime >= 0 ? h.mtime / 1_000_000_000 : (h.mtime - 999_999_999) / 1_000_000_000
+        let nanos = h.mtime - secs * 1_000_000_000
+        record("mtime", Array("\(secs).\(pad(Int(nanos), 9))".utf8))
+        if h.size > 0o77777777777 { record("size", Array("\(h.size)".utf8)) }
+        if h.uid > 0o7777777 { record("uid", Array("\(h.uid)".utf8)) }
+        if h.gid > 0o7777777 { record("gid", Array("\(h.gid)".utf8)) }
+        if !records.isEmpty {
+            try emit(block(name: Array("PaxHeaders/entry".utf8), type: UInt8(ascii: "x"), mode: 0o644, uid: 0, gid: 0,
+                           size: UInt64(records.count), mtime: max(secs, 0), link: [], device: 0))
+            try emit(records)
+            try padTo512(records.count)
+        }
+        try emit(block(name: Array(h.path.prefix(100)), type: h.type, mode: h.mode, uid: min(h.uid, 0o7777777),
+                       gid: min(h.gid, 0o7777777), size: min(h.size, 0o77777777777), mtime: max(secs, 0),
+                       link: Array(h.link.prefix(100)), device: h.device))
+    }
+
+    func writeData(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            switch syscall({ Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }) {
+            case .failure(let e): throw SnapdexError.io("cannot write", "the archive", e)
+            case .success(let n): done += n
+            }
+        }
+        bytesWritten += bytes.count
+    }
+
+    func padTo512(_ size: Int) throws {
+        let rest = size % 512
+        if rest != 0 { try emit([UInt8](repeating: 0, count: 512 - rest)) }
+    }
+
+    func finish() throws { try emit([UInt8](repeating: 0, count: 1024)) }
+
+    private func emit(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try writeData($0) } }
+
+    private func block(name: [UInt8], type: UInt8, mode: UInt32, uid: UInt32, gid: UInt32, size: UInt64, mtime: Int64,
+                       link: [UInt8], device: UInt64) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: 512)
+        func put(_ at: Int, _ bytes: [UInt8]) { for (i, c) in bytes.enumerated() { b[at + i] = c } }
+        func octal(_ at: Int, _ width: Int, _ v: UInt64) {
+            let s = String(v, radix: 8)
+            put(at, Array((String(repeating: "0", count: max(0, width - 1 - s.count)) + s).utf8))
+        }
+        put(0, name)
+        octal(100, 8, UInt64(mode & 0o7777))
+        octal(108, 8, UInt64(uid))
+        octal(116, 8, UInt64(gid))
+        octal(124, 12, size)
+        octal(136, 12, UInt64(mtime))
+        put(148, Array("        ".utf8))
+        b[156] = type
+        put(157, link)
+        put(257, Array("ustar".utf8) + [0])
+        put(263, Array("00".utf8))
+        if type == UInt8(ascii: "3") || type == UInt8(ascii: "4") {
+            octal(329, 8, (device >> 8) & 0xfff)
+            octal(337, 8, (device & 0xff) | ((device >> 12) & 0xfff00))
+        }
+        let sum = b.reduce(0) { $0 + UInt64($1) }
+        let s = String(sum, radix: 8)
+        put(148, Array((String(repeating: "0", count: max(0, 6 - s.count)) + s).utf8) + [0, 32])
+        return b
+    }
+}
