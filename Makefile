@@ -26,7 +26,7 @@ demo: release
 
 # Runs the whole test suite (Swift Testing).
 test: deps
-	$(SWIFT) test --disable-xctest
+	TZ=UTC $(SWIFT) test --disable-xctest
 
 clean:
 	rm -rf .build

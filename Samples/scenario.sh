@@ -34,6 +34,20 @@ step "A one-off index of a directory, as a manual point of a new source" \
     index "$demo/snapshots/2026-11-20" --source web --at 2026-11-20T03:00:00Z --manual --label "one-off"
 step "Every block decodes and matches its hash" verify
 
+step "Find a file across every point" find 'budget*'
+step "Each version of it, and where it lives" versions home /alice/docs/budget.xlsx
+step "What changed in alice's home over four days" diff home@2026-11-18 home@latest /alice
+step "Everything recorded about one file" info home@latest /alice/docs/budget.xlsx
+step "An old file's bytes" cat home@2026-11-16 /etc/hosts
+step "Restore a folder as it was on 2026-11-19" restore home@2026-11-19 /alice/docs --to "$demo/rescue"
+step "Again: what is there already is skipped" restore home@2026-11-19 /alice/docs --to "$demo/rescue"
+step "What --keep-both would do with the newest budget" \
+    restore home@latest /alice/docs/budget.xlsx --to "$demo/rescue" --keep-both --dry-run
+printf '\n## A scripted browse session\n$ snapdex browse home@latest < session.txt\n'
+printf 'cd /alice\nls\nmark docs\nmarked\nuse 2026-11-17\ncat docs/budget.xlsx\nrestore --to %s/rescue-browse\n' "$demo" \
+    | tee "$demo/session.txt" | sed 's/^/  | /'
+"$snapdex" browse home@latest < "$demo/session.txt"
+
 step "A retention policy for the daily points, applied to the existing ones too" \
     policy set home --keep-days 3 --weekly 2 --apply-to-existing
 step "What the policy will do, and why each survivor stays" expire --dry-run --now 2026-11-23

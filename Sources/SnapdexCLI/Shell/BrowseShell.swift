@@ -64,14 +64,16 @@ final class BrowseShell {
         reader = try repository.reader(for: point)
     }
 
-    var prompt: String { "\(point.source)@\(point.pointTime.rfc3339()):\(String(decoding: PathBytes.display(cwd), as: UTF8.self))> " }
+    /// How the shell names its point to people: `SOURCE@TIME`.
+    var pointName: String { "\(point.source)@\(point.pointTime.rfc3339())" }
+
+    var prompt: String { "\(pointName):\(String(decoding: PathBytes.display(cwd), as: UTF8.self))> " }
 
     func use(_ p: PointRecord) throws {
         let r = try repository.reader(for: p)
         point = p
         reader = r
         if try r.entry(at: cwd)?.type != .directory { cwd = [] }
-        marked.removeAll()
     }
 
     /// A path the user typed, relative to the current directory, in catalog form.
@@ -79,6 +81,16 @@ final class BrowseShell {
         let base = text.hasPrefix("/") ? Array(text.utf8) : PathBytes.display(cwd) + [PathBytes.slash] + Array(text.utf8)
         guard let p = PathBytes.normalize(base) else { throw SnapdexError.invalidArgument("\(text) climbs above the snapshot root") }
         return p
+    }
+
+    /// A typed path as an absolute path for the command-line commands. Names that are not
+    /// UTF-8 cannot pass through a String; they are refused rather than mangled.
+    func display(_ text: String) throws -> String {
+        let p = PathBytes.display(try resolve(text))
+        guard let s = String(validating: p, as: UTF8.self) else {
+            throw SnapdexError.invalidArgument("\(text) is not valid UTF-8; use the snapdex command line for it")
+        }
+        return s
     }
 
     /// Runs one line; returns false when it failed, nil when the shell should end.
@@ -90,6 +102,10 @@ final class BrowseShell {
         }
         guard let first = words.first else { return true }
         if first == "exit" || first == "quit" { return nil }
+        guard ShellCommand.names.contains(first) else {
+            out.error("snapdex: unknown command '\(first)'; type `help` for the list")
+            return false
+        }
         do {
             var command = try ShellCommand.parseAsRoot(words)
             guard let runnable = command as? ShellRunnable else {
@@ -116,10 +132,11 @@ final class BrowseShell {
         return false
     }
 
-    /// Reads commands from standard input, no prompt; true when every one succeeded.
-    func scripted() -> Bool {
+    /// Reads commands line by line (standard input by default), no prompt; true when every
+    /// one succeeded.
+    func scripted(next: () -> String? = { readLine() }) -> Bool {
         var ok = true
-        while let line = readLine() {
+        while let line = next() {
             guard let result = execute(line) else { break }
             ok = ok && result
         }

@@ -33,7 +33,7 @@ struct ShellCommand: ParsableCommand {
 
         func run(in shell: BrowseShell) throws {
             let p = try shell.resolve(path)
-            try shell.repository.list(reader: shell.reader, pointName: String(shell.point.id.prefix(12)), path: p, recursive: false) { g in
+            try shell.repository.list(reader: shell.reader, pointName: shell.pointName, path: p, recursive: false) { g in
                 for e in g.entries {
                     let mark: [UInt8] = shell.marked.contains(PathBytes.join(g.path, e.name)) ? [42, 32] : []
                     shell.out.line(bytes: mark + (long ? LongFormat.line(e) : Format.quoted(e.name) + (e.type == .directory ? [47] : [])))
@@ -50,7 +50,7 @@ struct ShellCommand: ParsableCommand {
         func run(in shell: BrowseShell) throws {
             let p = try shell.resolve(path)
             guard let e = try shell.reader.entry(at: p, level: .names) else {
-                throw SnapdexError.pathNotFound(point: String(shell.point.id.prefix(12)), path: String(decoding: PathBytes.display(p), as: UTF8.self))
+                throw SnapdexError.pathNotFound(point: shell.pointName, path: String(decoding: PathBytes.display(p), as: UTF8.self))
             }
             guard e.type == .directory else { throw SnapdexError.invalidArgument("\(path) is not a directory") }
             shell.cwd = p
@@ -68,11 +68,7 @@ struct ShellCommand: ParsableCommand {
         var path: String
 
         func run(in shell: BrowseShell) throws {
-            var c = InfoCommand()
-            c.point = shell.point.id
-            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
-            c.repository.repo = shell.repository.root
-            try c.run()
+            try InfoCommand.parse([shell.point.id, try shell.display(path), "--repo", shell.repository.root]).run()
         }
     }
 
@@ -99,11 +95,7 @@ struct ShellCommand: ParsableCommand {
         var path: String
 
         func run(in shell: BrowseShell) throws {
-            var c = VersionsCommand()
-            c.source = shell.point.source
-            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
-            c.repository.repo = shell.repository.root
-            try c.run()
+            try VersionsCommand.parse([shell.point.source, try shell.display(path), "--repo", shell.repository.root]).run()
         }
     }
 
@@ -115,27 +107,19 @@ struct ShellCommand: ParsableCommand {
         var path: String = "."
 
         func run(in shell: BrowseShell) throws {
-            var c = DiffCommand()
-            c.pointA = other
-            c.pointB = shell.point.id
-            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
-            c.repository.repo = shell.repository.root
-            try c.run()
+            try DiffCommand.parse([other, shell.point.id, try shell.display(path), "--repo", shell.repository.root]).run()
         }
     }
 
     struct Points: ParsableCommand, ShellRunnable {
         static let configuration = CommandConfiguration(abstract: "List this source's points.")
         func run(in shell: BrowseShell) throws {
-            var c = PointsCommand()
-            c.source = shell.point.source
-            c.repository.repo = shell.repository.root
-            try c.run()
+            try PointsCommand.parse(["--source", shell.point.source, "--repo", shell.repository.root]).run()
         }
     }
 
     struct Use: ParsableCommand, ShellRunnable {
-        static let configuration = CommandConfiguration(abstract: "Switch to another point, keeping the directory if it exists there.")
+        static let configuration = CommandConfiguration(abstract: "Switch to another point, keeping the directory (if it exists there) and the marks.")
         @Argument(help: "The point: id prefix, SOURCE@latest or SOURCE@TIME; a bare TIME means this source.")
         var point: String
 
@@ -204,11 +188,7 @@ struct ShellCommand: ParsableCommand {
         var path: String
 
         func run(in shell: BrowseShell) throws {
-            var c = CatCommand()
-            c.point = shell.point.id
-            c.path = String(decoding: PathBytes.display(try shell.resolve(path)), as: UTF8.self)
-            c.repository.repo = shell.repository.root
-            try c.run()
+            try CatCommand.parse([shell.point.id, try shell.display(path), "--repo", shell.repository.root]).run()
         }
     }
 
@@ -245,7 +225,7 @@ struct ShellCommand: ParsableCommand {
             } else {
                 let p = try shell.resolve(pattern)
                 guard try shell.reader.entry(at: p, level: .names) != nil else {
-                    throw SnapdexError.pathNotFound(point: String(shell.point.id.prefix(12)), path: pattern)
+                    throw SnapdexError.pathNotFound(point: shell.pointName, path: pattern)
                 }
                 out.append(p)
             }

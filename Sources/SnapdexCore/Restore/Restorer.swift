@@ -278,7 +278,9 @@ final class Restorer {
                 existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.nanoMTime)
             }
         }
-        let action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
+        var action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
+        // Restoring its children made the directory already (catalog order puts them first).
+        if action == .merge, target?.created.contains(path) == true { action = .create }
         if case .skip(let why) = action {
             summary.skipped += 1
             report(path, e, "skip", why)
@@ -289,6 +291,7 @@ final class Restorer {
         if case .keepBoth(let n) = action { reason = "as " + String(decoding: n, as: UTF8.self) }
         if options.dryRun {
             count(e, action)
+            if e.type == .file { summary.bytes += e.size }
             report(path, e, action.word, reason)
             return
         }
@@ -379,6 +382,7 @@ final class Restorer {
     }
 
     private func count(_ e: FileEntry, _ action: RestoreAction) {
+        if action == .merge { return }
         if case .replace = action { summary.replaced += 1 }
         switch e.type {
         case .file: summary.files += 1
