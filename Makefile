@@ -3,7 +3,8 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 DEPS := libsqlite3-dev liblzma-dev libedit-dev
 
-.PHONY: deps build release demo test clean
+.PHONY: deps build release demo test man install uninstall clean
+MAN_DATE := 2026-11-22
 
 # Installs the system libraries the build links against, when any is missing.
 deps:
@@ -24,9 +25,38 @@ release: deps
 demo: release
 	bash Samples/scenario.sh .build/release/snapdex
 
-# Runs the whole test suite (Swift Testing).
+# Runs the whole test suite (Swift Testing). The man-page check in it needs the
+# argument parser's generate-manual tool, which the first line builds.
 test: deps
+	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
+	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
 	TZ=UTC $(SWIFT) test --disable-xctest
+
+# Regenerates the command pages in man/ from the command definitions.
+man: deps
+	rm -f man/snapdex*.1
+	$(SWIFT) package --allow-writing-to-directory man generate-manual --configuration debug \
+	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory man
+
+# Installs the binary, man pages and shell completions under PREFIX.
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/snapdex $(DESTDIR)$(PREFIX)/bin/snapdex
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	.build/release/snapdex --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/snapdex
+	.build/release/snapdex --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_snapdex
+	.build/release/snapdex --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/snapdex.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/snapdex
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/snapdex*.1 $(DESTDIR)$(PREFIX)/share/man/man5/snapdex-format.5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7/snapdex-retention.7
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/snapdex $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_snapdex \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/snapdex.fish
 
 clean:
 	rm -rf .build

@@ -9,12 +9,27 @@ public struct SnapdexCommand: ParsableCommand {
         discussion: """
             Snapdex walks snapshot directories (ZFS .zfs/snapshot, btrfs, LVM, NAS .snapshot \
             folders, rsnapshot trees) into compressed catalogs kept in a repository, one full \
-            catalog per restore point, and answers where a file is and what it looked like.
+            catalog per restore point, and answers where a file is, what it looked like, and gets \
+            it back.
 
-            The repository is --repo DIR, else $SNAPDEX_REPO, else ~/.local/share/snapdex.
+            Examples:
+              snapdex init --repo /srv/snapdex
+              snapdex source add home --snapshots /tank/home/.zfs/snapshot --live-path /tank/home
+              snapdex index --source home && snapdex find 'budget*.xlsx'
 
-            EXIT STATUS: 0 success; 1 failure; 2 usage error; 3 damaged data found; \
-            4 partial success (some items failed).
+            ENVIRONMENT: SNAPDEX_REPO is the repository when --repo is not given (else \
+            ~/.local/share/snapdex). TZ sets the zone of times without one, of dates shown to \
+            people, and of retention's weeks, months and years. Snapdex prints no colour, so \
+            NO_COLOR needs nothing.
+
+            FILES: REPO/snapdex.db (the database), REPO/catalogs/SOURCE/*.manifest, \
+            REPO/blocks/XX/HASH, REPO/lock, REPO/sessions.jsonl, REPO/history (browse). \
+            Formats: snapdex-format(5). Retention rules: snapdex-retention(7).
+
+            EXIT STATUS: 0 success. 1 failure: nothing was changed, or the repository was left \
+            consistent. 2 usage error: a bad option, argument, name or time. 3 damaged data found \
+            (verify, rescan, or a read that met a damaged manifest or block). 4 partial success: \
+            some entries failed and the rest was done (restore).
             """,
         version: "snapdex \(SnapdexVersion.tool) (catalog format: writes \(FormatConstants.catalogVersion), reads 1-\(FormatConstants.catalogMaxReadVersion))",
         subcommands: [
@@ -63,16 +78,29 @@ public struct CommandExit: Error {
     public init(_ status: Int32) { self.status = status }
 }
 
-/// `--repo`, accepted by every command.
+/// `--repo`, `-v` and `-q`, accepted by every command.
 public struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"))
     public var repo: String?
+    @Flag(name: .shortAndLong, help: "Say more on standard error (what is being done, counts).")
+    public var verbose = false
+    @Flag(name: .shortAndLong, help: "Say only errors on standard error (no warnings).")
+    public var quiet = false
 
     public init() {}
 
     public var path: String { repo ?? Repository.defaultPath() }
 
-    public func open() throws -> Repository { try Repository.open(at: path) }
+    public func validate() throws {
+        if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
+    }
+
+    public func open() throws -> Repository {
+        Log.level = quiet ? .error : verbose ? .info : .warning
+        let r = try Repository.open(at: path)
+        Log.info("repository \(r.root)")
+        return r
+    }
 }
 
 /// `--wait`, accepted by every command that writes.

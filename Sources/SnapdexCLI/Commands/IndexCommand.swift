@@ -65,6 +65,7 @@ struct IndexCommand: ParsableCommand {
         options.wait = wait.wait
         let out = Output.current
         let indexer = Indexer(repository: repo)
+        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
         if out.stderrIsTerminal {
             indexer.progress = { p in
                 let rate = p.seconds > 0 ? Double(p.entries) / p.seconds : 0
@@ -75,7 +76,7 @@ struct IndexCommand: ParsableCommand {
         if out.stderrIsTerminal && !summaries.isEmpty { out.error("\r\u{1B}[K", newline: false) }
         if summaries.isEmpty { out.line("nothing to index: every snapshot of \(source) has an index") }
         for s in summaries {
-            for w in s.warnings { out.error("snapdex: warning: \(w)") }
+            for w in s.warnings { Log.warning(w) }
             if json {
                 var o = JSONObject()
                 o.string("id", s.id)

@@ -108,10 +108,11 @@ struct RestoreCommand: ParsableCommand {
         let progress: ((Int, UInt64, Double) -> Void)? = out.stderrIsTerminal ? { n, bytes, secs in
             out.error("\r\(n) entries  \(Format.bytes(bytes))  \(Format.bytes(UInt64(Double(bytes) / max(secs, 0.001))))/s   ", newline: false)
         } : nil
+        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(p.pointTime.rfc3339()) from \(p.snapshot)")
         let s = try repo.restore(point: p, options: options, events: printer, progress: progress)
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
         for e in s.errors { out.error("snapdex: error: \(e)") }
-        for w in s.warnings { out.error("snapdex: warning: \(w)") }
+        for w in s.warnings { Log.warning(w) }
         let summaryLine = "\(dryRun ? "would restore" : "restored") \(s.files) files, \(s.directories) dirs, \(s.links) links, \(s.others) other (\(Format.bytes(s.bytes))); \(s.skipped) skipped, \(s.replaced) replaced, \(s.failed) failed"
         if json && tar != "-" {
             var o = JSONObject()

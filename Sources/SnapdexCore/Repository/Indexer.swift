@@ -76,6 +76,8 @@ public struct SimulatedCrash: Error {}
 public final class Indexer {
     let repository: Repository
     public var progress: ((IndexProgress) -> Void)?
+    /// Called as each snapshot directory's walk starts, with its point time.
+    public var willIndex: ((String, Timestamp) -> Void)?
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -98,6 +100,7 @@ public final class Indexer {
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
             for (dir, time) in try targets(options, config) {
+                willIndex?(dir, time)
                 summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
             }
             return summaries

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// The package root, from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@discardableResult
+func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    if let stdin {
+        let inPipe = Pipe()
+        p.standardInput = inPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(Data(stdin.utf8))
+        try inPipe.fileHandleForWriting.close()
+    } else {
+        try p.run()
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite struct PackagingTests {
+    /// The checked-in pages in man/ must be what the generate-manual plugin makes from the
+    /// command definitions now. `make test` builds the plugin's tool first; `make man`
+    /// regenerates the pages.
+    @Test func manPagesAreCurrent() throws {
+        let build = packageRoot.appendingPathComponent(".build/debug")
+        let tool = build.appendingPathComponent("generate-manual-tool").path
+        let binary = build.appendingPathComponent("snapdex").path
+        guard FileManager.default.isExecutableFile(atPath: tool), FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("the generate-manual tool or snapdex is not built in .build/debug; run `make test`, which builds both")
+            return
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("snapdex-man-\(getpid())")
+        try? FileManager.default.removeItem(at: out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try runTool(tool, [binary, "--multi-page", "--date", "2026-11-22", "--authors", "The Snapdex developers", "-o", out.path])
+        #expect(r.status == 0, "\(r.out)")
+        let man = packageRoot.appendingPathComponent("man")
+        let generated = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        let checkedIn = try FileManager.default.contentsOfDirectory(atPath: man.path).filter { $0.hasSuffix(".1") }.sorted()
+        #expect(generated == checkedIn, "man/ is stale: run `make man`")
+        for name in generated {
+            let a = try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)
+            let b = try String(contentsOf: man.appendingPathComponent(name), encoding: .utf8)
+            #expect(a == b, "man/\(name) is stale: run `make man`")
+        }
+        #expect(FileManager.default.fileExists(atPath: man.appendingPathComponent("snapdex-format.5").path))
+        #expect(FileManager.default.fileExists(atPath: man.appendingPathComponent("snapdex-retention.7").path))
+    }
+
+    /// Each completion script parses in its shell (where the shell is installed) and names
+    /// the subcommands.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsLoad(shell: String) throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("snapdex is not built in .build/debug; run `make test`")
+            return
+        }
+        let script = try runTool(binary, ["--generate-completion-script", shell])
+        #expect(script.status == 0)
+        for sub in ["index", "restore", "browse", "expire", "find"] { #expect(script.out.contains(sub)) }
+        let shellPath = ["/bin/\(shell)", "/usr/bin/\(shell)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let shellPath else { return }  // checked where the shell is installed (bash always is)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("snapdex-completion-\(getpid()).\(shell)")
+        try script.out.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let check = try runTool(shellPath, ["-n", file.path])
+        #expect(check.status == 0, "\(check.out)")
+    }
+}
