@@ -216,8 +216,8 @@ struct DiffCommand: ParsableCommand {
                 o.string("path", bytes: p)
                 if !EntryJSON.isUTF8(p) { o.string("path_b64", Data(p).base64EncodedString()) }
                 o.strings("fields", d.fields)
-                if let e = d.old { o.raw("old", json: EntryJSON.encode(e, dir: PathBytes.split(d.path).dir)) }
-                if let e = d.new { o.raw("new", json: EntryJSON.encode(e, dir: PathBytes.split(d.path).dir)) }
+                if let e = d.old { o.raw("old", json: EntryJSON.object(e, dir: PathBytes.split(d.path).dir, state: false).encoded) }
+                if let e = d.new { o.raw("new", json: EntryJSON.object(e, dir: PathBytes.split(d.path).dir, state: false).encoded) }
                 out.line(bytes: o.encoded)
             } else {
                 let mark = d.kind == .added ? "+" : d.kind == .removed ? "-" : "M"
