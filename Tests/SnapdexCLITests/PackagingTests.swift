@@ -78,3 +78,37 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
         #expect(check.status == 0, "\(check.out)")
     }
 }
+
+/// Unreadable directories are warnings, not failures. Root reads everything, so as root the
+/// built binary is run as nobody (setpriv); otherwise as the current user.
+@Test func unreadableDirectoriesAreWarningsNotFailures() throws {
+    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        Issue.record("snapdex is not built in .build/debug; run `make test`")
+        return
+    }
+    let s = Scratch()
+    chmod(s.path, 0o777)
+    write(s.path + "/snap/open/a", "a")
+    write(s.path + "/snap/closed/b", "b")
+    chmod(s.path + "/snap", 0o755)
+    chmod(s.path + "/snap/open", 0o755)
+    chmod(s.path + "/snap/open/a", 0o644)
+    chmod(s.path + "/snap/closed", 0o000)
+    defer { chmod(s.path + "/snap/closed", 0o755) }
+    let prefix = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
+    guard prefix.isEmpty || FileManager.default.isExecutableFile(atPath: prefix[0]) else {
+        Issue.record("running as root without setpriv: cannot drop privileges to make a directory unreadable")
+        return
+    }
+    let repo = s.path + "/repo"
+    let cmd = prefix + [binary]
+    var r = try runTool(cmd[0], Array(cmd.dropFirst()) + ["init", "--repo", repo])
+    #expect(r.status == 0, "\(r.out)")
+    r = try runTool(cmd[0], Array(cmd.dropFirst()) + ["index", s.path + "/snap", "--source", "s", "--at", "2026-01-01", "--repo", repo, "--json"])
+    #expect(r.status == 0, "\(r.out)")
+    #expect(r.out.contains("warning: /closed: cannot open directory: Permission denied"))
+    #expect(r.out.contains("\"warnings\":1"))
+    r = try runTool(cmd[0], Array(cmd.dropFirst()) + ["sessions", "--json", "--repo", repo])
+    #expect(r.out.contains("/closed: cannot open directory"))
+}

@@ -217,7 +217,6 @@ final class Restorer {
             target?.close()
         }
         for path in options.paths {
-            let shown = String(decoding: PathBytes.display(path), as: UTF8.self)
             guard let entry = try reader.entry(at: path) else {
                 fail(path, "not in this restore point")
                 continue
@@ -230,7 +229,6 @@ final class Restorer {
             }
             if !path.isEmpty { restore(dir: PathBytes.split(path).dir, entry) } else { restoreRootAttributes(entry) }
             fixAncestors(of: path)
-            _ = shown
         }
         if let tar, !options.dryRun { try tar.finish() }
         summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
