@@ -74,7 +74,7 @@ def main(argv):
     rel_dir = "/" + os.path.relpath(probe_dir, tree)
     rel_file = "/" + os.path.relpath(probe_file, tree)
     name = os.path.basename(probe_file)
-    pattern = "*" + name.split(".")[0][:6] + "*"
+    pattern = name  # one file's name, as a user looks for budget.xlsx
 
     def report(label, secs, rss, target):
         print(f"{label:46s} {secs * 1000:9.1f} ms  {rss:6.1f} MB   target {target}")

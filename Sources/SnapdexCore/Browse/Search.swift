@@ -29,13 +29,21 @@ public struct FindQuery {
         }
     }
 
-    public func matches(dir: [UInt8], _ e: FileEntry) -> Bool {
-        if e.name.isEmpty { return false }
-        if let type, e.type != type { return false }
+    public func matches(dir: [UInt8], _ e: FileEntry) -> Bool { matchesName(dir: dir, e) && matchesContent(e) }
+
+    /// The tests that need the size and mtime (the content part).
+    func matchesContent(_ e: FileEntry) -> Bool {
         if let larger, e.size <= larger { return false }
         if let smaller, e.size >= smaller { return false }
         if let newer, e.mtime <= newer.nanoseconds { return false }
         if let older, e.mtime >= older.nanoseconds { return false }
+        return true
+    }
+
+    /// The tests the names part alone answers: pattern and type.
+    func matchesName(dir: [UInt8], _ e: FileEntry) -> Bool {
+        if e.name.isEmpty { return false }
+        if let type, e.type != type { return false }
         switch pattern {
         case .glob(let g, let path):
             let subject = path ? PathBytes.display(PathBytes.join(dir, e.name)) : e.name
@@ -55,27 +63,56 @@ public struct FindHit {
 }
 
 extension Repository {
-    /// Searches the given points (oldest source first, each in time order) and calls `body`
-    /// for each hit. A chunk that several points share is decoded and matched once per run.
+    /// Searches the given points and calls `body` for each hit. Names are matched once per
+    /// names block, however many points share it; for the chunks holding a name that matched,
+    /// only the content part is read (its base blocks, which points share, are kept decompressed
+    /// in a small cache). Memory stays flat in the number of points.
     public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws {
-        var matched: [ChunkCache.Key: [(dir: [UInt8], entry: FileEntry)]] = [:]
-        let noCache = ChunkCache(limit: 1)
+        var nameHits: [Digest: [(flat: Int, dir: [UInt8], entry: FileEntry)]] = [:]
+        // Whole content blocks are what points share (patches are each point's own); enough
+        // of them are kept to cover a large catalog's chunks from one point to the next.
+        var baseCache: [Digest: [UInt8]] = [:]
+        var baseOrder: [Digest] = []
+        func base(_ h: Digest) throws -> [UInt8] {
+            if let r = baseCache[h] { return r }
+            let r = try blocks.read(h)
+            baseCache[h] = r
+            baseOrder.append(h)
+            if baseOrder.count > 1024 { baseCache[baseOrder.removeFirst()] = nil }
+            return r
+        }
         for point in points {
-            let reader = try self.reader(for: point, cache: noCache)
-            for i in reader.manifest.chunks.indices {
-                let key = ChunkCache.key(reader.manifest.chunks[i], .content)
-                let hits: [(dir: [UInt8], entry: FileEntry)]
-                if let known = matched[key] {
-                    hits = known
-                } else {
-                    var found: [(dir: [UInt8], entry: FileEntry)] = []
-                    for g in try reader.chunk(i, level: .content) {
-                        for e in g.entries where query.matches(dir: g.path, e) { found.append((g.path, e)) }
+            let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
+            for (i, chunk) in reader.manifest.chunks.enumerated() {
+                let namesBlock = chunk.parts[0].block.hash
+                if nameHits[namesBlock] == nil {
+                    var flat = 0
+                    var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
+                    for g in try reader.chunk(i, level: .names) {
+                        for e in g.entries {
+                            if query.matchesName(dir: g.path, e) { hits.append((flat, g.path, e)) }
+                            flat += 1
+                        }
                     }
-                    matched[key] = found
-                    hits = found
+                    nameHits[namesBlock] = hits
                 }
-                for h in hits { try body(FindHit(point: point, path: PathBytes.join(h.dir, h.entry.name), entry: h.entry)) }
+                guard let hits = nameHits[namesBlock], !hits.isEmpty else { continue }
+                let content = chunk.parts[1]
+                let values: [FileEntry]
+                do {
+                    values = try ChunkCodec.decodeContent(try base(content.root.hash),
+                                                          patch: content.base == nil ? nil : try blocks.read(content.block.hash),
+                                                          count: chunk.entries)
+                } catch let d as ChunkCodec.Damaged {
+                    throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
+                }
+                for h in hits {
+                    var e = h.entry
+                    e.size = values[h.flat].size
+                    e.mtime = values[h.flat].mtime
+                    e.hash = values[h.flat].hash
+                    if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
+                }
             }
         }
     }

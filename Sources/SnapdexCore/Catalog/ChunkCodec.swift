@@ -249,6 +249,34 @@ public enum ChunkCodec {
         return groups
     }
 
+    /// Only the content part of a chunk of `count` entries (sizes, mtimes, hashes), with its
+    /// patch applied: what `find` needs for the entries whose names matched, without
+    /// decoding the names again.
+    public static func decodeContent(_ raw: [UInt8], patch: [UInt8]?, count: Int) throws -> [FileEntry] {
+        do {
+            let (_, c1) = try columns(raw, kind: .content, expected: count)
+            guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
+            var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
+            var entries = [FileEntry](repeating: FileEntry(name: [], type: .file), count: count)
+            var prevMtime: Int64 = 0
+            for i in 0..<count {
+                entries[i].size = try sizes.varint()
+                prevMtime = prevMtime &+ (try mtimes.zigzag())
+                entries[i].mtime = prevMtime
+                switch try flags.byte() {
+                case 0: break
+                case 1: entries[i].hash = Digest(trusted: Array(try hashes.raw(Digest.byteCount)))
+                default: throw Damaged(reason: "unknown hash kind")
+                }
+            }
+            var groups = [DirectoryGroup(path: [], entries: entries)]
+            if let patch { try apply(patch, kind: .content, to: &groups, count: count) }
+            return groups[0].entries
+        } catch is ByteReader.Truncated {
+            throw Damaged(reason: "truncated content column")
+        }
+    }
+
     // MARK: Patches
 
     /// A patch turning the `base` part (of the same entries, as `names` lists them) into the

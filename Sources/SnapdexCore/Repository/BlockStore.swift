@@ -141,15 +141,8 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     /// Starts a writer's run: the blocks the database knows, and no counts yet.
     func begin(known: [Digest: Int]) {
-        group.wait()
+        beginPoint()
         self.known = known
-        written.removeAll()
-        bytesWritten = 0
-        reused = 0
-        lock.withLock {
-            finishedSizes.removeAll()
-            workerError = nil
-        }
     }
 
     /// Starts one index of a run: counts from zero, the known blocks kept.
