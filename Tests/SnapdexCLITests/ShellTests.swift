@@ -125,8 +125,8 @@ extension CLITests {
             for line in r.out.split(separator: "\n") {
                 let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
                 var keys = o.keys.sorted()
-                for (k, v) in o where v is [String: Any] {
-                    keys += (v as! [String: Any]).keys.sorted().map { "\(k).\($0)" }
+                for k in o.keys.sorted() {
+                    if let nested = o[k] as? [String: Any] { keys += nested.keys.sorted().map { "\(k).\($0)" } }
                 }
                 let shape = keys.joined(separator: " ")
                 if !shapes.contains(shape) { shapes.append(shape) }
@@ -137,7 +137,8 @@ extension CLITests {
         if ProcessInfo.processInfo.environment["SNAPDEX_UPDATE_GOLDEN"] == "1" {
             try text.write(to: file, atomically: true, encoding: .utf8)
         } else {
-            #expect(text == (try String(contentsOf: file, encoding: .utf8)))
+            let expected = try String(contentsOf: file, encoding: .utf8)
+            #expect(text == expected, "got:\n\(text)")
         }
     }
 
