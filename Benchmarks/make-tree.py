@@ -122,10 +122,14 @@ def change(root, fraction, mode, spread, seed):
             chosen.extend(by_dir[d][: want - len(chosen)])
     t = BASE + 200_000_000
     for p in chosen:
+        old = os.lstat(p)
         if mode == "replace":
+            # As rsync -a into a hard-link tree does: a new inode, the same mode and owner.
             os.unlink(p)
         fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
         os.ftruncate(fd, size(rng))
+        os.fchmod(fd, old.st_mode & 0o7777)
+        os.fchown(fd, old.st_uid, old.st_gid)
         os.close(fd)
         os.utime(p, ns=(t * 1_000_000_000, t * 1_000_000_000 + rng.randint(0, 999_999_999)))
     return len(chosen)

@@ -110,9 +110,3 @@ public struct WaitOptions: ParsableArguments {
 
     public init() {}
 }
-
-func parseTime(_ text: String?, endOfDay: Bool = false) throws -> Timestamp? {
-    guard let text else { return nil }
-    guard let t = TimeParser.parse(text, endOfDay: endOfDay) else { throw SnapdexError.invalidTime(text) }
-    return t
-}

@@ -50,6 +50,8 @@ import Glibc
         first.at = Timestamp(seconds: 1_000)
         first.hash = true
         let a = try Indexer(repository: repo).run(first)[0]
+        #expect(a.warnings.isEmpty, "\(a.warnings)")
+        #expect(a.hashedFiles == a.files)
         var second = first
         second.at = Timestamp(seconds: 2_000)
         let b = try Indexer(repository: repo).run(second)[0]

@@ -37,7 +37,7 @@ struct PointsCommand: ParsableCommand {
         var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
         for p in points {
             let (own, shared) = sizes[p.id] ?? (0, 0)
-            let exists = FileIOPublic.isDirectory(p.snapshot)
+            let exists = p.snapshotExists
             let reasons = plan[p.id] ?? []
             if json {
                 var o = JSONObject()

@@ -5,6 +5,14 @@ struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source",
         abstract: "Add, list and remove sources (the file systems whose snapshots are indexed).",
+        discussion: """
+            Examples:
+              snapdex source add home --snapshots /tank/home/.zfs/snapshot --live-path /tank/home
+              snapdex source list
+              snapdex source remove web --purge
+
+            EXIT STATUS: as the subcommand's.
+            """,
         subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: ParsableCommand {

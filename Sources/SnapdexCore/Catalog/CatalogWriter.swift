@@ -1,8 +1,8 @@
 /// Where a catalog writer puts its parts. The repository's block store is the real one.
 public protocol BlockSink: AnyObject {
-    /// Stores one part's uncompressed bytes under their SHA-256, compressing and writing them
-    /// only when the store does not hold that block yet.
-    func put(_ raw: [UInt8]) throws -> BlockRef
+    /// Stores one part's uncompressed bytes under their SHA-256 (`hash`), compressing and
+    /// writing them only when the store does not hold that block yet.
+    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef
 
     /// Whether the store holds (or is writing) the block with this hash.
     func contains(_ hash: Digest) -> Bool
@@ -16,6 +16,10 @@ public protocol BlockSink: AnyObject {
     /// Waits until every part given to `put` is stored; returns the stored sizes of parts
     /// whose `put` answered before their size was known.
     func finishWrites() throws -> [Digest: Int]
+}
+
+extension BlockSink {
+    func put(_ raw: [UInt8]) throws -> BlockRef { try put(raw, hash: Digest.of(raw)) }
 }
 
 /// Takes directory groups in catalog order and cuts them into chunks at boundaries chosen
@@ -103,7 +107,7 @@ public final class CatalogWriter {
     /// same entries and few of them changed, as a patch of that part.
     private func store(_ raw: [UInt8], kind: PartKind, names: [UInt8], namesHash: Digest, contentRaw: [UInt8]) throws -> PartRef {
         let hash = Digest.of(raw)
-        if sink.contains(hash) { return PartRef(block: try sink.put(raw)) }
+        if sink.contains(hash) { return PartRef(block: try sink.put(raw, hash: hash)) }
         if let same = patched[hash] {
             sink.reuse(same.blocks)
             return same
@@ -114,7 +118,7 @@ public final class CatalogWriter {
             patchedParts += 1
             return PartRef(block: try sink.put(patch), base: base, whole: hash)
         }
-        return PartRef(block: try sink.put(raw))
+        return PartRef(block: try sink.put(raw, hash: hash))
     }
 
     private func tally(_ e: FileEntry) {

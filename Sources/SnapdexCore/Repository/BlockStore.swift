@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 #if canImport(Glibc)
@@ -25,9 +24,13 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     /// Called before each new block is written (fault injection in tests).
     var beforeWrite: (() throws -> Void)?
 
-    private let workers = DispatchQueue(label: "snapdex.blocks", attributes: .concurrent)
-    private let group = DispatchGroup()
-    private let slots = DispatchSemaphore(value: max(2, ProcessInfo.processInfo.activeProcessorCount))
+    private var pool: WorkerPool?
+    private var workers: WorkerPool {
+        if let pool { return pool }
+        let p = WorkerPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount), limit: 2)
+        pool = p
+        return p
+    }
     private let lock = NSLock()
     private var finishedSizes: [Digest: Int] = [:]
     private var workerError: Error?
@@ -36,6 +39,8 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         self.directory = directory
         self.known = known
     }
+
+    deinit { pool?.close() }
 
     public func path(of hash: Digest) -> String {
         let hex = hash.hex
@@ -46,8 +51,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     public func reuse(_ blocks: [BlockRef]) { reused += blocks.count }
 
-    public func put(_ raw: [UInt8]) throws -> BlockRef {
-        let hash = Digest.of(raw)
+    public func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
         if let stored = known[hash] {
             reused += 1
             return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
@@ -56,13 +60,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         if let e = lock.withLock({ workerError }) { throw e }
         known[hash] = BlockStore.pendingSize
         written.append(hash)
-        slots.wait()
-        group.enter()
-        workers.async { [self] in
-            defer {
-                slots.signal()
-                group.leave()
-            }
+        workers.submit { [self] in
             do {
                 let size = try write(raw, hash: hash)
                 lock.withLock { finishedSizes[hash] = size }
@@ -76,7 +74,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     /// Waits for every block being written; returns the stored size of each, or throws the
     /// first write error.
     public func finishWrites() throws -> [Digest: Int] {
-        group.wait()
+        pool?.waitIdle()
         return try lock.withLock {
             if let e = workerError { throw e }
             for (h, size) in finishedSizes { known[h] = size }
@@ -147,7 +145,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     /// Starts one index of a run: counts from zero, the known blocks kept.
     func beginPoint() {
-        group.wait()
+        pool?.waitIdle()
         written.removeAll()
         bytesWritten = 0
         reused = 0
@@ -159,7 +157,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     /// Removes the files of blocks this writer wrote (after a failed run).
     func discardWritten() {
-        group.wait()
+        pool?.waitIdle()
         for h in written {
             FileIO.remove(path(of: h))
             known[h] = nil

@@ -41,6 +41,8 @@ public struct PointRecord: Codable, Equatable, Sendable, FetchableRecord, Persis
     }
 
     public var pointTime: Timestamp { Timestamp(nanoseconds: time) }
+    /// Whether the snapshot directory it was indexed from is still there.
+    public var snapshotExists: Bool { FileIO.isDirectory(snapshot) }
     public var pointKind: PointKind { PointKind(rawValue: kind) ?? .scheduled }
 }
 

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct FindCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "find",
+        abstract: "Find entries by name across restore points.",
+        discussion: """
+            Matches PATTERN (a shell glob) against each entry's name, or with --path against its \
+            whole path from the snapshot root; --regex takes a regular expression instead. Searches \
+            every point of every source unless narrowed. A catalog chunk that several points share \
+            is read and matched once. Each hit shows the point, its time, the path, size and mtime.
+
+            Examples:
+              snapdex find 'budget*.xlsx'
+              snapdex find '*.conf' --source web --newer 2026-11-01 --type f --json
+              snapdex find '^/alice/.*\\.md$' --regex --path --latest-only
+
+            EXIT STATUS: 0 searched (whether or not anything matched); 1 failure; 2 bad option.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @Argument(help: "The glob (or with --regex, the regular expression) to match.")
+    var pattern: String
+    @Option(help: "Only this source's points.")
+    var source: String?
+    @Option(help: "Only this point.")
+    var point: String?
+    @OptionGroup var filters: FindFilters
+    @Flag(help: "Only the newest point of each source.")
+    var latestOnly = false
+    @Flag(help: "Print JSON Lines, one object per hit.")
+    var json = false
+
+    func run() throws {
+        let repo = try repository.open()
+        let query = try filters.query(pattern)
+        var points: [PointRecord]
+        if let point {
+            points = [try repo.resolve(point)]
+        } else {
+            if let source { _ = try repo.source(named: source) }
+            points = try repo.points(source: source)
+        }
+        if latestOnly { points = Dictionary(grouping: points, by: \.source).values.compactMap { $0.max { $0.time < $1.time } }.sorted { $0.source < $1.source } }
+        let out = Output.current
+        let short = try repo.shortIDs()
+        try repo.find(query, in: points) { hit in
+            if json {
+                var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
+                o.string("point", hit.point.id)
+                o.string("source", hit.point.source)
+                o.string("point_time", hit.point.pointTime.rfc3339())
+                out.line(bytes: o.encoded)
+            } else {
+                let mtime = String(Timestamp(nanoseconds: hit.entry.mtime).localDisplay().prefix(16))
+                out.line(bytes: Array("\(short[hit.point.id] ?? hit.point.id)  \(hit.point.source)@\(hit.point.pointTime.rfc3339())  ".utf8)
+                    + Format.quoted(PathBytes.display(hit.path)) + Array("  \(hit.entry.size)  \(mtime)".utf8))
+            }
+        }
+    }
+}
+
+/// How `find` matches; shared by `find` and the shell's `find`.
+struct FindFilters: ParsableArguments {
+    @Flag(help: "Match the whole path from the root instead of the name.")
+    var path = false
+    @Flag(help: "PATTERN is a regular expression.")
+    var regex = false
+    @Option(help: ArgumentHelp("Only this type: f (file), d (dir), l (symlink), p (fifo), s (socket), c, b.", valueName: "type"))
+    var type: String?
+    @Option(help: ArgumentHelp("Size above (+N) or below (-N) N bytes; suffixes k, M, G.", valueName: "+N|-N"))
+    var size: String?
+    @Option(help: ArgumentHelp("Only entries modified after this time.", valueName: "time"))
+    var newer: String?
+    @Option(help: ArgumentHelp("Only entries modified before this time.", valueName: "time"))
+    var older: String?
+
+    func query(_ pattern: String) throws -> FindQuery {
+        try SearchOptions.query(pattern: pattern, path: path, regex: regex, type: type, size: size, newer: newer, older: older)
+    }
+}
+
+enum SearchOptions {
+    static func query(pattern: String, path: Bool, regex: Bool, type: String?, size: String?, newer: String?, older: String?) throws -> FindQuery {
+        var q = FindQuery(pattern: regex ? try FindQuery.regex(pattern, path: path) : .glob(pattern, path: path))
+        if let type {
+            guard let t = EntryType.allCases.first(where: { String($0.letter) == type || $0.word == type || (type == "f" && $0 == .file) }) else {
+                throw SnapdexError.invalidArgument("--type takes f, d, l, p, s, c or b, not '\(type)'")
+            }
+            q.type = t
+        }
+        if let size {
+            let sign = size.first
+            guard sign == "+" || sign == "-", let n = parseSize(String(size.dropFirst())) else {
+                throw SnapdexError.invalidArgument("--size takes +N or -N (bytes, or with k, M, G), not '\(size)'")
+            }
+            if sign == "+" { q.larger = n } else { q.smaller = n }
+        }
+        q.newer = try parseTime(newer)
+        q.older = try parseTime(older)
+        return q
+    }
+
+    static func parseSize(_ s: String) -> UInt64? {
+        let units: [Character: UInt64] = ["k": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        if let last = s.last, let m = units[last] { return UInt64(s.dropLast()).map { $0 * m } }
+        return UInt64(s)
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import SnapdexCore
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Set and show a source's retention policy.",
+        discussion: """
+            The rules are in snapdex-retention(7).
+
+            Examples:
+              snapdex policy set home --keep-days 14 --weekly 8 --monthly 12 --yearly 3
+              snapdex policy show home
+
+            EXIT STATUS: as the subcommand's.
+            """,
+        subcommands: [Set.self, Show.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a source's retention policy.",
+            discussion: """
+                The policy is what this command states: settings not given are unset. It applies \
+                to indexes made from now on, each of which records it in its manifest; with \
+                --apply-to-existing it is also written into every existing manifest of the source.
+                A source with no policy keeps everything. Manual points are never expired by policy.
+
+                Examples:
+                  snapdex policy set home --keep-days 14 --weekly 8 --monthly 12 --yearly 3
+                  snapdex policy set home --keep-last 30 --apply-to-existing
+                  snapdex policy set home --clear
+
+                EXIT STATUS: 0 set; 1 unknown source; 2 bad option.
+                """)
+
+        @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var wait: WaitOptions
+        @Argument(help: "The source.")
+        var source: String
+        @Option(help: ArgumentHelp("Keep points within this many days of now.", valueName: "n"))
+        var keepDays: Int?
+        @Option(help: ArgumentHelp("Keep the newest N points.", valueName: "n"))
+        var keepLast: Int?
+        @Option(help: ArgumentHelp("Keep the newest point of each of the newest N ISO weeks.", valueName: "n"))
+        var weekly: Int?
+        @Option(help: ArgumentHelp("Keep the newest point of each of the newest N calendar months.", valueName: "n"))
+        var monthly: Int?
+        @Option(help: ArgumentHelp("Keep the newest point of each of the newest N calendar years.", valueName: "n"))
+        var yearly: Int?
+        @Flag(help: "Remove the policy: keep everything.")
+        var clear = false
+        @Flag(help: "Also write the policy into the source's existing indexes.")
+        var applyToExisting = false
+
+        var policy: RetentionPolicy {
+            RetentionPolicy(keepDays: keepDays, keepLast: keepLast, weekly: weekly, monthly: monthly, yearly: yearly)
+        }
+
+        func validate() throws {
+            if [keepDays, keepLast, weekly, monthly, yearly].contains(where: { ($0 ?? 0) < 0 }) {
+                throw ValidationError("retention settings are counts: use 0 or more")
+            }
+            if clear && !policy.isEmpty { throw ValidationError("--clear takes no other settings") }
+            if !clear && policy.isEmpty { throw ValidationError("name at least one setting, or --clear to keep everything") }
+        }
+
+        func run() throws {
+            let repo = try repository.open()
+            let n = try repo.setPolicy(source: source, policy: policy, applyToExisting: applyToExisting, wait: wait.wait)
+            let out = Output.current
+            out.line(policy.isEmpty ? "\(source): no policy (keep everything)" : "\(source): \(policy.text)")
+            if applyToExisting { out.line("written into \(n) existing index(es)") }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a source's retention policy and the policies stored in its indexes.",
+            discussion: """
+                Examples:
+                  snapdex policy show home
+
+                EXIT STATUS: 0 shown; 1 unknown source.
+                """)
+
+        @OptionGroup var repository: RepositoryOptions
+        @Argument(help: "The source.")
+        var source: String
+
+        func run() throws {
+            let repo = try repository.open()
+            let s = try repo.source(named: source)
+            let out = Output.current
+            out.line("\(source): \(s.policy ?? "no policy (keep everything)")")
+            let stored = Dictionary(grouping: try repo.points(source: source), by: { $0.policy ?? "no policy" })
+            for (policy, points) in stored.sorted(by: { $0.key < $1.key }) {
+                out.line("  \(points.count) index(es) store: \(policy)")
+            }
+        }
+    }
+}

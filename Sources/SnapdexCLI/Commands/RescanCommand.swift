@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import SnapdexCore
+
+struct RescanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rescan",
+        abstract: "Rebuild the database from the catalog files.",
+        discussion: """
+            The catalog files (source.json and manifests) are the truth; the database only \
+            indexes them. rescan rebuilds it from them alone, so a deleted or damaged \
+            snapdex.db loses nothing.
+
+            Examples:
+              rm /srv/snapdex/snapdex.db && snapdex rescan --repo /srv/snapdex
+
+            EXIT STATUS: 0 rebuilt; 3 some manifests were damaged and skipped; 1 failure.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var wait: WaitOptions
+
+    func run() throws {
+        let repo = try repository.open()
+        let r = try repo.rescan(wait: wait.wait)
+        let out = Output.current
+        for s in r.skipped { out.error("snapdex: skipped: \(s)") }
+        out.line("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")
+        if !r.skipped.isEmpty { throw CommandExit(ExitStatus.damaged) }
+    }
+}
