@@ -28,6 +28,7 @@ demo: release
 # Runs the whole test suite (Swift Testing). The man-page check in it needs the
 # argument parser's generate-manual tool, which the first line builds.
 test: deps
+	mkdir -p .build/man-check
 	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
 	TZ=UTC $(SWIFT) test --disable-xctest
