@@ -212,11 +212,7 @@ public enum ChunkCodec {
                     groups[g].entries[i].size = try sizes.varint()
                     prevMtime = prevMtime &+ (try mtimes.zigzag())
                     groups[g].entries[i].mtime = prevMtime
-                    switch try flags.byte() {
-                    case 0: break
-                    case 1: groups[g].entries[i].hash = Digest(trusted: Array(try hashes.raw(Digest.byteCount)))
-                    default: throw Damaged(reason: "unknown hash kind")
-                    }
+                    groups[g].entries[i].hash = try readHash(&flags, &hashes)
                 }
             }
             if let contentPatch { try apply(contentPatch, kind: .content, to: &groups, count: count) }
@@ -237,11 +233,7 @@ public enum ChunkCodec {
                     prevInode = prevInode &+ (try inodes.zigzag())
                     groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
                     groups[g].entries[i].nlink = try nlinks.varint()
-                    if groups[g].entries[i].type == .directory {
-                        groups[g].entries[i].children = try trees.varint()
-                        groups[g].entries[i].treeFiles = try trees.varint()
-                        groups[g].entries[i].treeBytes = try trees.varint()
-                    }
+                    try readTree(&trees, into: &groups[g].entries[i])
                 }
             }
             if let statePatch { try apply(statePatch, kind: .state, to: &groups, count: count) }
@@ -263,11 +255,7 @@ public enum ChunkCodec {
                 entries[i].size = try sizes.varint()
                 prevMtime = prevMtime &+ (try mtimes.zigzag())
                 entries[i].mtime = prevMtime
-                switch try flags.byte() {
-                case 0: break
-                case 1: entries[i].hash = Digest(trusted: Array(try hashes.raw(Digest.byteCount)))
-                default: throw Damaged(reason: "unknown hash kind")
-                }
+                entries[i].hash = try readHash(&flags, &hashes)
             }
             var groups = [DirectoryGroup(path: [], entries: entries)]
             if let patch { try apply(patch, kind: .content, to: &groups, count: count) }
@@ -275,6 +263,25 @@ public enum ChunkCodec {
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
         }
+    }
+
+    /// One entry's hash: a kind byte from `flags` (0 none, 1 SHA-256), its bytes from `hashes`.
+    @inline(__always)
+    static func readHash(_ flags: inout ByteReader, _ hashes: inout ByteReader) throws -> Digest? {
+        switch try flags.byte() {
+        case 0: return nil
+        case 1: return Digest(trusted: Array(try hashes.raw(Digest.byteCount)))
+        default: throw Damaged(reason: "unknown hash kind")
+        }
+    }
+
+    /// A directory's children, files and bytes in its subtree; nothing for other types.
+    @inline(__always)
+    static func readTree(_ trees: inout ByteReader, into e: inout FileEntry) throws {
+        guard e.type == .directory else { return }
+        e.children = try trees.varint()
+        e.treeFiles = try trees.varint()
+        e.treeBytes = try trees.varint()
     }
 
     // MARK: Patches
@@ -366,22 +373,14 @@ public enum ChunkCodec {
                 groups[g].entries[i].size = try c0.varint()
                 prevTime = prevTime &+ (try c1.zigzag())
                 groups[g].entries[i].mtime = prevTime
-                switch try c2.byte() {
-                case 0: groups[g].entries[i].hash = nil
-                case 1: groups[g].entries[i].hash = Digest(trusted: Array(try c3.raw(Digest.byteCount)))
-                default: throw Damaged(reason: "unknown hash kind")
-                }
+                groups[g].entries[i].hash = try readHash(&c2, &c3)
             } else {
                 prevTime = prevTime &+ (try c0.zigzag())
                 groups[g].entries[i].ctime = prevTime
                 prevInode = prevInode &+ (try c1.zigzag())
                 groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
                 groups[g].entries[i].nlink = try c2.varint()
-                if groups[g].entries[i].type == .directory {
-                    groups[g].entries[i].children = try c3.varint()
-                    groups[g].entries[i].treeFiles = try c3.varint()
-                    groups[g].entries[i].treeBytes = try c3.varint()
-                }
+                try readTree(&c3, into: &groups[g].entries[i])
             }
         }
     }
