@@ -81,6 +81,13 @@ import Glibc
         // The changed parts were stored as patches of the first index's blocks...
         let m = try repo.manifest(of: point)
         #expect(m.chunks.flatMap(\.parts).contains { $0.base != nil })
+        // find reads patched content parts without decoding the entries' names again.
+        var hits: [FindHit] = []
+        try repo.find(FindQuery(pattern: .glob("file0.txt", path: false)), in: try repo.points()) { hits.append($0) }
+        #expect(hits.count == 3 * 40)
+        let found = hits.filter { $0.point.id == point.id && $0.path == Array("d0/file0.txt".utf8) }
+        #expect(found.count == 1 && found.first?.entry.size == changed?.size && found.first?.entry.mtime == changed?.mtime)
+        #expect(found.first?.entry.hash == changed?.hash)
         #expect(c.bytesWritten * 10 < a.bytesWritten, "new \(c.newBlocks), reused \(c.reusedBlocks), written \(c.bytesWritten)")
         // ...and deleting every earlier index breaks nothing: the catalog is still whole.
         try repo.withWriterLock { try repo.forgetLocked(try repo.points().filter { $0.id != point.id }) }

@@ -98,7 +98,7 @@ extension Repository {
                 }
                 guard let hits = nameHits[namesBlock], !hits.isEmpty else { continue }
                 let content = chunk.parts[1]
-                let values: [FileEntry]
+                let values: ChunkCodec.ContentColumns
                 do {
                     values = try ChunkCodec.decodeContent(try base(content.root.hash),
                                                           patch: content.base == nil ? nil : try blocks.read(content.block.hash),
@@ -108,9 +108,9 @@ extension Repository {
                 }
                 for h in hits {
                     var e = h.entry
-                    e.size = values[h.flat].size
-                    e.mtime = values[h.flat].mtime
-                    e.hash = values[h.flat].hash
+                    e.size = values.sizes[h.flat]
+                    e.mtime = values.mtimes[h.flat]
+                    e.hash = values.hashes[h.flat]
                     if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
                 }
             }

@@ -241,25 +241,47 @@ public enum ChunkCodec {
         return groups
     }
 
-    /// Only the content part of a chunk of `count` entries (sizes, mtimes, hashes), with its
-    /// patch applied: what `find` needs for the entries whose names matched, without
-    /// decoding the names again.
-    public static func decodeContent(_ raw: [UInt8], patch: [UInt8]?, count: Int) throws -> [FileEntry] {
+    /// A chunk's content part as columns: what `find` needs for the entries whose names
+    /// matched, without decoding names or building entries.
+    public struct ContentColumns {
+        public var sizes: [UInt64]
+        public var mtimes: [Int64]
+        public var hashes: [Digest?]
+    }
+
+    /// Decodes only the content part of a chunk of `count` entries, with its patch applied.
+    public static func decodeContent(_ raw: [UInt8], patch: [UInt8]?, count: Int) throws -> ContentColumns {
         do {
             let (_, c1) = try columns(raw, kind: .content, expected: count)
             guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
             var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
-            var entries = [FileEntry](repeating: FileEntry(name: [], type: .file), count: count)
+            var out = ContentColumns(sizes: [], mtimes: [], hashes: [])
+            out.sizes.reserveCapacity(count)
+            out.mtimes.reserveCapacity(count)
+            out.hashes.reserveCapacity(count)
             var prevMtime: Int64 = 0
-            for i in 0..<count {
-                entries[i].size = try sizes.varint()
+            for _ in 0..<count {
+                out.sizes.append(try sizes.varint())
                 prevMtime = prevMtime &+ (try mtimes.zigzag())
-                entries[i].mtime = prevMtime
-                entries[i].hash = try readHash(&flags, &hashes)
+                out.mtimes.append(prevMtime)
+                out.hashes.append(try readHash(&flags, &hashes))
             }
-            var groups = [DirectoryGroup(path: [], entries: entries)]
-            if let patch { try apply(patch, kind: .content, to: &groups, count: count) }
-            return groups[0].entries
+            guard let patch else { return out }
+            let (_, p) = try columns(patch, kind: .patch, expected: count)
+            guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
+            var target = p[0], indices = p[1], pSizes = p[2], pMtimes = p[3], pFlags = p[4], pHashes = p[5]
+            guard try target.byte() == PartKind.content.rawValue else { throw Damaged(reason: "patch is not for a content part") }
+            var index = -1
+            var prevTime: Int64 = 0
+            while !indices.isAtEnd {
+                index += try indices.count(limit: count) + 1
+                guard index < count else { throw Damaged(reason: "patch index out of range") }
+                out.sizes[index] = try pSizes.varint()
+                prevTime = prevTime &+ (try pMtimes.zigzag())
+                out.mtimes[index] = prevTime
+                out.hashes[index] = try readHash(&pFlags, &pHashes)
+            }
+            return out
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
         }
