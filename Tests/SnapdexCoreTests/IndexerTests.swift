@@ -204,6 +204,15 @@ import Glibc
         #expect(points.map(\.id) == [second.id])
         #expect(try repo.verify().isClean)
         #expect(!FileManager.default.fileExists(atPath: repo.root + "/catalogs/s/\(first.id).manifest"))
+
+        // Replacing with an unchanged tree: the new index shares every block of the old one,
+        // and none of them may be freed with it.
+        let third = try Indexer(repository: repo).run(options)[0]
+        #expect(third.newBlocks == 0 && third.replaced == second.id)
+        #expect(try repo.verify().isClean)
+        var names: [String] = []
+        try repo.list(point: try repo.resolve("s@latest"), path: [], recursive: true) { g in names += g.entries.map { String(decoding: $0.name, as: UTF8.self) } }
+        #expect(names == ["a", "b"])
     }
 
     @Test func excludesAndPointReferences() throws {

@@ -190,11 +190,12 @@ public final class Indexer {
             }
             try FileIO.syncDirectory(repository.sourceDirectory(config.name))
             try crash(at: .beforeCommit)
+            // The replaced point goes first (source and time are unique); the blocks it frees are
+            // only those the new point does not reference too.
             let freed = try repository.write { db in
-                var freed: [Digest] = []
-                if let existing { freed = try Catalogue.delete(points: [existing.id], in: db) }
+                if let existing { _ = try PointRecord.deleteOne(db, key: existing.id) }
                 try Catalogue.insert(manifest, manifestBytes: bytes.count, in: db)
-                return freed
+                return try Catalogue.deleteUnreferencedBlocks(in: db)
             }
             committed = true
             if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
