@@ -37,7 +37,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "snapdex", dependencies: ["SnapdexCLI"]),
-        .testTarget(name: "SnapdexCoreTests", dependencies: ["SnapdexCore", "CSystemShims"]),
-        .testTarget(name: "SnapdexCLITests", dependencies: ["SnapdexCLI", "SnapdexCore"]),
+        .testTarget(name: "SnapdexCoreTests", dependencies: ["SnapdexCore", "CSystemShims"], exclude: ["Golden"]),
+        .testTarget(name: "SnapdexCLITests", dependencies: ["SnapdexCLI", "SnapdexCore"], exclude: ["Transcripts"]),
     ]
 )

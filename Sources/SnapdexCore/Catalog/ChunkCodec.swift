@@ -33,7 +33,6 @@ public enum ChunkCodec {
 
         var prevDir: [UInt8] = []
         var prevMtime: Int64 = 0
-        var prevCtime: Int64 = 0
         var prevInode: Int64 = 0
         for run in runs {
             let shared = commonPrefix(prevDir, run.path)

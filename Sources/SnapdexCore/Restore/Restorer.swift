@@ -493,7 +493,7 @@ final class Restorer {
             let got = fgetxattr(sfd, name, &value, vsize)
             guard got >= 0 else { continue }
             if fsetxattr(dfd, name, value, got, 0) != 0 {
-                summary.warnings.append("cannot set extended attribute \(String(cString: name)): \(Errno.current)")
+                summary.warnings.append("cannot set extended attribute \(String(decoding: name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)): \(Errno.current)")
             }
         }
     }
