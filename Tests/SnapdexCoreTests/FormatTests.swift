@@ -70,3 +70,30 @@ import Testing
         #expect(PathBytes.normalize("/../etc") == nil)
     }
 }
+
+@Suite struct LZMATests {
+    @Test func storedStreamsAreXZThatAnyReaderReads() throws {
+        var rng = SplitMix(seed: 7)
+        let random = (0..<100_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        #expect(!LZMA.worthCompressing(random))
+        #expect(LZMA.worthCompressing([UInt8](repeating: 7, count: 100_000)))
+        let stored = try LZMA.store(random)
+        #expect(stored.count < random.count + 200)
+        #expect(try LZMA.decompress(stored[...], size: random.count) == random)
+        // The real xz tool reads it too.
+        let tmp = TempDir()
+        let file = tmp.sub("part.xz")
+        try Data(stored).write(to: URL(fileURLWithPath: file))
+        let xz = Process()
+        xz.executableURL = URL(fileURLWithPath: "/usr/bin/xz")
+        xz.arguments = ["-dc", file]
+        let pipe = Pipe()
+        xz.standardOutput = pipe
+        try xz.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        xz.waitUntilExit()
+        #expect(xz.terminationStatus == 0)
+        #expect(Array(out) == random)
+        #expect(try LZMA.decompress(try LZMA.store([])[...], size: 0) == [])
+    }
+}

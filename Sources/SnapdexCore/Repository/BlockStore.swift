@@ -85,7 +85,10 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     /// Compresses and writes one block file; returns its size.
     private func write(_ raw: [UInt8], hash: Digest) throws -> Int {
-        let compressed = try LZMA.compress(raw, preset: preset)
+        // Content parts (sizes, mtimes, hashes) can be nearly random; they are stored without
+        // compression when a sample shows LZMA would not pay for its time.
+        let worth = raw.first != PartKind.content.rawValue || LZMA.worthCompressing(raw)
+        let compressed = worth ? try LZMA.compress(raw, preset: preset) : try LZMA.store(raw)
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
         file.byte(UInt8(FormatConstants.catalogVersion))
