@@ -83,6 +83,8 @@ def main(argv):
     report(f"ls {rel_dir}", s, m, "<= 50 ms")
     s, m, out = best(snap("find", pattern), runs=2)
     report(f"find '{pattern}' across {points} points ({len(out.splitlines())} hits)", s, m, "<= 3000 ms")
+    s, m, out = best(snap("find", "budget*.xlsx"), runs=2)
+    report(f"find 'budget*.xlsx' across {points} points ({len(out.splitlines())} hits)", s, m, "<= 3000 ms")
     first = subprocess.run(snap("points", "--json"), stdout=subprocess.PIPE, check=True).stdout.decode().splitlines()[0]
     first_id = first.split('"id":"')[1].split('"')[0]
     s1, m1, _ = best(snap("find", pattern, "--point", first_id), runs=2)
