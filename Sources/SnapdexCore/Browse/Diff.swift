@@ -61,10 +61,10 @@ extension Repository {
     public func diff(_ a: PointRecord, _ b: PointRecord, path: [UInt8], _ body: (DiffEntry) throws -> Void) throws {
         let cache = ChunkCache(limit: 8)
         let ra = try reader(for: a, cache: cache), rb = try reader(for: b, cache: cache)
-        guard try ra.entry(at: path, level: .names) != nil || rb.entry(at: path, level: .names) != nil else {
+        let ea = try ra.entry(at: path, level: .content), eb = try rb.entry(at: path, level: .content)
+        guard ea != nil || eb != nil else {
             throw SnapdexError.pathNotFound(point: "\(a.id.prefix(12)) or \(b.id.prefix(12))", path: String(decoding: PathBytes.display(path), as: UTF8.self))
         }
-        let ea = try ra.entry(at: path, level: .content), eb = try rb.entry(at: path, level: .content)
         if ea?.type != .directory || eb?.type != .directory {
             // A file (or a path that is a directory in only one point): compare the entries.
             let dir = PathBytes.split(path).dir

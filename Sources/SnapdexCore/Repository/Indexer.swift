@@ -242,8 +242,6 @@ public final class Indexer {
         let walker = TreeWalker(options: options.walk)
         let cursor = try previous.map { GroupCursor(reader: try repository.reader(for: $0)) }
         let clock = Timestamp.now
-        var seen: UInt64 = 0
-        var bytes: UInt64 = 0
         var nextReport: UInt64 = 4096
         var hashedReused: UInt64 = 0
         var hashWarnings: [WalkWarning] = []
@@ -280,11 +278,12 @@ public final class Indexer {
                 }
             }
             try writer.add(group)
-            seen += UInt64(group.entries.count)
-            for e in group.entries where e.type == .file { bytes += e.size }
-            if seen >= nextReport, let progress {
-                nextReport = seen + 8192
-                progress(IndexProgress(entries: seen, bytes: bytes, seconds: Double(Timestamp.now.nanoseconds - clock.nanoseconds) / 1e9))
+            // The writer already counts entries and bytes; progress reads its totals.
+            let counted = writer.counts
+            if counted.entries >= nextReport, let progress {
+                nextReport = counted.entries + 8192
+                progress(IndexProgress(entries: counted.entries, bytes: counted.bytes,
+                                       seconds: Double(Timestamp.now.nanoseconds - clock.nanoseconds) / 1e9))
             }
         }
         let chunks = try writer.finish()
