@@ -117,13 +117,15 @@ public final class CatalogReader {
 
     private func rootEntry(level: DecodeLevel) throws -> FileEntry? {
         guard !manifest.chunks.isEmpty else { return nil }
-        // The root group is last; its first entry (empty name) is the root itself.
+        // The root group is last and may span several chunks; its first entry (empty name) is
+        // the root itself, in the chunk where the group starts: walk back from the last chunk
+        // until a chunk that does not start inside the root group.
         var i = manifest.chunks.count - 1
-        while i > 0 && !manifest.chunks[i].firstDir.isEmpty { i -= 1 }
         while i >= 0 {
             for g in try chunk(i, level: level) where g.path.isEmpty {
                 if let e = g.entries.first, e.name.isEmpty { return e }
             }
+            if !manifest.chunks[i].firstDir.isEmpty { break }
             i -= 1
         }
         return nil
