@@ -96,10 +96,15 @@ public struct RepositoryOptions: ParsableArguments {
     }
 
     public func open() throws -> Repository {
-        Log.level = quiet ? .error : verbose ? .info : .warning
+        configureLogging()
         let r = try Repository.open(at: path)
         Log.info("repository \(r.root)")
+        for note in r.notes { Log.warning(note) }
         return r
+    }
+
+    public func configureLogging() {
+        Log.level = quiet ? .error : verbose ? .info : .warning
     }
 }
 

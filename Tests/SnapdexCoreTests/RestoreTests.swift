@@ -153,7 +153,7 @@ import Glibc
         try repo.saveSource(SourceConfig(name: "evil"))
         let bytes = m.encode()
         try FileIO.write(repo.manifestPath(source: "evil", id: m.idHex), bytes, exclusive: true, durable: true)
-        try repo.write { db in try Catalogue.insert(m, manifestBytes: bytes.count, in: db) }
+        try repo.write { db in try Catalogue.insert(m, manifestBytes: bytes.count, stamp: "", in: db) }
 
         let target = tmp.sub("deep/t")
         let s = try repo.restore(point: try repo.resolve("evil@latest"), options: RestoreOptions(paths: [[]], target: .directory(target)))

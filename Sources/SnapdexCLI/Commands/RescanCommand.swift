@@ -8,11 +8,13 @@ struct RescanCommand: ParsableCommand {
         abstract: "Rebuild the database from the catalog files.",
         discussion: """
             The catalog files (source.json and manifests) are the truth; the database only \
-            indexes them. rescan rebuilds it from them alone, so a deleted or damaged \
-            snapdex.db loses nothing.
+            indexes them. rescan replaces snapdex.db with one rebuilt from them alone, so a \
+            deleted or damaged database loses nothing, and rescan never changes a catalog file. \
+            (Every command also brings the database up to date with the catalog files when it \
+            opens the repository, so rescan is needed only for a damaged database.)
 
             Examples:
-              rm /srv/snapdex/snapdex.db && snapdex rescan --repo /srv/snapdex
+              snapdex rescan --repo /srv/snapdex
 
             EXIT STATUS: 0 rebuilt; 3 some manifests were damaged and skipped; 1 failure.
             """)
@@ -21,8 +23,8 @@ struct RescanCommand: ParsableCommand {
     @OptionGroup var wait: WaitOptions
 
     func run() throws {
-        let repo = try repository.open()
-        let r = try repo.rescan(wait: wait.wait)
+        repository.configureLogging()
+        let r = try Repository.rebuildDatabase(at: repository.path, wait: wait.wait)
         let out = Output.current
         for s in r.skipped { out.error("snapdex: skipped: \(s)") }
         out.line("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")

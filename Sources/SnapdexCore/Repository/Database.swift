@@ -33,6 +33,9 @@ public struct PointRecord: Codable, Equatable, Sendable, FetchableRecord, Persis
     public var retainUntil: Int64?
     public var policy: String?
     public var manifestBytes: Int64
+    /// The manifest file's identity when it was read (inode, size, mtime): a different one on
+    /// disk means the file was replaced and the row must be read again.
+    public var stamp: String = ""
 
     public enum Columns {
         static let id = Column(CodingKeys.id)
@@ -61,6 +64,9 @@ struct PointBlockRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum Schema {
     /// Migrations are never edited once shipped; add a new one instead.
@@ -104,10 +110,62 @@ enum Schema {
             }
             try db.create(index: "pointBlockHash", on: "pointBlock", columns: ["hash"])
         }
+        // The database is a cache of the catalog files, so a new schema starts empty and is
+        // filled from the manifests by the reconcile that follows every open. v2 drops the
+        // (source, time) key (two snapshots may share a time) and records each manifest
+        // file's identity, so a manifest replaced or rewritten behind the database's back is
+        // noticed.
+        m.registerMigration("v2") { db in
+            for t in ["pointBlock", "block", "point", "source"] { try db.drop(table: t) }
+            try db.create(table: "source") { t in
+                t.primaryKey("name", .text)
+                t.column("snapshots", .text)
+                t.column("livePath", .text)
+                t.column("timeFrom", .text).notNull().defaults(to: "name")
+                t.column("policy", .text)
+            }
+            try db.create(table: "point") { t in
+                t.primaryKey("id", .text)
+                t.column("source", .text).notNull().indexed().references("source", onDelete: .cascade)
+                t.column("time", .integer).notNull()
+                t.column("indexedAt", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("label", .text)
+                t.column("snapshot", .text).notNull()
+                t.column("entries", .integer).notNull()
+                t.column("files", .integer).notNull()
+                t.column("directories", .integer).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("hashed", .boolean).notNull()
+                t.column("retainUntil", .integer)
+                t.column("policy", .text)
+                t.column("manifestBytes", .integer).notNull()
+                t.column("stamp", .text).notNull().defaults(to: "")
+            }
+            try db.create(index: "pointSourceTime", on: "point", columns: ["source", "time"])
+            try db.create(table: "block", options: .withoutRowID) { t in
+                t.primaryKey("hash", .blob)
+                t.column("rawSize", .integer).notNull()
+                t.column("storedSize", .integer).notNull()
+            }
+            try db.create(table: "pointBlock", options: .withoutRowID) { t in
+                t.column("point", .text).notNull().references("point", onDelete: .cascade)
+                t.column("hash", .blob).notNull().references("block")
+                t.primaryKey(["point", "hash"])
+            }
+            try db.create(index: "pointBlockHash", on: "pointBlock", columns: ["hash"])
+        }
         return m
     }
 
-    static func open(path: String, readOnly: Bool = false) throws -> DatabasePool {
+    /// Opens (creating, mode 0600) the repository's database. A file that is not a database
+    /// is damage (exit 3) that `snapdex rescan` repairs; a database the process may not write
+    /// (a read-only repository) is reported as such so the caller can fall back to memory.
+    static func open(path: String) throws -> any DatabaseWriter {
+        if !FileIO.exists(path) {
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -116,8 +174,23 @@ enum Schema {
             try migrator.migrate(pool)
             return pool
         } catch let e as DatabaseError {
-            throw SnapdexError.database(e.message ?? "\(e)")
+            switch e.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT: throw SnapdexError.databaseDamaged(path: path, reason: e.message ?? "\(e)")
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_FULL, .SQLITE_IOERR:
+                throw SnapdexError.databaseUnwritable(path: path, reason: e.message ?? "\(e)")
+            default: throw SnapdexError.database(e.message ?? "\(e)")
+            }
         }
+    }
+
+    /// A database in memory, filled from the catalog files, for a repository whose own
+    /// database cannot be written (read-only media, a full disk): readers still work.
+    static func inMemory() throws -> any DatabaseWriter {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        let queue = try DatabaseQueue(configuration: config)
+        try migrator.migrate(queue)
+        return queue
     }
 }
 
@@ -134,13 +207,19 @@ extension PointRecord {
 
 enum Catalogue {
     /// Records a published manifest: its point, its blocks and their references.
-    static func insert(_ m: Manifest, manifestBytes: Int, in db: GRDB.Database) throws {
-        try PointRecord(manifest: m, manifestBytes: manifestBytes).insert(db)
+    /// Idempotent: a reader's reconcile may have recorded the manifest first.
+    static func insert(_ m: Manifest, manifestBytes: Int, stamp: String, in db: GRDB.Database) throws {
+        _ = try PointRecord.deleteOne(db, key: m.idHex)
+        var record = PointRecord(manifest: m, manifestBytes: manifestBytes)
+        record.stamp = stamp
+        try record.insert(db)
+        let block = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (hash, rawSize, storedSize) VALUES (?, ?, ?)")
+        let reference = try db.cachedStatement(sql: "INSERT INTO pointBlock (point, hash) VALUES (?, ?)")
         var seen = Set<Digest>()
         for b in m.blocks where seen.insert(b.hash).inserted {
-            try db.execute(sql: "INSERT OR IGNORE INTO block (hash, rawSize, storedSize) VALUES (?, ?, ?)",
-                           arguments: [Data(b.hash.bytes), b.rawSize, b.storedSize])
-            try db.execute(sql: "INSERT INTO pointBlock (point, hash) VALUES (?, ?)", arguments: [m.idHex, Data(b.hash.bytes)])
+            let hash = Data(b.hash.bytes)
+            try block.execute(arguments: [hash, b.rawSize, b.storedSize])
+            try reference.execute(arguments: [m.idHex, hash])
         }
     }
 

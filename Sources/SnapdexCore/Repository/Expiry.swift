@@ -74,7 +74,7 @@ extension Repository {
     /// Sets (or with nil clears) a point's retain-until, rewriting its manifest atomically.
     public func keep(_ point: PointRecord, until: Timestamp?, wait: Double = 0) throws {
         try withWriterLock(wait: wait) {
-            try rewriteManifests([point]) { $0.retainUntil = until }
+            try rewriteManifests([point], .retainUntil(until))
         }
     }
 
@@ -85,31 +85,38 @@ extension Repository {
             _ = try source(named: name)
             var config = try loadSourceConfig(name)
             config.policy = policy.isEmpty ? nil : policy.text
-            try saveSource(config)
-            guard applyToExisting else { return 0 }
-            let points = try self.points(source: name)
-            try rewriteManifests(points) { $0.policy = Manifest.settings(of: policy) }
+            let points = applyToExisting ? try self.points(source: name) : []
+            // All or nothing: every manifest is read before any file changes, and the journal
+            // lets the next writer finish the rewrite if this one is killed.
+            try rewriteManifests(points, .policy(Manifest.settings(of: policy)), policySource: name) { try saveSource(config) }
             return points.count
         }
     }
 
     /// Rewrites manifests in place (temp file, fsync, rename, fsync of the folder), then
     /// their database rows. The caller holds the lock.
-    func rewriteManifests(_ points: [PointRecord], _ change: (inout Manifest) -> Void) throws {
-        guard !points.isEmpty else { return }
-        try beginJournal(points: points.map { ($0.source, $0.id) })
-        var updated: [(Manifest, Int)] = []
+    func rewriteManifests(_ points: [PointRecord], _ change: Journal.Change, policySource: String? = nil,
+                          then finish: () throws -> Void = {}) throws {
+        guard !points.isEmpty else { return try finish() }
+        var updated: [(PointRecord, Manifest)] = []
         for p in points {
             var m = try manifest(of: p)
-            change(&m)
-            let bytes = m.encode()
-            try FileIO.writeAtomically(manifestPath(source: p.source, id: p.id), bytes, durable: true)
-            updated.append((m, bytes.count))
+            change.apply(to: &m)
+            updated.append((p, m))
+        }
+        try beginJournal(Journal(rewrites: points.map { .init(source: $0.source, id: $0.id) }, change: change, policySource: policySource))
+        for (p, m) in updated {
+            try FileIO.writeAtomically(manifestPath(source: p.source, id: p.id), m.encode(), durable: true)
+            try crash(at: .midRewrite)
         }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
         try write { db in
-            for (m, size) in updated { try PointRecord(manifest: m, manifestBytes: size).update(db) }
+            for (p, m) in updated {
+                let path = manifestPath(source: p.source, id: p.id)
+                try Catalogue.insert(m, manifestBytes: m.encode().count, stamp: ManifestFile.stamp(of: path) ?? "", in: db)
+            }
         }
+        try finish()
         endJournal()
     }
 }

@@ -109,7 +109,8 @@ public final class Indexer {
 
     private func sourceConfig(for options: IndexOptions) throws -> SourceConfig {
         try SourceConfig.validate(name: options.source)
-        if (try repository.read { db in try SourceRecord.fetchOne(db, key: options.source) }) != nil {
+        // The file decides, never the database: a source.json on disk is never overwritten.
+        if FileIO.exists(repository.sourceDirectory(options.source) + "/source.json") {
             return try repository.loadSourceConfig(options.source)
         }
         guard options.directory != nil else { throw SnapdexError.sourceUnknown(options.source) }
@@ -162,9 +163,9 @@ public final class Indexer {
         let newest = try newestOther(hashed: false)
         let newestHashed = try newestOther(hashed: true)
 
-        var journal = [(source: config.name, id: idHex)]
-        if let existing { journal.append((config.name, existing.id)) }
-        try repository.beginJournal(points: journal)
+        var journal = Journal(adds: [.init(source: config.name, id: idHex)])
+        if let existing { journal.removes.append(.init(source: config.name, id: existing.id)) }
+        try repository.beginJournal(journal)
         let store = repository.blocks
         store.beginPoint()
         let manifestPath = repository.manifestPath(source: config.name, id: idHex)
@@ -190,19 +191,17 @@ public final class Indexer {
             }
             try FileIO.syncDirectory(repository.sourceDirectory(config.name))
             try crash(at: .beforeCommit)
-            // The replaced point goes first (source and time are unique); the blocks it frees are
-            // only those the new point does not reference too.
-            let freed = try repository.write { db in
-                if let existing { _ = try PointRecord.deleteOne(db, key: existing.id) }
-                try Catalogue.insert(manifest, manifestBytes: bytes.count, in: db)
-                return try Catalogue.deleteUnreferencedBlocks(in: db)
-            }
+            // The renamed manifest is the commit point; the database follows. Blocks the
+            // replaced point frees are deleted only when no manifest on disk references them.
+            let stamp = ManifestFile.stamp(of: manifestPath) ?? ""
             committed = true
             if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
-            for h in freed {
-                FileIO.remove(store.path(of: h))
-                store.known[h] = nil
+            let freed = try repository.write { db in
+                if let existing { _ = try PointRecord.deleteOne(db, key: existing.id) }
+                try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, in: db)
+                return try Catalogue.deleteUnreferencedBlocks(in: db)
             }
+            _ = repository.deleteBlocks(freed)
             repository.endJournal()
 
             let catalogBytes = Set(manifest.blocks).reduce(bytes.count) { $0 + $1.storedSize }

@@ -85,46 +85,43 @@ extension Repository {
         return report
     }
 
-    /// Rebuilds the database from the source files and manifests alone.
+    /// `rebuildDatabase` for an open repository, which then uses the new database.
     public func rescan(wait: Double = 0) throws -> RescanReport {
-        try withWriterLock(wait: wait) {
-            var report = RescanReport()
-            var configs: [SourceConfig] = []
-            var manifests: [(Manifest, Int)] = []
-            for name in FileIO.names(in: catalogsDirectory) {
-                let dir = sourceDirectory(name)
-                guard FileIO.isDirectory(dir) else { continue }
-                if FileIO.exists(dir + "/source.json") {
-                    configs.append(try loadSourceConfig(name))
-                } else {
-                    configs.append(SourceConfig(name: name))
-                }
-                for file in FileIO.names(in: dir) where file.hasSuffix(".manifest") {
-                    let path = dir + "/" + file
-                    do {
-                        let bytes = try FileIO.readAll(path)
-                        let m = try Manifest.decode(bytes, path: path)
-                        guard m.source == name, m.idHex + ".manifest" == file else {
-                            report.skipped.append("\(path): names source \(m.source) and id \(m.idHex)")
-                            continue
-                        }
-                        manifests.append((m, bytes.count))
-                    } catch {
-                        report.skipped.append("\(error)")
-                    }
-                }
-            }
-            try write { db in
-                try db.execute(sql: "DELETE FROM pointBlock; DELETE FROM point; DELETE FROM block; DELETE FROM source")
-                for c in configs { try c.record.insert(db) }
-                for (m, size) in manifests {
-                    try Catalogue.insert(m, manifestBytes: size, in: db)
-                }
-                report.blocks = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0
-            }
-            report.sources = configs.count
-            report.points = manifests.count
-            return report
-        }
+        let report = try Repository.rebuildDatabase(at: root, wait: wait)
+        database = try Schema.open(path: databasePath)
+        return report
     }
+
+    /// Replaces the database with one rebuilt from the source files and manifests alone. It
+    /// works on a database that is damaged or missing, since it never opens the old one.
+    public static func rebuildDatabase(at path: String, wait: Double = 0) throws -> RescanReport {
+        let root = try checkedRoot(path)
+        let lock = try WriterLock(path: root + "/lock", wait: wait)
+        defer { lock.release() }
+        for suffix in ["", "-wal", "-shm"] { FileIO.remove(root + "/snapdex.db" + suffix) }
+        let repo = try Repository(root: root, announce: false)
+        try repo.recover()
+        var report = RescanReport()
+        let listing = CatalogListing(catalogs: repo.catalogsDirectory)
+        report.sources = listing.sources.count
+        report.points = try repo.read { db in try PointRecord.fetchCount(db) }
+        report.blocks = try repo.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0 }
+        report.skipped = listing.manifests.values.compactMap { f in
+            let path = repo.manifestPath(source: f.source, id: f.id)
+            do {
+                let m = try Manifest.decode(try FileIO.readAll(path), path: path)
+                return m.idHex == f.id && m.source == f.source ? nil : "\(path): holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
+            } catch {
+                return "\(error)"
+            }
+        }.sorted()
+        for name in listing.sources where FileIO.exists(repo.sourceDirectory(name) + "/source.json") {
+            if let e = Result(catching: { try repo.loadSourceConfig(name) }).failureValue { report.skipped.append("\(e)") }
+        }
+        return report
+    }
+}
+
+extension Result {
+    var failureValue: Failure? { if case .failure(let e) = self { return e } else { return nil } }
 }

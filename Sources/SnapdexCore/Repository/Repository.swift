@@ -55,10 +55,14 @@ public struct SourceConfig: Codable, Equatable, Sendable {
 ///     REPO/sessions.jsonl             the session log
 public final class Repository {
     public let root: String
-    public let database: DatabasePool
+    /// The cache of the catalog files; in memory when the repository's own cannot be written.
+    public internal(set) var database: any DatabaseWriter
     public let blocks: BlockStore
     /// Stops a removal at this point without cleanup (tests).
     public var removalCrashPoint: RemovalCrashPoint?
+    /// Things people should know about how the repository was opened (the database was
+    /// rebuilt from the catalog files, a source.json is damaged); the CLI prints them.
+    public internal(set) var notes: [String] = []
 
     var catalogsDirectory: String { root + "/catalogs" }
     var journalPath: String { root + "/journal" }
@@ -73,19 +77,25 @@ public final class Repository {
         return home + "/.local/share/snapdex"
     }
 
-    /// Creates a new, empty repository (mode 0700).
+    /// Creates a new, empty repository: a new directory (mode 0700), or an existing empty one,
+    /// whose mode is left as its owner set it.
     @discardableResult
     public static func create(at path: String) throws -> Repository {
+        guard !path.isEmpty else { throw SnapdexError.invalidArgument("the repository path is empty; name a directory with --repo DIR") }
         let root = absolute(path)
         if FileIO.exists(root + "/config") { throw SnapdexError.repositoryExists(path: root) }
-        if !FileIO.isDirectory(root) {
+        if FileIO.exists(root) {
+            guard FileIO.isDirectory(root) else { throw SnapdexError.repositoryPathTaken(path: root, why: "it is not a directory") }
+            guard FileIO.names(in: root).isEmpty else {
+                throw SnapdexError.repositoryPathTaken(path: root, why: "the directory is not empty and is not a Snapdex repository")
+            }
+        } else {
             let parent = (root as NSString).deletingLastPathComponent
             if !FileIO.isDirectory(parent) {
                 try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
             }
+            if mkdir(root, 0o700) != 0 { throw SnapdexError.io("cannot create directory", root, .current) }
         }
-        try FileIO.makeDirectory(root)
-        chmod(root, 0o700)
         try FileIO.makeDirectory(root + "/catalogs")
         try FileIO.makeDirectory(root + "/blocks")
         let config = "{\"format\": \(FormatConstants.repositoryVersion), \"created\": \"\(Timestamp.now.rfc3339())\"}\n"
@@ -99,22 +109,43 @@ public final class Repository {
 
     /// Opens an existing repository.
     public static func open(at path: String) throws -> Repository {
+        try Repository(root: try checkedRoot(path))
+    }
+
+    /// The absolute root of the repository at `path`, after checking its configuration.
+    static func checkedRoot(_ path: String) throws -> String {
+        guard !path.isEmpty else { throw SnapdexError.invalidArgument("the repository path is empty; name a directory with --repo DIR") }
         let root = absolute(path)
         guard let config = try? FileIO.readAll(root + "/config") else { throw SnapdexError.repositoryMissing(path: root) }
         struct Config: Decodable { var format: Int }
         guard let parsed = try? JSONDecoder().decode(Config.self, from: Data(config)) else {
-            throw SnapdexError.invalidArgument("\(root)/config is not a Snapdex repository configuration; restore it or re-create the repository")
+            throw SnapdexError.configDamaged(path: root + "/config", reason: "not a Snapdex repository configuration")
         }
         guard parsed.format <= FormatConstants.repositoryVersion else {
             throw SnapdexError.repositoryNewerFormat(path: root, found: parsed.format, supported: FormatConstants.repositoryVersion)
         }
-        return try Repository(root: root)
+        return root
     }
 
-    private init(root: String) throws {
+    init(root: String, announce: Bool = true) throws {
         self.root = root
-        database = try Schema.open(path: root + "/snapdex.db")
+        do {
+            database = try Schema.open(path: root + "/snapdex.db")
+        } catch SnapdexError.databaseUnwritable(_, let why) {
+            database = try Schema.inMemory()
+            notes.append("the database \(root)/snapdex.db cannot be opened for writing (\(why)); answering from the catalog files")
+        }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
+        let report = try reconcile()
+        guard announce else { return }
+        if try report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
+            notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
+        } else if report.added + report.removed + report.updated > 0 {
+            notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
+        }
+        if !report.unreadable.isEmpty {
+            notes.append("\(report.unreadable.count) manifest(s) cannot be read (\(report.unreadable.prefix(3).joined(separator: ", "))); run `snapdex verify`")
+        }
     }
 
     static func absolute(_ path: String) -> String {
@@ -152,11 +183,10 @@ public final class Repository {
 
     func loadSourceConfig(_ name: String) throws -> SourceConfig {
         let bytes = try FileIO.readAll(sourceDirectory(name) + "/source.json")
-        do {
-            return try JSONDecoder().decode(SourceConfig.self, from: Data(bytes))
-        } catch {
-            throw SnapdexError.invalidArgument("\(sourceDirectory(name))/source.json is damaged: \(error); fix it or re-add the source")
+        guard let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), config.name == name else {
+            throw SnapdexError.configDamaged(path: sourceDirectory(name) + "/source.json", reason: "not a source configuration for '\(name)'")
         }
+        return config
     }
 
     // MARK: Points
@@ -182,7 +212,12 @@ public final class Repository {
             if try self.point(id: point.id) == nil || journalNames(point.id) { throw SnapdexError.pointExpired(point.id) }
             throw SnapdexError.manifestDamaged(path: path, reason: "file is missing")
         }
-        return try Manifest.decode(bytes, path: path)
+        let m = try Manifest.decode(bytes, path: path)
+        // A manifest copied over another is not that point's catalog.
+        guard m.idHex == point.id, m.source == point.source else {
+            throw SnapdexError.manifestDamaged(path: path, reason: "it holds point \(m.idHex.prefix(12)) of source '\(m.source)'")
+        }
+        return m
     }
 
     /// A reader over one point's catalog. A block that vanishes because the point was expired
@@ -243,68 +278,94 @@ public final class Repository {
         return try body()
     }
 
-    /// Notes, durably, which points a writer is about to add or remove, so that a crash at any
-    /// instant can be finished by the next writer.
-    func beginJournal(points: [(source: String, id: String)]) throws {
-        let text = points.map { "point \($0.source) \($0.id)\n" }.joined()
-        try FileIO.writeAtomically(journalPath, Array(text.utf8), durable: true)
+    /// Notes, durably, what a writer is about to change, so that whoever takes the lock next
+    /// can finish it (roll forward) whatever instant the writer was killed at.
+    func beginJournal(_ journal: Journal) throws {
+        try FileIO.writeAtomically(journalPath, journal.encode(), durable: true)
         try FileIO.syncDirectory(root)
     }
 
     func endJournal() { FileIO.remove(journalPath) }
 
-    /// Whether a writer's journal names this point: it is being added or removed.
+    /// Whether a writer's journal names this point: it is being added, removed or rewritten.
     func journalNames(_ id: String) -> Bool {
         guard let bytes = try? FileIO.readAll(journalPath) else { return false }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { $0.hasSuffix(" " + id) }
+        return Journal.decode(bytes).points.contains { $0.id == id }
     }
 
-    /// Finishes what a killed writer left: for each point in its journal, the manifest file and
-    /// the database row must agree. A manifest with no row was never committed and is removed;
-    /// a row with no manifest was being removed and goes too. Then temporary files and blocks
-    /// no point references are deleted.
+    /// Finishes what a killed writer left, judged by the files alone. An index whose manifest
+    /// was renamed into place is kept, and the point it replaced goes; one that never got
+    /// there leaves only blocks, which gc removes. Removals are completed. A rewrite is
+    /// applied to every manifest it names, so none is left with the old value. Then the
+    /// database is brought in step with the files and unreferenced blocks are deleted.
     func recover() throws {
-        guard let journal = try? FileIO.readAll(journalPath) else { return }
-        for line in String(decoding: journal, as: UTF8.self).split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count == 3, f[0] == "point" else { continue }
-            let (source, id) = (String(f[1]), String(f[2]))
-            let path = manifestPath(source: source, id: id)
-            let inDatabase = try point(id: id) != nil
-            if FileIO.exists(path) && !inDatabase {
-                FileIO.remove(path)
-            } else if !FileIO.exists(path) && inDatabase {
-                _ = try write { db in try Catalogue.delete(points: [id], in: db) }
-            } else if inDatabase, let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path) {
-                // A rewritten manifest (retain-until, policy) whose row was not yet updated.
-                try write { db in try PointRecord(manifest: m, manifestBytes: bytes.count).update(db) }
+        guard let bytes = try? FileIO.readAll(journalPath) else {
+            try reconcile()
+            return
+        }
+        let journal = Journal.decode(bytes)
+        let published = journal.adds.allSatisfy { FileIO.exists(manifestPath(source: $0.source, id: $0.id)) }
+        if published {
+            for p in journal.removes { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
+        } else {
+            for p in journal.adds { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
+        }
+        if let change = journal.change {
+            for p in journal.rewrites {
+                let path = manifestPath(source: p.source, id: p.id)
+                guard let old = try? FileIO.readAll(path), var m = try? Manifest.decode(old, path: path) else { continue }
+                change.apply(to: &m)
+                try FileIO.writeAtomically(path, m.encode(), durable: true)
+            }
+            if let name = journal.policySource, case .policy(let settings) = change, var config = try? loadSourceConfig(name) {
+                let text = RetentionPolicy(settings: settings.map { ($0.name, $0.value) }).text
+                config.policy = text.isEmpty ? nil : text
+                try saveSource(config)
             }
         }
-        for s in FileIO.names(in: catalogsDirectory) {
+        for s in CatalogListing(catalogs: catalogsDirectory).sources {
             try? FileIO.syncDirectory(sourceDirectory(s))
             for n in FileIO.names(in: sourceDirectory(s)) where n.hasSuffix(".tmp") { FileIO.remove(sourceDirectory(s) + "/" + n) }
         }
-        _ = try collectGarbage()
+        try reconcile()
+        do {
+            try collectGarbage()
+        } catch SnapdexError.catalogsUnreadable {
+            // Damaged manifests: their blocks are unknown, so none is deleted; verify reports them.
+        }
         FileIO.remove(journalPath)
     }
 
-    /// Deletes block files and rows that no point references. Returns how many files went.
+    /// Deletes block files that no manifest on disk references (never on the database's
+    /// word alone), and temporary files. Returns how many blocks went.
     @discardableResult
     public func collectGarbage() throws -> Int {
-        let orphanRows = try write { db in try Catalogue.deleteUnreferencedBlocks(in: db) }
-        for h in orphanRows { FileIO.remove(blocks.path(of: h)) }
-        let known = try knownBlocks()
-        var removed = orphanRows.count
-        for sub in FileIO.names(in: blocks.directory) {
+        let live = try liveBlocks()
+        var removed = 0
+        for sub in FileIO.names(in: blocks.directory) where sub.utf8.count == 2 {
             let dir = blocks.directory + "/" + sub
             for n in FileIO.names(in: dir) {
                 if n.hasSuffix(".tmp") {
                     FileIO.remove(dir + "/" + n)
-                } else if let h = Digest(hex: n), known[h] == nil {
+                } else if let h = Digest(hex: n), !live.contains(h) {
                     FileIO.remove(dir + "/" + n)
                     removed += 1
                 }
             }
+        }
+        _ = try write { db in try Catalogue.deleteUnreferencedBlocks(in: db) }
+        return removed
+    }
+
+    /// Deletes those of `candidates` that no manifest on disk references. When a manifest
+    /// cannot be read nothing is deleted: gc removes them once the damage is dealt with.
+    func deleteBlocks(_ candidates: [Digest]) -> Int {
+        guard !candidates.isEmpty, let live = try? liveBlocks() else { return 0 }
+        var removed = 0
+        for h in candidates where !live.contains(h) {
+            FileIO.remove(blocks.path(of: h))
+            blocks.known[h] = nil
+            removed += 1
         }
         return removed
     }

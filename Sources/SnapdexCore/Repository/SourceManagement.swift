@@ -9,7 +9,7 @@ extension Repository {
             throw FileIO.exists(s) ? SnapdexError.notADirectory(s) : SnapdexError.snapshotDirectoryMissing(s)
         }
         try withWriterLock(wait: wait) {
-            if (try read { db in try SourceRecord.fetchOne(db, key: config.name) }) != nil {
+            if try FileIO.exists(sourceDirectory(config.name) + "/source.json") || (read { db in try SourceRecord.fetchOne(db, key: config.name) }) != nil {
                 throw SnapdexError.sourceExists(config.name)
             }
             var c = config
@@ -48,15 +48,15 @@ extension Repository {
     @discardableResult
     func forgetLocked(_ points: [PointRecord]) throws -> Int {
         guard !points.isEmpty else { return 0 }
-        try beginJournal(points: points.map { ($0.source, $0.id) })
+        try beginJournal(Journal(removes: points.map { .init(source: $0.source, id: $0.id) }))
         for p in points { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
         try crash(at: .afterManifestsRemoved)
         let freed = try write { db in try Catalogue.delete(points: points.map(\.id), in: db) }
         try crash(at: .beforeBlocksDeleted)
-        for h in freed { FileIO.remove(blocks.path(of: h)) }
+        let removed = deleteBlocks(freed)
         endJournal()
-        return freed.count
+        return removed
     }
 }
 
@@ -64,6 +64,8 @@ extension Repository {
 public enum RemovalCrashPoint: String, Sendable, CaseIterable {
     case afterManifestsRemoved = "after-manifests-removed"
     case beforeBlocksDeleted = "before-blocks-deleted"
+    /// After the first manifest of a rewrite (policy --apply-to-existing, keep) is replaced.
+    case midRewrite = "mid-rewrite"
 }
 
 extension Repository {

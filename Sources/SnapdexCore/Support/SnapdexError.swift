@@ -29,6 +29,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case invalidTime(String)
     case invalidArgument(String)
     case database(String)
+    case databaseDamaged(path: String, reason: String)
+    case databaseUnwritable(path: String, reason: String)
+    case configDamaged(path: String, reason: String)
+    case repositoryPathTaken(path: String, why: String)
+    case catalogsUnreadable(paths: [String])
     case interrupted(String)
     case partial(String)
 
@@ -86,7 +91,18 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .invalidArgument(let why):
             return why
         case .database(let why):
-            return "database error: \(why); if it persists, delete snapdex.db and run `snapdex rescan`"
+            return "database error: \(why); if it persists, run `snapdex rescan` (it rebuilds the database from the catalog files, which it never changes)"
+        case .databaseDamaged(let p, let why):
+            return "the database \(p) is damaged (\(why)); run `snapdex rescan`, which replaces it with one rebuilt from the catalog files (they are the truth and are not touched)"
+        case .databaseUnwritable(let p, let why):
+            return "cannot write the database \(p) (\(why)); check the repository's permissions and free space"
+        case .configDamaged(let p, let why):
+            return "\(p) is damaged (\(why)); restore it from a copy, or write it anew (see docs/FORMAT.md)"
+        case .repositoryPathTaken(let p, let why):
+            return "cannot create a repository at \(p): \(why); choose a new or empty directory"
+        case .catalogsUnreadable(let paths):
+            let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+            return "cannot tell which blocks are in use: \(paths.count) manifest(s) cannot be read (\(shown)); nothing was deleted. Run `snapdex verify` to see the damage"
         case .interrupted(let why):
             return "interrupted: \(why)"
         case .partial(let why):
@@ -98,7 +114,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .invalidSourceName, .invalidTime, .invalidArgument: return ExitStatus.usage
-        case .manifestDamaged, .blockDamaged, .blockMissing: return ExitStatus.damaged
+        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
+            return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         default: return ExitStatus.failure
         }

@@ -1,0 +1,88 @@
+/// What a writer is about to change, written durably to `REPO/journal` before it changes any
+/// file, so that the next writer can finish the change from the files alone. One line each:
+///
+///     add SOURCE ID         an index being published (its manifest is the commit point)
+///     remove SOURCE ID      a point being forgotten, or replaced by the added one
+///     rewrite SOURCE ID     a manifest whose stored values are being changed
+///     policy [NAME=VALUE]…  the change: the retention policy to store in each rewritten manifest
+///     retain NANOSECONDS|none   the change: the retain-until to store
+///     source NAME           the policy change is also the source's policy for new indexes
+///
+/// Lines that do not parse, or name an invalid source or id, are ignored: nothing read from a
+/// repository file is used as a path unchecked.
+struct Journal: Equatable {
+    struct Point: Equatable {
+        var source: String
+        var id: String
+    }
+
+    enum Change: Equatable {
+        case policy([Manifest.PolicySetting])
+        case retainUntil(Timestamp?)
+
+        func apply(to m: inout Manifest) {
+            switch self {
+            case .policy(let settings): m.policy = settings
+            case .retainUntil(let t): m.retainUntil = t
+            }
+        }
+    }
+
+    var adds: [Point] = []
+    var removes: [Point] = []
+    var rewrites: [Point] = []
+    var change: Change?
+    var policySource: String?
+    /// `point SOURCE ID` lines of format-1 journals: added or removed, the files decide.
+    var unknown: [Point] = []
+
+    var points: [Point] { adds + removes + rewrites + unknown }
+
+    func encode() -> [UInt8] {
+        var text = ""
+        for p in adds { text += "add \(p.source) \(p.id)\n" }
+        for p in removes { text += "remove \(p.source) \(p.id)\n" }
+        for p in rewrites { text += "rewrite \(p.source) \(p.id)\n" }
+        switch change {
+        case .policy(let settings)?: text += (["policy"] + settings.map { "\($0.name)=\($0.value)" }).joined(separator: " ") + "\n"
+        case .retainUntil(let t)?: text += "retain \(t.map { String($0.nanoseconds) } ?? "none")\n"
+        case nil: break
+        }
+        if let policySource { text += "source \(policySource)\n" }
+        return Array(text.utf8)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> Journal {
+        var j = Journal()
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: " ").map(String.init)
+            guard let verb = f.first else { continue }
+            if f.count == 3, ["add", "remove", "rewrite", "point"].contains(verb),
+               (try? SourceConfig.validate(name: f[1])) != nil, PointID.isValid(f[2]) {
+                let p = Point(source: f[1], id: f[2])
+                switch verb {
+                case "add": j.adds.append(p)
+                case "remove": j.removes.append(p)
+                case "rewrite": j.rewrites.append(p)
+                default: j.unknown.append(p)
+                }
+            } else if verb == "policy" {
+                var settings: [Manifest.PolicySetting] = []
+                for pair in f.dropFirst() {
+                    let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard kv.count == 2, !kv[0].isEmpty, kv[0].utf8.allSatisfy({ (97...122).contains($0) || $0 == 45 }),
+                          let v = Int64(kv[1]) else { settings = []; break }
+                    settings.append(Manifest.PolicySetting(name: kv[0], value: v))
+                }
+                if settings.count == f.count - 1 { j.change = .policy(settings) }
+            } else if verb == "source", f.count == 2, (try? SourceConfig.validate(name: f[1])) != nil {
+                j.policySource = f[1]
+            } else if verb == "retain", f.count == 2 {
+                if f[1] == "none" { j.change = .retainUntil(nil) } else if let ns = Int64(f[1]) { j.change = .retainUntil(Timestamp(nanoseconds: ns)) }
+            }
+        }
+        // A rewrite whose change cannot be read is not applied at all.
+        if j.change == nil { j.rewrites = [] }
+        return j
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A manifest file as found in `catalogs/SOURCE/`, named by a valid source and point id.
+struct ManifestFile: Equatable {
+    var source: String
+    var id: String
+    /// inode, size and mtime: a file renamed over, rewritten or copied in differs.
+    var stamp: String
+
+    /// A regular file's inode, size and mtime, or nil when there is none.
+    static func stamp(of path: String) -> String? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }
+}
+
+/// What the catalogs folder holds: the truth the database mirrors.
+struct CatalogListing {
+    var sources: [String] = []
+    var manifests: [String: ManifestFile] = [:]
+
+    /// Lists source folders and their manifests. Names that are not a valid source name or
+    /// point id are left alone: nothing read from the repository is used as a path unchecked.
+    init(catalogs: String) {
+        for name in FileIO.names(in: catalogs) {
+            let dir = catalogs + "/" + name
+            guard (try? SourceConfig.validate(name: name)) != nil, FileIO.isDirectory(dir) else { continue }
+            sources.append(name)
+            for file in FileIO.names(in: dir) where file.hasSuffix(".manifest") {
+                let id = String(file.dropLast(".manifest".count))
+                guard PointID.isValid(id) else { continue }
+                guard let stamp = ManifestFile.stamp(of: dir + "/" + file) else { continue }
+                manifests[id] = ManifestFile(source: name, id: id, stamp: stamp)
+            }
+        }
+    }
+}
+
+/// Point ids as they appear in file names and journals: 32 lowercase hex digits.
+enum PointID {
+    static func isValid(_ s: String) -> Bool {
+        s.utf8.count == 32 && s.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}
+
+/// What a reconcile changed, for a note to people.
+public struct ReconcileReport: Sendable, Equatable {
+    public var added = 0
+    public var updated = 0
+    public var removed = 0
+    public var sourcesChanged = 0
+    /// Manifests on disk that could not be read (damaged): not in the database.
+    public var unreadable: [String] = []
+    public var changed: Bool { added + updated + removed + sourcesChanged > 0 }
+}
+
+extension Repository {
+    /// Brings the database in step with the catalog files: a manifest the database does not
+    /// know (or knows under another file identity) is read in, a row whose manifest is gone is
+    /// dropped, and sources are read from their source.json. Cheap when nothing changed: one
+    /// listing and one query. The comparison is redone inside the write transaction, so a
+    /// writer's own commit (which is idempotent) cannot interleave with it.
+    @discardableResult
+    func reconcile() throws -> ReconcileReport {
+        if try !needsReconcile(CatalogListing(catalogs: catalogsDirectory)) { return ReconcileReport() }
+        do {
+            return try database.write { db in try self.applyListing(CatalogListing(catalogs: self.catalogsDirectory), db) }
+        } catch let e as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(e.resultCode) {
+            // A read-only or full repository: answer from a database in memory instead.
+            database = try Schema.inMemory()
+            let report = try database.write { db in try self.applyListing(CatalogListing(catalogs: self.catalogsDirectory), db) }
+            notes.append("the database \(databasePath) cannot be updated (\(e.message ?? "\(e.resultCode)")); answering from the catalog files")
+            return report
+        } catch let e as DatabaseError {
+            throw SnapdexError.database(e.message ?? "\(e)")
+        }
+    }
+
+    private func sourceRecordFromFile(_ name: String) -> (SourceRecord, damaged: Bool) {
+        let path = sourceDirectory(name) + "/source.json"
+        guard FileIO.exists(path) else { return (SourceConfig(name: name).record, false) }
+        if let c = try? loadSourceConfig(name), c.name == name { return (c.record, false) }
+        return (SourceConfig(name: name).record, true)
+    }
+
+    private func needsReconcile(_ listing: CatalogListing) throws -> Bool {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point")
+            guard rows.count == listing.manifests.count else { return true }
+            for r in rows {
+                guard let f = listing.manifests[r["id"]], f.source == r["source"] as String, f.stamp == r["stamp"] as String
+                else { return true }
+            }
+            let sources = try SourceRecord.fetchAll(db)
+            guard sources.map(\.name).sorted() == listing.sources else { return true }
+            for s in sources where sourceRecordFromFile(s.name).0 != s { return true }
+            return false
+        }
+    }
+
+    private func applyListing(_ listing: CatalogListing, _ db: GRDB.Database) throws -> ReconcileReport {
+        var report = ReconcileReport()
+        let known = Dictionary(try SourceRecord.fetchAll(db).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in listing.sources {
+            let (record, damaged) = sourceRecordFromFile(name)
+            if damaged { notes.append("\(sourceDirectory(name))/source.json is damaged; source '\(name)' is shown with default settings until it is fixed") }
+            if known[name] != record {
+                try record.save(db)
+                report.sourcesChanged += 1
+            }
+        }
+        var rows: [String: (source: String, stamp: String)] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point") { rows[r["id"]] = (r["source"], r["stamp"]) }
+        for (id, row) in rows {
+            if let f = listing.manifests[id], f.source == row.source { continue }
+            _ = try PointRecord.deleteOne(db, key: id)
+            report.removed += 1
+        }
+        for name in known.keys where !listing.sources.contains(name) {
+            _ = try SourceRecord.deleteOne(db, key: name)
+            report.sourcesChanged += 1
+        }
+        for f in listing.manifests.values.sorted(by: { $0.id < $1.id }) {
+            let row = rows[f.id]
+            if let row, row.source == f.source, row.stamp == f.stamp { continue }
+            let path = manifestPath(source: f.source, id: f.id)
+            guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
+                  m.idHex == f.id, m.source == f.source
+            else {
+                // Damaged: a row the database already had stays, so verify names the point.
+                report.unreadable.append(path)
+                continue
+            }
+            try Catalogue.insert(m, manifestBytes: bytes.count, stamp: f.stamp, in: db)
+            if row == nil || row?.source != f.source { report.added += 1 } else { report.updated += 1 }
+        }
+        if report.removed > 0 || report.updated > 0 { _ = try Catalogue.deleteUnreferencedBlocks(in: db) }
+        return report
+    }
+
+    /// The blocks some manifest on disk references: what may never be deleted. Throws,
+    /// deleting nothing, when any manifest cannot be read, since its blocks are unknown.
+    func liveBlocks() throws -> Set<Digest> {
+        var live = Set<Digest>()
+        var unreadable: [String] = []
+        for f in CatalogListing(catalogs: catalogsDirectory).manifests.values {
+            let path = manifestPath(source: f.source, id: f.id)
+            guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
+                  m.idHex == f.id, m.source == f.source else {
+                unreadable.append(path)
+                continue
+            }
+            live.formUnion(m.blockHashes)
+        }
+        if !unreadable.isEmpty { throw SnapdexError.catalogsUnreadable(paths: unreadable.sorted()) }
+        return live
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+@testable import SnapdexCLI
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The database is a cache of the catalog files: whatever happens to it, no command loses a
+/// catalog or a block, and the advice printed about it is safe to follow.
+extension CLITests {
+    /// A repository with one source (policy, live path, snapshots folder) and three points.
+    static func cachedRepository(_ s: Scratch) -> CLI {
+        for d in 1...3 {
+            write(s.path + "/snaps/2026-11-0\(d)/dir/f", "day \(d)")
+            write(s.path + "/snaps/2026-11-0\(d)/same", "same")
+        }
+        Tree.make(s.path + "/live")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps", "--live-path", s.path + "/live"]).status == 0)
+        #expect(cli.run("policy set home --keep-last 5").status == 0)
+        #expect(cli.run("index --source home --hash").status == 0)
+        return cli
+    }
+
+    static func blockFiles(_ repo: String) -> Set<String> {
+        var out = Set<String>()
+        for sub in (try? FileManager.default.contentsOfDirectory(atPath: repo + "/blocks")) ?? [] {
+            for n in (try? FileManager.default.contentsOfDirectory(atPath: repo + "/blocks/" + sub)) ?? [] { out.insert(n) }
+        }
+        return out
+    }
+
+    static func removeDatabase(_ repo: String, truncate: Bool = false) {
+        for suffix in ["", "-wal", "-shm"] { unlink(repo + "/snapdex.db" + suffix) }
+        if truncate { FileManager.default.createFile(atPath: repo + "/snapdex.db", contents: Data()) }
+    }
+
+    @Test(arguments: [false, true])
+    func aMissingOrEmptyDatabaseLosesNothing(truncate: Bool) throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let blocks = Self.blockFiles(repo)
+        let points = cli.run("points --json").out
+        let sourceJSON = try String(contentsOfFile: repo + "/catalogs/home/source.json", encoding: .utf8)
+        #expect(blocks.count > 2)
+
+        for command in ["gc", "expire", "verify", "points"] {
+            Self.removeDatabase(repo, truncate: truncate)
+            let r = cli.run(command)
+            #expect(r.status == 0, "\(command): \(r.err)")
+            #expect(r.err.contains("rebuilt it from them (3 point(s))"), "\(command): \(r.err)")
+            #expect(Self.blockFiles(repo) == blocks, "\(command) deleted blocks")
+            if command == "verify" { #expect(r.out.contains("3 point(s)"), "\(r.out)") }
+        }
+        #expect(cli.run("points --json").out == points)
+
+        // A writer never re-creates a source over its source.json.
+        Self.removeDatabase(repo, truncate: truncate)
+        #expect(cli.run(["index", s.path + "/snaps/2026-11-03", "--source", "home", "--at", "2026-11-04T00:00:00Z"]).status == 0)
+        #expect(try String(contentsOfFile: repo + "/catalogs/home/source.json", encoding: .utf8) == sourceJSON)
+        Self.removeDatabase(repo, truncate: truncate)
+        let add = cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"])
+        #expect(add.status == 1 && add.err.contains("already exists"))
+        #expect(try String(contentsOfFile: repo + "/catalogs/home/source.json", encoding: .utf8) == sourceJSON)
+        #expect(cli.run("rescan").status == 0)
+        #expect(cli.run("verify").status == 0)
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 4)
+    }
+
+    @Test func aDamagedDatabaseIsExitThreeAndTheAdvisedRescanRepairsIt() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let points = cli.run("points --json").out
+        var st = stat()
+        #expect(stat(repo + "/snapdex.db", &st) == 0 && st.st_mode & 0o777 == 0o600)
+        Self.removeDatabase(repo)
+        try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: repo + "/snapdex.db"))
+        let r = cli.run("points")
+        #expect(r.status == 3)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("run `snapdex rescan`"), "\(r.err)")
+        // Followed as printed, the advice repairs it and loses nothing.
+        let rescan = cli.run("rescan")
+        #expect(rescan.status == 0, "\(rescan.err)")
+        #expect(cli.run("points --json").out == points)
+        #expect(cli.run("verify").status == 0)
+    }
+
+    @Test func pointsWithTheSameTimeSurviveARebuild() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        // Two manifests of one source and time (as an older version could leave after a
+        // database loss): rescan must rebuild both, not fail on a uniqueness rule.
+        let p = try Repository.open(at: repo).points()[0]
+        var m = try Repository.open(at: repo).manifest(of: p)
+        m.id = Array(repeating: 0xab, count: 16)
+        try Data(m.encode()).write(to: URL(fileURLWithPath: repo + "/catalogs/home/\(m.idHex).manifest"))
+        let r = cli.run("rescan")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 4)
+    }
+
+    @Test func aManifestCopiedOverAnotherIsDamageNotTheOtherPoint() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let ps = try Repository.open(at: repo).points()
+        let dir = repo + "/catalogs/home/"
+        unlink(dir + ps[0].id + ".manifest")
+        try FileManager.default.copyItem(atPath: dir + ps[2].id + ".manifest", toPath: dir + ps[0].id + ".manifest")
+        let info = cli.run(["info", ps[0].id, "/"])
+        #expect(info.status == 3 && info.err.contains("holds point \(ps[2].id.prefix(12))"), "\(info.out) \(info.err)")
+        let verify = cli.run("verify")
+        #expect(verify.status == 3, "\(verify.out)")
+        // gc deletes nothing while a manifest cannot be trusted to say what it references.
+        let blocks = Self.blockFiles(repo)
+        #expect(cli.run("gc").status != 0)
+        #expect(Self.blockFiles(repo) == blocks)
+    }
+
+    @Test func aFailedPolicyRewriteChangesNothing() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let ps = try Repository.open(at: repo).points()
+        let dir = repo + "/catalogs/home/"
+        let path = dir + ps[1].id + ".manifest"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let before = try ps.map { try Data(contentsOf: URL(fileURLWithPath: dir + $0.id + ".manifest")) }
+        let sourceBefore = try Data(contentsOf: URL(fileURLWithPath: dir + "source.json"))
+        let r = cli.run("policy set home --keep-last 1 --apply-to-existing")
+        #expect(r.status == 3, "\(r.err)")
+        #expect(try ps.map { try Data(contentsOf: URL(fileURLWithPath: dir + $0.id + ".manifest")) } == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "source.json")) == sourceBefore)
+        #expect(cli.run("policy show home").out.contains("keep-last 5") || cli.run("policy show home").out.contains("keep-last=5"))
+    }
+
+    @Test func initNeverChangesWhatItDidNotCreate() throws {
+        let s = Scratch()
+        let file = s.path + "/afile"
+        write(file, "precious")
+        chmod(file, 0o644)
+        let onFile = CLI(repo: file).run("init")
+        #expect(onFile.status != 0 && onFile.err.contains("not a directory"), "\(onFile.err)")
+        var st = stat()
+        #expect(stat(file, &st) == 0 && st.st_mode & 0o7777 == 0o644)
+
+        let full = s.path + "/full"
+        write(full + "/mine.txt", "x")
+        let onFull = CLI(repo: full).run("init")
+        #expect(onFull.status != 0 && onFull.err.contains("not empty"), "\(onFull.err)")
+        #expect(!FileManager.default.fileExists(atPath: full + "/config"))
+
+        let shared = s.path + "/shared"
+        Tree.make(shared)
+        chmod(shared, 0o1777)
+        #expect(CLI(repo: shared).run("init").status == 0)
+        #expect(stat(shared, &st) == 0 && st.st_mode & 0o7777 == 0o1777)
+        #expect(stat(shared + "/snapdex.db", &st) == 0 && st.st_mode & 0o777 == 0o600)
+    }
+
+    @Test func journalLinesNamingPathsOutsideTheRepositoryAreIgnored() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        write(s.path + "/x.manifest", "outside")
+        write(s.path + "/repo/catalogs/x.manifest", "outside")
+        write(repo + "/journal", "point ../../../x other\nremove .. ../../x\nadd home ../../x\nremove home ../../../x\n")
+        #expect(cli.run("gc").status == 0)
+        #expect(FileManager.default.fileExists(atPath: s.path + "/x.manifest"))
+        #expect(FileManager.default.fileExists(atPath: s.path + "/repo/catalogs/x.manifest"))
+        #expect(!FileManager.default.fileExists(atPath: repo + "/journal"))
+        #expect(cli.run("verify").status == 0)
+    }
+}
+
+extension CLITests {
+    /// A policy rewrite killed after its first manifest is finished by the next writer: every
+    /// manifest then holds the new policy, none the old.
+    @Test func aKilledPolicyRewriteIsFinishedNotLeftMixed() throws {
+        let s = Scratch()
+        _ = Self.cachedRepository(s)
+        let repo = try Repository.open(at: s.path + "/repo")
+        repo.removalCrashPoint = .midRewrite
+        #expect(throws: SimulatedCrash.self) {
+            try repo.setPolicy(source: "home", policy: RetentionPolicy(keepLast: 1), applyToExisting: true)
+        }
+        let next = try Repository.open(at: s.path + "/repo")
+        try next.withWriterLock {}
+        #expect(try next.loadSourceConfig("home").policy == "keep-last=1")
+        for p in try next.points() {
+            #expect(try next.manifest(of: p).policy == [Manifest.PolicySetting(name: "keep-last", value: 1)])
+            #expect(p.policy == "keep-last=1")
+        }
+    }
+}
