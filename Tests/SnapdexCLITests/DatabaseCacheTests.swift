@@ -201,3 +201,56 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    @Test func oneDamagedSourceJSONBlocksNoOtherSourceAndIsExitThree() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        write(s.path + "/other/2026-11-05/g", "g")
+        #expect(cli.run(["source", "add", "other", "--snapshots", s.path + "/other"]).status == 0)
+        #expect(cli.run("index --source other").status == 0)
+        write(repo + "/catalogs/home/source.json", "{\"name\": \"home\", \"snapshots\": 7")
+        let points = cli.run("points --json")
+        #expect(points.status == 0 && points.out.split(separator: "\n").count == 4, "\(points.err)")
+        #expect(points.err.contains("source.json is damaged"))
+        let index = cli.run("index --source home")
+        #expect(index.status == 3 && index.err.split(separator: "\n").last?.contains("source.json is damaged") == true, "\(index.err)")
+        #expect(!index.err.contains("DecodingError"))
+        let rescan = cli.run("rescan")
+        #expect(rescan.status == 3 && rescan.err.contains("source.json"), "\(rescan.err)")
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 4)
+        #expect(cli.run("index --source other").status == 0)
+
+        write(repo + "/config", "{\"form")
+        let damaged = cli.run("points")
+        #expect(damaged.status == 3 && damaged.err.contains("config is damaged"), "\(damaged.err)")
+    }
+
+    /// Readers work on a repository mounted read-only, even when its database must be rebuilt
+    /// (here in memory). Needs a read-only bind mount, so root.
+    @Test(.enabled(if: getuid() == 0)) func readersWorkOnAReadOnlyRepository() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let points = cli.run("points --json").out
+        Self.removeDatabase(repo)
+        func sh(_ command: String) -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", command]
+            try? p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(sh("mount --bind '\(repo)' '\(repo)' && mount -o remount,ro,bind '\(repo)'") == 0)
+        defer { _ = sh("umount '\(repo)'") }
+        #expect(open(repo + "/probe", O_WRONLY | O_CREAT, 0o600) == -1 && errno == EROFS)
+        let r = cli.run("points --json")
+        #expect(r.status == 0 && r.out == points, "\(r.err)")
+        #expect(cli.run("ls home@latest /dir").out == "f\n")
+        #expect(cli.run("find f").status == 0)
+        #expect(cli.run("verify").status == 0)
+        #expect(cli.run("gc").status != 0)
+    }
+}

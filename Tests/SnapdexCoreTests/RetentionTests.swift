@@ -217,6 +217,8 @@ struct SplitMix: RandomNumberGenerator {
             } catch SnapdexError.pointExpired {
             }
         }
+        // The reader's view is the files': no point whose manifest is gone is listed.
+        #expect(try reopened.verify().isClean)
         let report = try reopened.expire(now: now, dryRun: false)
         #expect(report.kept == 4)  // 3 newest + the manual point
         #expect(try reopened.points().count == 4)
