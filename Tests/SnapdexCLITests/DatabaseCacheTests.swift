@@ -254,3 +254,38 @@ extension CLITests {
         #expect(cli.run("gc").status != 0)
     }
 }
+
+extension CLITests {
+    /// Snapshots whose folders share a time are separate points, and "nothing to index" is true.
+    @Test func foldersOfOneTimeAreSeparatePointsAndRotationsAreRecognised() throws {
+        let s = Scratch()
+        var t = [timespec(tv_sec: 1_763_000_000, tv_nsec: 0), timespec(tv_sec: 1_763_000_000, tv_nsec: 0)]
+        for n in ["tank@a", "tank@b", "tank@c", "tank@d"] {
+            write(s.path + "/snaps/\(n)/file", n)
+            utimensat(AT_FDCWD, s.path + "/snaps/\(n)", &t, 0)
+        }
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "tank", "--snapshots", s.path + "/snaps"]).status == 0)
+        let first = cli.run("index --source tank")
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.out.components(separatedBy: "indexed tank@").count - 1 == 4, "\(first.out)")
+        let again = cli.run("index --source tank")
+        #expect(again.status == 0 && again.out.contains("nothing to index"), "\(again.out) \(again.err)")
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 4)
+
+        // rsnapshot: daily.0 becomes daily.1 and a new daily.0 appears; only the new one is new.
+        write(s.path + "/rs/daily.0/f", "day 1")
+        t[1].tv_sec = 1_763_100_000
+        utimensat(AT_FDCWD, s.path + "/rs/daily.0", &t, 0)
+        #expect(cli.run(["source", "add", "rs", "--snapshots", s.path + "/rs", "--time-from", "mtime"]).status == 0)
+        #expect(cli.run("index --source rs").status == 0)
+        rename(s.path + "/rs/daily.0", s.path + "/rs/daily.1")
+        write(s.path + "/rs/daily.0/f", "day 2")
+        t[1].tv_sec = 1_763_186_400
+        utimensat(AT_FDCWD, s.path + "/rs/daily.0", &t, 0)
+        let rotated = cli.run("index --source rs")
+        #expect(rotated.status == 0 && rotated.out.components(separatedBy: "indexed rs@").count - 1 == 1, "\(rotated.out)")
+        #expect(cli.run("points --source rs --json").out.split(separator: "\n").count == 2)
+    }
+}

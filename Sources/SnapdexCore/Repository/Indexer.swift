@@ -127,23 +127,38 @@ public final class Indexer {
         }
         guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
         guard FileIO.isDirectory(folder) else { throw SnapdexError.snapshotDirectoryMissing(folder) }
-        let existing = Set(try repository.points(source: config.name).map(\.time))
+        let points = try repository.points(source: config.name)
         var found: [(String, Timestamp)] = []
+        var times: [String: Timestamp] = [:]
         for name in FileIO.names(in: folder) {
             let path = folder + "/" + name
             guard FileIO.isDirectory(path) else { continue }
-            let t = try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)
-            if !existing.contains(t.nanoseconds) { found.append((path, t)) }
+            times[path] = try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)
         }
-        return found.sorted { $0.1 < $1.1 }
+        // A folder is indexed when a point of its time was made from it, or from a folder that
+        // no longer holds that time (a rotation renamed it: rsnapshot's daily.0 -> daily.1).
+        // Other folders of the same time are other snapshots, and get points of their own.
+        var claimed = Set<String>()
+        for p in points where times[p.snapshot] == p.pointTime { claimed.insert(p.snapshot) }
+        var moved = points.filter { times[$0.snapshot] != $0.pointTime }
+        for (path, t) in times.sorted(by: { $0.key < $1.key }) where !claimed.contains(path) {
+            if let i = moved.firstIndex(where: { $0.pointTime == t }) {
+                moved.remove(at: i)
+                continue
+            }
+            found.append((path, t))
+        }
+        return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 
     private func indexOne(directory: String, time: Timestamp, config: SourceConfig, options: IndexOptions) throws -> IndexSummary {
         let started = Timestamp.now
         guard FileIO.exists(directory) else { throw SnapdexError.snapshotDirectoryMissing(directory) }
         guard FileIO.isDirectory(directory) else { throw SnapdexError.notADirectory(directory) }
+        // The same snapshot folder at the same time; another folder of that time is another point.
         let existing = try repository.read { db in
-            try PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.time == time.nanoseconds).fetchOne(db)
+            try PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.time == time.nanoseconds
+                                   && Column("snapshot") == directory).fetchOne(db)
         }
         if let existing, !options.replace {
             throw SnapdexError.pointExists(source: config.name, time: time.rfc3339(), id: String(existing.id.prefix(12)))
