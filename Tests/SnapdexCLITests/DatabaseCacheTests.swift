@@ -289,3 +289,23 @@ extension CLITests {
         #expect(cli.run("points --source rs --json").out.split(separator: "\n").count == 2)
     }
 }
+
+extension CLITests {
+    /// A damaged manifest that the database never took in (it was rebuilt after the damage)
+    /// is still reported by verify: the files are what verify checks.
+    @Test func verifyReportsDamagedManifestsTheDatabaseDoesNotKnow() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let p = try Repository.open(at: repo).points()[0]
+        let path = repo + "/catalogs/home/\(p.id).manifest"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: path))
+        Self.removeDatabase(repo)
+        let points = cli.run("points")
+        #expect(points.err.contains("1 manifest(s) cannot be read"), "\(points.err)")
+        let verify = cli.run("verify")
+        #expect(verify.status == 3 && verify.out.contains("damaged manifest of point \(p.id.prefix(12))"), "\(verify.out)")
+    }
+}

@@ -39,6 +39,22 @@ extension Repository {
             }
         }
         report.pointsChecked = points.count
+        if selected.isEmpty {
+            // Manifests the database could not take in (damaged ones): the files are the truth.
+            let known = Set(all.map(\.id))
+            for f in CatalogListing(catalogs: catalogsDirectory).manifests.values.sorted(by: { $0.id < $1.id }) where !known.contains(f.id) {
+                let path = manifestPath(source: f.source, id: f.id)
+                let reason: String
+                do {
+                    let m = try Manifest.decode(try FileIO.readAll(path), path: path)
+                    reason = "\(path) holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
+                } catch {
+                    reason = "\(error)"
+                }
+                report.damagedManifests.append((f.id, reason))
+                report.pointsChecked += 1
+            }
+        }
         // Which points reference each block: for the report, across every point.
         var users: [Digest: [String]] = [:]
         for (p, m) in manifests { for h in m.blockHashes { users[h, default: []].append(p.id) } }
