@@ -309,3 +309,34 @@ extension CLITests {
         #expect(verify.status == 3 && verify.out.contains("damaged manifest of point \(p.id.prefix(12))"), "\(verify.out)")
     }
 }
+
+extension CLITests {
+    /// Each piece of advice about sources and existing points, followed as printed, helps.
+    @Test func sourceAndIndexAdviceIsSafeToFollow() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-01/f", "1")
+        Tree.make(s.path + "/live")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run("source add home").status == 0)
+        let noFolder = cli.run("index --source home")
+        #expect(noFolder.status == 1 && noFolder.err.contains("`snapdex source set home --snapshots DIR`"), "\(noFolder.err)")
+        #expect(cli.run(["source", "set", "home", "--snapshots", s.path + "/snaps", "--live-path", s.path + "/live"]).status == 0)
+        #expect(cli.run("index --source home").status == 0)
+        #expect(cli.run("source list --json").out.contains(s.path + "/live"))
+
+        let dir = s.path + "/snaps/2026-11-01"
+        let twice = cli.run(["index", dir, "--source", "home"])
+        #expect(twice.status == 1 && twice.err.contains("pass --replace"), "\(twice.err)")
+        let replaced = cli.run(["index", dir, "--source", "home", "--replace"])
+        #expect(replaced.status == 0, "\(replaced.err)")
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 1)
+        #expect(cli.run("verify").status == 0)
+
+        let remove = cli.run("source remove home")
+        #expect(remove.status == 1 && remove.err.contains("for good"), "\(remove.err)")
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 1)
+        #expect(cli.run("source set home").status == 2)
+        #expect(cli.run("source set nosuch --time-from mtime").status == 1)
+    }
+}

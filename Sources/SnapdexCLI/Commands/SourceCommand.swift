@@ -4,16 +4,17 @@ import SnapdexCore
 struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source",
-        abstract: "Add, list and remove sources (the file systems whose snapshots are indexed).",
+        abstract: "Add, change, list and remove sources (the file systems whose snapshots are indexed).",
         discussion: """
             Examples:
               snapdex source add home --snapshots /tank/home/.zfs/snapshot --live-path /tank/home
+              snapdex source set home --live-path /mnt/home
               snapdex source list
               snapdex source remove web --purge
 
             EXIT STATUS: as the subcommand's.
             """,
-        subcommands: [Add.self, List.self, Remove.self])
+        subcommands: [Add.self, SetCommand.self, List.self, Remove.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -47,6 +48,48 @@ struct SourceCommand: ParsableCommand {
             let repo = try repository.open()
             try repo.addSource(SourceConfig(name: name, snapshots: snapshots, livePath: livePath, timeFrom: tf), wait: wait.wait)
             Output.current.line("added source \(name)")
+        }
+    }
+
+    struct SetCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change a source's snapshots folder, live path or time source.",
+            discussion: """
+                Changes only the properties given; the others and the source's points stay as \
+                they are.
+
+                Examples:
+                  snapdex source set home --live-path /tank/home
+                  snapdex source set backup --snapshots /srv/rsnapshot --time-from mtime
+
+                EXIT STATUS: 0 changed; 1 no such source, or a folder is missing; 2 bad option.
+                """)
+
+        @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var wait: WaitOptions
+        @Argument(help: "The source's name.")
+        var name: String
+        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"))
+        var snapshots: String?
+        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
+        var livePath: String?
+        @Option(help: ArgumentHelp("Where point times come from: 'name' (parsed from the directory name, else its mtime) or 'mtime'.", valueName: "name|mtime"))
+        var timeFrom: String?
+
+        func validate() throws {
+            if snapshots == nil && livePath == nil && timeFrom == nil {
+                throw ValidationError("give at least one of --snapshots, --live-path, --time-from")
+            }
+            if let timeFrom, TimeSource(rawValue: timeFrom) == nil {
+                throw ValidationError("--time-from takes 'name' or 'mtime', not '\(timeFrom)'")
+            }
+        }
+
+        func run() throws {
+            let repo = try repository.open()
+            try repo.setSource(name, snapshots: snapshots, livePath: livePath, timeFrom: timeFrom.flatMap(TimeSource.init(rawValue:)), wait: wait.wait)
+            Output.current.line("changed source \(name)")
         }
     }
 

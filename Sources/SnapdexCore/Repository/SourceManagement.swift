@@ -19,6 +19,18 @@ extension Repository {
         }
     }
 
+    /// `snapdex source set`: changes the given properties of a source, keeping the rest.
+    public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?, wait: Double = 0) throws {
+        for dir in [snapshots, livePath].compactMap({ $0 }) where !FileIO.isDirectory(dir) {
+            throw FileIO.exists(dir) ? SnapdexError.notADirectory(dir) : SnapdexError.snapshotDirectoryMissing(dir)
+        }
+        try updateSource(name, wait: wait) { c in
+            if let snapshots { c.snapshots = Repository.absolute(snapshots) }
+            if let livePath { c.livePath = Repository.absolute(livePath) }
+            if let timeFrom { c.timeFrom = timeFrom }
+        }
+    }
+
     /// Updates a source's stored configuration (the caller validates).
     public func updateSource(_ name: String, wait: Double = 0, _ change: (inout SourceConfig) throws -> Void) throws {
         try withWriterLock(wait: wait) {

@@ -55,9 +55,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .sourceExists(let n):
             return "source '\(n)' already exists; pick another name or remove it first"
         case .sourceHasIndexes(let n, let c):
-            return "source '\(n)' still has \(c) index(es); pass --purge to remove them too"
+            return "source '\(n)' still has \(c) index(es); `snapdex source remove \(n) --purge` deletes them and their catalogs for good, or keep the source"
         case .sourceHasNoSnapshotsFolder(let n):
-            return "source '\(n)' has no snapshots folder; name a directory (`snapdex index DIR --source \(n)`) or re-add the source with --snapshots"
+            return "source '\(n)' has no snapshots folder; set one with `snapdex source set \(n) --snapshots DIR`, or index one directory with `snapdex index DIR --source \(n)`"
         case .snapshotDirectoryMissing(let p):
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
         case .snapshotGone(let point, let p):
@@ -69,13 +69,13 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .pointAmbiguous(let r, let c):
             return "'\(r)' matches \(c.count) restore points (\(c.prefix(5).joined(separator: ", "))); type more of the id"
         case .pointExists(let s, let t, let id):
-            return "source '\(s)' already has index \(id) at \(t); pass --replace to index it again"
+            return "source '\(s)' already has index \(id) of this folder at \(t); pass --replace to index the folder again (the new index replaces that one)"
         case .pointExpired(let r):
             return "restore point \(r) was expired or forgotten while it was being read; list points with `snapdex points`"
         case .pathNotFound(let point, let path):
             return "\(path) is not in restore point \(point); list it with `snapdex ls \(point)`"
         case .manifestDamaged(let p, let why):
-            return "manifest \(p) is damaged (\(why)); run `snapdex verify`, then `snapdex rescan`"
+            return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
         case .blockDamaged(let h, let why):
             return "catalog block \(h) is damaged (\(why)); run `snapdex verify` to see which points it affects"
         case .blockMissing(let h):
