@@ -241,6 +241,20 @@ import Glibc
         try ArchiveFile.refuseTerminal(devnull)
     }
 
+    @Test func anArchiveIsWrittenBesideItsFile() throws {
+        #expect(ArchiveFile.directory(of: "/x.tar") == "/")
+        #expect(ArchiveFile.directory(of: "a/b/x.tar") == "a/b/")
+        #expect(ArchiveFile.directory(of: "x.tar") == "")
+        let tmp = TempDir()
+        let archive = try ArchiveFile(creating: tmp.sub("x.tar"), overwrite: false)
+        #expect(write(archive.fd, "tar", 3) == 3)
+        let names = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        #expect(names.count == 1 && names[0].hasPrefix(".snapdex-tar-"))
+        try archive.publish()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == ["x.tar"])
+        #expect(Self.content(tmp.sub("x.tar")) == Data("tar".utf8))
+    }
+
     @Test func staleTempFilesOfAKilledRestoreAreRemoved() throws {
         let tmp = TempDir()
         let snap = tmp.sub("snap")

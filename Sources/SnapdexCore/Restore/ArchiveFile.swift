@@ -53,10 +53,8 @@ public final class ArchiveFile {
             do { try Self.refuseTerminal(fd) } catch { Glibc.close(fd); throw error }
             return
         }
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? "."
         // Not FILE's name plus a suffix: that could pass NAME_MAX.
-        let tmp = (dir.isEmpty ? "" : dir + "/") + ".snapdex-tar-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let tmp = Self.directory(of: path) + ".snapdex-tar-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         temporary = tmp
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SnapdexError.io("cannot create a temporary file beside", path, .current) }
@@ -85,8 +83,13 @@ public final class ArchiveFile {
             discard()
             throw error
         }
-        let slash = path.lastIndex(of: "/")
-        try? FileIO.syncDirectory(slash.map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? ".")
+        let dir = Self.directory(of: path)
+        try? FileIO.syncDirectory(dir.isEmpty ? "." : dir)
+    }
+
+    /// FILE's directory with its trailing slash (`/` for `/x.tar`), or "" for a bare name.
+    static func directory(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
     }
 
     /// Removes the partial archive; FILE, if it was there, is untouched.
