@@ -175,6 +175,7 @@ extension Repository {
         defer { close(fd) }
         let display = String(decoding: PathBytes.display(path), as: UTF8.self)
         var hasher = SHA256()
+        let hashing = verify && entry.hash != nil
         var total: UInt64 = 0
         var buf = [UInt8](repeating: 0, count: 1 << 16)
         reading: while true {
@@ -184,7 +185,7 @@ extension Repository {
             case .success(let n):
                 try buf.withUnsafeBytes { b in
                     let chunk = UnsafeRawBufferPointer(rebasing: b[0..<n])
-                    if verify { hasher.update(bufferPointer: chunk) }
+                    if hashing { hasher.update(bufferPointer: chunk) }
                     try write(chunk)
                 }
                 total += UInt64(n)
@@ -196,7 +197,7 @@ extension Repository {
         if total != entry.size {
             throw SnapdexError.snapshotFileMismatch(path: display, message: "\(changed) (its size differs); \(after)")
         }
-        if let h = entry.hash, Digest(trusted: Array(hasher.finalize())) != h {
+        if hashing, let h = entry.hash, Digest(trusted: Array(hasher.finalize())) != h {
             throw SnapdexError.snapshotFileMismatch(path: display, message: "\(changed) (SHA-256 differs); \(after)")
         }
     }
