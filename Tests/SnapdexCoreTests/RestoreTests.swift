@@ -212,6 +212,119 @@ import Glibc
         #expect(zip(want, got).allSatisfy { $0.type == .directory || $0.mtime == $1.mtime })
     }
 
+    @Test func anArchiveWriteErrorStopsTheRestoreAndSaysTheArchiveIsIncomplete() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        Tree.write(snap + "/a.txt", "a")
+        Tree.write(snap + "/b.txt", "b")
+        let (repo, point) = try Self.indexed(tmp, snap)
+        let full = open("/dev/full", O_WRONLY | O_CLOEXEC)
+        #expect(full >= 0)
+        defer { close(full) }
+        do {
+            _ = try repo.restore(point: point, options: RestoreOptions(paths: [[]], target: .tar(full)))
+            Issue.record("a write error on the archive must stop the restore")
+        } catch let e as SnapdexError {
+            #expect(e.description.contains("incomplete") && !e.description.contains("nothing was published"), "\(e)")
+            #expect(e.exitCode == 1)
+        }
+    }
+
+    @Test func anArchiveIsNeverWrittenToATerminal() throws {
+        // The master side of a new pseudo-terminal is a terminal too (posix_openpt's fd).
+        let pty = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        #expect(pty >= 0 && isatty(pty) == 1)
+        defer { close(pty) }
+        #expect(throws: SnapdexError.archiveToTerminal) { try ArchiveFile.refuseTerminal(pty) }
+        let devnull = open("/dev/null", O_WRONLY)
+        defer { close(devnull) }
+        try ArchiveFile.refuseTerminal(devnull)
+    }
+
+    @Test func anArchiveIsWrittenBesideItsFile() throws {
+        #expect(ArchiveFile.directory(of: "/x.tar") == "/")
+        #expect(ArchiveFile.directory(of: "a/b/x.tar") == "a/b/")
+        #expect(ArchiveFile.directory(of: "x.tar") == "")
+        let tmp = TempDir()
+        let archive = try ArchiveFile(creating: tmp.sub("x.tar"), overwrite: false)
+        #expect(write(archive.fd, "tar", 3) == 3)
+        let names = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        #expect(names.count == 1 && names[0].hasPrefix(".snapdex-tar-"))
+        try archive.publish()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == ["x.tar"])
+        #expect(Self.content(tmp.sub("x.tar")) == Data("tar".utf8))
+    }
+
+    @Test func staleTempFilesOfAKilledRestoreAreRemoved() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        Tree.write(snap + "/alice/a.txt", "a")
+        Tree.write(snap + "/other/c.txt", "c")
+        let (repo, point) = try Self.indexed(tmp, snap)
+        // A process that has ended: its pid names a dead restore.
+        let done = Process()
+        done.executableURL = URL(fileURLWithPath: "/bin/true")
+        try done.run()
+        done.waitUntilExit()
+        let dead = done.processIdentifier
+        let target = tmp.sub("t")
+        Tree.write(target + "/alice/.snapdex-\(dead)-123.tmp", "stale")
+        symlink("nowhere", target + "/alice/.snapdex-\(dead)-4294967295.tmp")
+        Tree.write(target + "/alice/.snapdex-1-5.tmp", "pid 1 is alive")
+        Tree.write(target + "/alice/.snapdex-\(dead)-x.tmp", "not the pattern")
+        Tree.write(target + "/alice/keep.snapdex-\(dead)-1.tmp", "not the pattern")
+        Tree.write(target + "/alice/.snapdex-\(dead)-1.tmp.bak", "not the pattern")
+        Tree.write(target + "/other/.snapdex-\(dead)-7.tmp", "not restored into")
+        let s = try repo.restore(point: point, options: RestoreOptions(paths: [Array("alice".utf8)], target: .directory(target)))
+        #expect(s.failed == 0, "\(s.errors)")
+        #expect(s.staleTempFilesRemoved == 2)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: target + "/alice"))
+        #expect(left == [".snapdex-\(dead)-1.tmp.bak", ".snapdex-\(dead)-x.tmp", ".snapdex-1-5.tmp", "a.txt", "keep.snapdex-\(dead)-1.tmp"])
+        #expect(FileManager.default.fileExists(atPath: target + "/other/.snapdex-\(dead)-7.tmp"))
+    }
+
+    @Test func restoreRefusesEntriesWhereSnapshotAndCatalogDisagree() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        Tree.write(snap + "/tool", "#!/bin/sh\n")
+        Tree.write(snap + "/plain.txt", "plain")
+        symlink("plain.txt", snap + "/link")
+        mkfifo(snap + "/pipe", 0o644)
+        chmod(snap + "/tool", 0o755)
+        let (repo, point) = try Self.indexed(tmp, snap)
+        // The catalog now disagrees with the snapshot: a setuid bit (mtime unchanged), another
+        // symlink target, a symlink where a fifo was.
+        chmod(snap + "/tool", 0o4755)
+        unlink(snap + "/link")
+        symlink("/etc/shadow", snap + "/link")
+        unlink(snap + "/pipe")
+        symlink("plain.txt", snap + "/pipe")
+        let target = tmp.sub("t")
+        let s = try repo.restore(point: point, options: RestoreOptions(paths: [[]], target: .directory(target)))
+        #expect(s.failed == 3, "\(s.errors)")
+        for name in ["tool", "link", "pipe"] {
+            #expect(s.errors.contains { $0.hasPrefix("/\(name): ") && $0.contains("does not match the catalog") }, "\(s.errors)")
+            var st = stat()
+            #expect(lstat(target + "/" + name, &st) != 0)
+        }
+        #expect(Self.content(target + "/plain.txt") == Data("plain".utf8))
+        // The same check refuses them in an archive.
+        let archive = tmp.sub("out.tar")
+        let fd = open(archive, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(fd) }
+        let a = try repo.restore(point: point, options: RestoreOptions(paths: [[]], target: .tar(fd)))
+        #expect(a.failed == 3)
+
+        // Device numbers are compared too.
+        var st = stat()
+        st.st_mode = S_IFCHR | 0o600
+        st.st_rdev = 0x103  // 1,3
+        let dev = FileEntry(name: Array("null".utf8), type: .charDevice, permissions: 0o600, device: 0x105)
+        #expect(Restorer.disagreement(catalog: dev, snapshot: st, target: nil)?.contains("device") == true)
+        st.st_rdev = 0x105
+        #expect(Restorer.disagreement(catalog: dev, snapshot: st, target: nil) == nil)
+    }
+
     @Test func conflictDecisionsAreAPureFunction() {
         let e = FileEntry(name: Array("f".utf8), type: .file, mtime: 100)
         let now = Timestamp(seconds: 1_800_000_000)

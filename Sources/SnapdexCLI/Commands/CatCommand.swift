@@ -11,13 +11,16 @@ struct CatCommand: ParsableCommand {
         commandName: "cat",
         abstract: "Write a file's bytes, as the point recorded it, to standard output.",
         discussion: """
-            Reads the file from the snapshot directory the point was indexed from, after \
-            checking it still matches the catalog (size, mtime).
+            Reads the file from the snapshot directory the point was indexed from, checked like \
+            restore: size and mtime before the first byte, then the SHA-256 (when the point \
+            recorded one) as it streams. A file whose hash differs has been written by the time \
+            that is known: cat then says so on standard error and exits 1, so discard what it wrote.
 
             Examples:
               snapdex cat home@2026-11-19 /etc/hosts > hosts.old
 
-            EXIT STATUS: 0 written; 1 unknown point or path, the snapshot is gone, or its file changed.
+            EXIT STATUS: 0 written and verified; 1 unknown point or path, the snapshot is gone, or its \
+            file changed (size, mtime or SHA-256); 2 bad option, or the path is not a file.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -31,15 +34,7 @@ struct CatCommand: ParsableCommand {
     func run() throws {
         let repo = try repository.open()
         let p = try repo.resolve(point)
-        let (fd, _) = try repo.openSnapshotFile(point: p, path: try PathArgument.parse(path), verify: !noVerify)
-        defer { close(fd) }
         let out = Output.current
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            out.write(Array(buf[0..<n]))
-        }
+        try repo.readSnapshotFile(point: p, path: try PathArgument.parse(path), verify: !noVerify) { out.write(Array($0)) }
     }
 }

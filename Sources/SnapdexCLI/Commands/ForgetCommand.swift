@@ -7,19 +7,30 @@ struct ForgetCommand: ParsableCommand {
         abstract: "Remove indexes by hand, whatever the policy.",
         discussion: """
             Removes each named point's manifest and database rows, then every block no \
-            remaining index references. Other indexes are never affected: each is a full catalog.
+            remaining index references, and prints the id, source and time of each point removed. \
+            Other indexes are never affected: each is a full catalog.
+
+            A point is named exactly: by an id prefix, SOURCE@latest, or SOURCE@TIME where TIME is \
+            the point's time (to the second). A TIME between points is refused, naming the nearest \
+            point at or before it; --nearest removes that one.
 
             Examples:
-              snapdex forget home@2026-11-02
+              snapdex forget home@2026-11-02T03:00:00Z --dry-run
               snapdex forget 3fa9c1d2 7be01c44
+              snapdex forget home@2026-11-02 --nearest
 
-            EXIT STATUS: 0 removed; 1 unknown point.
+            EXIT STATUS: 0 removed (or, with --dry-run, listed); 1 unknown point; 2 a time that is \
+            not a point's, or a bad option.
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var wait: WaitOptions
     @Argument(help: "The points to remove.")
     var points: [String]
+    @Flag(help: "Let SOURCE@TIME name the newest point at or before TIME.")
+    var nearest = false
+    @Flag(help: "Print the points that would be removed; change nothing.")
+    var dryRun = false
 
     func validate() throws {
         if points.isEmpty { throw ValidationError("name at least one point") }
@@ -27,8 +38,18 @@ struct ForgetCommand: ParsableCommand {
 
     func run() throws {
         let repo = try repository.open()
-        let records = try points.map { try repo.resolve($0) }
-        let freed = try repo.forget(records, wait: wait.wait)
-        Output.current.line("forgot \(records.count) index(es), \(freed) blocks freed")
+        var records: [PointRecord] = []
+        for reference in points {
+            let p = try repo.resolveExactly(reference, nearest: nearest)
+            if !records.contains(where: { $0.id == p.id }) { records.append(p) }
+        }
+        let short = try repo.shortIDs()
+        let (forgotten, freed) = try repo.forget(records, dryRun: dryRun, wait: wait.wait)
+        let out = Output.current
+        for p in forgotten {
+            out.line("\(dryRun ? "would forget" : "forgot")  \(short[p.id] ?? p.id)  \(p.source)  \(p.pointTime.rfc3339())")
+        }
+        out.line(dryRun ? "would forget \(forgotten.count) index(es) (dry run: nothing changed)"
+                        : "forgot \(forgotten.count) index(es), \(freed) blocks freed")
     }
 }

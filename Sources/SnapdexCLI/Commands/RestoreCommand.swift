@@ -17,21 +17,31 @@ struct RestoreCommand: ParsableCommand {
             recursively. Types, modes, mtimes and atimes, symlinks, hard links among restored files, \
             extended attributes, empty directories and sparse holes are kept; owners too when run \
             as root. Every file is checked against the catalog (size and mtime, and SHA-256 when \
-            recorded); a file that changed since indexing fails and the rest goes on.
+            recorded); a file that changed since indexing fails and the rest goes on. Every entry's \
+            type, mode bits, owner, device numbers and link target must also be what the snapshot \
+            holds (even with --no-verify); an entry where they disagree fails.
 
             Nothing is ever written outside the target, and no symlink in the target is followed: \
             every component is opened relative to its directory with O_NOFOLLOW.
 
             Conflicts: --skip (the default) leaves what is there; --overwrite replaces it; \
             --if-newer replaces it only when the snapshot's copy is newer; --keep-both writes \
-            NAME.restored-YYYYMMDDTHHMMSS beside it. Directories always merge.
+            NAME.restored-YYYYMMDDTHHMMSS beside it. Directories always merge. Temporary files \
+            (.snapdex-PID-N.tmp) that a killed restore left in a directory restored into are removed.
+
+            --in-place refuses when the live path is missing or not a directory (an unmounted \
+            file system). --tar FILE writes beside FILE and renames the archive into place only \
+            when every entry was archived; an existing FILE is replaced only with --overwrite. \
+            --tar - refuses a terminal. With --dry-run nothing is written.
 
             Examples:
               snapdex restore home@2026-11-19 /alice/docs --to /tmp/rescue
               snapdex restore home@2026-11-19 /alice/docs/budget.xlsx --in-place --keep-both
               snapdex restore home@latest /alice --tar - | ssh backup 'cat > alice.tar'
 
-            EXIT STATUS: 0 restored; 4 partial (some entries failed); 1 failure; 2 bad option.
+            EXIT STATUS: 0 restored; 4 partial (some entries failed, others were restored or skipped); \
+            1 failure (no path is in the point, every entry failed, or the archive was not written); \
+            2 bad option.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -68,23 +78,19 @@ struct RestoreCommand: ParsableCommand {
                         conflicts: ConflictOptions, json: Bool) throws {
         let dryRun = conflicts.dryRun
         let out = Output.current
-        var tarFD: Int32 = -1
         var target: RestoreTarget
         if let tar {
             if tar == "-" {
-                tarFD = 1
                 out.flush()
+                target = .tar(1)
             } else {
-                tarFD = open(tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                guard tarFD >= 0 else { throw SnapdexError.invalidArgument("cannot create \(tar): \(String(cString: strerror(errno)))") }
+                target = .tarFile(tar)
             }
-            target = .tar(tarFD)
         } else if let to {
             target = .directory(to)
         } else {
             target = .inPlace
         }
-        defer { if tarFD > 1 { close(tarFD) } }
         var options = RestoreOptions(paths: rels, target: target)
         options.policy = conflicts.policy
         options.dryRun = dryRun
@@ -113,6 +119,9 @@ struct RestoreCommand: ParsableCommand {
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
         for e in s.errors { out.error("snapdex: error: \(e)") }
         for w in s.warnings { Log.warning(w) }
+        if s.staleTempFilesRemoved > 0 {
+            Log.warning("removed \(s.staleTempFilesRemoved) temporary file(s) left by an interrupted restore")
+        }
         let summaryLine = "\(dryRun ? "would restore" : "restored") \(s.files) files, \(s.directories) dirs, \(s.links) links, \(s.others) other (\(Format.bytes(s.bytes))); \(s.skipped) skipped, \(s.replaced) replaced, \(s.failed) failed"
         if json && tar != "-" {
             var o = JSONObject()
@@ -129,10 +138,13 @@ struct RestoreCommand: ParsableCommand {
             out.line(bytes: o.encoded)
         } else if tar == "-" {
             out.error(summaryLine)
-        } else {
+        } else if s.unwrittenArchive == nil {
             out.line(summaryLine)
         }
-        if s.failed > 0 { throw CommandExit(ExitStatus.partial) }
+        if let path = s.unwrittenArchive {
+            throw SnapdexError.archiveNotWritten(path: path, reason: "\(s.failed) of its entries failed (see above)", oldKept: FileManager.default.fileExists(atPath: path))
+        }
+        if s.exitStatus != ExitStatus.success { throw CommandExit(s.exitStatus) }
     }
 }
 
@@ -140,7 +152,7 @@ struct RestoreCommand: ParsableCommand {
 struct ConflictOptions: ParsableArguments {
     @Flag(help: "Leave existing entries alone (default).")
     var skip = false
-    @Flag(help: "Replace existing entries.")
+    @Flag(help: "Replace existing entries (and an existing --tar FILE).")
     var overwrite = false
     @Flag(help: "Replace existing entries only when the snapshot's copy is newer.")
     var ifNewer = false

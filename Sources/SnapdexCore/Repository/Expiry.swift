@@ -58,8 +58,10 @@ extension Repository {
         }
     }
 
-    /// Removes the given indexes by hand, whatever the policy says.
-    public func forget(_ points: [PointRecord], wait: Double = 0) throws -> Int {
+    /// Removes the given indexes by hand, whatever the policy says; returns those that were
+    /// still there (with `dryRun`, those that would go, changing nothing) and the blocks freed.
+    public func forget(_ points: [PointRecord], dryRun: Bool = false, wait: Double = 0) throws -> (forgotten: [PointRecord], freedBlocks: Int) {
+        if dryRun { return (try points.filter { try self.point(id: $0.id) != nil }, 0) }
         let started = Timestamp.now
         return try withWriterLock(wait: wait) {
             let live = try points.filter { try self.point(id: $0.id) != nil }
@@ -67,7 +69,7 @@ extension Repository {
             logSession(SessionRecord(kind: "forget", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                                      counts: ["forgotten": Int64(live.count), "freed_blocks": Int64(freed)],
                                      points: live.map(\.id), warnings: [], message: nil, plan: nil))
-            return freed
+            return (live, freed)
         }
     }
 

@@ -27,6 +27,24 @@ extension Repository {
         throw SnapdexError.pointAmbiguous(reference, candidates: matches.map { String($0.id.prefix(prefix.count + 2)) })
     }
 
+    /// Resolves a reference for a command that destroys, where "the newest point at or before"
+    /// is too loose: an id prefix and `SOURCE@latest` name a point exactly, and `SOURCE@TIME`
+    /// must be a point's time (to the second, or as precisely as typed) unless `nearest`.
+    public func resolveExactly(_ reference: String, nearest: Bool) throws -> PointRecord {
+        let p = try resolve(reference)
+        guard !nearest, let at = reference.firstIndex(of: "@") else { return p }
+        let when = String(reference[reference.index(after: at)...])
+        if when == "latest" || when.isEmpty { return p }
+        if let t = TimeParser.parse(when) {
+            // Without a fraction typed, any point within that second is the one meant.
+            let window: Int64 = when.contains(".") ? 1 : 1_000_000_000
+            let (after, overflow) = p.time.subtractingReportingOverflow(t.nanoseconds)
+            if !overflow, after >= 0, after < window { return p }
+        }
+        let short = try shortIDs()[p.id] ?? p.id
+        throw SnapdexError.pointNotExact(reference, nearest: short, time: p.pointTime.rfc3339())
+    }
+
     /// The shortest prefix of each id, at least 8 characters, that no other id shares (git-style).
     public func shortIDs() throws -> [String: String] {
         let ids = try read { db in try String.fetchAll(db, sql: "SELECT id FROM point ORDER BY id") }

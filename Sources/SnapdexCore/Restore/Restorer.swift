@@ -12,8 +12,11 @@ public enum RestoreTarget: Sendable {
     case directory(String)
     /// The source's live path.
     case inPlace
-    /// A pax archive written to this descriptor.
+    /// A pax archive written to this descriptor (standard output: never a terminal).
     case tar(Int32)
+    /// A pax archive written to a temporary file beside this one and moved into place only
+    /// when complete; an existing file is replaced only with the overwrite policy.
+    case tarFile(String)
 }
 
 public struct RestoreOptions: Sendable {
@@ -51,6 +54,18 @@ public struct RestoreSummary: Sendable {
     public var errors: [String] = []
     public var warnings: [String] = []
     public var seconds = 0.0
+    /// Temporary files of killed restores (`.snapdex-PID-N.tmp`) removed from the target.
+    public var staleTempFilesRemoved = 0
+    /// The `--tar FILE` that was not written because entries failed (its partial copy is removed).
+    public var unwrittenArchive: String?
+
+    /// 0 when nothing failed; 4 (partial) when something failed and something else was
+    /// restored or skipped; 1 when every entry failed or the archive was not written.
+    public var exitStatus: Int32 {
+        if failed == 0 { return ExitStatus.success }
+        if unwrittenArchive != nil || files + directories + links + others + skipped == 0 { return ExitStatus.failure }
+        return ExitStatus.partial
+    }
 }
 
 /// A failure confined to one entry: reported, counted, and the restore goes on.
@@ -68,18 +83,61 @@ extension Repository {
         var options = options
         if case .inPlace = options.target {
             guard let live = try source(named: point.source).livePath else {
-                throw SnapdexError.invalidArgument("source \(point.source) has no live path; add one with `snapdex source add --live-path`, or restore with --to DIR")
+                throw SnapdexError.invalidArgument("source \(point.source) has no live path; set one with `snapdex source set \(point.source) --live-path DIR`, or restore with --to DIR")
             }
+            // A missing live path is an unmounted file system: never create it.
+            guard FileIO.isDirectory(live) else { throw SnapdexError.livePathMissing(source: point.source, path: live) }
             options.target = .directory(live)
         }
+        let reader = try reader(for: point)
+        // Nothing to restore is an error, not a partial restore.
+        if !options.paths.isEmpty, try options.paths.allSatisfy({ try reader.entry(at: $0, level: .names) == nil }) {
+            throw SnapdexError.pathNotFound(point: String(point.id.prefix(12)),
+                                            path: String(decoding: PathBytes.display(options.paths[0]), as: UTF8.self))
+        }
+        var archive: ArchiveFile?
+        switch options.target {
+        case .tar(let fd):
+            if !options.dryRun { try ArchiveFile.refuseTerminal(fd) }
+        case .tarFile(let path):
+            if options.dryRun {
+                try ArchiveFile.check(path, overwrite: options.policy == .overwrite)
+                options.target = .tar(-1)
+            } else {
+                let a = try ArchiveFile(creating: path, overwrite: options.policy == .overwrite)
+                archive = a
+                options.target = .tar(a.fd)
+            }
+        case .directory, .inPlace:
+            break
+        }
         let started = Timestamp.now
-        let restorer = try Restorer(reader: try reader(for: point), snapshot: point.snapshot, options: options)
-        restorer.events = events
-        restorer.progress = progress
-        let s = try restorer.run()
+        var s: RestoreSummary
+        do {
+            let restorer = try Restorer(reader: reader, snapshot: point.snapshot, options: options)
+            restorer.events = events
+            restorer.progress = progress
+            s = try restorer.run()
+        } catch let w as ArchiveWriteFailure {
+            archive?.discard()
+            guard let archive, !archive.isDirect else { throw SnapdexError.archiveIncomplete(reason: "cannot write it: \(w.errno)") }
+            throw SnapdexError.archiveNotWritten(path: archive.path, reason: "cannot write it: \(w.errno)", oldKept: archive.replacing)
+        } catch {
+            archive?.discard()
+            throw error
+        }
+        if let archive {
+            if s.failed > 0 && !archive.isDirect {
+                archive.discard()
+                s.unwrittenArchive = archive.path
+            } else {
+                try archive.publish()
+            }
+        }
         if !options.dryRun {
             logSession(SessionRecord(
-                kind: "restore", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: s.failed == 0 ? "ok" : "partial",
+                kind: "restore", started: started.rfc3339(), ended: Timestamp.now.rfc3339(),
+                result: s.exitStatus == ExitStatus.success ? "ok" : s.exitStatus == ExitStatus.partial ? "partial" : "failed",
                 counts: ["files": Int64(s.files), "directories": Int64(s.directories), "bytes": Int64(s.bytes),
                          "skipped": Int64(s.skipped), "replaced": Int64(s.replaced), "failed": Int64(s.failed)],
                 points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil))
@@ -104,7 +162,43 @@ extension Repository {
             let fd = try Restorer.openVerified(name: entry.name, in: dir, entry: entry, verify: verify)
             return (fd, entry)
         } catch let f as EntryFailure {
-            throw SnapdexError.invalidArgument("\(display): \(f.message)")
+            throw SnapdexError.snapshotFileMismatch(path: display, message: f.message)
+        }
+    }
+
+    /// Streams a point's file from its snapshot to `write`, checked like a restore: size and
+    /// mtime before the first byte, size and SHA-256 (when recorded) after the last. A
+    /// mismatch found at the end is thrown after the bytes were written.
+    public func readSnapshotFile(point: PointRecord, path: [UInt8], verify: Bool = true,
+                                 _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let (fd, entry) = try openSnapshotFile(point: point, path: path, verify: verify)
+        defer { close(fd) }
+        let display = String(decoding: PathBytes.display(path), as: UTF8.self)
+        var hasher = SHA256()
+        let hashing = verify && entry.hash != nil
+        var total: UInt64 = 0
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        reading: while true {
+            switch buf.withUnsafeMutableBytes({ b in syscall { Glibc.read(fd, b.baseAddress, b.count) } }) {
+            case .failure(let e): throw SnapdexError.io("cannot read", display, e)
+            case .success(0): break reading
+            case .success(let n):
+                try buf.withUnsafeBytes { b in
+                    let chunk = UnsafeRawBufferPointer(rebasing: b[0..<n])
+                    if hashing { hasher.update(bufferPointer: chunk) }
+                    try write(chunk)
+                }
+                total += UInt64(n)
+            }
+        }
+        guard verify else { return }
+        let changed = "the snapshot's file changed since it was indexed"
+        let after = "what was written is not what the point recorded; use --no-verify to read it anyway"
+        if total != entry.size {
+            throw SnapdexError.snapshotFileMismatch(path: display, message: "\(changed) (its size differs); \(after)")
+        }
+        if hashing, let h = entry.hash, Digest(trusted: Array(hasher.finalize())) != h {
+            throw SnapdexError.snapshotFileMismatch(path: display, message: "\(changed) (SHA-256 differs); \(after)")
         }
     }
 }
@@ -191,6 +285,8 @@ final class Restorer {
     private var warnedOwner = false
     private let started = Timestamp.now
     private var nextReport = 256
+    /// Directories already searched for stale temporary files.
+    private var swept: Set<[UInt8]> = []
 
     init(reader: CatalogReader, snapshot: String, options: RestoreOptions) throws {
         self.reader = reader
@@ -206,7 +302,7 @@ final class Restorer {
             }
         case .tar(let fd):
             tar = TarWriter(fd: fd)
-        case .inPlace:
+        case .inPlace, .tarFile:
             preconditionFailure("resolved by Repository.restore")
         }
     }
@@ -223,11 +319,11 @@ final class Restorer {
             }
             if entry.type == .directory {
                 try reader.forEachGroup(under: path) { g in
-                    for e in g.entries where !e.name.isEmpty { restore(dir: g.path, e) }
+                    for e in g.entries where !e.name.isEmpty { try restore(dir: g.path, e) }
                     return true
                 }
             }
-            if !path.isEmpty { restore(dir: PathBytes.split(path).dir, entry) } else { restoreRootAttributes(entry) }
+            if !path.isEmpty { try restore(dir: PathBytes.split(path).dir, entry) } else { restoreRootAttributes(entry) }
             fixAncestors(of: path)
         }
         if let tar, !options.dryRun { try tar.finish() }
@@ -237,7 +333,7 @@ final class Restorer {
 
     // MARK: One entry
 
-    private func restore(dir: [UInt8], _ e: FileEntry) {
+    private func restore(dir: [UInt8], _ e: FileEntry) throws {
         let path = PathBytes.join(dir, e.name)
         guard RestorePlanner.isSafePath(dir), RestorePlanner.isSafeName(e.name) else {
             fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/'); refused")
@@ -251,6 +347,8 @@ final class Restorer {
             }
         } catch let f as EntryFailure {
             fail(path, f.message)
+        } catch let w as ArchiveWriteFailure {
+            throw w
         } catch {
             fail(path, "\(error)")
         }
@@ -271,6 +369,7 @@ final class Restorer {
                 dfd = (try? target.open(dir)) ?? -1
             } else {
                 dfd = try target.open(dir)
+                sweepStaleTemporaries(in: dfd, dir: dir)
             }
             if dfd >= 0, case .success(let st) = FS.lstat(e.name, in: dfd) {
                 existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.nanoMTime)
@@ -284,6 +383,7 @@ final class Restorer {
             report(path, e, "skip", why)
             return
         }
+        try checkSnapshot(dir: dir, e)
         var reason: String?
         if case .replace(let why) = action { reason = why }
         if case .keepBoth(let n) = action { reason = "as " + String(decoding: n, as: UTF8.self) }
@@ -359,7 +459,7 @@ final class Restorer {
     /// Makes the entry under a temporary name with `make`, then moves it into place: a new
     /// name is linked (never replacing anything), a replaced one is renamed over.
     private func place(dfd: Int32, finalName: [UInt8], action: RestoreAction, make: ([UInt8]) throws -> Int32) throws {
-        let tmp = Array(".snapdex-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp".utf8)
+        let tmp = Self.temporaryName(pid: getpid(), n: UInt32.random(in: 0...UInt32.max))
         guard try make(tmp) == 0 else { throw EntryFailure(message: "cannot create: \(Errno.current)") }
         let r: Int32
         if case .replace = action {
@@ -386,6 +486,82 @@ final class Restorer {
         case .file: summary.files += 1
         case .directory: summary.directories += 1
         default: summary.others += 1
+        }
+    }
+
+    // MARK: Checks and leftovers
+
+    /// Refuses an entry whose snapshot copy is not what the catalog says: the restore takes
+    /// type, device numbers, mode bits, owners and link targets from the catalog, so a
+    /// damaged or stale catalog must not make a device, a setuid file or a symlink the
+    /// snapshot does not hold.
+    private func checkSnapshot(dir: [UInt8], _ e: FileEntry) throws {
+        if e.type == .socket { return }
+        let sdir = try source.open(dir)
+        let st: stat
+        switch FS.lstat(e.name, in: sdir) {
+        case .success(let s): st = s
+        case .failure(let err): throw EntryFailure(message: "cannot find it in the snapshot: \(err)")
+        }
+        var target: [UInt8]?
+        if e.type == .symlink, (UInt32(st.st_mode) & 0o170000) == 0o120000 {
+            switch FS.readlink(e.name, in: sdir, sizeHint: Int(st.st_size)) {
+            case .success(let t): target = t
+            case .failure(let err): throw EntryFailure(message: "cannot read the link in the snapshot: \(err)")
+            }
+        }
+        if let why = Self.disagreement(catalog: e, snapshot: st, target: target) {
+            throw EntryFailure(message: "the snapshot's entry does not match the catalog (\(why)); refused")
+        }
+    }
+
+    /// Why the snapshot's `lstat` (and link target) disagrees with the catalog entry, or nil.
+    static func disagreement(catalog e: FileEntry, snapshot st: stat, target: [UInt8]?) -> String? {
+        let mode = UInt32(st.st_mode)
+        guard let type = EntryType(mode: mode), type == e.type else {
+            return "a \(EntryType(mode: mode)?.word ?? "strange entry") in the snapshot, a \(e.type.word) in the catalog"
+        }
+        if (type == .charDevice || type == .blockDevice) && UInt64(st.st_rdev) != e.device {
+            // glibc's major/minor split of a dev_t.
+            func pair(_ d: UInt64) -> String { "\((d >> 8) & 0xfff | (d >> 32) & ~0xfff),\(d & 0xff | (d >> 12) & ~0xff)" }
+            return "device \(pair(UInt64(st.st_rdev))) in the snapshot, \(pair(e.device)) in the catalog"
+        }
+        if mode & 0o7777 != e.permissions {
+            return "mode \(String(mode & 0o7777, radix: 8)) in the snapshot, \(String(e.permissions, radix: 8)) in the catalog"
+        }
+        if st.st_uid != e.uid || st.st_gid != e.gid {
+            return "owner \(st.st_uid):\(st.st_gid) in the snapshot, \(e.uid):\(e.gid) in the catalog"
+        }
+        if type == .symlink, let target, target != e.target { return "another link target in the snapshot" }
+        return nil
+    }
+
+    /// The name `place` creates an entry under before moving it into place.
+    static func temporaryName(pid: pid_t, n: UInt32) -> [UInt8] { Array(".snapdex-\(pid)-\(n).tmp".utf8) }
+
+    /// The pid in a name exactly as `temporaryName` makes it, or nil for any other name.
+    static func temporaryPID(_ name: [UInt8]) -> pid_t? {
+        let prefix = Array(".snapdex-".utf8), suffix = Array(".tmp".utf8)
+        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.suffix(suffix.count).elementsEqual(suffix) else { return nil }
+        let parts = name[prefix.count..<(name.count - suffix.count)].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard parts.count == 2,
+              let pid = pid_t(String(decoding: parts[0], as: UTF8.self)), let n = UInt32(String(decoding: parts[1], as: UTF8.self)),
+              pid > 0, temporaryName(pid: pid, n: n) == name  // no sign, no leading zeros
+        else { return nil }
+        return pid
+    }
+
+    /// A killed restore leaves its temporary names behind. Once per directory restored into
+    /// (not one this restore made), removes those whose process is gone; never a directory,
+    /// never another name.
+    private func sweepStaleTemporaries(in dfd: Int32, dir: [UInt8]) {
+        guard swept.insert(dir).inserted, target?.created.contains(dir) != true,
+              case .success(let names) = FS.listNames(in: dfd) else { return }
+        for name in names {
+            guard let pid = Self.temporaryPID(name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH,
+                  case .success(let st) = FS.lstat(name, in: dfd), (UInt32(st.st_mode) & 0o170000) != 0o040000
+            else { continue }
+            if FS.withCName(name, { unlinkat(dfd, $0, 0) }) == 0 { summary.staleTempFilesRemoved += 1 }
         }
     }
 
@@ -516,7 +692,12 @@ final class Restorer {
         var dir = PathBytes.split(path).dir
         while !dir.isEmpty {
             if target.created.contains(dir), let e = try? reader.entry(at: dir), let fd = try? target.open(dir) {
-                try? applyAttributes(fd: fd, e)
+                do {
+                    try checkSnapshot(dir: PathBytes.split(dir).dir, e)
+                    try applyAttributes(fd: fd, e)
+                } catch let f as EntryFailure {
+                    fail(dir, f.message)
+                } catch {}
             }
             dir = PathBytes.split(dir).dir
         }
@@ -524,6 +705,11 @@ final class Restorer {
 
     private func restoreRootAttributes(_ e: FileEntry) {
         guard let target, !options.dryRun, options.policy == .overwrite || target.created.isEmpty == false else { return }
+        guard case .success(let st) = FS.fstat(source.rootFD) else { return }
+        if let why = Self.disagreement(catalog: e, snapshot: st, target: nil) {
+            fail([], "the snapshot's entry does not match the catalog (\(why)); its attributes are not restored")
+            return
+        }
         try? applyAttributes(fd: target.rootFD, e)
     }
 
@@ -531,6 +717,7 @@ final class Restorer {
 
     private func archive(dir: [UInt8], _ e: FileEntry) throws {
         let path = PathBytes.join(dir, e.name)
+        try checkSnapshot(dir: dir, e)
         if options.dryRun {
             count(e, .create)
             report(path, e, "archive", nil)

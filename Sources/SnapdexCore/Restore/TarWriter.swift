@@ -2,6 +2,12 @@
 import Glibc
 #endif
 
+/// The archive itself cannot be written (full disk, closed pipe): the whole restore stops,
+/// since every later entry would land in a broken stream.
+struct ArchiveWriteFailure: Error {
+    let errno: Errno
+}
+
 /// Writes a POSIX pax archive (ustar headers, with pax extended headers for long or
 /// non-UTF-8 names, nanosecond mtimes and large numbers) to a file descriptor.
 final class TarWriter {
@@ -55,7 +61,7 @@ final class TarWriter {
         var done = 0
         while done < bytes.count {
             switch syscall({ Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }) {
-            case .failure(let e): throw SnapdexError.io("cannot write", "the archive", e)
+            case .failure(let e): throw ArchiveWriteFailure(errno: e)
             case .success(let n): done += n
             }
         }

@@ -20,6 +20,13 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case pointExists(source: String, time: String, id: String)
     case pointExpired(String)
     case pathNotFound(point: String, path: String)
+    case pointNotExact(String, nearest: String, time: String)
+    case livePathMissing(source: String, path: String)
+    case snapshotFileMismatch(path: String, message: String)
+    case archiveExists(path: String)
+    case archiveToTerminal
+    case archiveNotWritten(path: String, reason: String, oldKept: Bool)
+    case archiveIncomplete(reason: String)
     case manifestDamaged(path: String, reason: String)
     case blockDamaged(hash: String, reason: String)
     case blockMissing(hash: String)
@@ -74,6 +81,20 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "restore point \(r) was expired or forgotten while it was being read; list points with `snapdex points`"
         case .pathNotFound(let point, let path):
             return "\(path) is not in restore point \(point); list it with `snapdex ls \(point)`"
+        case .pointNotExact(let r, let nearest, let time):
+            return "'\(r)' is not the time of a restore point; the nearest point at or before it is \(nearest) at \(time): pass --nearest to use it, or name it by its id"
+        case .livePathMissing(let s, let p):
+            return "the live path \(p) of source '\(s)' does not exist or is not a directory; mount it, or correct it with `snapdex source set \(s) --live-path DIR`"
+        case .snapshotFileMismatch(let p, let message):
+            return "\(p): \(message)"
+        case .archiveExists(let p):
+            return "\(p) already exists; pass --overwrite to replace it, or name another file"
+        case .archiveToTerminal:
+            return "refusing to write an archive to a terminal; redirect standard output to a file or a pipe, or use --tar FILE"
+        case .archiveNotWritten(let p, let why, let kept):
+            return "the archive \(p) was not written: \(why); the partial archive was removed\(kept ? " and the existing \(p) is unchanged" : "")"
+        case .archiveIncomplete(let why):
+            return "the archive is incomplete (\(why)); what was written is only part of it"
         case .manifestDamaged(let p, let why):
             return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
         case .blockDamaged(let h, let why):
@@ -113,7 +134,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// The process exit status for this error.
     public var exitCode: Int32 {
         switch self {
-        case .invalidSourceName, .invalidTime, .invalidArgument: return ExitStatus.usage
+        case .invalidSourceName, .invalidTime, .invalidArgument, .pointNotExact, .archiveToTerminal: return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial

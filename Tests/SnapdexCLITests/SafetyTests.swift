@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+@testable import SnapdexCLI
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// restore, cat and forget: what they refuse, what they leave behind, and their exit statuses.
+/// An extension of CLITests because Output.current is process-wide (one serialized suite).
+extension CLITests {
+    /// A repository with one hashed point, home@2026-11-21T03:00:00Z, of snap/alice/{a,b}.txt.
+    static func smallRepository(_ s: Scratch) -> CLI {
+        write(s.path + "/snap/alice/a.txt", "alpha")
+        write(s.path + "/snap/alice/b.txt", "bravo")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["index", s.path + "/snap", "--source", "home", "--at", "2026-11-21T03:00:00Z", "--hash"]).status == 0)
+        return cli
+    }
+
+    static func names(in dir: String) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: dir).sorted()) ?? [] }
+
+    static func text(_ path: String) -> String? { FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } }
+
+    @Test func aTarDryRunWritesNothingAndAnExistingArchiveIsRefused() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        let archive = s.path + "/out.tar"
+        var r = cli.run(["restore", "home@latest", "/alice", "--tar", archive, "--dry-run"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: archive))
+
+        write(archive, "precious")
+        r = cli.run(["restore", "home@latest", "/alice", "--tar", archive, "--dry-run"])
+        #expect(Self.text(archive) == "precious")
+        #expect(r.status == 1)
+        r = cli.run(["restore", "home@latest", "/alice", "--tar", archive])
+        #expect(r.status == 1)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("already exists") && r.err.contains("--overwrite"))
+        #expect(Self.text(archive) == "precious")
+
+        r = cli.run(["restore", "home@latest", "/alice", "--tar", archive, "--overwrite"])
+        #expect(r.status == 0, "\(r.err)")
+        let size = try FileManager.default.attributesOfItem(atPath: archive)[.size] as! Int
+        #expect(size % 512 == 0 && Self.text(archive)?.contains("alpha") == true)
+        #expect(Self.names(in: s.path) == ["out.tar", "repo", "snap"])
+    }
+
+    @Test func aTarThatFailsMidwayLeavesNoPartialArchive() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        try FileManager.default.removeItem(atPath: s.path + "/snap/alice/b.txt")  // vanished from the snapshot
+        let archive = s.path + "/out.tar"
+        var r = cli.run(["restore", "home@latest", "/alice", "--tar", archive])
+        #expect(r.status == 1)
+        #expect(r.err.contains("b.txt") && r.err.contains("not written"))
+        #expect(!r.err.contains("nothing was published"))
+        #expect(Self.names(in: s.path) == ["repo", "snap"])
+
+        // A failed --overwrite leaves the old archive as it was.
+        write(archive, "precious")
+        r = cli.run(["restore", "home@latest", "/alice", "--tar", archive, "--overwrite"])
+        #expect(r.status == 1)
+        #expect(Self.text(archive) == "precious")
+        #expect(Self.names(in: s.path) == ["out.tar", "repo", "snap"])
+    }
+
+    @Test func catChecksTheRecordedHashAndExitsOneOnAChangedFile() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        var r = cli.run("cat home@latest /alice/a.txt")
+        #expect(r.status == 0 && r.out == "alpha")
+
+        // Same size, same mtime, other bytes: only the hash tells.
+        let a = s.path + "/snap/alice/a.txt"
+        var st = stat()
+        stat(a, &st)
+        write(a, "ALPHA")
+        var times = [st.st_atim, st.st_mtim]
+        #expect(utimensat(AT_FDCWD, a, &times, 0) == 0)
+        r = cli.run("cat home@latest /alice/a.txt")
+        #expect(r.status == 1)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("SHA-256"))
+        r = cli.run(["restore", "home@latest", "/alice/a.txt", "--to", s.path + "/out"])
+        #expect(r.status != 0)
+        #expect(cli.run("cat home@latest /alice/a.txt --no-verify").status == 0)
+
+        // A changed size is found before anything is written; still a failure (1), not a usage error.
+        write(s.path + "/snap/alice/b.txt", "bravo, longer")
+        r = cli.run("cat home@latest /alice/b.txt")
+        #expect(r.status == 1 && r.out.isEmpty)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("changed since it was indexed"))
+    }
+
+    @Test func forgetNamesWhatItRemovesAndRefusesAnInexactTime() throws {
+        let s = Scratch()
+        write(s.path + "/snap/a", "a")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        for day in 1...3 {
+            #expect(cli.run(["index", s.path + "/snap", "--source", "home", "--at", "2026-11-0\(day)T03:00:00Z"]).status == 0)
+        }
+        let repo = try Repository.open(at: s.path + "/repo")
+        let ids = try repo.points().sorted { $0.time < $1.time }.map { String($0.id.prefix(8)) }
+
+        var r = cli.run("forget home@2026-11-02")
+        #expect(r.status == 2)
+        #expect(r.err.split(separator: "\n").count == 1)
+        #expect(r.err.contains(ids[1]) && r.err.contains("2026-11-02T03:00:00Z") && r.err.contains("--nearest"))
+        #expect(try repo.points().count == 3)
+
+        r = cli.run("forget home@2026-11-02 --nearest --dry-run")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("would forget") && r.out.contains(ids[1]) && r.out.contains("2026-11-02T03:00:00Z"))
+        #expect(try repo.points().count == 3)
+
+        r = cli.run("forget home@2026-11-02T03:00:00Z")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains(ids[1]) && r.out.contains("2026-11-02T03:00:00Z"))
+        r = cli.run(["forget", "home@latest", ids[0]])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains(ids[0]) && r.out.contains(ids[2]) && r.out.contains("2026-11-01T03:00:00Z"))
+        #expect(try repo.points().isEmpty)
+    }
+
+    @Test func inPlaceRefusesAMissingLivePath() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-01/alice/a.txt", "a")
+        let live = s.path + "/live"
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps", "--live-path", live]).status == 0)
+        #expect(cli.run("index --source home").status == 0)
+        var r = cli.run("restore home@latest /alice --in-place")
+        #expect(r.status == 1)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains(live) && r.err.contains("mount"))
+        #expect(!FileManager.default.fileExists(atPath: live))
+        write(live, "a file, not a directory")
+        #expect(cli.run("restore home@latest /alice --in-place").status == 1)
+        try FileManager.default.removeItem(atPath: live)
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: false)
+        r = cli.run("restore home@latest /alice --in-place")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(Self.text(live + "/alice/a.txt") == "a")
+    }
+
+    @Test func restoringOnlyAbsentPathsFailsWithOneLine() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        var r = cli.run(["restore", "home@latest", "/nope", "--to", s.path + "/out"])
+        #expect(r.status == 1)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("/nope is not in restore point"))
+        #expect(!FileManager.default.fileExists(atPath: s.path + "/out"))
+        // Some restored, some not: partial.
+        r = cli.run(["restore", "home@latest", "/nope", "/alice/a.txt", "--to", s.path + "/out"])
+        #expect(r.status == 4)
+        #expect(Self.text(s.path + "/out/alice/a.txt") == "alpha")
+    }
+}
