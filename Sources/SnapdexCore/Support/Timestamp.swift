@@ -314,7 +314,12 @@ public enum TimeParser {
             tm.tm_min = Int32(f.minute)
             tm.tm_sec = Int32(f.second)
             tm.tm_isdst = -1
+            let wanted = (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
             secs = Int64(mktime(&tm))
+            // mktime moves a wall time the zone skips (a daylight-saving gap) instead of refusing it.
+            guard (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) == wanted else {
+                return .failure(.impossible("the local time zone skips it (a daylight-saving change); name a zone, such as Z or +01:00"))
+            }
         }
         guard let t = Timestamp(exactSeconds: secs, nanos: f.nanos) else { return .failure(.outOfRange) }
         return .success(t)
