@@ -175,3 +175,23 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(throws: SnapdexError.self) { try RetentionPolicy(keepLast: -1).validate() }
     }
 }
+
+extension TimeRangeTests {
+    /// Archive times at and around the ends of the range: exact signed pax decimals, no trap.
+    @Test func paxTimesAreSignedDecimalsAcrossTheRange() throws {
+        let path = NSTemporaryDirectory() + "/snapdex-pax-\(getpid()).tar"
+        defer { unlink(path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(fd >= 0)
+        let tar = TarWriter(fd: fd)
+        for (i, t) in [Int64.min, -500_000_000, -1_000_000_000, 1_500_000_000, Int64.max].enumerated() {
+            try tar.write(TarWriter.Header(path: Array("f\(i)".utf8), type: UInt8(ascii: "0"), mode: 0o644, uid: 0, gid: 0, size: 0, mtime: t))
+        }
+        close(fd)
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        for want in ["mtime=-9223372036.854775808", "mtime=-0.500000000", "mtime=-1.000000000", "mtime=1.500000000",
+                     "mtime=9223372036.854775807"] {
+            #expect(text.contains(want), "\(want)")
+        }
+    }
+}

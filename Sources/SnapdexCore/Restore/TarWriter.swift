@@ -34,10 +34,11 @@ final class TarWriter {
         if binary { record("hdrcharset", Array("BINARY".utf8)) }
         if h.path.count > 100 || binary || h.path.contains(where: { $0 >= 0x80 }) { record("path", h.path) }
         if h.link.count > 100 || binary || h.link.contains(where: { $0 >= 0x80 }) { record("linkpath", h.link) }
-        let t = Timestamp(nanoseconds: h.mtime)
-        let (secs, nanos) = (t.seconds, t.subsecondNanos)
-        let headerTime = min(max(secs, 0), 0o77777777777)  // the ustar field's range; pax has the exact time
-        record("mtime", Array("\(secs).\(pad(Int(nanos), 9))".utf8))
+        // pax times are signed decimals: -0.5 is half a second before the epoch, so print the
+        // magnitude (which Int64.min has too) rather than floor seconds plus a positive fraction.
+        let m = h.mtime.magnitude
+        record("mtime", Array("\(h.mtime < 0 ? "-" : "")\(m / 1_000_000_000).\(pad(Int(m % 1_000_000_000), 9))".utf8))
+        let headerTime = min(max(Timestamp(nanoseconds: h.mtime).seconds, 0), 0o77777777777)  // ustar's field; pax has the exact time
         if h.size > 0o77777777777 { record("size", Array("\(h.size)".utf8)) }
         if h.uid > 0o7777777 { record("uid", Array("\(h.uid)".utf8)) }
         if h.gid > 0o7777777 { record("gid", Array("\(h.gid)".utf8)) }
