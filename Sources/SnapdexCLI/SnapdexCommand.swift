@@ -110,8 +110,15 @@ public struct RepositoryOptions: ParsableArguments {
 
 /// `--wait`, accepted by every command that writes.
 public struct WaitOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for another writer to finish before failing.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Seconds to wait for another writer to finish before failing (0 to 31536000).", valueName: "seconds"))
     public var wait: Double = 0
 
     public init() {}
+
+    public func validate() throws {
+        guard wait.isFinite, (0...WriterLock.maxWait).contains(wait) else {
+            throw ValidationError("--wait takes a number of seconds from 0 to \(Int(WriterLock.maxWait)) (a year), not \(wait)")
+        }
+    }
 }

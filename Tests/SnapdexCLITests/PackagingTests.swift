@@ -112,3 +112,24 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
     r = try runTool(cmd[0], Array(cmd.dropFirst()) + ["sessions", "--json", "--repo", repo])
     #expect(r.out.contains("/closed: cannot open directory"))
 }
+
+/// A local time the zone skips (a daylight-saving gap) is refused, not moved by mktime; run
+/// as a process because TZ is process-wide.
+@Test func localTimesInADaylightSavingGapAreRefused() throws {
+    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        Issue.record("snapdex is not built in .build/debug; run `make test`")
+        return
+    }
+    guard FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/Europe/Berlin") else { return }  // no tzdata
+    let s = Scratch()
+    let repo = s.path + "/repo"
+    let berlin = ["TZ=Europe/Berlin", binary]
+    #expect(try runTool("/usr/bin/env", berlin + ["init", "--repo", repo]).status == 0)
+    var r = try runTool("/usr/bin/env", berlin + ["find", "x", "--newer", "2026-03-29T02:30", "--repo", repo])
+    #expect(r.status == 2 && r.out.contains("the local time zone skips it"), "\(r.out)")
+    r = try runTool("/usr/bin/env", berlin + ["find", "x", "--newer", "2026-03-29T03:30", "--repo", repo])
+    #expect(r.status == 0, "\(r.out)")
+    r = try runTool("/usr/bin/env", berlin + ["find", "x", "--newer", "0001-01-01", "--repo", repo])
+    #expect(r.status == 2 && r.out.contains("outside the times snapdex can store"), "\(r.out)")
+}

@@ -74,7 +74,7 @@ struct FindFilters: ParsableArguments {
     var regex = false
     @Option(help: ArgumentHelp("Only this type: f (file), d (dir), l (symlink), p (fifo), s (socket), c, b.", valueName: "type"))
     var type: String?
-    @Option(help: ArgumentHelp("Size above (+N) or below (-N) N bytes; suffixes k, M, G.", valueName: "+N|-N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Size above (+N) or below (-N) N bytes; suffixes k, M, G, T.", valueName: "+N|-N"))
     var size: String?
     @Option(help: ArgumentHelp("Only entries modified after this time.", valueName: "time"))
     var newer: String?
@@ -98,7 +98,7 @@ enum SearchOptions {
         if let size {
             let sign = size.first
             guard sign == "+" || sign == "-", let n = parseSize(String(size.dropFirst())) else {
-                throw SnapdexError.invalidArgument("--size takes +N or -N (bytes, or with k, M, G), not '\(size)'")
+                throw SnapdexError.invalidArgument("--size takes +N or -N (bytes, or with k, M, G or T; below 16 EiB), not '\(size)'")
             }
             if sign == "+" { q.larger = n } else { q.smaller = n }
         }
@@ -109,7 +109,11 @@ enum SearchOptions {
 
     static func parseSize(_ s: String) -> UInt64? {
         let units: [Character: UInt64] = ["k": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-        if let last = s.last, let m = units[last] { return UInt64(s.dropLast()).map { $0 * m } }
+        if let last = s.last, let m = units[last] {
+            guard let n = UInt64(s.dropLast()) else { return nil }
+            let (v, overflow) = n.multipliedReportingOverflow(by: m)
+            return overflow ? nil : v
+        }
         return UInt64(s)
     }
 }

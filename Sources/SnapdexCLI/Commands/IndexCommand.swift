@@ -43,7 +43,7 @@ struct IndexCommand: ParsableCommand {
     var label: String?
     @Flag(help: "Index again a source and point time that already have an index, replacing it.")
     var replace = false
-    @Option(help: ArgumentHelp("Keep this point at least until this time, whatever the policy.", valueName: "time"))
+    @Option(help: ArgumentHelp("Keep this point at least until this time (or 'never'), whatever the policy.", valueName: "time"))
     var keepUntil: String?
     @Flag(help: "Print the summary as one JSON object per point.")
     var json = false
@@ -61,7 +61,7 @@ struct IndexCommand: ParsableCommand {
         options.walk = WalkOptions(excludes: excludes, oneFileSystem: oneFileSystem)
         options.label = label
         options.replace = replace
-        options.keepUntil = try parseTime(keepUntil, endOfDay: true)
+        options.keepUntil = try parseHold(keepUntil, option: "--keep-until")
         options.wait = wait.wait
         let out = Output.current
         let indexer = Indexer(repository: repo)

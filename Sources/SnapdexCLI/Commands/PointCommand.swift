@@ -17,10 +17,13 @@ struct PointCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Hold a point until a time, whatever the policy (a legal hold).",
             discussion: """
-                Writes retain-until into the point's manifest; expire keeps the point until then.
+                Writes retain-until into the point's manifest; expire keeps the point until then. \
+                `--until never` holds it until the hold is released. Times after \
+                2262-04-11T23:47:16Z cannot be stored and are refused: use `never` for those.
 
                 Examples:
                   snapdex point keep home@2026-06-30 --until 2030-01-01
+                  snapdex point keep home@2026-06-30 --until never
                   snapdex point keep 3fa9c1d2 --release
 
                 EXIT STATUS: 0 done; 1 unknown point; 2 bad option.
@@ -30,7 +33,7 @@ struct PointCommand: ParsableCommand {
         @OptionGroup var wait: WaitOptions
         @Argument(help: "The point.")
         var point: String
-        @Option(help: ArgumentHelp("Keep it until this time (ISO 8601; a date alone is the end of that day).", valueName: "time"))
+        @Option(help: ArgumentHelp("Keep it until this time (ISO 8601; a date alone is the end of that day), or 'never'.", valueName: "time"))
         var until: String?
         @Flag(help: "Remove the hold.")
         var release = false
@@ -42,9 +45,9 @@ struct PointCommand: ParsableCommand {
         func run() throws {
             let repo = try repository.open()
             let p = try repo.resolve(point)
-            let t = try parseTime(until, endOfDay: true)
+            let t = try parseHold(until, option: "--until")
             try repo.keep(p, until: t, wait: wait.wait)
-            Output.current.line(t.map { "point \(p.id.prefix(12)) is kept until \($0.rfc3339())" } ?? "point \(p.id.prefix(12)) has no hold")
+            Output.current.line(t.map { "point \(p.id.prefix(12)) is kept until \($0.retainUntilText)" } ?? "point \(p.id.prefix(12)) has no hold")
         }
     }
 }

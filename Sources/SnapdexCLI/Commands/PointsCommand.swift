@@ -50,7 +50,7 @@ struct PointsCommand: ParsableCommand {
                 o.number("files", p.files)
                 o.number("bytes", own + p.manifestBytes)
                 o.number("shared_bytes", shared)
-                o.string("retain_until", p.retainUntil.map { Timestamp(nanoseconds: $0).rfc3339() })
+                o.string("retain_until", p.retainUntil.map { Timestamp(nanoseconds: $0).retainUntilText })
                 o.strings("retention", reasons)
                 o.string("indexed_at", Timestamp(nanoseconds: p.indexedAt).rfc3339())
                 o.string("snapshot", p.snapshot)

@@ -37,15 +37,15 @@ struct PolicyCommand: ParsableCommand {
         @OptionGroup var wait: WaitOptions
         @Argument(help: "The source.")
         var source: String
-        @Option(help: ArgumentHelp("Keep points within this many days of now.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Keep points within this many days of now (at most 100000).", valueName: "n"))
         var keepDays: Int?
-        @Option(help: ArgumentHelp("Keep the newest N points.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Keep the newest N points.", valueName: "n"))
         var keepLast: Int?
-        @Option(help: ArgumentHelp("Keep the newest point of each of the newest N ISO weeks.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Keep the newest point of each of the newest N ISO weeks.", valueName: "n"))
         var weekly: Int?
-        @Option(help: ArgumentHelp("Keep the newest point of each of the newest N calendar months.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Keep the newest point of each of the newest N calendar months.", valueName: "n"))
         var monthly: Int?
-        @Option(help: ArgumentHelp("Keep the newest point of each of the newest N calendar years.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Keep the newest point of each of the newest N calendar years.", valueName: "n"))
         var yearly: Int?
         @Flag(help: "Remove the policy: keep everything.")
         var clear = false
@@ -57,9 +57,7 @@ struct PolicyCommand: ParsableCommand {
         }
 
         func validate() throws {
-            if [keepDays, keepLast, weekly, monthly, yearly].contains(where: { ($0 ?? 0) < 0 }) {
-                throw ValidationError("retention settings are counts: use 0 or more")
-            }
+            do { try policy.validate() } catch { throw ValidationError("\(error)") }
             if clear && !policy.isEmpty { throw ValidationError("--clear takes no other settings") }
             if !clear && policy.isEmpty { throw ValidationError("name at least one setting, or --clear to keep everything") }
         }

@@ -83,7 +83,8 @@ extension Repository {
     /// Sets a source's policy for new indexes; with `applyToExisting`, also rewrites the policy
     /// stored in each of its manifests.
     public func setPolicy(source name: String, policy: RetentionPolicy, applyToExisting: Bool, wait: Double = 0) throws -> Int {
-        try withWriterLock(wait: wait) {
+        try policy.validate()
+        return try withWriterLock(wait: wait) {
             _ = try source(named: name)
             var config = try loadSourceConfig(name)
             config.policy = policy.isEmpty ? nil : policy.text

@@ -341,6 +341,10 @@ public enum SnapshotTime {
             if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }
             throw SnapdexError.io("cannot stat", directory, .current)
         }
-        return Timestamp(nanoseconds: st.nanoMTime)
+        let (t, clamped) = FileTime.stored(st.st_mtim)
+        guard !clamped else {
+            throw SnapdexError.invalidArgument("the mtime of \(directory), \(Civil.rfc3339(seconds: Int64(st.st_mtim.tv_sec))), is outside the times snapdex can store (\(Timestamp.rangeDescription)); give the point time with --at (see `snapdex index --help`)")
+        }
+        return t
     }
 }

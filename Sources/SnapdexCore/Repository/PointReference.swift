@@ -13,7 +13,7 @@ extension Repository {
                 guard let p = points.last else { throw SnapdexError.pointUnknown(reference) }
                 return p
             }
-            guard let t = TimeParser.parse(when, endOfDay: true) else { throw SnapdexError.invalidTime(when) }
+            let t = try TimeParser.read(when, endOfDay: true)
             guard let p = points.last(where: { $0.time <= t.nanoseconds }) else { throw SnapdexError.pointUnknown(reference) }
             return p
         }

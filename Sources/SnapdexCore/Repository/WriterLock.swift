@@ -8,10 +8,15 @@ import Glibc
 public final class WriterLock {
     private var fd: Int32
 
+    /// The longest wait accepted, in seconds (a year); longer, infinite or NaN waits are clamped here
+    /// and refused by the command line.
+    public static let maxWait: Double = 31_536_000
+
     init(path: String, wait seconds: Double) throws {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
-        let deadline = Timestamp.now.nanoseconds + Int64(max(seconds, 0) * 1e9)
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), WriterLock.maxWait)
+        let deadline = Timestamp.now.nanoseconds.addingReportingOverflow(Int64(bounded * 1e9)).partialValue
         while true {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { break }
             let e = errno

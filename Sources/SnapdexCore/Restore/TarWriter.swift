@@ -40,20 +40,22 @@ final class TarWriter {
         if binary { record("hdrcharset", Array("BINARY".utf8)) }
         if h.path.count > 100 || binary || h.path.contains(where: { $0 >= 0x80 }) { record("path", h.path) }
         if h.link.count > 100 || binary || h.link.contains(where: { $0 >= 0x80 }) { record("linkpath", h.link) }
-        let secs = h.mtime >= 0 ? h.mtime / 1_000_000_000 : (h.mtime - 999_999_999) / 1_000_000_000
-        let nanos = h.mtime - secs * 1_000_000_000
-        record("mtime", Array("\(secs).\(pad(Int(nanos), 9))".utf8))
+        // pax times are signed decimals: -0.5 is half a second before the epoch, so print the
+        // magnitude (which Int64.min has too) rather than floor seconds plus a positive fraction.
+        let m = h.mtime.magnitude
+        record("mtime", Array("\(h.mtime < 0 ? "-" : "")\(m / 1_000_000_000).\(pad(Int(m % 1_000_000_000), 9))".utf8))
+        let headerTime = min(max(Timestamp(nanoseconds: h.mtime).seconds, 0), 0o77777777777)  // ustar's field; pax has the exact time
         if h.size > 0o77777777777 { record("size", Array("\(h.size)".utf8)) }
         if h.uid > 0o7777777 { record("uid", Array("\(h.uid)".utf8)) }
         if h.gid > 0o7777777 { record("gid", Array("\(h.gid)".utf8)) }
         if !records.isEmpty {
             try emit(block(name: Array("PaxHeaders/entry".utf8), type: UInt8(ascii: "x"), mode: 0o644, uid: 0, gid: 0,
-                           size: UInt64(records.count), mtime: max(secs, 0), link: [], device: 0))
+                           size: UInt64(records.count), mtime: headerTime, link: [], device: 0))
             try emit(records)
             try padTo512(records.count)
         }
         try emit(block(name: Array(h.path.prefix(100)), type: h.type, mode: h.mode, uid: min(h.uid, 0o7777777),
-                       gid: min(h.gid, 0o7777777), size: min(h.size, 0o77777777777), mtime: max(secs, 0),
+                       gid: min(h.gid, 0o7777777), size: min(h.size, 0o77777777777), mtime: headerTime,
                        link: Array(h.link.prefix(100)), device: h.device))
     }
 

@@ -60,11 +60,11 @@ public enum RetentionPlanner {
                 let pol = p.policy
                 if p.manual { reasons.append("manual") }
                 if p.time > now { reasons.append("newer than now") }
-                if let until = p.retainUntil, until > now { reasons.append("retain-until \(until.rfc3339())") }
+                if let until = p.retainUntil, until.isNever || until > now { reasons.append("retain-until \(until.retainUntilText)") }
                 if p.id == newestID { reasons.append("newest") }
                 if !p.manual && p.time <= now {
                     if pol.isEmpty { reasons.append("no policy") }
-                    if let d = pol.keepDays, now.nanoseconds - p.time.nanoseconds < Int64(d) * 86_400 * 1_000_000_000 {
+                    if let d = pol.keepDays, within(days: d, of: now, p.time) {
                         reasons.append("keep-days \(d)")
                     }
                     if let n = pol.keepLast, let r = rank[p.id], r < n { reasons.append("keep-last \(n)") }
@@ -76,6 +76,16 @@ public enum RetentionPlanner {
             }
         }
         return decisions
+    }
+
+    /// Whether `time` (not after `now`) is less than `days` days before it. Saturating: a policy
+    /// or time read from a manifest can be anything, and a span too long to count is "within".
+    static func within(days: Int, of now: Timestamp, _ time: Timestamp) -> Bool {
+        let (age, ageOverflow) = now.nanoseconds.subtractingReportingOverflow(time.nanoseconds)
+        let (span, spanOverflow) = Int64(clamping: days).multipliedReportingOverflow(by: 86_400 * 1_000_000_000)
+        if spanOverflow { return days > 0 }
+        if ageOverflow { return false }
+        return age < span
     }
 
     /// For points sorted newest first: the newest point of each period, ranked newest period first.

@@ -23,6 +23,22 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
 
     public static let names = ["keep-days", "keep-last", "weekly", "monthly", "yearly"]
 
+    /// The largest value `policy set` accepts for each setting: keep-days stays well inside
+    /// the stored time range (100000 days is about 273 years), and counts inside any real repository.
+    public static let limits = ["keep-days": 100_000, "keep-last": 1_000_000, "weekly": 1_000_000,
+                                "monthly": 1_000_000, "yearly": 1_000_000]
+
+    /// Refuses a setting below 0 or above its limit, naming the option to fix. Policies read
+    /// back from manifests are not checked: the planner saturates instead.
+    public func validate() throws {
+        for (name, value) in settings {
+            let limit = RetentionPolicy.limits[name] ?? Int.max
+            guard (0...limit).contains(value) else {
+                throw SnapdexError.invalidArgument("--\(name) takes a number from 0 to \(limit), not \(value)")
+            }
+        }
+    }
+
     public var isEmpty: Bool { settings.isEmpty }
 
     /// The settings that are set, in a fixed order.

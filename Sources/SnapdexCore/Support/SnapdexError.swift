@@ -34,6 +34,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case diskFull(path: String)
     case io(operation: String, path: String, errno: Errno)
     case invalidTime(String)
+    case impossibleTime(String, reason: String)
+    /// A typed time outside 1677..2262; `hint` names what to type instead, when there is something.
+    case timeOutOfRange(String, hint: String?)
     case invalidArgument(String)
     case database(String)
     case databaseDamaged(path: String, reason: String)
@@ -109,6 +112,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(op) \(p): \(e)"
         case .invalidTime(let t):
             return "cannot read '\(t)' as a time; use ISO 8601 such as 2026-11-21 or 2026-11-21T03:00:00Z"
+        case .impossibleTime(let t, let why):
+            return "'\(t)' is not a time that exists: \(why)"
+        case .timeOutOfRange(let t, let hint):
+            return "'\(t)' is outside the times snapdex can store (\(Timestamp.rangeDescription))" + (hint.map { "; \($0)" } ?? "")
         case .invalidArgument(let why):
             return why
         case .database(let why):
@@ -134,7 +141,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// The process exit status for this error.
     public var exitCode: Int32 {
         switch self {
-        case .invalidSourceName, .invalidTime, .invalidArgument, .pointNotExact, .archiveToTerminal: return ExitStatus.usage
+        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal:
+            return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial

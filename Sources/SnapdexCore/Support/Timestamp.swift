@@ -5,11 +5,39 @@ import Darwin
 #endif
 
 /// A point in time as nanoseconds since the Unix epoch, UTC: the unit of every time Snapdex stores.
+///
+/// Int64 nanoseconds cover 1677-09-21T00:12:43.145224192Z .. 2262-04-11T23:47:16.854775807Z
+/// (catalog format 1 stores exactly this). No conversion into it wraps: times from people are
+/// exact or refused (`init?(exactSeconds:nanos:)`), times from the file system are clamped to
+/// the nearest end and say so (`clamping(seconds:nanos:)`).
 public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var nanoseconds: Int64
 
+    public static let min = Timestamp(nanoseconds: .min)
+    public static let max = Timestamp(nanoseconds: .max)
+    /// The retain-until of a hold that never ends (`point keep --until never`), printed `never`.
+    public static let never = Timestamp.max
+    public var isNever: Bool { nanoseconds == .max }
+    /// The representable range in whole seconds, for messages.
+    public static let rangeDescription = "1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z"
+
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
-    public init(seconds: Int64, nanos: Int64 = 0) { nanoseconds = seconds &* 1_000_000_000 &+ nanos }
+
+    /// `seconds` plus `nanos`, saturated to `Timestamp.min`/`.max` instead of wrapping.
+    public init(seconds: Int64, nanos: Int64 = 0) { self = Timestamp.clamping(seconds: seconds, nanos: nanos).time }
+
+    /// `seconds` plus `nanos` exactly, or nil when that is outside the representable range.
+    public init?(exactSeconds seconds: Int64, nanos: Int64 = 0) {
+        // In 128 bits: the earliest second's product alone is below Int64.min.
+        guard let ns = Int64(exactly: Int128(seconds) * 1_000_000_000 + Int128(nanos)) else { return nil }
+        nanoseconds = ns
+    }
+
+    /// The nearest representable time to `seconds` plus `nanos`, and whether it had to move.
+    public static func clamping(seconds: Int64, nanos: Int64 = 0) -> (time: Timestamp, clamped: Bool) {
+        if let t = Timestamp(exactSeconds: seconds, nanos: nanos) { return (t, false) }
+        return (Int128(seconds) * 1_000_000_000 + Int128(nanos) > 0 ? .max : .min, true)
+    }
 
     public static var now: Timestamp {
         var ts = timespec()
@@ -17,21 +45,25 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return Timestamp(seconds: Int64(ts.tv_sec), nanos: Int64(ts.tv_nsec))
     }
 
-    public var seconds: Int64 { nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000 }
-    public var subsecondNanos: Int64 { nanoseconds - seconds * 1_000_000_000 }
+    /// Whole seconds, rounded towards the past (so `subsecondNanos` is never negative).
+    public var seconds: Int64 {
+        let q = nanoseconds / 1_000_000_000
+        return nanoseconds % 1_000_000_000 < 0 ? q - 1 : q
+    }
+    public var subsecondNanos: Int64 {
+        let r = nanoseconds % 1_000_000_000
+        return r < 0 ? r + 1_000_000_000 : r
+    }
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.nanoseconds < b.nanoseconds }
     public var description: String { rfc3339() }
 
     /// RFC 3339 in UTC; with `fraction` the nanoseconds are always printed (nine digits).
     public func rfc3339(fraction: Bool = false) -> String {
-        var t = time_t(seconds)
-        var tm = Glibc.tm()
-        gmtime_r(&t, &tm)
-        var s = "\(pad(Int(tm.tm_year) + 1900, 4))-\(pad(Int(tm.tm_mon) + 1, 2))-\(pad(Int(tm.tm_mday), 2))"
-        s += "T\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2))"
-        if fraction { s += "." + pad(Int(subsecondNanos), 9) }
-        return s + "Z"
+        Civil.rfc3339(seconds: seconds) { s in fraction ? s + "." + pad(Int(subsecondNanos), 9) : s }
     }
+
+    /// `never` for the never-ending hold, else RFC 3339: how a retain-until is shown.
+    public var retainUntilText: String { isNever ? "never" : rfc3339() }
 
     /// `YYYY-MM-DD HH:MM:SS` in the local time zone, for people.
     public func localDisplay() -> String {
@@ -44,11 +76,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// `YYYYMMDDTHHMMSS` in UTC, for file names.
     public func compact() -> String {
-        var t = time_t(seconds)
-        var tm = Glibc.tm()
-        gmtime_r(&t, &tm)
-        return "\(pad(Int(tm.tm_year) + 1900, 4))\(pad(Int(tm.tm_mon) + 1, 2))\(pad(Int(tm.tm_mday), 2))T"
-            + "\(pad(Int(tm.tm_hour), 2))\(pad(Int(tm.tm_min), 2))\(pad(Int(tm.tm_sec), 2))"
+        let c = Civil.fields(seconds: seconds)
+        return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))"
     }
 }
 
@@ -57,7 +86,63 @@ func pad(_ v: Int, _ width: Int) -> String {
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
+/// The proleptic Gregorian calendar in UTC, computed here rather than by timegm/gmtime so that
+/// any year (and any stat time, however far out) converts the same way on every libc.
+/// Day numbers are days since 1970-01-01 (Howard Hinnant's days_from_civil / civil_from_days).
+public enum Civil {
+    public static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    public static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the date; valid for any year whose day count fits an Int.
+    public static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func date(days z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    public static func fields(seconds: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        var (d, rem) = (Int(seconds) / 86_400, Int(seconds) % 86_400)
+        if rem < 0 { (d, rem) = (d - 1, rem + 86_400) }
+        let (y, m, dd) = date(days: d)
+        return (y, m, dd, rem / 3600, rem / 60 % 60, rem % 60)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` plus whatever `suffix` adds, then `Z`; any Int64 seconds.
+    public static func rfc3339(seconds: Int64, suffix: (String) -> String = { $0 }) -> String {
+        let c = fields(seconds: seconds)
+        return suffix("\(c.year < 0 ? "-" + pad(-c.year, 4) : pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))") + "Z"
+    }
+}
+
 /// Parses the times people type and the times snapshot tools put in directory names.
+///
+/// A typed time is exactly representable or refused: impossible dates (`2026-02-30`), hours,
+/// minutes, seconds and zone offsets are refused rather than normalised, and so is any time
+/// outside `Timestamp`'s range. UTC and offset times are computed here (`Civil`); only local
+/// times go through `mktime`, for the zone's rules.
 public enum TimeParser {
     /// Broken-down fields of a parsed time; `zoneOffset` is nil when the text named no zone.
     struct Fields {
@@ -67,17 +152,37 @@ public enum TimeParser {
         var hasTime = false
     }
 
+    enum Failure: Error, Equatable {
+        case unreadable
+        case impossible(String)
+        case outOfRange
+    }
+
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
+                             "September", "October", "November", "December"]
+
     /// An ISO 8601 time: `2026-11-21`, `2026-11-21T03:00:00Z`, `2026-11-21 03:00`,
     /// `2026-11-21_03-00-00`, `2026-11-21T03:00:00.5+01:00`. No zone means local time.
-    /// With `endOfDay`, a date alone means its last nanosecond.
+    /// With `endOfDay`, a date alone means its last nanosecond. Nil for anything `read` refuses.
     public static func parse(_ text: String, endOfDay: Bool = false) -> Timestamp? {
-        guard let f = fields(Array(text.utf8)) else { return nil }
-        return timestamp(f, endOfDay: endOfDay)
+        try? read(text, endOfDay: endOfDay)
+    }
+
+    /// As `parse`, but says why a time is refused: `invalidTime`, `impossibleTime` or
+    /// `timeOutOfRange` (all usage errors).
+    public static func read(_ text: String, endOfDay: Bool = false) throws -> Timestamp {
+        switch fields(Array(text.utf8)).flatMap({ timestamp($0, endOfDay: endOfDay) }) {
+        case .success(let t): return t
+        case .failure(.unreadable): throw SnapdexError.invalidTime(text)
+        case .failure(.impossible(let why)): throw SnapdexError.impossibleTime(text, reason: why)
+        case .failure(.outOfRange): throw SnapdexError.timeOutOfRange(text, hint: nil)
+        }
     }
 
     /// The point time a snapshot directory's name encodes, or nil (use the directory's mtime).
     /// Knows ISO 8601 names, zfs-auto-snapshot (`zfs-auto-snap_daily-2026-11-21-0300`) and
-    /// Samba previous versions (`@GMT-2026.11.21-03.00.00`, always UTC).
+    /// Samba previous versions (`@GMT-2026.11.21-03.00.00`, always UTC). An impossible date or
+    /// one outside the representable range is nil too, never a wrapped time.
     public static func fromSnapshotName(_ name: String) -> Timestamp? {
         let u = Array(name.utf8)
         if name.hasPrefix("@GMT-"), u.count == 24 {
@@ -85,8 +190,8 @@ public enum TimeParser {
             guard let y = number(d, 0, 4), let mo = number(d, 5, 2), let da = number(d, 8, 2),
                   let h = number(d, 11, 2), let mi = number(d, 14, 2), let s = number(d, 17, 2)
             else { return nil }
-            return timestamp(Fields(year: y, month: mo, day: da, hour: h, minute: mi, second: s,
-                                    zoneOffset: 0, hasTime: true), endOfDay: false)
+            let f = Fields(year: y, month: mo, day: da, hour: h, minute: mi, second: s, zoneOffset: 0, hasTime: true)
+            return try? check(f).flatMap { timestamp($0, endOfDay: false) }.get()
         }
         // Find the first "YYYY-MM-DD" in the name and parse from there.
         var i = 0
@@ -94,14 +199,14 @@ public enum TimeParser {
             if number(u, i, 4) != nil, u[i + 4] == UInt8(ascii: "-"), number(u, i + 5, 2) != nil,
                u[i + 7] == UInt8(ascii: "-"), number(u, i + 8, 2) != nil {
                 let rest = Array(u[i...])
-                if let f = fields(rest) { return timestamp(f, endOfDay: false) }
+                if case .success(let f) = fields(rest) { return try? timestamp(f, endOfDay: false).get() }
                 // zfs-auto-snapshot: DATE-HHMM
                 if rest.count == 15, rest[10] == UInt8(ascii: "-"), let hm = number(rest, 11, 4),
-                   var f = fields(Array(rest[0..<10])) {
+                   case .success(var f) = fields(Array(rest[0..<10])) {
                     f.hour = hm / 100
                     f.minute = hm % 100
                     f.hasTime = true
-                    return timestamp(f, endOfDay: false)
+                    return try? check(f).flatMap { timestamp($0, endOfDay: false) }.get()
                 }
                 return nil
             }
@@ -120,19 +225,32 @@ public enum TimeParser {
         return v
     }
 
-    static func fields(_ u: [UInt8]) -> Fields? {
+    /// Refuses fields that name no instant, rather than letting a calendar function normalise them.
+    static func check(_ f: Fields) -> Result<Fields, Failure> {
+        guard f.year >= 1 else { return .failure(.impossible("there is no year 0000")) }
+        guard (1...12).contains(f.month) else { return .failure(.impossible("there is no month \(f.month)")) }
+        let last = Civil.daysInMonth(year: f.year, month: f.month)
+        guard (1...last).contains(f.day) else {
+            return .failure(.impossible("\(monthNames[f.month - 1]) \(pad(f.year, 4)) has \(last) days"))
+        }
+        guard (0...23).contains(f.hour) else { return .failure(.impossible("hours run 00 to 23")) }
+        guard (0...59).contains(f.minute) else { return .failure(.impossible("minutes run 00 to 59")) }
+        guard (0...59).contains(f.second) else { return .failure(.impossible("seconds run 00 to 59 (leap seconds cannot be stored)")) }
+        return .success(f)
+    }
+
+    static func fields(_ u: [UInt8]) -> Result<Fields, Failure> {
         var f = Fields()
         guard u.count >= 10, let y = number(u, 0, 4), u[4] == UInt8(ascii: "-"), let mo = number(u, 5, 2),
-              u[7] == UInt8(ascii: "-"), let d = number(u, 8, 2) else { return nil }
+              u[7] == UInt8(ascii: "-"), let d = number(u, 8, 2) else { return .failure(.unreadable) }
         f.year = y; f.month = mo; f.day = d
-        guard (1...12).contains(mo), (1...31).contains(d) else { return nil }
         var i = 10
-        if i == u.count { return f }
-        guard [UInt8(ascii: "T"), UInt8(ascii: " "), UInt8(ascii: "_"), UInt8(ascii: "t")].contains(u[i]) else { return nil }
+        if i == u.count { return check(f) }
+        guard [UInt8(ascii: "T"), UInt8(ascii: " "), UInt8(ascii: "_"), UInt8(ascii: "t")].contains(u[i]) else { return .failure(.unreadable) }
         i += 1
-        guard let h = number(u, i, 2) else { return nil }
+        guard let h = number(u, i, 2) else { return .failure(.unreadable) }
         let sep = i + 2 < u.count ? u[i + 2] : 0
-        guard sep == UInt8(ascii: ":") || sep == UInt8(ascii: "-"), let mi = number(u, i + 3, 2) else { return nil }
+        guard sep == UInt8(ascii: ":") || sep == UInt8(ascii: "-"), let mi = number(u, i + 3, 2) else { return .failure(.unreadable) }
         f.hour = h; f.minute = mi; f.hasTime = true
         i += 5
         if i < u.count, u[i] == sep, let s = number(u, i + 1, 2) {
@@ -143,51 +261,67 @@ public enum TimeParser {
                 var digits = 0
                 var nanos: Int64 = 0
                 while i < u.count, u[i] >= 48, u[i] <= 57 {
-                    if digits < 9 { nanos = nanos * 10 + Int64(u[i] - 48); digits += 1 }
+                    if digits < 9 {
+                        nanos = nanos * 10 + Int64(u[i] - 48)
+                    } else if u[i] != UInt8(ascii: "0") {
+                        return .failure(.impossible("times are stored to the nanosecond (at most nine fractional digits)"))
+                    }
+                    digits += 1
                     i += 1
                 }
-                guard digits > 0 else { return nil }
-                for _ in digits..<9 { nanos *= 10 }
+                guard digits > 0 else { return .failure(.unreadable) }
+                for _ in Swift.min(digits, 9)..<9 { nanos *= 10 }
                 f.nanos = nanos
             }
         }
-        guard (0...23).contains(f.hour), (0...59).contains(f.minute), (0...60).contains(f.second) else { return nil }
-        if i == u.count { return f }
+        if i == u.count { return check(f) }
         if u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z") {
             f.zoneOffset = 0
-            return i + 1 == u.count ? f : nil
+            return i + 1 == u.count ? check(f) : .failure(.unreadable)
         }
         if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
             let sign = u[i] == UInt8(ascii: "+") ? 1 : -1
-            guard let zh = number(u, i + 1, 2) else { return nil }
+            guard let zh = number(u, i + 1, 2) else { return .failure(.unreadable) }
             var j = i + 3
             if j < u.count, u[j] == UInt8(ascii: ":") { j += 1 }
             let zm = number(u, j, 2) ?? 0
             if number(u, j, 2) != nil { j += 2 }
-            guard j == u.count else { return nil }
+            guard j == u.count else { return .failure(.unreadable) }
+            guard zh <= 14, zm <= 59, zh * 60 + zm <= 14 * 60 else {
+                return .failure(.impossible("zone offsets run from -14:00 to +14:00"))
+            }
             f.zoneOffset = sign * (zh * 3600 + zm * 60)
-            return f
+            return check(f)
         }
-        return nil
+        return .failure(.unreadable)
     }
 
-    static func timestamp(_ parsed: Fields, endOfDay: Bool) -> Timestamp? {
+    /// The instant of checked fields: exact, or `outOfRange`.
+    static func timestamp(_ parsed: Fields, endOfDay: Bool) -> Result<Timestamp, Failure> {
         var f = parsed
         if endOfDay && !f.hasTime { (f.hour, f.minute, f.second, f.nanos) = (23, 59, 59, 999_999_999) }
-        var tm = Glibc.tm()
-        tm.tm_year = Int32(f.year - 1900)
-        tm.tm_mon = Int32(f.month - 1)
-        tm.tm_mday = Int32(f.day)
-        tm.tm_hour = Int32(f.hour)
-        tm.tm_min = Int32(f.minute)
-        tm.tm_sec = Int32(f.second)
-        tm.tm_isdst = -1
         let secs: Int64
         if let off = f.zoneOffset {
-            secs = Int64(timegm(&tm)) - Int64(off)
+            // Years 1..9999 keep this well inside Int64 seconds; only the nanoseconds can overflow.
+            let days = Int64(Civil.days(year: f.year, month: f.month, day: f.day))
+            secs = days * 86_400 + Int64(f.hour * 3600 + f.minute * 60 + f.second) - Int64(off)
         } else {
+            var tm = Glibc.tm()
+            tm.tm_year = Int32(f.year - 1900)
+            tm.tm_mon = Int32(f.month - 1)
+            tm.tm_mday = Int32(f.day)
+            tm.tm_hour = Int32(f.hour)
+            tm.tm_min = Int32(f.minute)
+            tm.tm_sec = Int32(f.second)
+            tm.tm_isdst = -1
+            let wanted = (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
             secs = Int64(mktime(&tm))
+            // mktime moves a wall time the zone skips (a daylight-saving gap) instead of refusing it.
+            guard (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) == wanted else {
+                return .failure(.impossible("the local time zone skips it (a daylight-saving change); name a zone, such as Z or +01:00"))
+            }
         }
-        return Timestamp(seconds: secs, nanos: f.nanos)
+        guard let t = Timestamp(exactSeconds: secs, nanos: f.nanos) else { return .failure(.outOfRange) }
+        return .success(t)
     }
 }

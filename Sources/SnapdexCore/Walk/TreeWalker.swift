@@ -63,7 +63,7 @@ public final class TreeWalker {
             FS.closeFD(rootFD)
             throw SnapdexError.io("cannot stat", root, e)
         }
-        var rootEntry = entry(name: [], stat: rootStat)
+        var rootEntry = entry(name: [], stat: rootStat, path: [])
         let rootDevice = UInt64(rootStat.st_dev)
         let (rootEntries, rootMounts) = readEntries(fd: rootFD, path: [], rootDevice: rootDevice)
         var stack = [Frame(fd: rootFD, path: [], device: rootDevice, inode: UInt64(rootStat.st_ino),
@@ -172,7 +172,7 @@ public final class TreeWalker {
             case .failure(let e):
                 warn(PathBytes.join(path, name), e == .noEntry ? "vanished during the walk" : "cannot stat: \(e)")
             case .success(let st):
-                var e = entry(name: name, stat: st)
+                var e = entry(name: name, stat: st, path: PathBytes.join(path, name))
                 if e.type == .symlink {
                     switch FS.readlink(name, in: fd, sizeHint: Int(st.st_size)) {
                     case .success(let t): e.target = t
@@ -191,11 +191,14 @@ public final class TreeWalker {
         return (entries, mounts)
     }
 
-    private func entry(name: [UInt8], stat st: stat) -> FileEntry {
+    private func entry(name: [UInt8], stat st: stat, path: [UInt8]) -> FileEntry {
         let mode = UInt32(st.st_mode)
         let type = EntryType(mode: mode) ?? .file
+        let mtime = FileTime.stored(st.st_mtim), ctime = FileTime.stored(st.st_ctim)
+        if mtime.clamped { warn(path, FileTime.clampWarning("mtime", st.st_mtim, stored: mtime.time)) }
+        if ctime.clamped { warn(path, FileTime.clampWarning("ctime", st.st_ctim, stored: ctime.time)) }
         var e = FileEntry(name: name, type: type, permissions: mode & 0o7777, uid: UInt32(st.st_uid), gid: UInt32(st.st_gid),
-                          size: UInt64(st.st_size), mtime: st.nanoMTime, ctime: st.nanoCTime,
+                          size: UInt64(st.st_size), mtime: mtime.time.nanoseconds, ctime: ctime.time.nanoseconds,
                           inode: UInt64(st.st_ino), nlink: UInt64(st.st_nlink))
         if type == .charDevice || type == .blockDevice { e.device = UInt64(st.st_rdev) }
         return e
