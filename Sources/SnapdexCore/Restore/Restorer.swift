@@ -221,9 +221,22 @@ final class Restorer {
                 fail(path, "not in this restore point")
                 continue
             }
+            if !path.isEmpty, let siblings = try reader.list(PathBytes.split(path).dir), siblings.filter({ $0.name == entry.name }).count > 1 {
+                fail(path, "the catalog lists this name twice in its directory (damaged); refused")
+                continue
+            }
             if entry.type == .directory {
                 try reader.forEachGroup(under: path) { g in
-                    for e in g.entries where !e.name.isEmpty { restore(dir: g.path, e) }
+                    // A name listed twice is damage: which entry is the real one is unknown.
+                    var seen: [[UInt8]: Int] = [:]
+                    for e in g.entries { seen[e.name, default: 0] += 1 }
+                    for e in g.entries where !e.name.isEmpty {
+                        if seen[e.name, default: 0] > 1 {
+                            fail(PathBytes.join(g.path, e.name), "the catalog lists this name twice in its directory (damaged); refused")
+                            continue
+                        }
+                        restore(dir: g.path, e)
+                    }
                     return true
                 }
             }
@@ -240,7 +253,7 @@ final class Restorer {
     private func restore(dir: [UInt8], _ e: FileEntry) {
         let path = PathBytes.join(dir, e.name)
         guard RestorePlanner.isSafePath(dir), RestorePlanner.isSafeName(e.name) else {
-            fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/'); refused")
+            fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/' or NUL); refused")
             return
         }
         do {

@@ -17,8 +17,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return Timestamp(seconds: Int64(ts.tv_sec), nanos: Int64(ts.tv_nsec))
     }
 
-    public var seconds: Int64 { nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000 }
-    public var subsecondNanos: Int64 { nanoseconds - seconds * 1_000_000_000 }
+    // Floor division by quotient and remainder: no intermediate value can overflow, whatever
+    // a manifest or a catalog holds (Int64.min included).
+    public var seconds: Int64 {
+        let (q, r) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        return r < 0 ? q - 1 : q
+    }
+    public var subsecondNanos: Int64 {
+        let r = nanoseconds % 1_000_000_000
+        return r < 0 ? r + 1_000_000_000 : r
+    }
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.nanoseconds < b.nanoseconds }
     public var description: String { rfc3339() }
 
