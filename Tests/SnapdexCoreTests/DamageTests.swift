@@ -233,6 +233,33 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: target + "/d/dup"))
     }
 
+    @Test func anImpossibleSizeInACatalogIsRefusedByRestoreEvenWithoutVerify() throws {
+        let tmp = TempDir()
+        let repo = try tmp.makeRepository()
+        Tree.write(tmp.sub("snap/big"), "small")
+        repo.blocks.begin(known: [:])
+        let writer = CatalogWriter(sink: repo.blocks)
+        try writer.add(DirectoryGroup(path: [], entries: [FileEntry(name: [], type: .directory, permissions: 0o755),
+                                                          FileEntry(name: Array("big".utf8), type: .file, size: .max)]))
+        var m = Manifest(id: Array(repeating: 7, count: 16), source: "big", pointTime: Timestamp(seconds: 1),
+                         indexedAt: Timestamp(seconds: 1), kind: .manual, snapshotPath: tmp.sub("snap"))
+        m.chunks = try writer.finish()
+        try repo.saveSource(SourceConfig(name: "big"))
+        let bytes = m.encode()
+        try FileIO.write(repo.manifestPath(source: "big", id: m.idHex), bytes, exclusive: true, durable: true)
+        try repo.write { db in try Catalogue.insert(m, manifestBytes: bytes.count, in: db) }
+        let p = try repo.resolve("big@latest")
+        var options = RestoreOptions(paths: [Array("big".utf8)], target: .directory(tmp.sub("target")))
+        options.verify = false
+        let s = try repo.restore(point: p, options: options)
+        #expect(s.errors.count == 1 && s.errors[0].contains("impossible size"), "\(s.errors)")
+        let fd = open(tmp.sub("out.tar"), O_WRONLY | O_CREAT, 0o600)
+        defer { close(fd) }
+        options.target = .tar(fd)
+        let t = try repo.restore(point: p, options: options)
+        #expect(t.errors.count == 1 && t.errors[0].contains("impossible size"), "\(t.errors)")
+    }
+
     // MARK: Item 5: damage is never reused
 
     @Test func aDamagedBlockIsWrittenAnewByTheNextIndexOfTheSameTree() throws {

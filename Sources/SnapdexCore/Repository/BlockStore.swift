@@ -22,8 +22,6 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     /// Blocks of `written` that replace a missing or damaged file of a block the database
     /// knows: kept even when the run fails, as they only repair.
     private var rewritten: Set<Digest> = []
-    /// Blocks read back intact in this run.
-    private var verified: Set<Digest> = []
     public private(set) var bytesWritten = 0
     public private(set) var reused = 0
     /// Called before each new block is written (fault injection in tests).
@@ -39,6 +37,11 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     private let lock = NSLock()
     private var finishedSizes: [Digest: Int] = [:]
     private var workerError: Error?
+    // Under `lock`: blocks read back intact in this run; known blocks checked for this
+    // point (with their stored sizes); known blocks found damaged and written anew.
+    private var verified: Set<Digest> = []
+    private var checkedSizes: [Digest: Int] = [:]
+    private var rewrittenByWorkers: [Digest] = []
 
     init(directory: String, known: [Digest: Int]) {
         self.directory = directory
@@ -57,21 +60,43 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     public func reuse(_ blocks: [BlockRef]) { reused += blocks.count }
 
     public func holdsIntact(_ hash: Digest) -> Bool {
-        if verified.contains(hash) { return true }
+        if lock.withLock({ verified.contains(hash) }) { return true }
         guard (try? read(hash)) != nil else { return false }
-        verified.insert(hash)
+        lock.withLock { _ = verified.insert(hash) }
         return true
     }
 
     public func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
         if let stored = known[hash] {
-            // A block the database knows is reused only once its file has been read back
-            // intact in this run; a missing or damaged one is written anew from these bytes.
-            if stored == BlockStore.pendingSize || holdsIntact(hash) {
-                reused += 1
+            reused += 1
+            if stored == BlockStore.pendingSize || lock.withLock({ verified.contains(hash) }) {
                 return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
             }
-            rewritten.insert(hash)
+            // A block the database knows is reused only once its file reads back intact; a
+            // missing or damaged one is written anew from these bytes. The check runs on a
+            // worker, beside the walk, like compression.
+            if let e = lock.withLock({ workerError }) { throw e }
+            known[hash] = BlockStore.pendingSize
+            workers.submit { [self] in
+                if (try? read(hash)) != nil {
+                    lock.withLock {
+                        verified.insert(hash)
+                        checkedSizes[hash] = stored
+                    }
+                    return
+                }
+                do {
+                    let size = try write(raw, hash: hash)
+                    lock.withLock {
+                        verified.insert(hash)
+                        finishedSizes[hash] = size
+                        rewrittenByWorkers.append(hash)
+                    }
+                } catch {
+                    lock.withLock { if workerError == nil { workerError = error } }
+                }
+            }
+            return BlockRef(hash: hash, rawSize: raw.count, storedSize: BlockStore.pendingSize)
         }
         try beforeWrite?()
         if let e = lock.withLock({ workerError }) { throw e }
@@ -94,9 +119,15 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         pool?.waitIdle()
         return try lock.withLock {
             if let e = workerError { throw e }
-            for (h, size) in finishedSizes { known[h] = size }
+            // Known blocks written anew count as written, not reused.
+            written += rewrittenByWorkers
+            reused -= rewrittenByWorkers.count
+            rewritten.formUnion(rewrittenByWorkers)
+            rewrittenByWorkers.removeAll()
+            let sizes = finishedSizes.merging(checkedSizes) { a, _ in a }
+            for (h, size) in sizes { known[h] = size }
             bytesWritten = finishedSizes.values.reduce(0, +)
-            return finishedSizes
+            return sizes
         }
     }
 
@@ -129,7 +160,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     func rewrite(_ raw: [UInt8], hash: Digest) throws -> Int {
         guard Digest.of(raw) == hash else { throw SnapdexError.blockDamaged(hash: hash.hex, reason: "the bytes to write do not match its hash") }
         let size = try write(raw, hash: hash)
-        verified.insert(hash)
+        lock.withLock { _ = verified.insert(hash) }
         return size
     }
 
@@ -178,7 +209,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     func begin(known: [Digest: Int]) {
         beginPoint()
         self.known = known
-        verified.removeAll()
+        lock.withLock { verified.removeAll() }
     }
 
     /// Starts one index of a run: counts from zero, the known blocks kept.
@@ -190,6 +221,8 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         reused = 0
         lock.withLock {
             finishedSizes.removeAll()
+            checkedSizes.removeAll()
+            rewrittenByWorkers.removeAll()
             workerError = nil
         }
     }

@@ -406,6 +406,8 @@ final class Restorer {
 
     /// Opens a snapshot file and checks it is still what the catalog recorded.
     static func openVerified(name: [UInt8], in dir: Int32, entry e: FileEntry, verify: Bool) throws -> Int32 {
+        // Copies count bytes in Int and off_t: a size no file can have is damage, even with --no-verify.
+        guard Int64(exactly: e.size) != nil else { throw EntryFailure(message: "the catalog gives it an impossible size (damaged); refused") }
         let fd: Int32
         switch FS.openFile(name, in: dir) {
         case .success(let f): fd = f
