@@ -54,7 +54,8 @@ struct VerifyCommand: ParsableCommand {
                 out.line("repaired block \(r.hash) from point \(from.prefix(12))")
             } else {
                 let ids = r.points.map { String($0.prefix(12)) }.joined(separator: " ")
-                out.line("could not repair block \(r.hash): \(r.reason ?? "unknown"); forget the points that use it (`snapdex forget \(ids)`)")
+                let advice = ids.isEmpty ? "no remaining point uses it" : "forget the points that use it (`snapdex forget \(ids)`)"
+                out.line("could not repair block \(r.hash): \(r.reason ?? "unknown"); \(advice)")
             }
         }
         report = try repo.verify(points: selected.filter { p in (try? repo.point(id: p.id)) != nil })
