@@ -113,7 +113,10 @@ extension Repository {
                 }
                 do {
                     let groups = try CatalogReader.decode(c, level: .full) { h in raws[h] ?? [] }
-                    if let problem = names.check(groups) { checked[c.parts[0].block.hash] = .some(problem) }
+                    if let problem = names.check(groups) {
+                        checked[c.parts[0].block.hash] = .some(problem)
+                        names.reset()
+                    }
                 } catch {
                     checked[c.parts[0].block.hash] = .some("does not decode: \(error)")
                     names.reset()
