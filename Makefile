@@ -3,7 +3,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 DEPS := libsqlite3-dev liblzma-dev libedit-dev
 
-.PHONY: deps build release demo test man install uninstall clean
+.PHONY: deps build release demo test fuzz man install uninstall clean
 MAN_DATE := 2026-11-22
 
 # Installs the system libraries the build links against, when any is missing.
@@ -32,6 +32,13 @@ test: deps
 	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
 	TZ=UTC $(SWIFT) test --disable-xctest
+	$(MAKE) fuzz
+
+# Runs the libFuzzer target on the manifest and chunk decoders for FUZZ_SECONDS over the
+# committed seed corpus (Fuzz/corpus); any trap fails it. `Fuzz/run.sh 600` runs longer.
+FUZZ_SECONDS ?= 20
+fuzz:
+	Fuzz/run.sh $(FUZZ_SECONDS)
 
 # Regenerates the command pages in man/ from the command definitions.
 man: deps

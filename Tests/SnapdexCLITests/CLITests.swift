@@ -180,6 +180,79 @@ func write(_ path: String, _ text: String) {
         #expect(blocks.isEmpty)
     }
 
+    /// Flips one byte of a block file.
+    static func flip(_ path: String, at offset: (Int) -> Int) throws {
+        chmod(path, 0o600)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[offset(bytes.count)] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The command between backticks in an error line, without the leading `snapdex`.
+    static func advice(_ err: String) -> [String]? {
+        let parts = err.split(separator: "`", omittingEmptySubsequences: false)
+        guard parts.count >= 3 else { return nil }
+        let words = parts[1].split(separator: " ").map(String.init)
+        return words.first == "snapdex" ? Array(words.dropFirst()) : nil
+    }
+
+    @Test func verifyAdviceRepairsADamagedBlockOrNamesThePointsToForget() throws {
+        let s = Scratch()
+        let cli = CLI(repo: s.path + "/repo")
+        for d in 1...2 { for f in 0..<20 { write(s.path + "/snaps/2026-11-0\(d)/f\(f)", "day \(d) file \(f)") } }
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source home").status == 0)
+        let repo = try Repository.open(at: s.path + "/repo")
+        let newest = try repo.resolve("home@latest")
+        let block = repo.blocks.path(of: try repo.manifest(of: newest).chunks[0].parts[1].block.hash)  // its own content
+
+        // A flipped version byte is damage (3) with one line, like any other flipped byte.
+        try Self.flip(block) { _ in 8 }
+        var r = cli.run(["ls", newest.id, "/"])
+        #expect(r.status == 3 && r.err.contains("is damaged") && r.err.split(separator: "\n").count == 1, "\(r.err)")
+        try Self.flip(block) { _ in 8 }
+
+        try Self.flip(block) { $0 - 5 }
+        r = cli.run("verify")
+        #expect(r.status == 3)
+        let repair = try #require(Self.advice(r.err), "\(r.err)")
+        #expect(repair == ["verify", "--repair"])
+        r = cli.run(repair)
+        #expect(r.status == 0, "\(r.out) \(r.err)")
+        #expect(r.out.contains("repaired block") && r.out.contains("from point \(newest.id.prefix(12))"))
+        #expect(cli.run("verify").status == 0)
+
+        // With the snapshot gone, the advice names the points to forget; following it leaves
+        // a repository that verifies.
+        try FileManager.default.removeItem(atPath: newest.snapshot)
+        try Self.flip(block) { $0 - 5 }
+        r = cli.run("verify --repair")
+        #expect(r.status == 3)
+        let line = try #require(r.out.split(separator: "\n").first { $0.contains("could not repair") })
+        let forget = try #require(Self.advice(String(line)))
+        #expect(forget == ["forget", String(newest.id.prefix(12))])
+        #expect(cli.run(forget).status == 0)
+        #expect(cli.run("verify").status == 0)
+        #expect(cli.run("points").out.contains("2026-11-01"))
+    }
+
+    @Test func sessionsSaysHowManyLinesCouldNotBeRead() throws {
+        let s = Scratch()
+        let cli = CLI(repo: s.path + "/repo")
+        write(s.path + "/snap/f", "f")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["index", s.path + "/snap", "--source", "x"]).status == 0)
+        let log = FileHandle(forWritingAtPath: s.path + "/repo/sessions.jsonl")!
+        log.seekToEndOfFile()
+        log.write(Data("{\"kind\": \"index\", \"started\n not json\n".utf8))
+        log.closeFile()
+        let r = cli.run("sessions")
+        #expect(r.status == 0)
+        #expect(r.out.contains("index"))
+        #expect(r.err.contains("2 line(s)") && r.err.split(separator: "\n").count == 1, "\(r.err)")
+    }
+
     @Test func versionNamesTheFormats() {
         let r = CLI(repo: "/nonexistent").run(["--version"])
         #expect(r.status == 0)

@@ -21,7 +21,8 @@ struct FindCommand: ParsableCommand {
               snapdex find '*.conf' --source web --newer 2026-11-01 --type f --json
               snapdex find '^/alice/.*\\.md$' --regex --path --latest-only
 
-            EXIT STATUS: 0 searched (whether or not anything matched); 1 failure; 2 bad option.
+            EXIT STATUS: 0 searched (whether or not anything matched; points expired or forgotten \
+            meanwhile are skipped with a warning); 1 failure; 2 bad option; 3 damaged catalog.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -50,7 +51,7 @@ struct FindCommand: ParsableCommand {
         if latestOnly { points = Dictionary(grouping: points, by: \.source).values.compactMap { $0.max { $0.time < $1.time } }.sorted { $0.source < $1.source } }
         let out = Output.current
         let short = try repo.shortIDs()
-        try repo.find(query, in: points) { hit in
+        let skipped = try repo.find(query, in: points) { hit in
             if json {
                 var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
                 o.string("point", hit.point.id)
@@ -63,6 +64,8 @@ struct FindCommand: ParsableCommand {
                     + Format.quoted(PathBytes.display(hit.path)) + Array("  \(hit.entry.size)  \(mtime)".utf8))
             }
         }
+        // Not damage: a concurrent expire or forget removed these while they were searched.
+        for id in skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
     }
 }
 

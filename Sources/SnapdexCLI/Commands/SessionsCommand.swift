@@ -22,7 +22,8 @@ struct SessionsCommand: ParsableCommand {
         let repo = try repository.open()
         let out = Output.current
         var rows = [["STARTED", "KIND", "RESULT", "POINTS", "COUNTS"]]
-        for s in try repo.sessions() {
+        let log = try repo.sessionLog()
+        for s in log.sessions {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -34,5 +35,8 @@ struct SessionsCommand: ParsableCommand {
             }
         }
         if !json { Format.table(rows).forEach(out.line) }
+        if log.unreadable > 0 {
+            Log.warning("\(log.unreadable) line(s) of \(repo.root)/sessions.jsonl could not be read (damaged or cut short) and are not listed")
+        }
     }
 }

@@ -8,33 +8,72 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check that every catalog block decodes and matches its hash.",
         discussion: """
             Reads, decompresses, re-hashes and decodes every block of the named points (all \
-            points when none is named), and names each damaged block and every point it affects.
+            points when none is named), checks that every name in the catalogs is one a file \
+            system can hold (not empty, '.', '..', nor with '/' or NUL, never twice in a \
+            directory), and names each damaged block and every point it affects. Points expired \
+            or forgotten while they are verified are skipped with a warning.
+
+            With --repair, each damaged or missing block is written again: the newest point that \
+            uses it and whose snapshot directory still exists is indexed again in memory, and \
+            when that gives back the block's exact bytes, the block file is rewritten. Blocks no \
+            snapshot holds any more are named, with the points that use them.
 
             Examples:
               snapdex verify
               snapdex verify home@latest
+              snapdex verify --repair
 
-            EXIT STATUS: 0 no damage; 3 damage found; 1 other failure.
+            EXIT STATUS: 0 no damage (or all of it repaired); 3 damage found (or left); 1 other \
+            failure.
             """)
 
     @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var wait: WaitOptions
+    @Flag(help: "Write damaged or missing blocks again from the snapshots that still hold them.")
+    var repair = false
     @Argument(help: "Points to verify (default: all).")
     var points: [String] = []
 
     func run() throws {
         let repo = try repository.open()
         let selected = try points.map { try repo.resolve($0) }
-        let report = try repo.verify(points: selected)
+        var report = try repo.verify(points: selected)
+        show(report)
+        guard !report.isClean else { return }
         let out = Output.current
+        guard repair else {
+            if !report.damagedBlocks.isEmpty {
+                out.error("snapdex: damage found; run `snapdex verify --repair` to write the damaged blocks again from the snapshots that still hold them")
+            } else {
+                out.error("snapdex: damage found; re-index the affected points from their snapshots (snapdex index DIR --replace), then run `snapdex verify` again")
+            }
+            throw CommandExit(ExitStatus.damaged)
+        }
+        for r in try repo.repair(report, wait: wait.wait) {
+            if let from = r.repairedFrom {
+                out.line("repaired block \(r.hash) from point \(from.prefix(12))")
+            } else {
+                let ids = r.points.map { String($0.prefix(12)) }.joined(separator: " ")
+                let advice = ids.isEmpty ? "no remaining point uses it" : "forget the points that use it (`snapdex forget \(ids)`)"
+                out.line("could not repair block \(r.hash): \(r.reason ?? "unknown"); \(advice)")
+            }
+        }
+        report = try repo.verify(points: selected.filter { p in (try? repo.point(id: p.id)) != nil })
+        show(report)
+        if !report.isClean {
+            out.error("snapdex: damage remains after repair; see the lines above")
+            throw CommandExit(ExitStatus.damaged)
+        }
+    }
+
+    private func show(_ report: VerifyReport) {
+        let out = Output.current
+        for id in report.skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
         for m in report.damagedManifests { out.line("damaged manifest of point \(m.point.prefix(12)): \(m.reason)") }
         for b in report.damagedBlocks {
             out.line("damaged block \(b.hash): \(b.reason); affects points: \(b.points.map { String($0.prefix(12)) }.joined(separator: ", "))")
         }
         let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)"
         out.line("verified \(report.pointsChecked) point(s), \(report.blocksChecked) block(s): \(verdict)")
-        if !report.isClean {
-            out.error("snapdex: damage found; re-index the affected points from their snapshots (snapdex index DIR --replace), then run `snapdex verify` again")
-            throw CommandExit(ExitStatus.damaged)
-        }
     }
 }

@@ -67,52 +67,76 @@ extension Repository {
     /// names block, however many points share it; for the chunks holding a name that matched,
     /// only the content part is read (its base blocks, which points share, are kept decompressed
     /// in a small cache). Memory stays flat in the number of points.
-    public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws {
-        var nameHits: [Digest: [(flat: Int, dir: [UInt8], entry: FileEntry)]] = [:]
+    ///
+    /// A point expired or forgotten while it is searched is skipped, not reported as damage:
+    /// returns the ids of those points (their hits found before it went may have been given).
+    @discardableResult
+    public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws -> [String] {
+        var nameHits: [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])] = [:]
         // Whole content blocks are what points share (patches are each point's own); enough
         // of them are kept to cover a large catalog's chunks from one point to the next.
         var baseCache: [Digest: [UInt8]] = [:]
         var baseOrder: [Digest] = []
-        func base(_ h: Digest) throws -> [UInt8] {
+        func base(_ h: Digest, _ reader: CatalogReader) throws -> [UInt8] {
             if let r = baseCache[h] { return r }
-            let r = try blocks.read(h)
+            let r = try reader.block(h)
             baseCache[h] = r
             baseOrder.append(h)
             if baseOrder.count > 1024 { baseCache[baseOrder.removeFirst()] = nil }
             return r
         }
+        var skipped: [String] = []
         for point in points {
-            let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
-            for (i, chunk) in reader.manifest.chunks.enumerated() {
-                let namesBlock = chunk.parts[0].block.hash
-                if nameHits[namesBlock] == nil {
-                    var flat = 0
-                    var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
-                    for g in try reader.chunk(i, level: .names) {
-                        for e in g.entries {
-                            if query.matchesName(dir: g.path, e) { hits.append((flat, g.path, e)) }
-                            flat += 1
-                        }
+            do {
+                try find(query, in: point, nameHits: &nameHits, base: base, body)
+            } catch SnapdexError.pointExpired(let id) {
+                skipped.append(id)
+            }
+        }
+        return skipped
+    }
+
+    private func find(_ query: FindQuery, in point: PointRecord,
+                      nameHits: inout [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])],
+                      base: (Digest, CatalogReader) throws -> [UInt8], _ body: (FindHit) throws -> Void) throws {
+        let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
+        for (i, chunk) in reader.manifest.chunks.enumerated() {
+            let namesBlock = chunk.parts[0].block.hash
+            if nameHits[namesBlock] == nil {
+                var flat = 0
+                var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
+                for g in try reader.chunk(i, level: .names) {
+                    for e in g.entries {
+                        if query.matchesName(dir: g.path, e) { hits.append((flat, g.path, e)) }
+                        flat += 1
                     }
-                    nameHits[namesBlock] = hits
                 }
-                guard let hits = nameHits[namesBlock], !hits.isEmpty else { continue }
-                let content = chunk.parts[1]
-                let values: ChunkCodec.ContentColumns
-                do {
-                    values = try ChunkCodec.decodeContent(try base(content.root.hash),
-                                                          patch: content.base == nil ? nil : try blocks.read(content.block.hash),
-                                                          count: chunk.entries)
-                } catch let d as ChunkCodec.Damaged {
-                    throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
+                nameHits[namesBlock] = (flat, hits)
+            }
+            guard let names = nameHits[namesBlock], !names.hits.isEmpty else { continue }
+            // The names were matched for another point's chunk: this manifest must agree on
+            // how many entries the block holds, or its content columns do not line up.
+            guard names.count == chunk.entries else {
+                throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
+            }
+            let content = chunk.parts[1]
+            let values: ChunkCodec.ContentColumns
+            do {
+                values = try ChunkCodec.decodeContent(try base(content.root.hash, reader),
+                                                      patch: content.base == nil ? nil : try reader.block(content.block.hash),
+                                                      count: chunk.entries)
+            } catch let d as ChunkCodec.Damaged {
+                throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
+            }
+            for h in names.hits {
+                guard h.flat < values.sizes.count, h.flat < values.mtimes.count, h.flat < values.hashes.count else {
+                    throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: "holds fewer entries than its names block")
                 }
-                for h in hits {
-                    var e = h.entry
-                    e.size = values.sizes[h.flat]
-                    e.mtime = values.mtimes[h.flat]
-                    e.hash = values.hashes[h.flat]
-                    if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
-                }
+                var e = h.entry
+                e.size = values.sizes[h.flat]
+                e.mtime = values.mtimes[h.flat]
+                e.hash = values.hashes[h.flat]
+                if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
             }
         }
     }

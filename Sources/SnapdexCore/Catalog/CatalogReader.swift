@@ -68,15 +68,25 @@ public final class CatalogReader {
     static func decode(_ c: ChunkRef, level: DecodeLevel, load: (Digest) throws -> [UInt8]) throws -> [DirectoryGroup] {
         func whole(_ p: PartRef) throws -> [UInt8] { try load(p.root.hash) }
         func patch(_ p: PartRef) throws -> [UInt8]? { p.base == nil ? nil : try load(p.block.hash) }
+        guard c.parts.count == 3 else { throw ChunkCodec.Damaged(reason: "chunk has \(c.parts.count) parts") }
         let names = try load(c.parts[0].block.hash)
         guard c.parts[0].base == nil else { throw ChunkCodec.Damaged(reason: "names part cannot be a patch") }
-        return try ChunkCodec.decode(
+        let groups = try ChunkCodec.decode(
             names: names,
             content: level >= .content ? try whole(c.parts[1]) : nil,
             state: level >= .full ? try whole(c.parts[2]) : nil,
             contentPatch: level >= .content ? try patch(c.parts[1]) : nil,
             statePatch: level >= .full ? try patch(c.parts[2]) : nil)
+        // Callers index the chunk's entries by the manifest's count (find's content columns):
+        // a names block that disagrees with it is damage, found here rather than as a trap.
+        let count = groups.reduce(0) { $0 + $1.entries.count }
+        guard count == c.entries else { throw ChunkCodec.Damaged(reason: "holds \(count) entries, manifest says \(c.entries)") }
+        return groups
     }
+
+    /// A block's verified uncompressed bytes, read the way this reader reads its chunks (a
+    /// block gone because the point was expired meanwhile is reported as such).
+    public func block(_ hash: Digest) throws -> [UInt8] { try load(hash) }
 
     /// The children of directory `dir`, or nil when the catalog holds no entries under it
     /// (an empty directory, or no directory at all: ask `entry(at:)` which).
@@ -171,7 +181,8 @@ public final class CatalogReader {
 }
 
 /// Walks a catalog's groups forward in catalog order, for merging it with a walk that
-/// produces groups in the same order (hash reuse from the previous index).
+/// produces groups in the same order (hash reuse from the previous index). A chunk that cannot
+/// be read (damaged) gives no groups: the walk then hashes its files again rather than fail.
 public final class GroupCursor {
     private let reader: CatalogReader
     private var chunkIndex = 0
@@ -182,7 +193,7 @@ public final class GroupCursor {
 
     /// The children of `dir` in this catalog, skipping every group before it; nil when the
     /// catalog has no group for `dir`. Calls must come in catalog order.
-    public func advance(to dir: [UInt8]) throws -> [FileEntry]? {
+    public func advance(to dir: [UInt8]) -> [FileEntry]? {
         var result: [FileEntry]?
         while true {
             if position >= groups.count {
@@ -193,7 +204,7 @@ public final class GroupCursor {
                     chunkIndex += 1  // the whole chunk lies before `dir`: skip it without decoding
                     continue
                 }
-                groups = try reader.chunk(chunkIndex)
+                groups = (try? reader.chunk(chunkIndex)) ?? []
                 chunkIndex += 1
                 position = 0
                 continue

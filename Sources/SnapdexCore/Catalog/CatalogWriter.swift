@@ -10,6 +10,10 @@ public protocol BlockSink: AnyObject {
     /// Notes that blocks already in the store are used again without being put.
     func reuse(_ blocks: [BlockRef])
 
+    /// Whether the store holds this block and it reads back intact: a block is only reused
+    /// without being put when it does, so damage is never carried into a new index.
+    func holdsIntact(_ hash: Digest) -> Bool
+
     /// A stored block's uncompressed bytes (a patch's base).
     func read(_ hash: Digest) throws -> [UInt8]
 
@@ -108,7 +112,7 @@ public final class CatalogWriter {
     private func store(_ raw: [UInt8], kind: PartKind, names: [UInt8], namesHash: Digest, contentRaw: [UInt8]) throws -> PartRef {
         let hash = Digest.of(raw)
         if sink.contains(hash) { return PartRef(block: try sink.put(raw, hash: hash)) }
-        if let same = patched[hash] {
+        if let same = patched[hash], same.blocks.allSatisfy({ sink.holdsIntact($0.hash) }) {
             sink.reuse(same.blocks)
             return same
         }

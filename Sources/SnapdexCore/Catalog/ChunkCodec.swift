@@ -179,6 +179,8 @@ public enum ChunkCodec {
             let suffix = try runCol.string()
             let dir = Array(prevDir[0..<shared]) + suffix
             let n = try runCol.count(limit: count - total)
+            // Every entry has a type byte: a count beyond them is damage, not an allocation.
+            guard n <= types.remaining else { throw Damaged(reason: "a run lists \(n) entries, the names part holds fewer") }
             total += n
             prevDir = dir
             var entries: [FileEntry] = []
@@ -254,6 +256,8 @@ public enum ChunkCodec {
             let (_, c1) = try columns(raw, kind: .content, expected: count)
             guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
             var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
+            // Every entry has a hash kind byte: a count beyond them is damage, not an allocation.
+            guard count <= flags.remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
             var out = ContentColumns(sizes: [], mtimes: [], hashes: [])
             out.sizes.reserveCapacity(count)
             out.mtimes.reserveCapacity(count)

@@ -215,15 +215,21 @@ public struct Manifest: Equatable, Sendable {
                 case .retainUntil: m.retainUntil = Timestamp(nanoseconds: try f.zigzag())
                 case .hashed: m.hashed = try f.byte() == 1
                 case .counts:
-                    m.counts.entries = try f.varint()
-                    m.counts.files = try f.varint()
-                    m.counts.directories = try f.varint()
-                    m.counts.symlinks = try f.varint()
-                    m.counts.others = try f.varint()
-                    m.counts.bytes = try f.varint()
-                    m.counts.hashedFiles = try f.varint()
-                    m.counts.hashesReused = try f.varint()
-                    m.counts.warnings = try f.varint()
+                    // The database stores counts as signed 64-bit integers: a larger one is damage.
+                    func count() throws -> UInt64 {
+                        let v = try f.varint()
+                        guard v <= UInt64(Int64.max) else { throw damaged("count out of range") }
+                        return v
+                    }
+                    m.counts.entries = try count()
+                    m.counts.files = try count()
+                    m.counts.directories = try count()
+                    m.counts.symlinks = try count()
+                    m.counts.others = try count()
+                    m.counts.bytes = try count()
+                    m.counts.hashedFiles = try count()
+                    m.counts.hashesReused = try count()
+                    m.counts.warnings = try count()
                 case .chunks:
                     let n = try f.count(limit: f.remaining)
                     var prevDir: [UInt8] = []

@@ -19,6 +19,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     static let pendingSize = -1
     /// Blocks written by this writer, not yet committed to the database.
     public private(set) var written: [Digest] = []
+    /// Blocks of `written` that replace a missing or damaged file of a block the database
+    /// knows: kept even when the run fails, as they only repair.
+    private var rewritten: Set<Digest> = []
     public private(set) var bytesWritten = 0
     public private(set) var reused = 0
     /// Called before each new block is written (fault injection in tests).
@@ -34,6 +37,11 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     private let lock = NSLock()
     private var finishedSizes: [Digest: Int] = [:]
     private var workerError: Error?
+    // Under `lock`: blocks read back intact in this run; known blocks checked for this
+    // point (with their stored sizes); known blocks found damaged and written anew.
+    private var verified: Set<Digest> = []
+    private var checkedSizes: [Digest: Int] = [:]
+    private var rewrittenByWorkers: [Digest] = []
 
     init(directory: String, known: [Digest: Int]) {
         self.directory = directory
@@ -51,10 +59,44 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     public func reuse(_ blocks: [BlockRef]) { reused += blocks.count }
 
+    public func holdsIntact(_ hash: Digest) -> Bool {
+        if lock.withLock({ verified.contains(hash) }) { return true }
+        guard (try? read(hash)) != nil else { return false }
+        lock.withLock { _ = verified.insert(hash) }
+        return true
+    }
+
     public func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
         if let stored = known[hash] {
             reused += 1
-            return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
+            if stored == BlockStore.pendingSize || lock.withLock({ verified.contains(hash) }) {
+                return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
+            }
+            // A block the database knows is reused only once its file reads back intact; a
+            // missing or damaged one is written anew from these bytes. The check runs on a
+            // worker, beside the walk, like compression.
+            if let e = lock.withLock({ workerError }) { throw e }
+            known[hash] = BlockStore.pendingSize
+            workers.submit { [self] in
+                if (try? read(hash)) != nil {
+                    lock.withLock {
+                        verified.insert(hash)
+                        checkedSizes[hash] = stored
+                    }
+                    return
+                }
+                do {
+                    let size = try write(raw, hash: hash)
+                    lock.withLock {
+                        verified.insert(hash)
+                        finishedSizes[hash] = size
+                        rewrittenByWorkers.append(hash)
+                    }
+                } catch {
+                    lock.withLock { if workerError == nil { workerError = error } }
+                }
+            }
+            return BlockRef(hash: hash, rawSize: raw.count, storedSize: BlockStore.pendingSize)
         }
         try beforeWrite?()
         if let e = lock.withLock({ workerError }) { throw e }
@@ -77,9 +119,15 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         pool?.waitIdle()
         return try lock.withLock {
             if let e = workerError { throw e }
-            for (h, size) in finishedSizes { known[h] = size }
+            // Known blocks written anew count as written, not reused.
+            written += rewrittenByWorkers
+            reused -= rewrittenByWorkers.count
+            rewritten.formUnion(rewrittenByWorkers)
+            rewrittenByWorkers.removeAll()
+            let sizes = finishedSizes.merging(checkedSizes) { a, _ in a }
+            for (h, size) in sizes { known[h] = size }
             bytesWritten = finishedSizes.values.reduce(0, +)
-            return finishedSizes
+            return sizes
         }
     }
 
@@ -108,6 +156,14 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         return file.bytes.count
     }
 
+    /// Writes a block file again from its uncompressed bytes (repair); returns its size.
+    func rewrite(_ raw: [UInt8], hash: Digest) throws -> Int {
+        guard Digest.of(raw) == hash else { throw SnapdexError.blockDamaged(hash: hash.hex, reason: "the bytes to write do not match its hash") }
+        let size = try write(raw, hash: hash)
+        lock.withLock { _ = verified.insert(hash) }
+        return size
+    }
+
     /// Reads a block and returns its uncompressed bytes after checking they hash to its name.
     public func read(_ hash: Digest) throws -> [UInt8] {
         let p = path(of: hash)
@@ -120,15 +176,21 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         return try BlockStore.decode(bytes, hash: hash)
     }
 
+    /// The largest uncompressed part a block may claim: a chunk holds at most 16384 entries of
+    /// at most a 4 KiB symlink target and a 255-byte name each (about 72 MiB). A flipped bit in
+    /// the length is damage, not a reason to allocate gigabytes.
+    static let maxRawSize = 256 << 20
+
+    /// Checks a block file and returns its uncompressed bytes. The hash is checked before any
+    /// header byte is believed: a block is only ever reached through a manifest this build
+    /// reads, which never names a block format it cannot read, so whatever does not verify,
+    /// version byte included, is damage (exit 3), never "upgrade snapdex".
     static func decode(_ bytes: [UInt8], hash: Digest) throws -> [UInt8] {
         func damaged(_ why: String) -> SnapdexError { .blockDamaged(hash: hash.hex, reason: why) }
         guard bytes.count >= 16, Array(bytes[0..<8]) == FormatConstants.blockMagic else { throw damaged("bad header") }
-        guard UInt16(bytes[8]) <= FormatConstants.catalogMaxReadVersion else {
-            throw SnapdexError.catalogNewerFormat(path: hash.hex, found: Int(bytes[8]), supported: Int(FormatConstants.catalogMaxReadVersion))
-        }
         guard bytes[10] == FormatConstants.compressionXZ else { throw damaged("unknown compression \(bytes[10])") }
-        var r = ByteReader(bytes, offset: 12)
-        let size = Int(try! r.uint32LE())
+        let size = Int(UInt32(bytes[12]) | UInt32(bytes[13]) << 8 | UInt32(bytes[14]) << 16 | UInt32(bytes[15]) << 24)
+        guard size <= maxRawSize else { throw damaged("claims \(size) uncompressed bytes") }
         let raw: [UInt8]
         do {
             raw = try LZMA.decompress(bytes[16...], size: size)
@@ -136,6 +198,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
             throw damaged("does not decompress")
         }
         guard Digest.of(raw) == hash else { throw damaged("content does not match its hash") }
+        guard bytes[8] >= 1, UInt16(bytes[8]) <= FormatConstants.catalogMaxReadVersion else {
+            throw damaged("header names format version \(bytes[8]) but the content verifies: the header is damaged")
+        }
         guard raw.first == bytes[9] else { throw damaged("part kind mismatch") }
         return raw
     }
@@ -144,16 +209,20 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     func begin(known: [Digest: Int]) {
         beginPoint()
         self.known = known
+        lock.withLock { verified.removeAll() }
     }
 
     /// Starts one index of a run: counts from zero, the known blocks kept.
     func beginPoint() {
         pool?.waitIdle()
         written.removeAll()
+        rewritten.removeAll()
         bytesWritten = 0
         reused = 0
         lock.withLock {
             finishedSizes.removeAll()
+            checkedSizes.removeAll()
+            rewrittenByWorkers.removeAll()
             workerError = nil
         }
     }
@@ -161,10 +230,11 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     /// Removes the files of blocks this writer wrote (after a failed run).
     func discardWritten() {
         pool?.waitIdle()
-        for h in written {
+        for h in written where !rewritten.contains(h) {
             FileIO.remove(path(of: h))
             known[h] = nil
         }
         written.removeAll()
+        rewritten.removeAll()
     }
 }

@@ -249,31 +249,35 @@ public final class Indexer {
         }
     }
 
-    private func walk(directory: String, options: IndexOptions, base: PointRecord?, hashesFrom previous: PointRecord?,
-                      store: BlockStore) throws -> ([ChunkRef], CatalogCounts, [WalkWarning])
+    /// Walks `directory` into a catalog whose parts go to `store`. The previous index (`base`,
+    /// the patch bases) and the hashed one (`previous`, hashes of unchanged files) only save
+    /// work: when they cannot be read (damaged), parts are stored whole and files hashed again.
+    func walk(directory: String, options: IndexOptions, base: PointRecord?, hashesFrom previous: PointRecord?,
+              store: BlockSink) throws -> ([ChunkRef], CatalogCounts, [WalkWarning])
     {
-        let writer = CatalogWriter(sink: store, parameters: chunking, previous: try base.map { try repository.manifest(of: $0) })
+        let writer = CatalogWriter(sink: store, parameters: chunking, previous: base.flatMap { try? repository.manifest(of: $0) })
         let walker = TreeWalker(options: options.walk)
-        let cursor = try previous.map { GroupCursor(reader: try repository.reader(for: $0)) }
+        let cursor = previous.flatMap { p in (try? repository.reader(for: p)).map { GroupCursor(reader: $0) } }
         let clock = Timestamp.now
         var nextReport: UInt64 = 4096
         var hashedReused: UInt64 = 0
         var hashWarnings: [WalkWarning] = []
-        if crashPoint == .afterSomeBlocks {
+        let blockStore = store as? BlockStore
+        if crashPoint == .afterSomeBlocks, let blockStore {
             var writes = 0
-            store.beforeWrite = { [unowned self] in
+            blockStore.beforeWrite = { [unowned self] in
                 writes += 1
                 if writes > 2 { try self.crash(at: .afterSomeBlocks) }
             }
         }
         defer {
-            store.beforeWrite = nil
+            blockStore?.beforeWrite = nil
             _ = try? store.finishWrites()  // no worker may outlive a failed walk
         }
 
         try walker.walk(root: directory) { group, dirFD in
             if options.hash {
-                let before = try cursor?.advance(to: group.path)
+                let before = cursor?.advance(to: group.path)
                 var old: [[UInt8]: FileEntry] = [:]
                 if let before { for e in before where e.hash != nil { old[e.name] = e } }
                 for i in group.entries.indices where group.entries[i].type == .file {

@@ -391,10 +391,7 @@ public final class Repository {
         close(fd)
     }
 
-    public func sessions() throws -> [SessionRecord] {
-        guard let bytes = try? FileIO.readAll(sessionsPath) else { return [] }
-        return bytes.split(separator: 10).compactMap { try? JSONDecoder().decode(SessionRecord.self, from: Data($0)) }
-    }
+    public func sessions() throws -> [SessionRecord] { try sessionLog().sessions }
 }
 
 /// One run of index, expire, restore or forget, as logged in `REPO/sessions.jsonl`.

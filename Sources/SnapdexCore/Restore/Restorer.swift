@@ -317,9 +317,22 @@ final class Restorer {
                 fail(path, "not in this restore point")
                 continue
             }
+            if !path.isEmpty, let siblings = try reader.list(PathBytes.split(path).dir), siblings.filter({ $0.name == entry.name }).count > 1 {
+                fail(path, "the catalog lists this name twice in its directory (damaged); refused")
+                continue
+            }
             if entry.type == .directory {
                 try reader.forEachGroup(under: path) { g in
-                    for e in g.entries where !e.name.isEmpty { try restore(dir: g.path, e) }
+                    // A name listed twice is damage: which entry is the real one is unknown.
+                    var seen: [[UInt8]: Int] = [:]
+                    for e in g.entries { seen[e.name, default: 0] += 1 }
+                    for e in g.entries where !e.name.isEmpty {
+                        if seen[e.name, default: 0] > 1 {
+                            fail(PathBytes.join(g.path, e.name), "the catalog lists this name twice in its directory (damaged); refused")
+                            continue
+                        }
+                        try restore(dir: g.path, e)
+                    }
                     return true
                 }
             }
@@ -336,7 +349,7 @@ final class Restorer {
     private func restore(dir: [UInt8], _ e: FileEntry) throws {
         let path = PathBytes.join(dir, e.name)
         guard RestorePlanner.isSafePath(dir), RestorePlanner.isSafeName(e.name) else {
-            fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/'); refused")
+            fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/' or NUL); refused")
             return
         }
         do {
@@ -569,6 +582,8 @@ final class Restorer {
 
     /// Opens a snapshot file and checks it is still what the catalog recorded.
     static func openVerified(name: [UInt8], in dir: Int32, entry e: FileEntry, verify: Bool) throws -> Int32 {
+        // Copies count bytes in Int and off_t: a size no file can have is damage, even with --no-verify.
+        guard Int64(exactly: e.size) != nil else { throw EntryFailure(message: "the catalog gives it an impossible size (damaged); refused") }
         let fd: Int32
         switch FS.openFile(name, in: dir) {
         case .success(let f): fd = f

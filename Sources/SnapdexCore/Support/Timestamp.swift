@@ -45,10 +45,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return Timestamp(seconds: Int64(ts.tv_sec), nanos: Int64(ts.tv_nsec))
     }
 
-    /// Whole seconds, rounded towards the past (so `subsecondNanos` is never negative).
+    // Floor division by quotient and remainder: no intermediate value can overflow, whatever
+    // a manifest or a catalog holds (Int64.min included).
     public var seconds: Int64 {
-        let q = nanoseconds / 1_000_000_000
-        return nanoseconds % 1_000_000_000 < 0 ? q - 1 : q
+        let (q, r) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        return r < 0 ? q - 1 : q
     }
     public var subsecondNanos: Int64 {
         let r = nanoseconds % 1_000_000_000

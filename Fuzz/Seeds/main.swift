@@ -1,0 +1,78 @@
+import Foundation
+
+/// Writes the seed corpus for the decoder fuzzer into the directory named by the first
+/// argument: valid manifests and chunks (with patches) in the harness's input format.
+let dir = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "Fuzz/corpus"
+
+func save(_ name: String, _ bytes: [UInt8]) {
+    _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(bytes))
+}
+
+func entry(_ i: Int, _ type: EntryType) -> FileEntry {
+    var e = FileEntry(name: Array("name-\(i)".utf8), type: type)
+    e.permissions = i % 3 == 0 ? 0o4755 : 0o644
+    e.uid = UInt32(1000 + i)
+    e.gid = 100
+    e.size = UInt64(i * 4096)
+    e.mtime = 1_763_700_000_000_000_000 + Int64(i) * 1_000_003
+    e.ctime = e.mtime + Int64(i % 4) * 17
+    e.inode = UInt64(5000 + i * 3)
+    e.nlink = type == .directory ? 2 : UInt64(1 + i % 2)
+    if type == .symlink { e.target = Array("../target-\(i)".utf8) }
+    if type == .charDevice || type == .blockDevice { e.device = UInt64(0x0801 + i) }
+    if type == .directory {
+        e.children = 3
+        e.treeFiles = 7
+        e.treeBytes = 12345
+    }
+    if type == .file && i % 2 == 0 { e.hash = Digest.of(e.name) }
+    return e
+}
+
+let types: [EntryType] = [.file, .directory, .symlink, .fifo, .socket, .charDevice, .blockDevice]
+var runs: [DirectoryGroup] = []
+for d in 0..<3 {
+    runs.append(DirectoryGroup(path: Array("home/dir-\(d)".utf8), entries: (0..<12).map { entry($0 + d, types[($0 + d) % types.count]) }))
+}
+runs.append(DirectoryGroup(path: [], entries: [FileEntry(name: [], type: .directory, permissions: 0o755), entry(99, .directory)]))
+let parts = ChunkCodec.encode(runs)
+var changed = runs
+changed[1].entries[4].size += 1
+changed[1].entries[4].mtime += 1
+changed[2].entries[1].ctime += 9
+changed[2].entries[1].inode += 1
+let contentPatch = try ChunkCodec.patch(kind: .content, names: parts[0], content: parts[1], base: parts[1], current: changed)!
+let stateParts = ChunkCodec.encode(changed)
+let statePatch = try ChunkCodec.patch(kind: .state, names: parts[0], content: stateParts[1], base: parts[2], current: changed)!
+
+func chunkInput(_ strings: [[UInt8]]) -> [UInt8] {
+    var w = ByteWriter()
+    w.byte(1)
+    for s in strings { w.string(s) }
+    return w.bytes
+}
+save("chunk-whole", chunkInput([parts[0], parts[1], parts[2]]))
+save("chunk-patched", chunkInput([parts[0], parts[1], parts[2], contentPatch, statePatch]))
+save("chunk-names-only", chunkInput([parts[0]]))
+
+var m = Manifest(id: Array(0..<16), source: "home", pointTime: Timestamp(seconds: 1_763_700_000),
+                 indexedAt: Timestamp(seconds: 1_763_700_100, nanos: 5), kind: .manual, snapshotPath: "/tank/home/.zfs/snapshot/daily")
+m.label = "before upgrade"
+m.retainUntil = Timestamp(seconds: 1_900_000_000)
+m.hashed = true
+m.policy = [.init(name: "keep-days", value: 30), .init(name: "weekly", value: 8)]
+m.counts.entries = 38
+m.counts.files = 12
+func ref(_ raw: [UInt8]) -> BlockRef { BlockRef(hash: Digest.of(raw), rawSize: raw.count, storedSize: raw.count / 2) }
+m.chunks = [
+    ChunkRef(firstDir: Array("home/dir-0".utf8), firstName: Array("name-0".utf8), entries: 24, parts: parts.map { PartRef(block: ref($0)) }),
+    ChunkRef(firstDir: Array("home/dir-2".utf8), firstName: Array("name-2".utf8), entries: 14,
+             parts: [PartRef(block: ref(parts[0])), PartRef(block: ref(contentPatch), base: ref(parts[1]), whole: Digest.of(stateParts[1])),
+                     PartRef(block: ref(statePatch), base: ref(parts[2]), whole: Digest.of(stateParts[2]))]),
+]
+save("manifest", [0] + m.encode().dropLast(Digest.byteCount))
+m.chunks = []
+m.label = nil
+m.retainUntil = nil
+m.policy = []
+save("manifest-empty", [0] + m.encode().dropLast(Digest.byteCount))
