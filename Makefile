@@ -25,14 +25,15 @@ release: deps
 demo: release
 	bash Samples/scenario.sh .build/release/snapdex
 
-# Runs the whole test suite (Swift Testing). The man-page check in it needs the
-# argument parser's generate-manual tool, which the first line builds.
+# Runs the whole test suite: a short fuzz run of the decoders, then Swift Testing (last, so
+# its summary closes the output). The man-page check needs the argument parser's
+# generate-manual tool, which the first line builds.
 test: deps
 	mkdir -p .build/man-check
 	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
-	TZ=UTC $(SWIFT) test --disable-xctest
 	$(MAKE) fuzz
+	TZ=UTC $(SWIFT) test --disable-xctest
 
 # Runs the libFuzzer target on the manifest and chunk decoders for FUZZ_SECONDS over the
 # committed seed corpus (Fuzz/corpus); any trap fails it. `Fuzz/run.sh 600` runs longer.
