@@ -340,3 +340,28 @@ extension CLITests {
         #expect(cli.run("source set nosuch --time-from mtime").status == 1)
     }
 }
+
+extension CLITests {
+    /// verify's advice for a damaged manifest, followed as printed, removes it, whether or not
+    /// the database knew the point, and loses no block another point uses.
+    @Test(arguments: [false, true])
+    func verifyAdviceForADamagedManifestWorks(databaseRebuilt: Bool) throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let p = try Repository.open(at: repo).points()[1]
+        let path = repo + "/catalogs/home/\(p.id).manifest"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: path))
+        if databaseRebuilt { Self.removeDatabase(repo) }
+        let verify = cli.run("verify")
+        #expect(verify.status == 3)
+        let advice = try #require(verify.err.range(of: "`snapdex forget ").map { verify.err[$0.upperBound...].prefix { $0 != "`" } })
+        let forget = cli.run(["forget"] + advice.split(separator: " ").map(String.init))
+        #expect(forget.status == 0, "\(forget.err)")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(cli.run("verify").status == 0)
+        #expect(cli.run("points --json").out.split(separator: "\n").count == 2)
+    }
+}

@@ -45,7 +45,8 @@ struct VerifyCommand: ParsableCommand {
             if !report.damagedBlocks.isEmpty {
                 out.error("snapdex: damage found; run `snapdex verify --repair` to write the damaged blocks again from the snapshots that still hold them")
             } else {
-                out.error("snapdex: damage found; re-index the affected points from their snapshots (snapdex index DIR --replace), then run `snapdex verify` again")
+                let ids = report.damagedManifests.map(\.point).joined(separator: " ")
+                out.error("snapdex: damage found; a point whose manifest is damaged cannot be read (other points are unaffected): restore the file from a copy of the repository, or remove it with `snapdex forget \(ids)` and index its snapshot again")
             }
             throw CommandExit(ExitStatus.damaged)
         }

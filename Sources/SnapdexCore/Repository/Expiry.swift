@@ -61,10 +61,14 @@ extension Repository {
     /// Removes the given indexes by hand, whatever the policy says; returns those that were
     /// still there (with `dryRun`, those that would go, changing nothing) and the blocks freed.
     public func forget(_ points: [PointRecord], dryRun: Bool = false, wait: Double = 0) throws -> (forgotten: [PointRecord], freedBlocks: Int) {
-        if dryRun { return (try points.filter { try self.point(id: $0.id) != nil }, 0) }
+        // A point exists while its manifest file does (a damaged one has no database row).
+        func exists(_ p: PointRecord) -> Bool {
+            FileIO.exists(manifestPath(source: p.source, id: p.id)) || (try? self.point(id: p.id)) != nil
+        }
+        if dryRun { return (points.filter(exists), 0) }
         let started = Timestamp.now
         return try withWriterLock(wait: wait) {
-            let live = try points.filter { try self.point(id: $0.id) != nil }
+            let live = points.filter(exists)
             let freed = try forgetLocked(live)
             logSession(SessionRecord(kind: "forget", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                                      counts: ["forgotten": Int64(live.count), "freed_blocks": Int64(freed)],

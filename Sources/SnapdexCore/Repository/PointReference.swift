@@ -31,7 +31,16 @@ extension Repository {
     /// is too loose: an id prefix and `SOURCE@latest` name a point exactly, and `SOURCE@TIME`
     /// must be a point's time (to the second, or as precisely as typed) unless `nearest`.
     public func resolveExactly(_ reference: String, nearest: Bool) throws -> PointRecord {
-        let p = try resolve(reference)
+        let p: PointRecord
+        do {
+            p = try resolve(reference)
+        } catch SnapdexError.pointUnknown(let r) {
+            // A damaged manifest the database could not take in is still a file to remove.
+            guard let f = CatalogListing(catalogs: catalogsDirectory).manifests[reference.lowercased()],
+                  try point(id: f.id) == nil else { throw SnapdexError.pointUnknown(r) }
+            return PointRecord(id: f.id, source: f.source, time: 0, indexedAt: 0, kind: "damaged", snapshot: "", entries: 0,
+                               files: 0, directories: 0, bytes: 0, hashed: false, manifestBytes: 0)
+        }
         guard !nearest, let at = reference.firstIndex(of: "@") else { return p }
         let when = String(reference[reference.index(after: at)...])
         if when == "latest" || when.isEmpty { return p }
