@@ -365,3 +365,43 @@ extension CLITests {
         #expect(cli.run("points --json").out.split(separator: "\n").count == 2)
     }
 }
+
+extension CLITests {
+    /// Readers work on a repository whose disk is full, even when the database must be
+    /// rebuilt (in memory); writers fail with one line and publish nothing. A small tmpfs
+    /// makes the full disk real, so root.
+    @Test(.enabled(if: getuid() == 0)) func readersWorkOnAFullDisk() throws {
+        let s = Scratch()
+        let mnt = s.path + "/small"
+        Tree.make(mnt)
+        func sh(_ command: String) -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", command]
+            try? p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(sh("mount -t tmpfs -o size=4m tmpfs '\(mnt)'") == 0)
+        defer { _ = sh("umount '\(mnt)'") }
+        for d in 1...2 { write(s.path + "/snaps/2026-11-0\(d)/f", "day \(d)") }
+        let cli = CLI(repo: mnt + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source home").status == 0)
+        let points = cli.run("points --json").out
+        Self.removeDatabase(mnt + "/repo")
+        _ = sh("dd if=/dev/zero of='\(mnt)/filler' bs=64k 2>/dev/null")
+        let r = cli.run("points --json")
+        #expect(r.status == 0 && r.out == points, "\(r.err)")
+        #expect(cli.run("ls home@latest /").out == "f\n")
+        #expect(cli.run("verify").status == 0)
+        write(s.path + "/snaps/2026-11-03/g", String(repeating: "x", count: 100_000))
+        let index = cli.run("index --source home")
+        let errors = index.err.split(separator: "\n").filter { !$0.hasPrefix("snapdex: warning:") }
+        #expect(index.status == 1 && errors.count == 1 && errors[0].contains("no space left"), "\(index.err)")
+        unlink(mnt + "/filler")
+        #expect(cli.run("verify").status == 0)
+        #expect(cli.run("points --json").out == points)
+    }
+}
