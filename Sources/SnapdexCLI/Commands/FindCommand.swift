@@ -16,18 +16,25 @@ struct FindCommand: ParsableCommand {
             every point of every source unless narrowed. A catalog chunk that several points share \
             is read and matched once. Each hit shows the point, its time, the path, size and mtime.
 
+            With --deleted, lists instead what was deleted under PATH (default /): every path that \
+            an earlier point of a source holds and its newest point lacks, with the last point \
+            that holds it (restore it from there). --type, --size, --newer and --older narrow it; \
+            paths the newest point could not read (a partial point) are not called deleted.
+
             Examples:
               snapdex find 'budget*.xlsx'
               snapdex find '*.conf' --source web --newer 2026-11-01 --type f --json
               snapdex find '^/alice/.*\\.md$' --regex --path --latest-only
+              snapdex find --deleted /alice/docs --source home
 
             EXIT STATUS: 0 searched (whether or not anything matched; points expired or forgotten \
             meanwhile are skipped with a warning); 1 failure; 2 bad option; 3 damaged catalog.
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The glob (or with --regex, the regular expression) to match.")
-    var pattern: String
+    @Argument(help: ArgumentHelp("The glob (or with --regex, the regular expression) to match; with --deleted, the folder to look in (default /).",
+                                 valueName: "pattern"))
+    var pattern: String?
     @Option(help: "Only this source's points.")
     var source: String?
     @Option(help: "Only this point.")
@@ -35,12 +42,24 @@ struct FindCommand: ParsableCommand {
     @OptionGroup var filters: FindFilters
     @Flag(help: "Only the newest point of each source.")
     var latestOnly = false
+    @Flag(help: "List what was deleted: paths in earlier points that the newest point of their source lacks.")
+    var deleted = false
     @Flag(help: "Print JSON Lines, one object per hit.")
     var json = false
 
+    func validate() throws {
+        if deleted {
+            if point != nil || latestOnly { throw ValidationError("--deleted compares each source's points with its newest; it takes no --point or --latest-only") }
+            if filters.path || filters.regex { throw ValidationError("--deleted takes a folder, not a pattern: drop --path and --regex") }
+        } else if pattern == nil {
+            throw ValidationError("give a PATTERN to match (or --deleted to list what was deleted)")
+        }
+    }
+
     func run() throws {
         let repo = try repository.open()
-        let query = try filters.query(pattern)
+        if deleted { return try runDeleted(repo) }
+        let query = try filters.query(pattern ?? "*")
         var points: [PointRecord]
         if let point {
             points = [try repo.resolve(point)]
@@ -66,6 +85,29 @@ struct FindCommand: ParsableCommand {
         }
         // Not damage: a concurrent expire or forget removed these while they were searched.
         for id in skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
+    }
+
+    private func runDeleted(_ repo: Repository) throws {
+        let root = try PathArgument.parse(pattern ?? "/")
+        let query = try filters.query("*")
+        let out = Output.current
+        let short = try repo.shortIDs()
+        try repo.deleted(source: source, under: root, matching: query) { hit in
+            if json {
+                var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
+                o.string("point", hit.lastPoint.id)
+                o.string("source", hit.lastPoint.source)
+                o.string("point_time", hit.lastPoint.pointTime.rfc3339())
+                o.string("deleted_point", hit.goneIn.id)
+                o.string("deleted_time", hit.goneIn.pointTime.rfc3339())
+                out.line(bytes: o.encoded)
+            } else {
+                let mtime = String(Timestamp(nanoseconds: hit.entry.mtime).localDisplay().prefix(16))
+                let p = hit.lastPoint
+                out.line(bytes: Array("\(short[p.id] ?? p.id)  \(p.source)@\(p.pointTime.rfc3339())  ".utf8)
+                    + Format.quoted(PathBytes.display(hit.path)) + Array("  \(hit.entry.size)  \(mtime)  deleted by \(hit.goneIn.pointTime.rfc3339())".utf8))
+            }
+        }
     }
 }
 

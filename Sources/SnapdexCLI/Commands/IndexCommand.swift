@@ -11,16 +11,21 @@ struct IndexCommand: ParsableCommand {
             is created. Without DIR, indexes every directory under the source's snapshots folder \
             that has no index yet, oldest first.
 
-            Symlinks are never followed; unreadable directories and files that vanish during the \
-            walk are warnings, stored with the session. With --hash, files unchanged since the \
-            previous index (same inode, size, mtime and ctime) reuse its hash without being read.
+            Symlinks are never followed; files that vanish during the walk are warnings, stored \
+            with the session. A directory or entry that cannot be read (permissions, I/O errors) \
+            makes the point partial: it is published without what could not be read, records \
+            which paths those are (`snapdex points` shows it as partial; `ls` and `info` say so \
+            on those paths), and each is printed even with -q. With --hash, files unchanged since \
+            the previous index (same inode, size, mtime and ctime) reuse its hash without being read.
 
             Examples:
               snapdex index --source home
               snapdex index /mnt/snap/2026-11-21 --source web --at 2026-11-21T03:00:00Z --hash
               snapdex index /srv/rsnapshot/daily.0 --source backup --manual --label "before upgrade"
 
-            EXIT STATUS: 0 indexed; 1 failure (nothing is published); 2 bad option.
+            EXIT STATUS: 0 indexed; 1 failure (nothing is published); 2 bad option; 4 partial \
+            (published, but some paths could not be read: run it again as a user who can read \
+            them, with --replace for a point that has an index).
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -76,7 +81,12 @@ struct IndexCommand: ParsableCommand {
         if out.stderrIsTerminal && !summaries.isEmpty { out.error("\r\u{1B}[K", newline: false) }
         if summaries.isEmpty { out.line("nothing to index: every snapshot of \(source) has an index") }
         for s in summaries {
-            for w in s.warnings { Log.warning(w) }
+            for w in s.warnings where !s.unreadablePaths.contains(w) { Log.warning(w) }
+            // What the point lacks is a result, not chatter: printed even with -q.
+            for w in s.unreadablePaths { out.error("snapdex: warning: \(w)") }
+            if s.isPartial {
+                out.error("snapdex: \(s.source)@\(s.time) is partial: \(s.unreadable) path(s) could not be read and are missing from it")
+            }
             if json {
                 var o = JSONObject()
                 o.string("id", s.id)
@@ -96,6 +106,8 @@ struct IndexCommand: ParsableCommand {
                 o.double("seconds", s.seconds)
                 o.number("warnings", s.warnings.count)
                 o.string("replaced", s.replaced)
+                o.string("status", s.isPartial ? "partial" : "ok")
+                o.number("unreadable", s.unreadable)
                 out.line(bytes: o.encoded)
             } else {
                 let other = s.entries - s.files - s.directories
@@ -105,7 +117,9 @@ struct IndexCommand: ParsableCommand {
                 if s.hashedFiles > 0 { out.line("  \(s.hashedFiles) files hashed, \(s.hashesReused) hashes reused from the previous index") }
                 if let r = s.replaced { out.line("  replaced index \(r.prefix(12))") }
                 out.line("  \(String(format: "%.2f", s.seconds)) s, \(s.warnings.count) warnings")
+                if s.isPartial { out.line("  partial: \(s.unreadable) path(s) could not be read") }
             }
         }
+        if summaries.contains(where: \.isPartial) { throw CommandExit(ExitStatus.partial) }
     }
 }

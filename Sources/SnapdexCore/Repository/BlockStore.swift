@@ -139,7 +139,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         let compressed = worth ? try LZMA.compress(raw, preset: preset) : try LZMA.store(raw)
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
-        file.byte(UInt8(FormatConstants.catalogVersion))
+        file.byte(FormatConstants.blockVersion)
         file.byte(raw.first ?? 0)
         file.byte(FormatConstants.compressionXZ)
         file.byte(0)
@@ -198,7 +198,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
             throw damaged("does not decompress")
         }
         guard Digest.of(raw) == hash else { throw damaged("content does not match its hash") }
-        guard bytes[8] >= 1, UInt16(bytes[8]) <= FormatConstants.catalogMaxReadVersion else {
+        guard bytes[8] >= 1, bytes[8] <= FormatConstants.blockVersion else {
             throw damaged("header names format version \(bytes[8]) but the content verifies: the header is damaged")
         }
         guard raw.first == bytes[9] else { throw damaged("part kind mismatch") }
