@@ -78,6 +78,10 @@ public final class Indexer {
     public var progress: ((IndexProgress) -> Void)?
     /// Called as each snapshot directory's walk starts, with its point time.
     public var willIndex: ((String, Timestamp) -> Void)?
+    /// Called once before the first walk with how many directories this run will index.
+    public var planned: ((Int) -> Void)?
+    /// Called as each point is published, so a long run reports what is done as it goes.
+    public var didIndex: ((IndexSummary) -> Void)?
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -99,9 +103,13 @@ public final class Indexer {
             repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
-            for (dir, time) in try targets(options, config) {
+            let targets = try targets(options, config)
+            planned?(targets.count)
+            for (dir, time) in targets {
                 willIndex?(dir, time)
-                summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
+                let summary = try indexOne(directory: dir, time: time, config: config, options: options)
+                didIndex?(summary)
+                summaries.append(summary)
             }
             return summaries
         }
@@ -231,7 +239,8 @@ public final class Indexer {
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                 counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
                          "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
-                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil))
+                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil,
+                source: config.name))
             return summary
         } catch is SimulatedCrash {
             throw SimulatedCrash()
@@ -244,7 +253,7 @@ public final class Indexer {
             }
             repository.logSession(SessionRecord(
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "failed",
-                counts: [:], points: [], warnings: [], message: "\(error)"))
+                counts: [:], points: [], warnings: [], message: "\(error)", source: config.name))
             throw error
         }
     }
