@@ -53,7 +53,7 @@ struct IndexCommand: ParsableCommand {
     var directory: String?
     @Option(help: "The source the restore point belongs to.")
     var source: String
-    @Option(help: ArgumentHelp("The point time, ISO 8601 (default: from the directory name, else its mtime).", valueName: "time"))
+    @Option(help: ArgumentHelp("The point time, ISO 8601; a date alone means its midnight (default: from the directory name, else its mtime).", valueName: "time"))
     var at: String?
     @Option(help: ArgumentHelp(TimeSourceHelp.text + " Default: the source's (see source add).", valueName: "auto|name|mtime"))
     var timeFrom: String?
@@ -69,7 +69,7 @@ struct IndexCommand: ParsableCommand {
     var label: String?
     @Flag(help: "Index again a source and point time that already have an index, replacing it.")
     var replace = false
-    @Option(help: ArgumentHelp("Keep this point at least until this time (or 'never'), whatever the policy.", valueName: "time"))
+    @Option(help: ArgumentHelp("Keep this point at least until this time (a date alone means the end of that day), or 'never', whatever the policy.", valueName: "time"))
     var keepUntil: String?
     @Flag(help: "Print the summary as one JSON object per point.")
     var json = false
@@ -121,7 +121,12 @@ struct IndexCommand: ParsableCommand {
             progress.expected = UInt64(s.entries)
         }
         let summaries = try indexer.run(options)
-        if summaries.isEmpty && !Log.quiet { out.line("nothing to index: every snapshot of \(source) has an index") }
+        for path in indexer.filteredOut { Log.info("not indexing \(path): the source's --include/--exclude globs leave it out") }
+        if summaries.isEmpty && !Log.quiet {
+            let skipped = indexer.filteredOut.count
+            out.line(skipped == 0 ? "nothing to index: every snapshot of \(source) has an index"
+                     : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)")
+        }
         if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries)) }
     }
 
@@ -149,14 +154,14 @@ struct IndexCommand: ParsableCommand {
 
     /// One point's report: a line in a run of several (`brief`), else a short summary.
     static func report(_ s: IndexSummary, brief: Bool) -> [String] {
-        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12))"
+        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)"
         if brief {
             return ["\(head): \(Format.count(s.entries, "entry", "entries")), \(Format.bytes(s.bytes)), "
                     + "\(Format.count(s.newBlocks, "new block")), \(String(format: "%.2f", s.seconds)) s"
                     + (s.warnings.isEmpty ? "" : ", \(Format.count(s.warnings.count, "warning"))")]
         }
         let other = s.entries - s.files - s.directories
-        var lines = ["\(head) from \(s.snapshot)",
+        var lines = [head,
                      "  \(Format.count(s.entries, "entry", "entries")) (\(Format.count(s.files, "file")), \(Format.count(s.directories, "dir")), \(other) other), \(Format.bytes(s.bytes))",
                      "  \(Format.count(s.newBlocks, "new block")), \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))"]
         if s.hashedFiles > 0 { lines.append("  \(Format.count(s.hashedFiles, "file")) hashed, \(Format.count(s.hashesReused, "hash", "hashes")) reused from the previous index") }

@@ -87,6 +87,9 @@ public final class Indexer {
     /// Called with each warning about a point time (a name without one, so the folder's mtime
     /// stands in) before that snapshot is indexed.
     public var timeWarning: ((String) -> Void)?
+    /// The snapshots without an index that the source's --include/--exclude globs left out of
+    /// the last run.
+    public private(set) var filteredOut: [String] = []
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -149,10 +152,14 @@ public final class Indexer {
         var found: [(String, Timestamp)] = []
         var times: [String: Timestamp] = [:]
         var readings: [String: SnapshotTime] = [:]
-        for snapshot in SnapshotLayout.snapshots(in: folder) where config.accepts(snapshotName: snapshot.name) {
+        // Every snapshot takes part in recognising what is indexed already; the filters only
+        // decide which of the rest are indexed now.
+        var skipped = Set<String>()
+        for snapshot in SnapshotLayout.snapshots(in: folder) {
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             times[snapshot.root] = t.time
             readings[snapshot.root] = t
+            if !config.accepts(snapshotName: snapshot.name) { skipped.insert(snapshot.root) }
         }
         // A folder is indexed when a point of its time was made from it, or from a folder that
         // no longer holds that time (a rotation renamed it: rsnapshot's daily.0 -> daily.1).
@@ -163,6 +170,10 @@ public final class Indexer {
         for (path, t) in times.sorted(by: { $0.key < $1.key }) where !claimed.contains(path) {
             if let i = moved.firstIndex(where: { $0.pointTime == t }) {
                 moved.remove(at: i)
+                continue
+            }
+            if skipped.contains(path) {
+                filteredOut.append(path)
                 continue
             }
             found.append((path, t))
@@ -216,7 +227,9 @@ public final class Indexer {
             manifest.label = options.label
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
-            manifest.policy = try Manifest.settings(of: RetentionPolicy(text: config.policy ?? ""))
+            let policy = try RetentionPolicy(text: config.policy ?? "")
+            manifest.policy = Manifest.settings(of: policy)
+            manifest.calendarZone = policy.isEmpty ? nil : policy.zone?.name
             let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
