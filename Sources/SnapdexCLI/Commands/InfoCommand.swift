@@ -58,8 +58,8 @@ struct InfoCommand: ParsableCommand {
         out.line("   Uid: \(e.uid)   Gid: \(e.gid)")
         out.line(" Inode: \(e.inode)   Links: \(e.nlink)")
         if e.type == .charDevice || e.type == .blockDevice { out.line("Device: \(e.device >> 8 & 0xfff),\(e.device & 0xff)") }
-        out.line("Modify: \(Timestamp(nanoseconds: e.mtime).rfc3339(fraction: true))")
-        out.line("Change: \(Timestamp(nanoseconds: e.ctime).rfc3339(fraction: true))")
+        out.line("Modify: \(TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: true))")
+        out.line("Change: \(TimeDisplay.text(Timestamp(nanoseconds: e.ctime), fraction: true))")
         out.line("SHA256: \(e.hash?.hex ?? notReadText(.content) ?? "-")")
         if e.type == .directory {
             if let why = notReadText(.directory) {
@@ -70,6 +70,6 @@ struct InfoCommand: ParsableCommand {
         }
         let below = reader.manifest.unreadable.listed.filter { $0.path != rel && PathBytes.isWithin($0.path, rel) }.count
         if below > 0 { out.line("Missing: \(below) path(s) under it could not be read when the point was indexed (`snapdex ls -R` names them)") }
-        out.line(" Point: \(p.id) (\(p.source)@\(p.pointTime.rfc3339()))\(p.unreadable > 0 ? ", partial" : "")")
+        out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.text(p.pointTime)))\(p.unreadable > 0 ? ", partial" : "")")
     }
 }
