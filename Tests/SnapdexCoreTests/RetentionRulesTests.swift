@@ -216,6 +216,8 @@ import Glibc
         m.policy = Manifest.settings(of: policy)
         m.calendarZone = "America/New_York"
         let bytes = m.encode()
+        // Writer version 2, oldest reader 1: a Snapdex 0.1 reader skips tag 14.
+        #expect(Array(bytes[8..<12]) == [2, 0, 1, 0])
         let back = try Manifest.decode(bytes, path: "x")
         #expect(back.calendarZone == "America/New_York")
         #expect(back == m)
@@ -241,6 +243,10 @@ import Glibc
             #expect(try repo.manifest(of: p).calendarZone == "+01:00")
             #expect(p.policy == "daily=2 zone=+01:00")
         }
+        // Block files keep version 1, which every reader reads.
+        let blocks = try FileManager.default.subpathsOfDirectory(atPath: repo.root + "/blocks").filter { $0.count > 3 }
+        #expect(!blocks.isEmpty)
+        for b in blocks { #expect(try Array(Data(contentsOf: URL(fileURLWithPath: repo.root + "/blocks/" + b)))[8] == 1) }
         _ = try repo.rescan()
         let plan = try repo.retentionPlan(now: Self.at("2026-11-23T00:00:00Z"))
         #expect(plan.map(\.reasons) == [["daily 2026-11-21"], ["newest", "daily 2026-11-22"]])
