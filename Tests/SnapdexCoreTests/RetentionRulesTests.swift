@@ -232,11 +232,13 @@ import Glibc
         let repo = try tmp.makeRepository()
         let snap = tmp.sub("snap")
         Tree.write(snap + "/f", "x")
+        // Waits: a process another test spawns can hold an inherited lock descriptor until it execs.
         var o = IndexOptions(source: "home", directory: snap)
+        o.wait = 30
         o.at = Self.at("2026-11-21T23:30:00Z")
         _ = try Indexer(repository: repo).run(o)
         let zone = try CalendarZone("+01:00")
-        _ = try repo.setPolicy(source: "home", policy: RetentionPolicy(daily: 2, zone: zone), applyToExisting: true)
+        _ = try repo.setPolicy(source: "home", policy: RetentionPolicy(daily: 2, zone: zone), applyToExisting: true, wait: 30)
         o.at = Self.at("2026-11-21T22:00:00Z")
         _ = try Indexer(repository: repo).run(o)
         for p in try repo.points() {
@@ -247,7 +249,7 @@ import Glibc
         let blocks = try FileManager.default.subpathsOfDirectory(atPath: repo.root + "/blocks").filter { $0.count > 3 }
         #expect(!blocks.isEmpty)
         for b in blocks { #expect(try Array(Data(contentsOf: URL(fileURLWithPath: repo.root + "/blocks/" + b)))[8] == 1) }
-        _ = try repo.rescan()
+        _ = try repo.rescan(wait: 30)
         let plan = try repo.retentionPlan(now: Self.at("2026-11-23T00:00:00Z"))
         #expect(plan.map(\.reasons) == [["daily 2026-11-21"], ["newest", "daily 2026-11-22"]])
     }
