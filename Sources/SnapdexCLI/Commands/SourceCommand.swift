@@ -60,7 +60,7 @@ struct SourceCommand: ParsableCommand {
             let repo = try repository.open()
             try repo.addSource(SourceConfig(name: name, snapshots: snapshots, livePath: livePath, timeFrom: tf,
                                             include: includes, exclude: excludes), wait: wait.wait)
-            Output.current.line("added source \(name)")
+            if !Log.quiet { Output.current.line("added source \(name)") }
         }
     }
 
@@ -114,7 +114,7 @@ struct SourceCommand: ParsableCommand {
             if !excludes.isEmpty { filters.exclude = excludes }
             try repo.setSource(name, snapshots: snapshots, livePath: livePath, timeFrom: timeFrom.flatMap(TimeSource.init(rawValue:)),
                                filters: filters, wait: wait.wait)
-            Output.current.line("changed source \(name)")
+            if !Log.quiet { Output.current.line("changed source \(name)") }
         }
     }
 
@@ -146,15 +146,15 @@ struct SourceCommand: ParsableCommand {
                     o.string("name", s.name)
                     o.string("snapshots", s.snapshots)
                     o.string("live_path", s.livePath)
-                    o.string("time_from", s.timeFrom)
+                    o.string("time_from", config?.timeFrom.rawValue ?? s.timeFrom)
                     o.string("policy", s.policy)
                     o.number("points", n)
                     o.strings("include", config?.include ?? [])
                     o.strings("exclude", config?.exclude ?? [])
                     out.line(bytes: o.encoded)
                 } else {
-                    let filters = (config?.include.map { "+" + $0 } ?? []) + (config?.exclude.map { "-" + $0 } ?? [])
-                    rows.append([s.name, "\(n)", s.timeFrom, s.snapshots ?? "-", s.livePath ?? "-", s.policy ?? "-",
+                    let filters = (config?.include.map { "--include " + $0 } ?? []) + (config?.exclude.map { "--exclude " + $0 } ?? [])
+                    rows.append([s.name, "\(n)", config?.timeFrom.rawValue ?? s.timeFrom, s.snapshots ?? "-", s.livePath ?? "-", s.policy ?? "-",
                                  filters.isEmpty ? "-" : filters.joined(separator: " ")])
                 }
             }
@@ -186,7 +186,7 @@ struct SourceCommand: ParsableCommand {
         func run() throws {
             let repo = try repository.open()
             let n = try repo.removeSource(name, purge: purge, wait: wait.wait)
-            Output.current.line("removed source \(name)" + (n > 0 ? " and its \(n) index(es)" : ""))
+            if !Log.quiet { Output.current.line("removed source \(name)" + (n > 0 ? " and its \(Format.count(n, "index", "indexes"))" : "")) }
         }
     }
 }

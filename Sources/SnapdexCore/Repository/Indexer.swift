@@ -80,9 +80,16 @@ public final class Indexer {
     public var progress: ((IndexProgress) -> Void)?
     /// Called as each snapshot directory's walk starts, with its point time.
     public var willIndex: ((String, Timestamp) -> Void)?
+    /// Called once before the first walk with how many directories this run will index.
+    public var planned: ((Int) -> Void)?
+    /// Called as each point is published, so a long run reports what is done as it goes.
+    public var didIndex: ((IndexSummary) -> Void)?
     /// Called with each warning about a point time (a name without one, so the folder's mtime
     /// stands in) before that snapshot is indexed.
     public var timeWarning: ((String) -> Void)?
+    /// The snapshots without an index that the source's --include/--exclude globs left out of
+    /// the last run.
+    public private(set) var filteredOut: [String] = []
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -104,9 +111,13 @@ public final class Indexer {
             repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
-            for (dir, time) in try targets(options, config) {
+            let targets = try targets(options, config)
+            planned?(targets.count)
+            for (dir, time) in targets {
                 willIndex?(dir, time)
-                summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
+                let summary = try indexOne(directory: dir, time: time, config: config, options: options)
+                didIndex?(summary)
+                summaries.append(summary)
             }
             return summaries
         }
@@ -141,10 +152,14 @@ public final class Indexer {
         var found: [(String, Timestamp)] = []
         var times: [String: Timestamp] = [:]
         var readings: [String: SnapshotTime] = [:]
-        for snapshot in SnapshotLayout.snapshots(in: folder) where config.accepts(snapshotName: snapshot.name) {
+        // Every snapshot takes part in recognising what is indexed already; the filters only
+        // decide which of the rest are indexed now.
+        var skipped = Set<String>()
+        for snapshot in SnapshotLayout.snapshots(in: folder) {
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             times[snapshot.root] = t.time
             readings[snapshot.root] = t
+            if !config.accepts(snapshotName: snapshot.name) { skipped.insert(snapshot.root) }
         }
         // A folder is indexed when a point of its time was made from it, or from a folder that
         // no longer holds that time (a rotation renamed it: rsnapshot's daily.0 -> daily.1).
@@ -155,6 +170,10 @@ public final class Indexer {
         for (path, t) in times.sorted(by: { $0.key < $1.key }) where !claimed.contains(path) {
             if let i = moved.firstIndex(where: { $0.pointTime == t }) {
                 moved.remove(at: i)
+                continue
+            }
+            if skipped.contains(path) {
+                filteredOut.append(path)
                 continue
             }
             found.append((path, t))
@@ -208,7 +227,9 @@ public final class Indexer {
             manifest.label = options.label
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
-            manifest.policy = try Manifest.settings(of: RetentionPolicy(text: config.policy ?? ""))
+            let policy = try RetentionPolicy(text: config.policy ?? "")
+            manifest.policy = Manifest.settings(of: policy)
+            manifest.calendarZone = policy.isEmpty ? nil : policy.zone?.name
             let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
@@ -248,7 +269,8 @@ public final class Indexer {
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                 counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
                          "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
-                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil))
+                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil,
+                source: config.name))
             return summary
         } catch is SimulatedCrash {
             throw SimulatedCrash()
@@ -261,7 +283,7 @@ public final class Indexer {
             }
             repository.logSession(SessionRecord(
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "failed",
-                counts: [:], points: [], warnings: [], message: "\(error)"))
+                counts: [:], points: [], warnings: [], message: "\(error)", source: config.name))
             throw error
         }
     }
