@@ -120,7 +120,7 @@ func runInTerminal(_ argv: [String], environment: [String: String], steps: [(Str
             ("", "> ", 0), ("marked\n", "q.txt", 0),
             ("cd /nowhere\n", "list its folder with `ls`", 0),
             // A binary file is described, not dumped; restore writes an archive.
-            ("cat /bob/b.xlsx\n", "Zip archive", 0), ("restore --tar \(s.path)/marked.tar\n", "restored 1 files", 0),
+            ("cat /bob/b.xlsx\n", "Zip archive", 0), ("restore --tar \(s.path)/marked.tar\n", "restored 1 file", 0),
             // Long output goes through the pager.
             ("ls /many\n", "PAGED:f999.txt", 0),
             // Ctrl-C stops a running command and the shell goes on, marks kept.
