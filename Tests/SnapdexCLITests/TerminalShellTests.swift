@@ -125,7 +125,7 @@ func runInTerminal(_ argv: [String], environment: [String: String], steps: [(Str
             ("ls /many\n", "PAGED:f999.txt", 0),
             // Ctrl-C stops a running command and the shell goes on, marks kept.
             ("", "> ", 0), ("cat -f /huge.bin\n", "", 1.0), ("\u{3}", "interrupted", 0), ("", "> ", 0), ("marked\n", "q.txt", 0),
-            ("\u{4}", "", 0.5),
+            ("", "> ", 0), ("\u{4}", "", 0.5),
         ]
         let t = try runInTerminal([binary, "browse", "home@latest", "--repo", repo],
                                   environment: ["TERM": "xterm", "PAGER": "sed s/^/PAGED:/", "LANG": "C.UTF-8"], steps: steps)
