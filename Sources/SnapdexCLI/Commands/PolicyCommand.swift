@@ -41,7 +41,7 @@ struct PolicyCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The source.")
+        @Argument(help: "The source.", completion: .sourceName)
         var source: String
         @Option(parsing: .unconditional, help: ArgumentHelp("Keep points within this many days of the source's newest point (at most 100000).", valueName: "n"))
         var keepDays: Int?
@@ -103,7 +103,7 @@ struct PolicyCommand: ParsableCommand {
                 """)
 
         @OptionGroup var repository: RepositoryOptions
-        @Argument(help: "The source.")
+        @Argument(help: "The source.", completion: .sourceName)
         var source: String
 
         func run() throws {
