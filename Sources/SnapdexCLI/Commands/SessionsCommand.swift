@@ -11,7 +11,7 @@ struct SessionsCommand: ParsableCommand {
               snapdex sessions
               snapdex sessions --json
 
-            EXIT STATUS: 0 listed; 1 no repository.
+            EXIT STATUS: 0 listed; 1 no repository; 3 some lines of the log are damaged (the others are listed).
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -35,8 +35,11 @@ struct SessionsCommand: ParsableCommand {
             }
         }
         if !json { Format.table(rows).forEach(out.line) }
+        // Damage, like any other: the lines that read are listed, and the status says the
+        // list is not whole.
         if log.unreadable > 0 {
-            Log.warning("\(log.unreadable) line(s) of \(repo.root)/sessions.jsonl could not be read (damaged or cut short) and are not listed")
+            Output.current.error("snapdex: \(log.unreadable) line(s) of \(repo.root)/sessions.jsonl could not be read (damaged or cut short) and are not listed")
+            throw CommandExit(ExitStatus.damaged)
         }
     }
 }
