@@ -252,6 +252,10 @@ func write(_ path: String, _ text: String) {
         #expect(r.status == 3)
         #expect(r.out.contains("index"))
         #expect(r.err.contains("2 line(s)") && r.err.split(separator: "\n").count == 1, "\(r.err)")
+        // A log whose every line is damaged is not "no sessions".
+        write(s.path + "/repo/sessions.jsonl", "{\"kind\n")
+        let all = cli.run("sessions")
+        #expect(all.status == 3 && all.out.isEmpty && all.err.contains("1 line(s)"), "\(all.status) \(all.out) \(all.err)")
     }
 
     @Test func versionNamesTheFormats() {

@@ -9,7 +9,31 @@ struct IndexCommand: ParsableCommand {
             With DIR, indexes that one directory as a restore point of --source at --at (default: \
             the time in the directory's name, else its mtime); a source that does not exist yet \
             is created. Without DIR, indexes every directory under the source's snapshots folder \
-            that has no index yet, oldest first.
+            that has no index yet and that the source's --include/--exclude globs allow, oldest \
+            first.
+
+            Point times come from the snapshot's name, in the forms snapshot tools write \
+            (text before and after the time is allowed):
+              sanoid, pyznap     autosnap_2026-11-21_03:00:01_daily   local time
+              syncoid            syncoid_HOST_2026-11-21:03:00:01-GMT+01:00
+              zfs-auto-snapshot  zfs-auto-snap_daily-2026-11-21-0300  UTC
+              zrepl              zrepl_20261121_030001_000            UTC
+              znapzend           2026-11-21-030000                    local time
+              btrbk              home.20261121T0300, home.20261121T030001+0100
+              NetApp / ONTAP     .snapshot/daily.2026-11-21_0010      local time
+              Samba / Windows    @GMT-2026.11.21-03.00.00             UTC
+              Synology           #snapshot/GMT+01-2026.11.21-03.00.00 the zone named
+              QNAP               @Recently-Snapshot/GMT+01_2026-11-21_0300
+              snapper            .snapshots/42/snapshot               info.xml's <date> (UTC)
+              Timeshift          snapshots/2026-11-21_03-00-01/localhost (rsync) or /@ (btrfs)
+              LVM, scripts, ISO  home-2026-11-21, 20261122, 2026-11-20_0300, 2026-11-21T03:00:00Z
+
+            A time without a zone is local time. snapper's N/snapshot and Timeshift's \
+            NAME/localhost (or NAME/@) are indexed, never the info.xml or info.json beside \
+            them; DIR may name either level. A date that does not exist (2026-13-45) is not a \
+            time. With --time-from auto (the default) a snapshot whose name holds no time gets \
+            its folder's mtime and a warning, printed even with -q; --time-from name makes it \
+            an error; --time-from mtime always uses the mtime (rsnapshot's daily.0).
 
             Symlinks are never followed; unreadable directories and files that vanish during the \
             walk are warnings, stored with the session. With --hash, files unchanged since the \
@@ -29,8 +53,10 @@ struct IndexCommand: ParsableCommand {
     var directory: String?
     @Option(help: "The source the restore point belongs to.")
     var source: String
-    @Option(help: ArgumentHelp("The point time, ISO 8601 (default: from the directory name, else its mtime).", valueName: "time"))
+    @Option(help: ArgumentHelp("The point time, ISO 8601; a date alone means its midnight (default: from the directory name, else its mtime).", valueName: "time"))
     var at: String?
+    @Option(help: ArgumentHelp(TimeSourceHelp.text + " Default: the source's (see source add).", valueName: "auto|name|mtime"))
+    var timeFrom: String?
     @Flag(help: "Make a manual point, never expired by retention policy.")
     var manual = false
     @Flag(help: "Record the SHA-256 of every regular file.")
@@ -43,19 +69,21 @@ struct IndexCommand: ParsableCommand {
     var label: String?
     @Flag(help: "Index again a source and point time that already have an index, replacing it.")
     var replace = false
-    @Option(help: ArgumentHelp("Keep this point at least until this time (or 'never'), whatever the policy.", valueName: "time"))
+    @Option(help: ArgumentHelp("Keep this point at least until this time (a date alone means the end of that day), or 'never', whatever the policy.", valueName: "time"))
     var keepUntil: String?
     @Flag(help: "Print the summary as one JSON object per point.")
     var json = false
 
     func validate() throws {
         if directory == nil && at != nil { throw ValidationError("--at needs a DIR: it names the time of that one snapshot") }
+        if let timeFrom { try TimeSourceHelp.validate(timeFrom) }
     }
 
     func run() throws {
         let repo = try repository.open()
         var options = IndexOptions(source: source, directory: directory)
         options.at = try parseTime(at)
+        options.timeFrom = timeFrom.flatMap(TimeSource.init(rawValue:))
         options.manual = manual
         options.hash = hash
         options.walk = WalkOptions(excludes: excludes, oneFileSystem: oneFileSystem)
@@ -66,46 +94,91 @@ struct IndexCommand: ParsableCommand {
         let out = Output.current
         let indexer = Indexer(repository: repo)
         indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
-        if out.stderrIsTerminal {
-            indexer.progress = { p in
-                let rate = p.seconds > 0 ? Double(p.entries) / p.seconds : 0
-                out.error("\r\(p.entries) entries  \(Int(rate))/s  \(Format.bytes(p.bytes))  \(String(format: "%.1f", p.seconds)) s   ", newline: false)
-            }
+        // A guessed point time is a result people must see, so -q does not hide it.
+        indexer.timeWarning = { w in out.error("snapdex: warning: \(w)") }
+        // A run of several points prints one line per point and a total; one DIR, a summary.
+        var many = false
+        var progress = ProgressLine()
+        progress.expected = (try? repo.points(source: source))?.max { $0.pointTime < $1.pointTime }.map { UInt64($0.entries) }
+        indexer.planned = { n in
+            many = n > 1
+            progress.points = n
         }
-        let summaries = try indexer.run(options)
-        if out.stderrIsTerminal && !summaries.isEmpty { out.error("\r\u{1B}[K", newline: false) }
-        if summaries.isEmpty { out.line("nothing to index: every snapshot of \(source) has an index") }
-        for s in summaries {
+        let drawProgress = out.stderrIsTerminal && !Log.quiet
+        if drawProgress {
+            indexer.progress = { p in out.error("\r\(progress.text(entries: p.entries, bytes: p.bytes, seconds: p.seconds))\u{1B}[K", newline: false) }
+        }
+        indexer.didIndex = { s in
+            if drawProgress { out.error("\r\u{1B}[K", newline: false) }
             for w in s.warnings { Log.warning(w) }
             if json {
-                var o = JSONObject()
-                o.string("id", s.id)
-                o.string("source", s.source)
-                o.string("time", s.time)
-                o.string("snapshot", s.snapshot)
-                o.number("entries", s.entries)
-                o.number("files", s.files)
-                o.number("directories", s.directories)
-                o.number("bytes", s.bytes)
-                o.number("new_blocks", s.newBlocks)
-                o.number("reused_blocks", s.reusedBlocks)
-                o.number("bytes_written", s.bytesWritten)
-                o.number("catalog_bytes", s.catalogBytes)
-                o.number("hashed_files", s.hashedFiles)
-                o.number("hashes_reused", s.hashesReused)
-                o.double("seconds", s.seconds)
-                o.number("warnings", s.warnings.count)
-                o.string("replaced", s.replaced)
-                out.line(bytes: o.encoded)
-            } else {
-                let other = s.entries - s.files - s.directories
-                out.line("indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)")
-                out.line("  \(s.entries) entries (\(s.files) files, \(s.directories) dirs, \(other) other), \(Format.bytes(s.bytes))")
-                out.line("  \(s.newBlocks) new blocks, \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))")
-                if s.hashedFiles > 0 { out.line("  \(s.hashedFiles) files hashed, \(s.hashesReused) hashes reused from the previous index") }
-                if let r = s.replaced { out.line("  replaced index \(r.prefix(12))") }
-                out.line("  \(String(format: "%.2f", s.seconds)) s, \(s.warnings.count) warnings")
+                out.line(bytes: IndexCommand.json(s))
+            } else if !Log.quiet {
+                IndexCommand.report(s, brief: many).forEach(out.line)
             }
+            out.flush()
+            progress.point += 1
+            progress.expected = UInt64(s.entries)
         }
+        let summaries = try indexer.run(options)
+        for path in indexer.filteredOut { Log.info("not indexing \(path): the source's --include/--exclude globs leave it out") }
+        if summaries.isEmpty && !Log.quiet {
+            let skipped = indexer.filteredOut.count
+            out.line(skipped == 0 ? "nothing to index: every snapshot of \(source) has an index"
+                     : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)")
+        }
+        if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries)) }
+    }
+
+    static func json(_ s: IndexSummary) -> [UInt8] {
+        var o = JSONObject()
+        o.string("id", s.id)
+        o.string("source", s.source)
+        o.string("time", s.time)
+        o.string("snapshot", s.snapshot)
+        o.number("entries", s.entries)
+        o.number("files", s.files)
+        o.number("directories", s.directories)
+        o.number("bytes", s.bytes)
+        o.number("new_blocks", s.newBlocks)
+        o.number("reused_blocks", s.reusedBlocks)
+        o.number("bytes_written", s.bytesWritten)
+        o.number("catalog_bytes", s.catalogBytes)
+        o.number("hashed_files", s.hashedFiles)
+        o.number("hashes_reused", s.hashesReused)
+        o.double("seconds", s.seconds)
+        o.number("warnings", s.warnings.count)
+        o.string("replaced", s.replaced)
+        return o.encoded
+    }
+
+    /// One point's report: a line in a run of several (`brief`), else a short summary.
+    static func report(_ s: IndexSummary, brief: Bool) -> [String] {
+        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)"
+        if brief {
+            return ["\(head): \(Format.count(s.entries, "entry", "entries")), \(Format.bytes(s.bytes)), "
+                    + "\(Format.count(s.newBlocks, "new block")), \(String(format: "%.2f", s.seconds)) s"
+                    + (s.warnings.isEmpty ? "" : ", \(Format.count(s.warnings.count, "warning"))")]
+        }
+        let other = s.entries - s.files - s.directories
+        var lines = [head,
+                     "  \(Format.count(s.entries, "entry", "entries")) (\(Format.count(s.files, "file")), \(Format.count(s.directories, "dir")), \(other) other), \(Format.bytes(s.bytes))",
+                     "  \(Format.count(s.newBlocks, "new block")), \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))"]
+        if s.hashedFiles > 0 { lines.append("  \(Format.count(s.hashedFiles, "file")) hashed, \(Format.count(s.hashesReused, "hash", "hashes")) reused from the previous index") }
+        if let r = s.replaced { lines.append("  replaced index \(r.prefix(12))") }
+        lines.append("  \(String(format: "%.2f", s.seconds)) s, \(Format.count(s.warnings.count, "warning"))")
+        return lines
+    }
+
+    /// The last line of a run of several points.
+    static func total(_ all: [IndexSummary]) -> String {
+        let entries = all.reduce(0) { $0 + $1.entries }
+        let written = all.reduce(0) { $0 + UInt64($1.bytesWritten) }
+        let blocks = all.reduce(0) { $0 + $1.newBlocks }
+        let seconds = all.reduce(0) { $0 + $1.seconds }
+        let warnings = all.reduce(0) { $0 + $1.warnings.count }
+        let sources = Set(all.map(\.source)).sorted().joined(separator: ", ")
+        return "total: \(Format.count(all.count, "point")) of \(sources), \(Format.count(entries, "entry", "entries")), "
+            + "\(Format.count(blocks, "new block")), \(Format.bytes(written)) written, \(String(format: "%.2f", seconds)) s, \(Format.count(warnings, "warning"))"
     }
 }

@@ -30,7 +30,7 @@ extension Repository {
     /// The retention plan at `now`, changing nothing.
     public func retentionPlan(source: String? = nil, now: Timestamp) throws -> [RetentionDecision] {
         if let source { _ = try self.source(named: source) }
-        return RetentionPlanner.plan(try retentionCandidates(source: source), now: now)
+        return RetentionPlanner.plan(try retentionCandidates(source: source), now: now, localZone: .local)
     }
 
     /// Expires every point the plan does not keep: manifests first, then the database
@@ -53,7 +53,7 @@ extension Repository {
                 points: records.map(\.id), warnings: [], message: "now \(now.rfc3339())",
                 plan: decisions.map { d in
                     d.keep ? "keep \(d.candidate.id) \(d.reasons.joined(separator: ", "))" : "expire \(d.candidate.id)"
-                }))
+                }, source: source))
             return report
         }
     }
@@ -72,7 +72,8 @@ extension Repository {
             let freed = try forgetLocked(live)
             logSession(SessionRecord(kind: "forget", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                                      counts: ["forgotten": Int64(live.count), "freed_blocks": Int64(freed)],
-                                     points: live.map(\.id), warnings: [], message: nil, plan: nil))
+                                     points: live.map(\.id), warnings: [], message: nil, plan: nil,
+                                     source: Set(live.map(\.source)).count == 1 ? live.first?.source : nil))
             return (live, freed)
         }
     }
@@ -95,7 +96,8 @@ extension Repository {
             let points = applyToExisting ? try self.points(source: name) : []
             // All or nothing: every manifest is read before any file changes, and the journal
             // lets the next writer finish the rewrite if this one is killed.
-            try rewriteManifests(points, .policy(Manifest.settings(of: policy)), policySource: name) { try saveSource(config) }
+            let zone = policy.isEmpty ? nil : policy.zone?.name
+            try rewriteManifests(points, .policy(Manifest.settings(of: policy), zone: zone), policySource: name) { try saveSource(config) }
             return points.count
         }
     }

@@ -13,6 +13,8 @@ public struct IndexOptions: Sendable {
     /// that has no index yet.
     public var directory: String?
     public var at: Timestamp?
+    /// Overrides the source's time source for this run (`index --time-from`).
+    public var timeFrom: TimeSource?
     public var manual = false
     public var hash = false
     public var walk = WalkOptions()
@@ -78,6 +80,16 @@ public final class Indexer {
     public var progress: ((IndexProgress) -> Void)?
     /// Called as each snapshot directory's walk starts, with its point time.
     public var willIndex: ((String, Timestamp) -> Void)?
+    /// Called once before the first walk with how many directories this run will index.
+    public var planned: ((Int) -> Void)?
+    /// Called as each point is published, so a long run reports what is done as it goes.
+    public var didIndex: ((IndexSummary) -> Void)?
+    /// Called with each warning about a point time (a name without one, so the folder's mtime
+    /// stands in) before that snapshot is indexed.
+    public var timeWarning: ((String) -> Void)?
+    /// The snapshots without an index that the source's --include/--exclude globs left out of
+    /// the last run.
+    public private(set) var filteredOut: [String] = []
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -99,9 +111,13 @@ public final class Indexer {
             repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
-            for (dir, time) in try targets(options, config) {
+            let targets = try targets(options, config)
+            planned?(targets.count)
+            for (dir, time) in targets {
                 willIndex?(dir, time)
-                summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
+                let summary = try indexOne(directory: dir, time: time, config: config, options: options)
+                didIndex?(summary)
+                summaries.append(summary)
             }
             return summaries
         }
@@ -121,19 +137,32 @@ public final class Indexer {
 
     /// The directories to index, oldest first, with their point times.
     private func targets(_ options: IndexOptions, _ config: SourceConfig) throws -> [(String, Timestamp)] {
+        let timeFrom = options.timeFrom ?? config.timeFrom
         if let dir = options.directory {
-            let path = Repository.absolute(dir)
-            return [(path, try options.at ?? SnapshotTime.of(directory: path, timeFrom: config.timeFrom))]
+            let snapshot = SnapshotLayout.snapshot(at: Repository.absolute(dir))
+            if snapshot.layout == .plain, SnapshotLayout.isSnapshotsFolder(snapshot.root) {
+                throw SnapdexError.snapshotsFolderNotSnapshot(path: snapshot.root, advice: "`snapdex source set \(config.name) --snapshots \(snapshot.root)`, then `snapdex index --source \(config.name)`")
+            }
+            if let at = options.at { return [(snapshot.root, at)] }
+            let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
+            try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
+            if let w = t.warning { timeWarning?(w) }
+            return [(snapshot.root, t.time)]
         }
         guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
         guard FileIO.isDirectory(folder) else { throw SnapdexError.snapshotDirectoryMissing(folder) }
         let points = try repository.points(source: config.name)
         var found: [(String, Timestamp)] = []
         var times: [String: Timestamp] = [:]
-        for name in FileIO.names(in: folder) {
-            let path = folder + "/" + name
-            guard FileIO.isDirectory(path) else { continue }
-            times[path] = try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)
+        var readings: [String: SnapshotTime] = [:]
+        // Every snapshot takes part in recognising what is indexed already; the filters only
+        // decide which of the rest are indexed now.
+        var skipped = Set<String>()
+        for snapshot in SnapshotLayout.snapshots(in: folder) {
+            let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
+            times[snapshot.root] = t.time
+            readings[snapshot.root] = t
+            if !config.accepts(snapshotName: snapshot.name) { skipped.insert(snapshot.root) }
         }
         // A folder is indexed when a point of its time was made from it, or from a folder that
         // no longer holds that time (a rotation renamed it: rsnapshot's daily.0 -> daily.1).
@@ -146,8 +175,21 @@ public final class Indexer {
                 moved.remove(at: i)
                 continue
             }
+            if skipped.contains(path) {
+                filteredOut.append(path)
+                continue
+            }
             found.append((path, t))
         }
+        // Only the snapshots about to be indexed are refused or warned about: the others have
+        // their points already.
+        for (path, _) in found where readings[path]?.layout == .plain && SnapshotLayout.isSnapshotsFolder(path) {
+            throw SnapdexError.snapshotsFolderNotSnapshot(path: path, advice: "`snapdex source set \(config.name) --snapshots \(path)`")
+        }
+        for (path, _) in found {
+            try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
+        }
+        for (path, _) in found { if let w = readings[path]?.warning { timeWarning?(w) } }
         return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 
@@ -191,7 +233,9 @@ public final class Indexer {
             manifest.label = options.label
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
-            manifest.policy = try Manifest.settings(of: RetentionPolicy(text: config.policy ?? ""))
+            let policy = try RetentionPolicy(text: config.policy ?? "")
+            manifest.policy = Manifest.settings(of: policy)
+            manifest.calendarZone = policy.isEmpty ? nil : policy.zone?.name
             let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
@@ -231,7 +275,8 @@ public final class Indexer {
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                 counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
                          "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
-                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil))
+                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil,
+                source: config.name))
             return summary
         } catch is SimulatedCrash {
             throw SimulatedCrash()
@@ -244,7 +289,7 @@ public final class Indexer {
             }
             repository.logSession(SessionRecord(
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "failed",
-                counts: [:], points: [], warnings: [], message: "\(error)"))
+                counts: [:], points: [], warnings: [], message: "\(error)", source: config.name))
             throw error
         }
     }
@@ -336,10 +381,49 @@ enum FileHasher {
     }
 }
 
-/// The point time of a snapshot directory.
-public enum SnapshotTime {
+/// The point time of a snapshot, and where it came from.
+public struct SnapshotTime: Sendable {
+    public var time: Timestamp
+    /// Why the snapshot's name gave no time, when the folder's mtime stands in for it.
+    public var nameFailure: String?
+    public var timeFrom: TimeSource
+    public var root: String
+    public var layout: SnapshotFolder.Layout = .plain
+
+    /// The warning people see when the mtime stood in for the name (`--time-from auto`).
+    public var warning: String? {
+        guard let why = nameFailure, timeFrom == .auto else { return nil }
+        return "snapshot \(root): \(why); its point time is the folder's mtime, \(time.rfc3339()) (--time-from name refuses such names, --time-from mtime uses mtimes without a word)"
+    }
+
+    /// Throws when `--time-from name` and the name gave no time; `retry` is the command to advise.
+    public func check(retry: String) throws {
+        if let why = nameFailure, timeFrom == .name { throw SnapdexError.snapshotNameHasNoTime(path: root, why: why, retry: retry) }
+    }
+
+    /// The time of `snapshot`: what its tool recorded (snapper's info.xml), else its name,
+    /// else (and always with `.mtime`) its root folder's mtime.
+    public static func of(_ snapshot: SnapshotFolder, timeFrom: TimeSource) throws -> SnapshotTime {
+        var failure: String?
+        if timeFrom != .mtime {
+            switch snapshot.recorded ?? SnapshotName.read(snapshot.name) {
+            case .time(let t): return SnapshotTime(time: t, nameFailure: nil, timeFrom: timeFrom, root: snapshot.root, layout: snapshot.layout)
+            case .none:
+                failure = snapshot.layout == .snapper
+                    ? "its info.xml has no <date> and its name '\(snapshot.name)' holds no time"
+                    : "its name '\(snapshot.name)' holds no date and time in a form snapdex knows"
+            case .impossible(let why): failure = "the date in its name '\(snapshot.name)' does not exist (\(why))"
+            }
+        }
+        return SnapshotTime(time: try mtime(of: snapshot.root), nameFailure: failure, timeFrom: timeFrom, root: snapshot.root, layout: snapshot.layout)
+    }
+
+    /// The point time of one snapshot directory, as `index DIR` reads it (no warning).
     public static func of(directory: String, timeFrom: TimeSource) throws -> Timestamp {
-        if timeFrom == .name, let t = TimeParser.fromSnapshotName((directory as NSString).lastPathComponent) { return t }
+        try of(SnapshotLayout.snapshot(at: directory), timeFrom: timeFrom == .name ? .auto : timeFrom).time
+    }
+
+    static func mtime(of directory: String) throws -> Timestamp {
         var st = stat()
         guard stat(directory, &st) == 0 else {
             if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }

@@ -8,6 +8,11 @@ import Glibc
 
 /// Where restored entries go.
 public enum RestoreTarget: Sendable {
+    var directoryPath: String? {
+        if case .directory(let d) = self { return d }
+        return nil
+    }
+
     /// Each restored path keeps its path under this directory (`/alice/a` → `DIR/alice/a`).
     case directory(String)
     /// The source's live path.
@@ -81,6 +86,13 @@ extension Repository {
             throw SnapdexError.snapshotGone(point: String(point.id.prefix(12)), path: point.snapshot)
         }
         var options = options
+        let targetText: String
+        switch options.target {
+        case .directory(let dir): targetText = dir
+        case .inPlace: targetText = "live path"
+        case .tar: targetText = "tar to standard output"
+        case .tarFile(let path): targetText = "tar \(path)"
+        }
         if case .inPlace = options.target {
             guard let live = try source(named: point.source).livePath else {
                 throw SnapdexError.invalidArgument("source \(point.source) has no live path; set one with `snapdex source set \(point.source) --live-path DIR`, or restore with --to DIR")
@@ -89,6 +101,7 @@ extension Repository {
             guard FileIO.isDirectory(live) else { throw SnapdexError.livePathMissing(source: point.source, path: live) }
             options.target = .directory(live)
         }
+        let targetLogged = targetText == "live path" ? "live path \(options.target.directoryPath ?? "")" : targetText
         let reader = try reader(for: point)
         // Nothing to restore is an error, not a partial restore.
         if !options.paths.isEmpty, try options.paths.allSatisfy({ try reader.entry(at: $0, level: .names) == nil }) {
@@ -140,7 +153,9 @@ extension Repository {
                 result: s.exitStatus == ExitStatus.success ? "ok" : s.exitStatus == ExitStatus.partial ? "partial" : "failed",
                 counts: ["files": Int64(s.files), "directories": Int64(s.directories), "bytes": Int64(s.bytes),
                          "skipped": Int64(s.skipped), "replaced": Int64(s.replaced), "failed": Int64(s.failed)],
-                points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil))
+                points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil,
+                source: point.source, paths: options.paths.map { String(decoding: PathBytes.display($0), as: UTF8.self) },
+                target: targetLogged))
         }
         return s
     }
@@ -212,6 +227,9 @@ final class DirectoryOpener {
     /// Directories this opener created, in creation order.
     private(set) var created: [[UInt8]] = []
     var replaceNonDirectories = false
+    /// A restore target, where --overwrite replaces what is in the way; in a snapshot
+    /// (read-only, what the point was indexed from) there is nothing to overwrite.
+    var isTarget = false
 
     init(root: String, create: Bool) throws {
         if create { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
@@ -244,7 +262,9 @@ final class DirectoryOpener {
             }
             return try open(path)
         case .failure(let e) where e == .loop || e == .notDirectory:
-            throw EntryFailure(message: "\(shown) is a symlink or not a directory; not following it (use --overwrite to replace it)")
+            throw EntryFailure(message: isTarget
+                ? "\(shown) is a symlink or not a directory; not following it (use --overwrite to replace it)"
+                : "\(shown) is a symlink or not a directory in the snapshot, where the catalog has a directory; not following it (the snapshot changed since it was indexed: index it again)")
         case .failure(let e):
             throw EntryFailure(message: "cannot open directory \(shown): \(e)")
         }
@@ -300,6 +320,7 @@ final class Restorer {
                 target = try DirectoryOpener(root: dir, create: true)
                 target?.replaceNonDirectories = options.policy == .overwrite
             }
+            target?.isTarget = true
         case .tar(let fd):
             tar = TarWriter(fd: fd)
         case .inPlace, .tarFile:
@@ -767,20 +788,47 @@ final class Restorer {
             defer { Glibc.close(sfd) }
             // The archive needs the bytes before the header is final only for the size, which
             // the catalog already says; a short read is padded so the archive stays valid.
+            // A file with holes is archived as its data runs (GNU sparse 1.0); the holes are
+            // still hashed, as the zeros they read as.
+            let segments = TarWriter.canBeSparse(path: path) ? SparseFile.dataSegments(fd: sfd, size: e.size) : nil
+            h.sparse = segments
             try tar!.write(h)
-            var left = Int(e.size)
             var buf = [UInt8](repeating: 0, count: 1 << 20)
             var hasher = SHA256()
-            while left > 0 {
-                let n = buf.withUnsafeMutableBytes { b in syscall { read(sfd, b.baseAddress, min(b.count, left)) } }
-                guard case .success(let got) = n, got > 0 else { break }
-                try buf.withUnsafeBytes { try tar!.writeData(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-                left -= got
+            var short = false
+            var hashed: UInt64 = 0
+            let zeros = [UInt8](repeating: 0, count: 1 << 16)
+            func hashZeros(upTo end: UInt64) {
+                while hashed < end {
+                    let n = Int(min(UInt64(zeros.count), end - hashed))
+                    zeros.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    hashed += UInt64(n)
+                }
             }
-            if left > 0 { try [UInt8](repeating: 0, count: left).withUnsafeBytes { try tar!.writeData($0) } }
-            try tar!.padTo512(Int(e.size))
-            if left > 0 { throw EntryFailure(message: "the snapshot's file got shorter while it was read; its archived copy is padded with zeros") }
+            var stored: UInt64 = 0
+            for run in segments ?? [SparseFile.Segment(offset: 0, length: e.size)] {
+                hashZeros(upTo: run.offset)
+                var left = Int(run.length)
+                var at = off_t(run.offset)
+                while left > 0 {
+                    let n = buf.withUnsafeMutableBytes { b in syscall { pread(sfd, b.baseAddress, min(b.count, left), at) } }
+                    guard case .success(let got) = n, got > 0 else { break }
+                    try buf.withUnsafeBytes { try tar!.writeData(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                    buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                    left -= got
+                    at += off_t(got)
+                    hashed += UInt64(got)
+                }
+                if left > 0 {
+                    short = true
+                    try [UInt8](repeating: 0, count: left).withUnsafeBytes { try tar!.writeData($0) }
+                    hashed += UInt64(left)
+                }
+                stored += run.length
+            }
+            hashZeros(upTo: e.size)
+            try tar!.padTo512(Int(stored))
+            if short { throw EntryFailure(message: "the snapshot's file got shorter while it was read; its archived copy is padded with zeros") }
             if options.verify, let h = e.hash, Digest(trusted: Array(hasher.finalize())) != h {
                 throw EntryFailure(message: "the snapshot's file changed since it was indexed (SHA-256 differs); its archived copy does not match the catalog")
             }

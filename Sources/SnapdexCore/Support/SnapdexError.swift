@@ -13,6 +13,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case sourceHasIndexes(String, count: Int)
     case sourceHasNoSnapshotsFolder(String)
     case snapshotDirectoryMissing(String)
+    /// `--time-from name` and a snapshot whose name holds no time (`why` says what was wrong);
+    /// `retry` is the index command that uses the folder's mtime instead.
+    case snapshotNameHasNoTime(path: String, why: String, retry: String)
+    /// A folder to index as one snapshot holds the source's snapshots (`advice`: what to run).
+    case snapshotsFolderNotSnapshot(path: String, advice: String)
     case snapshotGone(point: String, path: String)
     case notADirectory(String)
     case pointUnknown(String)
@@ -20,6 +25,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case pointExists(source: String, time: String, id: String)
     case pointExpired(String)
     case pathNotFound(point: String, path: String)
+    /// `versions`: the path is in none of the source's points.
+    case pathInNoPoint(source: String, path: String)
+    /// `diff`: the path is in neither point.
+    case pathInNeitherPoint(String, String, path: String)
     case pointNotExact(String, nearest: String, time: String)
     case livePathMissing(source: String, path: String)
     case snapshotFileMismatch(path: String, message: String)
@@ -70,6 +79,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "source '\(n)' has no snapshots folder; set one with `snapdex source set \(n) --snapshots DIR`, or index one directory with `snapdex index DIR --source \(n)`"
         case .snapshotDirectoryMissing(let p):
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
+        case .snapshotNameHasNoTime(let p, let why, let retry):
+            return "cannot read a point time from the name of snapshot \(p): \(why), and --time-from name allows no other; give the time with --at, or let the folder's mtime stand in: `\(retry)`"
+        case .snapshotsFolderNotSnapshot(let p, let advice):
+            return "\(p) holds snapshots rather than being one, so indexing it would make one point of them all; make it the source's snapshots folder: \(advice)"
         case .snapshotGone(let point, let p):
             return "the snapshot directory \(p) of point \(point) is gone; mount or restore the snapshot there, or pick another point (`snapdex points`)"
         case .notADirectory(let p):
@@ -84,6 +97,12 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "restore point \(r) was expired or forgotten while it was being read; list points with `snapdex points`"
         case .pathNotFound(let point, let path):
             return "\(path) is not in restore point \(point); list it with `snapdex ls \(point)`"
+        case .pathInNoPoint(let source, let path):
+            let name = String(decoding: PathBytes.split(Array(path.utf8)).name, as: UTF8.self)
+            return "\(path) is in no restore point of \(source); look for it by name with `snapdex find '\(name)' --source \(source)`"
+        case .pathInNeitherPoint(let a, let b, let path):
+            let parent = String(decoding: PathBytes.display(PathBytes.split(PathBytes.normalize(path) ?? []).dir), as: UTF8.self)
+            return "\(path) is in neither restore point \(a) nor \(b); list what is there with `snapdex ls \(a) \(parent)`"
         case .pointNotExact(let r, let nearest, let time):
             return "'\(r)' is not the time of a restore point; the nearest point at or before it is \(nearest) at \(time): pass --nearest to use it, or name it by its id"
         case .livePathMissing(let s, let p):
