@@ -15,7 +15,15 @@ public final class Output: @unchecked Sendable {
     public private(set) var captured: [UInt8] = []
     public private(set) var capturedErrors: [UInt8] = []
 
+    /// Where standard output goes instead of file descriptor 1 (the browse shell's pager).
+    private var sink: (([UInt8]) -> Void)?
+
     public init(capture: Bool = false) { self.capture = capture }
+
+    init(sink: @escaping ([UInt8]) -> Void) {
+        capture = false
+        self.sink = sink
+    }
 
     public var stdoutIsTerminal: Bool { !capture && isatty(1) == 1 }
     public var stderrIsTerminal: Bool { !capture && isatty(2) == 1 }
@@ -48,7 +56,9 @@ public final class Output: @unchecked Sendable {
 
     public func flush() {
         guard !buffer.isEmpty else { return }
-        if capture {
+        if let sink {
+            sink(buffer)
+        } else if capture {
             captured.append(contentsOf: buffer)
         } else {
             var done = 0
@@ -227,6 +237,13 @@ enum Format {
         let whole = v.rounded(.up)
         if whole >= 1024 && i < units.count - 1 { return "1.0\(units[i + 1])" }
         return "\(Int(whole))\(units[i])"
+    }
+
+    /// The one width every id in a table is cut to: the longest unique prefix any of them
+    /// needs (`Repository.shortIDs`; an id no longer in the repository needs the usual 8), so
+    /// a column never mixes 8- and 12-character ids.
+    static func idWidth<S: Sequence>(_ ids: S, short: [String: String]) -> Int where S.Element == String {
+        ids.map { short[$0]?.count ?? 8 }.max() ?? 8
     }
 
     /// `1 file`, `2 files`; `1 entry`, `3 entries` with the plural given.
