@@ -37,9 +37,9 @@ struct FindCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The glob (or with --regex, the regular expression) to match; with --deleted, the folder to look in (default /).",
                                  valueName: "pattern"))
     var pattern: String?
-    @Option(help: "Only this source's points.")
+    @Option(help: "Only this source's points.", completion: .sourceName)
     var source: String?
-    @Option(help: "Only this point.")
+    @Option(help: "Only this point.", completion: .pointReference)
     var point: String?
     @OptionGroup var filters: FindFilters
     @Flag(help: "Only the newest point of each source.")
