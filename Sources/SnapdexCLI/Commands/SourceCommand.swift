@@ -126,7 +126,8 @@ struct SourceCommand: ParsableCommand {
                   snapdex source list
                   snapdex source list --json
 
-                EXIT STATUS: 0 listed; 1 no repository.
+                EXIT STATUS: 0 listed; 1 no repository; 3 a source's source.json is damaged or missing \
+                (the others are listed).
                 """)
 
         @OptionGroup var repository: RepositoryOptions
@@ -138,7 +139,14 @@ struct SourceCommand: ParsableCommand {
             let points = try repo.points()
             let out = Output.current
             var rows = [["NAME", "POINTS", "TIME FROM", "SNAPSHOTS", "LIVE PATH", "POLICY", "FILTERS"]]
+            var damage: SnapdexError?
             for s in try repo.sources() {
+                // A source whose source.json is damaged is left out (its settings are unknown)
+                // and makes the exit status 3; the others are listed.
+                if let problem = repo.sourceConfigProblem(s.name) {
+                    damage = damage ?? problem
+                    continue
+                }
                 let n = points.filter { $0.source == s.name }.count
                 let config = repo.sourceConfiguration(s.name)
                 if json {
@@ -159,6 +167,7 @@ struct SourceCommand: ParsableCommand {
                 }
             }
             if !json { Format.table(rows, rightAligned: [1]).forEach(out.line) }
+            if let damage { throw damage }
         }
     }
 
