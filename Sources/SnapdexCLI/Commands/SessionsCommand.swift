@@ -30,7 +30,7 @@ struct SessionsCommand: ParsableCommand {
     var kind: String?
     @Option(help: ArgumentHelp("Only sessions started at or after this time (a date alone: its midnight).", valueName: "time"))
     var since: String?
-    @Option(help: "Only sessions of this source.")
+    @Option(help: "Only sessions of this source.", completion: .sourceName)
     var source: String?
     @Flag(help: "Only sessions whose result is not ok (failed or partial).")
     var failed = false

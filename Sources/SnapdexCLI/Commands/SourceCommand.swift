@@ -39,9 +39,9 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var wait: WaitOptions
         @Argument(help: "The source's name: letters, digits, '.', '_' and '-'.")
         var name: String
-        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"))
+        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"), completion: .directory)
         var snapshots: String?
-        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
+        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"), completion: .directory)
         var livePath: String?
         @Option(help: ArgumentHelp(TimeSourceHelp.text, valueName: "auto|name|mtime"))
         var timeFrom: String = "auto"
@@ -84,11 +84,11 @@ struct SourceCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The source's name.")
+        @Argument(help: "The source's name.", completion: .sourceName)
         var name: String
-        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"))
+        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"), completion: .directory)
         var snapshots: String?
-        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
+        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"), completion: .directory)
         var livePath: String?
         @Option(help: ArgumentHelp(TimeSourceHelp.text, valueName: "auto|name|mtime"))
         var timeFrom: String?
@@ -187,7 +187,7 @@ struct SourceCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The source to remove.")
+        @Argument(help: "The source to remove.", completion: .sourceName)
         var name: String
         @Flag(help: "Also remove the source's indexes.")
         var purge = false
