@@ -1,6 +1,10 @@
 import ArgumentParser
 import SnapdexCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The root command: it only lists the subcommands.
 public struct SnapdexCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -47,7 +51,7 @@ public struct SnapdexCommand: ParsableCommand {
         let out = Output.current
         defer { out.flush() }
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(arguments ?? commandLine())
             try command.run()
             return ExitStatus.success
         } catch let e as SnapdexError {
@@ -72,6 +76,15 @@ public struct SnapdexCommand: ParsableCommand {
     }
 }
 
+/// The arguments as typed: each one's bytes as a path string (PathString), where
+/// `CommandLine.arguments` would replace bytes that are not UTF-8 with U+FFFD.
+func commandLine() -> [String] {
+    (1..<Int(CommandLine.argc)).map { i in
+        guard let p = CommandLine.unsafeArgv[i] else { return "" }
+        return PathString.string(UnsafeBufferPointer(start: p, count: strlen(p)).map { UInt8(bitPattern: $0) })
+    }
+}
+
 /// Ends a command with an exit status after it has printed what it had to say.
 public struct CommandExit: Error {
     public let status: Int32
@@ -93,6 +106,7 @@ public struct RepositoryOptions: ParsableArguments {
 
     public func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
+        try refuseEmptyPaths(["--repo": repo])
     }
 
     public func open() throws -> Repository {

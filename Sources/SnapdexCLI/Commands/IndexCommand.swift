@@ -11,6 +11,12 @@ struct IndexCommand: ParsableCommand {
             is created. Without DIR, indexes every directory under the source's snapshots folder \
             that has no index yet, oldest first.
 
+            Each point records its snapshot folder's identity (device, inode, and the names and \
+            inodes of a few entries). When a rotation renames a snapshot (rsnapshot's daily.0 \
+            becoming daily.1), the next run finds the folder that now holds it and records the \
+            new path ("moved ..."); a new folder under an old name (`cp -al daily.1 daily.0`) \
+            is a new snapshot and is indexed, whatever its name and mtime.
+
             Symlinks are never followed; unreadable directories and files that vanish during the \
             walk are warnings, stored with the session. With --hash, files unchanged since the \
             previous index (same inode, size, mtime and ctime) reuse its hash without being read.
@@ -49,6 +55,7 @@ struct IndexCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        try refuseEmptyPaths(["DIR": directory])
         if directory == nil && at != nil { throw ValidationError("--at needs a DIR: it names the time of that one snapshot") }
     }
 
@@ -74,6 +81,19 @@ struct IndexCommand: ParsableCommand {
         }
         let summaries = try indexer.run(options)
         if out.stderrIsTerminal && !summaries.isEmpty { out.error("\r\u{1B}[K", newline: false) }
+        for r in indexer.relocated {
+            if json {
+                var o = JSONObject()
+                o.string("relocated", r.id)
+                o.string("source", r.source)
+                o.string("time", r.time.rfc3339())
+                o.string("from", r.from)
+                o.string("to", r.to)
+                out.line(bytes: o.encoded)
+            } else {
+                out.line("moved \(r.source)@\(r.time.rfc3339()) (\(r.id.prefix(12))): its snapshot is now \(r.to), was \(r.from)")
+            }
+        }
         if summaries.isEmpty { out.line("nothing to index: every snapshot of \(source) has an index") }
         for s in summaries {
             for w in s.warnings { Log.warning(w) }

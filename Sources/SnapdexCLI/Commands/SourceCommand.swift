@@ -41,6 +41,10 @@ struct SourceCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Where point times come from: 'name' (parsed from the directory name, else its mtime) or 'mtime'.", valueName: "name|mtime"))
         var timeFrom: String = "name"
 
+        func validate() throws {
+            try refuseEmptyPaths(["--snapshots": snapshots, "--live-path": livePath])
+        }
+
         func run() throws {
             guard let tf = TimeSource(rawValue: timeFrom) else {
                 throw SnapdexError.invalidArgument("--time-from takes 'name' or 'mtime', not '\(timeFrom)'")
@@ -78,6 +82,7 @@ struct SourceCommand: ParsableCommand {
         var timeFrom: String?
 
         func validate() throws {
+            try refuseEmptyPaths(["--snapshots": snapshots, "--live-path": livePath])
             if snapshots == nil && livePath == nil && timeFrom == nil {
                 throw ValidationError("give at least one of --snapshots, --live-path, --time-from")
             }

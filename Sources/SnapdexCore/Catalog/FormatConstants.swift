@@ -8,9 +8,9 @@ public enum FormatConstants {
     /// First 8 bytes of every block file.
     public static let blockMagic: [UInt8] = Array("SNAPDEXB".utf8)
     /// The catalog format version this build writes.
-    public static let catalogVersion: UInt16 = 1
+    public static let catalogVersion: UInt16 = 2
     /// The newest catalog format version this build reads.
-    public static let catalogMaxReadVersion: UInt16 = 1
+    public static let catalogMaxReadVersion: UInt16 = 2
     /// The repository layout version (in `REPO/config`).
     public static let repositoryVersion = 1
     /// Block compression: LZMA2 in an xz stream with no integrity check (the block's name is

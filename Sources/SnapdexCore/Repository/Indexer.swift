@@ -82,6 +82,8 @@ public final class Indexer {
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
     public var chunking = ChunkingParameters.standard
+    /// Points whose snapshot folder the last run found moved, and recorded at its new place.
+    public private(set) var relocated: [Relocation] = []
 
     public init(repository: Repository) {
         self.repository = repository
@@ -99,6 +101,7 @@ public final class Indexer {
             repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
+            relocated = []
             for (dir, time) in try targets(options, config) {
                 willIndex?(dir, time)
                 summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
@@ -119,7 +122,11 @@ public final class Indexer {
         return config
     }
 
-    /// The directories to index, oldest first, with their point times.
+    /// The directories to index, oldest first, with their point times. A folder is indexed
+    /// when no point's snapshot is in it, judged by identity (device, inode and fingerprint)
+    /// and not by name or time: first each point whose folder a rotation renamed
+    /// (rsnapshot's daily.0 -> daily.1) is re-located to the folder that now holds it, so a
+    /// new folder under an old name (`cp -al daily.1 daily.0`) is a new snapshot.
     private func targets(_ options: IndexOptions, _ config: SourceConfig) throws -> [(String, Timestamp)] {
         if let dir = options.directory {
             let path = Repository.absolute(dir)
@@ -128,25 +135,27 @@ public final class Indexer {
         guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
         guard FileIO.isDirectory(folder) else { throw SnapdexError.snapshotDirectoryMissing(folder) }
         let points = try repository.points(source: config.name)
-        var found: [(String, Timestamp)] = []
-        var times: [String: Timestamp] = [:]
-        for name in FileIO.names(in: folder) {
-            let path = folder + "/" + name
-            guard FileIO.isDirectory(path) else { continue }
-            times[path] = try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)
-        }
-        // A folder is indexed when a point of its time was made from it, or from a folder that
-        // no longer holds that time (a rotation renamed it: rsnapshot's daily.0 -> daily.1).
-        // Other folders of the same time are other snapshots, and get points of their own.
+        let folders = SnapshotFolders([folder])
+        let listed = Set(folders.paths)
         var claimed = Set<String>()
-        for p in points where times[p.snapshot] == p.pointTime { claimed.insert(p.snapshot) }
-        var moved = points.filter { times[$0.snapshot] != $0.pointTime }
-        for (path, t) in times.sorted(by: { $0.key < $1.key }) where !claimed.contains(path) {
-            if let i = moved.firstIndex(where: { $0.pointTime == t }) {
-                moved.remove(at: i)
+        for p in points {
+            guard let recorded = try? repository.manifest(of: p).identity else {
+                // Indexed before identities were recorded: its folder while it has its time.
+                if listed.contains(p.snapshot), (try? SnapshotTime.of(directory: p.snapshot, timeFrom: config.timeFrom)) == p.pointTime {
+                    claimed.insert(p.snapshot)
+                }
                 continue
             }
-            found.append((path, t))
+            guard let now = folders.holder(of: recorded, recordedAt: p.snapshot) else { continue }
+            claimed.insert(now)
+            if now != p.snapshot {
+                try repository.relocate(p, to: now)
+                relocated.append(Relocation(id: p.id, source: p.source, time: p.pointTime, from: p.snapshot, to: now))
+            }
+        }
+        var found: [(String, Timestamp)] = []
+        for path in folders.paths where !claimed.contains(path) {
+            found.append((path, try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)))
         }
         return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
@@ -155,10 +164,20 @@ public final class Indexer {
         let started = Timestamp.now
         guard FileIO.exists(directory) else { throw SnapdexError.snapshotDirectoryMissing(directory) }
         guard FileIO.isDirectory(directory) else { throw SnapdexError.notADirectory(directory) }
-        // The same snapshot folder at the same time; another folder of that time is another point.
+        let identity: SnapshotIdentity
+        switch SnapshotIdentity.of(directory: directory) {
+        case .success(let i): identity = i
+        case .failure(let e): throw SnapdexError.io("cannot read", directory, e)
+        }
+        // The same snapshot at the same time: same folder, and the folder still holds the
+        // snapshot that point recorded. Another folder of that time, or a new folder under the
+        // old name, is another point, unless --replace asks to replace the folder's point.
         let existing = try repository.read { db in
             try PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.time == time.nanoseconds
-                                   && Column("snapshot") == directory).fetchOne(db)
+                                   && Column("snapshot") == directory).fetchAll(db)
+        }.first { p in
+            guard !options.replace, let recorded = try? repository.manifest(of: p).identity else { return true }
+            return recorded.isHeld(by: identity, atRecordedPath: true)
         }
         if let existing, !options.replace {
             throw SnapdexError.pointExists(source: config.name, time: time.rfc3339(), id: String(existing.id.prefix(12)))
@@ -191,6 +210,7 @@ public final class Indexer {
             manifest.label = options.label
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
+            manifest.identity = identity
             manifest.policy = try Manifest.settings(of: RetentionPolicy(text: config.policy ?? ""))
             let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
@@ -201,7 +221,7 @@ public final class Indexer {
             let bytes = manifest.encode()
             try FileIO.write(manifestPath + ".tmp", bytes, exclusive: false, durable: true)
             try crash(at: .beforeManifestRename)
-            if case .failure(let e) = syscall({ rename(manifestPath + ".tmp", manifestPath) }) {
+            if case .failure(let e) = syscall({ PathCalls.rename(manifestPath + ".tmp", manifestPath) }) {
                 throw SnapdexError.io("cannot rename", manifestPath, e)
             }
             try FileIO.syncDirectory(repository.sourceDirectory(config.name))
@@ -341,7 +361,7 @@ public enum SnapshotTime {
     public static func of(directory: String, timeFrom: TimeSource) throws -> Timestamp {
         if timeFrom == .name, let t = TimeParser.fromSnapshotName((directory as NSString).lastPathComponent) { return t }
         var st = stat()
-        guard stat(directory, &st) == 0 else {
+        guard PathCalls.stat(directory, &st) == 0 else {
             if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }
             throw SnapdexError.io("cannot stat", directory, .current)
         }

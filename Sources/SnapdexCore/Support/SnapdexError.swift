@@ -14,6 +14,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case sourceHasNoSnapshotsFolder(String)
     case snapshotDirectoryMissing(String)
     case snapshotGone(point: String, path: String)
+    case snapshotReplaced(point: String, path: String)
     case notADirectory(String)
     case pointUnknown(String)
     case pointAmbiguous(String, candidates: [String])
@@ -72,6 +73,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
         case .snapshotGone(let point, let p):
             return "the snapshot directory \(p) of point \(point) is gone; mount or restore the snapshot there, or pick another point (`snapdex points`)"
+        case .snapshotReplaced(let point, let p):
+            return "\(p) no longer holds the snapshot of point \(point) (another snapshot is there now) and no folder beside it has that snapshot's identity; its files cannot be read: pick another point (`snapdex points`)"
         case .notADirectory(let p):
             return "\(p) is not a directory; name the snapshot's top directory"
         case .pointUnknown(let r):
