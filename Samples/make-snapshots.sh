@@ -4,7 +4,8 @@
 # changed (replaced, which breaks the link), renamed and deleted. Deterministic: same
 # content and mtimes every run.
 #
-# usage: Samples/make-snapshots.sh DIR      (DIR/2026-11-15 ... DIR/2026-11-22 are made)
+# usage: Samples/make-snapshots.sh DIR      (DIR/2026-11-15 ... DIR/2026-11-22 are made,
+#        and beside DIR a ZFS dataset's sanoid snapshots: DIR/../tank/.zfs/snapshot/autosnap_*)
 set -euo pipefail
 out=${1:?usage: make-snapshots.sh DIR}
 rm -rf "$out"
@@ -77,3 +78,23 @@ put alice/docs/report-v2.md "2026-11-22 08:00" "# Report v2"
 mv bob/notes/todo.txt bob/notes/done.txt
 
 echo "made 8 snapshots in $out"
+
+# A ZFS dataset (tank) snapshotted by sanoid: .zfs/snapshot/autosnap_DATE_TIME_TYPE, daily,
+# hourly and frequent snapshots side by side, in local time (UTC here). ZFS shows every
+# snapshot folder with one mtime, so only the names tell their times apart.
+zfs=$(dirname "$out")/tank/.zfs/snapshot
+rm -rf "$(dirname "$out")/tank"
+mkdir -p "$zfs"
+sanoid_snap() {  # sanoid_snap DAY TIME TYPE: the home series' DAY as the dataset's snapshot
+    cp -al "$out/$1" "$zfs/autosnap_$1_$2_$3"
+}
+sanoid_snap 2026-11-20 00:00:01 daily
+sanoid_snap 2026-11-21 00:00:01 daily
+sanoid_snap 2026-11-21 00:00:01 hourly
+sanoid_snap 2026-11-21 01:00:01 hourly
+sanoid_snap 2026-11-22 00:00:01 daily
+sanoid_snap 2026-11-22 00:00:01 hourly
+sanoid_snap 2026-11-22 00:15:01 frequently
+sanoid_snap 2026-11-22 00:30:01 frequently
+for d in "$zfs"/*; do touch -d "2026-11-22 00:30:01" "$d"; done
+echo "made 8 sanoid snapshots in $zfs"

@@ -34,6 +34,13 @@ step "A one-off index of a directory, as a manual point of a new source" \
     index "$demo/snapshots/2026-11-20" --source web --at 2026-11-20T03:00:00Z --manual --label "one-off"
 step "Every block decodes and matches its hash" verify
 
+# A ZFS source whose snapshots sanoid names: the time is in each name, the folders share one mtime.
+zfs=$demo/tank/.zfs/snapshot
+step "A ZFS dataset's sanoid snapshots: frequent ones are left out by name" \
+    source add tank --snapshots "$zfs" --exclude 'autosnap_*_frequently'
+step "One index run takes each daily and hourly snapshot at the time in its name" index --source tank
+step "Daily and hourly snapshots of one instant are two points" points --source tank
+
 step "Find a file across every point" find 'budget*'
 step "Each version of it, and where it lives" versions home /alice/docs/budget.xlsx
 step "What changed in alice's home over four days" diff home@2026-11-18 home@latest /alice
@@ -57,9 +64,8 @@ step "Running it again changes nothing" expire --now 2026-11-23
 step "Every remaining block is still whole" verify
 
 printf '\n## Lose the database: the catalog files are the truth\n$ rm %s/snapdex.db\n' "$SNAPDEX_REPO"
-rm -f "$SNAPDEX_REPO/snapdex.db" "$SNAPDEX_REPO/snapdex.db-wal" "$SNAPDEX_REPO/snapdex.db-shm"
-step "Rebuild it from the manifests" rescan
-step "The same points again" points
+rm -f "$SNAPDEX_REPO/snapdex.db"
+step "The next command notices and rebuilds it from the manifests by itself" points
 step "What ran" sessions
 printf '\n## Bad input gets one line and a non-zero exit\n$ snapdex ls home@1999-01-01 /\n'
 if "$snapdex" ls home@1999-01-01 /; then exit 1; else echo "(exit status $?)"; fi

@@ -19,19 +19,14 @@ extension CLITests {
         return p.terminationStatus
     }
 
-    /// Sets a folder's mtime: every rsnapshot day here has the same one, as `cp -al` keeps it.
-    static func setMTime(_ path: String, _ seconds: Int) {
-        var t = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
-        utimensat(AT_FDCWD, path, &t, 0)
-    }
-
     @Test func rsnapshotRotationKeepsEachDaysBytes() throws {
         let s = Scratch()
         let rs = s.path + "/rs"
+        // Every day has the same folder mtime, as `cp -al` keeps it.
         write(rs + "/daily.0/localhost/etc/motd", "day 0")
         write(rs + "/daily.0/localhost/home/unchanged.txt", "same every day")
         write(rs + "/daily.0/README", "top-level file, hard-linked into every day")
-        Self.setMTime(rs + "/daily.0", 1_763_100_000)
+        setMTime(rs + "/daily.0", 1_763_100_000)
         let cli = CLI(repo: s.path + "/repo")
         #expect(cli.run("init").status == 0)
         #expect(cli.run(["source", "add", "rs", "--snapshots", rs, "--time-from", "mtime"]).status == 0)
@@ -46,8 +41,8 @@ extension CLITests {
                 + " && mv daily.0 daily.1 && cp -al daily.1 daily.0 && rm daily.0/localhost/etc/motd"
             #expect(Self.sh(rotate) == 0)
             write(rs + "/daily.0/localhost/etc/motd", "day \(day)")
-            Self.setMTime(rs + "/daily.0/localhost/etc", 1_763_100_000)
-            Self.setMTime(rs + "/daily.0", 1_763_100_000)
+            setMTime(rs + "/daily.0/localhost/etc", 1_763_100_000)
+            setMTime(rs + "/daily.0", 1_763_100_000)
             let r = cli.run("index --source rs")
             #expect(r.status == 0, "\(r.err)")
             #expect(r.out.components(separatedBy: "indexed rs@").count - 1 == 1, "\(r.out)")

@@ -9,7 +9,31 @@ struct IndexCommand: ParsableCommand {
             With DIR, indexes that one directory as a restore point of --source at --at (default: \
             the time in the directory's name, else its mtime); a source that does not exist yet \
             is created. Without DIR, indexes every directory under the source's snapshots folder \
-            that has no index yet, oldest first.
+            that has no index yet and that the source's --include/--exclude globs allow, oldest \
+            first.
+
+            Point times come from the snapshot's name, in the forms snapshot tools write \
+            (text before and after the time is allowed):
+              sanoid, pyznap     autosnap_2026-11-21_03:00:01_daily   local time
+              syncoid            syncoid_HOST_2026-11-21:03:00:01-GMT+01:00
+              zfs-auto-snapshot  zfs-auto-snap_daily-2026-11-21-0300  UTC
+              zrepl              zrepl_20261121_030001_000            UTC
+              znapzend           2026-11-21-030000                    local time
+              btrbk              home.20261121T0300, home.20261121T030001+0100
+              NetApp / ONTAP     .snapshot/daily.2026-11-21_0010      local time
+              Samba / Windows    @GMT-2026.11.21-03.00.00             UTC
+              Synology           #snapshot/GMT+01-2026.11.21-03.00.00 the zone named
+              QNAP               @Recently-Snapshot/GMT+01_2026-11-21_0300
+              snapper            .snapshots/42/snapshot               info.xml's <date> (UTC)
+              Timeshift          snapshots/2026-11-21_03-00-01/localhost (rsync) or /@ (btrfs)
+              LVM, scripts, ISO  home-2026-11-21, 20261122, 2026-11-20_0300, 2026-11-21T03:00:00Z
+
+            A time without a zone is local time. snapper's N/snapshot and Timeshift's \
+            NAME/localhost (or NAME/@) are indexed, never the info.xml or info.json beside \
+            them; DIR may name either level. A date that does not exist (2026-13-45) is not a \
+            time. With --time-from auto (the default) a snapshot whose name holds no time gets \
+            its folder's mtime and a warning, printed even with -q; --time-from name makes it \
+            an error; --time-from mtime always uses the mtime (rsnapshot's daily.0).
 
             Each point records its snapshot folder's identity (device, inode, and the names and \
             inodes of a few entries). When a rotation renames a snapshot (rsnapshot's daily.0 \
@@ -37,6 +61,8 @@ struct IndexCommand: ParsableCommand {
     var source: String
     @Option(help: ArgumentHelp("The point time, ISO 8601 (default: from the directory name, else its mtime).", valueName: "time"))
     var at: String?
+    @Option(help: ArgumentHelp(TimeSourceHelp.text + " Default: the source's (see source add).", valueName: "auto|name|mtime"))
+    var timeFrom: String?
     @Flag(help: "Make a manual point, never expired by retention policy.")
     var manual = false
     @Flag(help: "Record the SHA-256 of every regular file.")
@@ -57,12 +83,14 @@ struct IndexCommand: ParsableCommand {
     func validate() throws {
         try refuseEmptyPaths(["DIR": directory])
         if directory == nil && at != nil { throw ValidationError("--at needs a DIR: it names the time of that one snapshot") }
+        if let timeFrom { try TimeSourceHelp.validate(timeFrom) }
     }
 
     func run() throws {
         let repo = try repository.open()
         var options = IndexOptions(source: source, directory: directory)
         options.at = try parseTime(at)
+        options.timeFrom = timeFrom.flatMap(TimeSource.init(rawValue:))
         options.manual = manual
         options.hash = hash
         options.walk = WalkOptions(excludes: excludes, oneFileSystem: oneFileSystem)
@@ -73,6 +101,8 @@ struct IndexCommand: ParsableCommand {
         let out = Output.current
         let indexer = Indexer(repository: repo)
         indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
+        // A guessed point time is a result people must see, so -q does not hide it.
+        indexer.timeWarning = { w in out.error("snapdex: warning: \(w)") }
         if out.stderrIsTerminal {
             indexer.progress = { p in
                 let rate = p.seconds > 0 ? Double(p.entries) / p.seconds : 0

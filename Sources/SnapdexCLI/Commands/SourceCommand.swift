@@ -23,8 +23,13 @@ struct SourceCommand: ParsableCommand {
                 A source is a protected file system: a folder whose subdirectories are its \
                 snapshots, and optionally the live path that in-place restores write to.
 
+                --include and --exclude choose which snapshots `snapdex index --source` takes, \
+                by glob on the snapshot's name (the folder name under the snapshots folder): with \
+                any --include, only names matching one of them; never names matching an --exclude.
+
                 Examples:
                   snapdex source add home --snapshots /tank/home/.zfs/snapshot --live-path /tank/home
+                  snapdex source add tank --snapshots /tank/.zfs/snapshot --include 'zfs-auto-snap_daily-*'
                   snapdex source add backup --snapshots /srv/rsnapshot --time-from mtime
 
                 EXIT STATUS: 0 added; 1 it exists or the folder is missing; 2 bad name or option.
@@ -38,19 +43,24 @@ struct SourceCommand: ParsableCommand {
         var snapshots: String?
         @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
         var livePath: String?
-        @Option(help: ArgumentHelp("Where point times come from: 'name' (parsed from the directory name, else its mtime) or 'mtime'.", valueName: "name|mtime"))
-        var timeFrom: String = "name"
+        @Option(help: ArgumentHelp(TimeSourceHelp.text, valueName: "auto|name|mtime"))
+        var timeFrom: String = "auto"
+        @Option(name: .customLong("include"), help: ArgumentHelp("Index only snapshots whose name matches this glob (or another --include). Repeatable.", valueName: "glob"))
+        var includes: [String] = []
+        @Option(name: .customLong("exclude"), help: ArgumentHelp("Never index snapshots whose name matches this glob. Repeatable.", valueName: "glob"))
+        var excludes: [String] = []
 
         func validate() throws {
             try refuseEmptyPaths(["--snapshots": snapshots, "--live-path": livePath])
+            try TimeSourceHelp.validate(timeFrom)
+            try TimeSourceHelp.validate(globs: includes + excludes)
         }
 
         func run() throws {
-            guard let tf = TimeSource(rawValue: timeFrom) else {
-                throw SnapdexError.invalidArgument("--time-from takes 'name' or 'mtime', not '\(timeFrom)'")
-            }
+            let tf = TimeSource(rawValue: timeFrom) ?? .auto
             let repo = try repository.open()
-            try repo.addSource(SourceConfig(name: name, snapshots: snapshots, livePath: livePath, timeFrom: tf), wait: wait.wait)
+            try repo.addSource(SourceConfig(name: name, snapshots: snapshots, livePath: livePath, timeFrom: tf,
+                                            include: includes, exclude: excludes), wait: wait.wait)
             Output.current.line("added source \(name)")
         }
     }
@@ -58,14 +68,17 @@ struct SourceCommand: ParsableCommand {
     struct SetCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Change a source's snapshots folder, live path or time source.",
+            abstract: "Change a source's snapshots folder, live path, time source or snapshot filters.",
             discussion: """
                 Changes only the properties given; the others and the source's points stay as \
-                they are.
+                they are. --include (or --exclude) replaces the source's include (or exclude) \
+                globs; --clear-filters removes both first.
 
                 Examples:
                   snapdex source set home --live-path /tank/home
                   snapdex source set backup --snapshots /srv/rsnapshot --time-from mtime
+                  snapdex source set tank --exclude 'zfs-auto-snap_frequent-*' --exclude 'zfs-auto-snap_hourly-*'
+                  snapdex source set tank --clear-filters
 
                 EXIT STATUS: 0 changed; 1 no such source, or a folder is missing; 2 bad option.
                 """)
@@ -78,22 +91,31 @@ struct SourceCommand: ParsableCommand {
         var snapshots: String?
         @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
         var livePath: String?
-        @Option(help: ArgumentHelp("Where point times come from: 'name' (parsed from the directory name, else its mtime) or 'mtime'.", valueName: "name|mtime"))
+        @Option(help: ArgumentHelp(TimeSourceHelp.text, valueName: "auto|name|mtime"))
         var timeFrom: String?
+        @Option(name: .customLong("include"), help: ArgumentHelp("Index only snapshots whose name matches this glob (or another --include); replaces the include globs. Repeatable.", valueName: "glob"))
+        var includes: [String] = []
+        @Option(name: .customLong("exclude"), help: ArgumentHelp("Never index snapshots whose name matches this glob; replaces the exclude globs. Repeatable.", valueName: "glob"))
+        var excludes: [String] = []
+        @Flag(help: "Remove the source's include and exclude globs (before any given here).")
+        var clearFilters = false
 
         func validate() throws {
             try refuseEmptyPaths(["--snapshots": snapshots, "--live-path": livePath])
-            if snapshots == nil && livePath == nil && timeFrom == nil {
-                throw ValidationError("give at least one of --snapshots, --live-path, --time-from")
+            if snapshots == nil && livePath == nil && timeFrom == nil && includes.isEmpty && excludes.isEmpty && !clearFilters {
+                throw ValidationError("give at least one of --snapshots, --live-path, --time-from, --include, --exclude, --clear-filters")
             }
-            if let timeFrom, TimeSource(rawValue: timeFrom) == nil {
-                throw ValidationError("--time-from takes 'name' or 'mtime', not '\(timeFrom)'")
-            }
+            if let timeFrom { try TimeSourceHelp.validate(timeFrom) }
+            try TimeSourceHelp.validate(globs: includes + excludes)
         }
 
         func run() throws {
             let repo = try repository.open()
-            try repo.setSource(name, snapshots: snapshots, livePath: livePath, timeFrom: timeFrom.flatMap(TimeSource.init(rawValue:)), wait: wait.wait)
+            var filters = SnapshotFilterChange(clear: clearFilters)
+            if !includes.isEmpty { filters.include = includes }
+            if !excludes.isEmpty { filters.exclude = excludes }
+            try repo.setSource(name, snapshots: snapshots, livePath: livePath, timeFrom: timeFrom.flatMap(TimeSource.init(rawValue:)),
+                               filters: filters, wait: wait.wait)
             Output.current.line("changed source \(name)")
         }
     }
@@ -117,9 +139,10 @@ struct SourceCommand: ParsableCommand {
             let repo = try repository.open()
             let points = try repo.points()
             let out = Output.current
-            var rows = [["NAME", "POINTS", "TIME FROM", "SNAPSHOTS", "LIVE PATH", "POLICY"]]
+            var rows = [["NAME", "POINTS", "TIME FROM", "SNAPSHOTS", "LIVE PATH", "POLICY", "FILTERS"]]
             for s in try repo.sources() {
                 let n = points.filter { $0.source == s.name }.count
+                let config = repo.sourceConfiguration(s.name)
                 if json {
                     var o = JSONObject()
                     o.string("name", s.name)
@@ -128,9 +151,13 @@ struct SourceCommand: ParsableCommand {
                     o.string("time_from", s.timeFrom)
                     o.string("policy", s.policy)
                     o.number("points", n)
+                    o.strings("include", config?.include ?? [])
+                    o.strings("exclude", config?.exclude ?? [])
                     out.line(bytes: o.encoded)
                 } else {
-                    rows.append([s.name, "\(n)", s.timeFrom, s.snapshots ?? "-", s.livePath ?? "-", s.policy ?? "-"])
+                    let filters = (config?.include.map { "+" + $0 } ?? []) + (config?.exclude.map { "-" + $0 } ?? [])
+                    rows.append([s.name, "\(n)", s.timeFrom, s.snapshots ?? "-", s.livePath ?? "-", s.policy ?? "-",
+                                 filters.isEmpty ? "-" : filters.joined(separator: " ")])
                 }
             }
             if !json { Format.table(rows, rightAligned: [1]).forEach(out.line) }
@@ -163,5 +190,20 @@ struct SourceCommand: ParsableCommand {
             let n = try repo.removeSource(name, purge: purge, wait: wait.wait)
             Output.current.line("removed source \(name)" + (n > 0 ? " and its \(n) index(es)" : ""))
         }
+    }
+}
+
+/// The --time-from option's help and checks, shared by source add, source set and index.
+enum TimeSourceHelp {
+    static let text = "Where point times come from: 'auto' (the snapshot's name, else its mtime with a warning), 'name' (the name only; a name without a time is an error) or 'mtime'."
+
+    static func validate(_ value: String) throws {
+        if TimeSource(rawValue: value) == nil {
+            throw ValidationError("--time-from takes \(TimeSource.choices), not '\(value)'")
+        }
+    }
+
+    static func validate(globs: [String]) throws {
+        if globs.contains(where: \.isEmpty) { throw ValidationError("--include and --exclude take a glob, not an empty string") }
     }
 }

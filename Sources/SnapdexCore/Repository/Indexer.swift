@@ -13,6 +13,8 @@ public struct IndexOptions: Sendable {
     /// that has no index yet.
     public var directory: String?
     public var at: Timestamp?
+    /// Overrides the source's time source for this run (`index --time-from`).
+    public var timeFrom: TimeSource?
     public var manual = false
     public var hash = false
     public var walk = WalkOptions()
@@ -78,6 +80,9 @@ public final class Indexer {
     public var progress: ((IndexProgress) -> Void)?
     /// Called as each snapshot directory's walk starts, with its point time.
     public var willIndex: ((String, Timestamp) -> Void)?
+    /// Called with each warning about a point time (a name without one, so the folder's mtime
+    /// stands in) before that snapshot is indexed.
+    public var timeWarning: ((String) -> Void)?
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -128,20 +133,25 @@ public final class Indexer {
     /// (rsnapshot's daily.0 -> daily.1) is re-located to the folder that now holds it, so a
     /// new folder under an old name (`cp -al daily.1 daily.0`) is a new snapshot.
     private func targets(_ options: IndexOptions, _ config: SourceConfig) throws -> [(String, Timestamp)] {
+        let timeFrom = options.timeFrom ?? config.timeFrom
         if let dir = options.directory {
-            let path = Repository.absolute(dir)
-            return [(path, try options.at ?? SnapshotTime.of(directory: path, timeFrom: config.timeFrom))]
+            let snapshot = SnapshotLayout.snapshot(at: Repository.absolute(dir))
+            if let at = options.at { return [(snapshot.root, at)] }
+            let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
+            try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
+            if let w = t.warning { timeWarning?(w) }
+            return [(snapshot.root, t.time)]
         }
         guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
         guard FileIO.isDirectory(folder) else { throw SnapdexError.snapshotDirectoryMissing(folder) }
         let points = try repository.points(source: config.name)
-        let folders = SnapshotFolders([folder])
-        let listed = Set(folders.paths)
+        let snapshots = SnapshotLayout.snapshots(in: folder)
+        let folders = SnapshotFolders(roots: snapshots.map(\.root))
         var claimed = Set<String>()
         for p in points {
             guard let recorded = try? repository.manifest(of: p).identity else {
                 // Indexed before identities were recorded: its folder while it has its time.
-                if listed.contains(p.snapshot), (try? SnapshotTime.of(directory: p.snapshot, timeFrom: config.timeFrom)) == p.pointTime {
+                if let s = snapshots.first(where: { $0.root == p.snapshot }), (try? SnapshotTime.of(s, timeFrom: timeFrom).time) == p.pointTime {
                     claimed.insert(p.snapshot)
                 }
                 continue
@@ -154,9 +164,18 @@ public final class Indexer {
             }
         }
         var found: [(String, Timestamp)] = []
-        for path in folders.paths where !claimed.contains(path) {
-            found.append((path, try SnapshotTime.of(directory: path, timeFrom: config.timeFrom)))
+        var readings: [String: SnapshotTime] = [:]
+        for snapshot in snapshots where !claimed.contains(snapshot.root) && config.accepts(snapshotName: snapshot.name) {
+            let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
+            readings[snapshot.root] = t
+            found.append((snapshot.root, t.time))
         }
+        // Only the snapshots about to be indexed are refused or warned about: the others have
+        // their points already.
+        for (path, _) in found {
+            try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
+        }
+        for (path, _) in found { if let w = readings[path]?.warning { timeWarning?(w) } }
         return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 
@@ -356,10 +375,48 @@ enum FileHasher {
     }
 }
 
-/// The point time of a snapshot directory.
-public enum SnapshotTime {
+/// The point time of a snapshot, and where it came from.
+public struct SnapshotTime: Sendable {
+    public var time: Timestamp
+    /// Why the snapshot's name gave no time, when the folder's mtime stands in for it.
+    public var nameFailure: String?
+    public var timeFrom: TimeSource
+    public var root: String
+
+    /// The warning people see when the mtime stood in for the name (`--time-from auto`).
+    public var warning: String? {
+        guard let why = nameFailure, timeFrom == .auto else { return nil }
+        return "snapshot \(root): \(why); its point time is the folder's mtime, \(time.rfc3339()) (--time-from name refuses such names, --time-from mtime uses mtimes without a word)"
+    }
+
+    /// Throws when `--time-from name` and the name gave no time; `retry` is the command to advise.
+    public func check(retry: String) throws {
+        if let why = nameFailure, timeFrom == .name { throw SnapdexError.snapshotNameHasNoTime(path: root, why: why, retry: retry) }
+    }
+
+    /// The time of `snapshot`: what its tool recorded (snapper's info.xml), else its name,
+    /// else (and always with `.mtime`) its root folder's mtime.
+    public static func of(_ snapshot: SnapshotFolder, timeFrom: TimeSource) throws -> SnapshotTime {
+        var failure: String?
+        if timeFrom != .mtime {
+            switch snapshot.recorded ?? SnapshotName.read(snapshot.name) {
+            case .time(let t): return SnapshotTime(time: t, nameFailure: nil, timeFrom: timeFrom, root: snapshot.root)
+            case .none:
+                failure = snapshot.layout == .snapper
+                    ? "its info.xml has no <date> and its name '\(snapshot.name)' holds no time"
+                    : "its name '\(snapshot.name)' holds no date and time in a form snapdex knows"
+            case .impossible(let why): failure = "the date in its name '\(snapshot.name)' does not exist (\(why))"
+            }
+        }
+        return SnapshotTime(time: try mtime(of: snapshot.root), nameFailure: failure, timeFrom: timeFrom, root: snapshot.root)
+    }
+
+    /// The point time of one snapshot directory, as `index DIR` reads it (no warning).
     public static func of(directory: String, timeFrom: TimeSource) throws -> Timestamp {
-        if timeFrom == .name, let t = TimeParser.fromSnapshotName((directory as NSString).lastPathComponent) { return t }
+        try of(SnapshotLayout.snapshot(at: directory), timeFrom: timeFrom == .name ? .auto : timeFrom).time
+    }
+
+    static func mtime(of directory: String) throws -> Timestamp {
         var st = stat()
         guard PathCalls.stat(directory, &st) == 0 else {
             if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }

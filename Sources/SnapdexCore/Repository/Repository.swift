@@ -7,10 +7,16 @@ import Glibc
 
 /// How a source's point times are found when a snapshot directory is indexed without `--at`.
 public enum TimeSource: String, Sendable, Codable, CaseIterable {
-    /// Parsed from the directory name, else the directory's mtime.
+    /// Read from the snapshot's name (or the date its tool recorded beside it); when the name
+    /// holds no time, the directory's mtime, with a warning that says so.
+    case auto
+    /// Read from the snapshot's name only: a name without a time is an error.
     case name
     /// Always the directory's mtime (rsnapshot's `daily.0` names carry no time).
     case mtime
+
+    /// The values as the command line takes them, for messages.
+    public static let choices = "'auto', 'name' or 'mtime'"
 }
 
 /// A protected file system: where its snapshots appear and where it lives. Stored in
@@ -22,13 +28,60 @@ public struct SourceConfig: Codable, Equatable, Sendable {
     public var timeFrom: TimeSource
     /// Retention settings as `name=value` pairs separated by spaces; nil keeps everything.
     public var policy: String?
+    /// Globs on snapshot names: when any is given, `index --source` indexes only the snapshots
+    /// whose name matches one of them.
+    public var include: [String] = []
+    /// Globs on snapshot names that `index --source` skips.
+    public var exclude: [String] = []
 
-    public init(name: String, snapshots: String? = nil, livePath: String? = nil, timeFrom: TimeSource = .name, policy: String? = nil) {
+    public init(name: String, snapshots: String? = nil, livePath: String? = nil, timeFrom: TimeSource = .auto, policy: String? = nil,
+                include: [String] = [], exclude: [String] = []) {
         self.name = name
         self.snapshots = snapshots
         self.livePath = livePath
         self.timeFrom = timeFrom
         self.policy = policy
+        self.include = include
+        self.exclude = exclude
+    }
+
+    /// The source.json version this Snapdex writes. Version 1 files (no `version` key) have no
+    /// filters, and their `"timeFrom": "name"` meant what `auto` means now.
+    static let fileVersion = 2
+
+    enum CodingKeys: String, CodingKey {
+        case version, name, snapshots, livePath, timeFrom, policy, include, exclude
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try c.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        name = try c.decode(String.self, forKey: .name)
+        snapshots = try c.decodeIfPresent(String.self, forKey: .snapshots)
+        livePath = try c.decodeIfPresent(String.self, forKey: .livePath)
+        timeFrom = try c.decodeIfPresent(TimeSource.self, forKey: .timeFrom) ?? .auto
+        if version < 2 && timeFrom == .name { timeFrom = .auto }
+        policy = try c.decodeIfPresent(String.self, forKey: .policy)
+        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
+        exclude = try c.decodeIfPresent([String].self, forKey: .exclude) ?? []
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(SourceConfig.fileVersion, forKey: .version)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(snapshots, forKey: .snapshots)
+        try c.encodeIfPresent(livePath, forKey: .livePath)
+        try c.encode(timeFrom, forKey: .timeFrom)
+        try c.encodeIfPresent(policy, forKey: .policy)
+        if !include.isEmpty { try c.encode(include, forKey: .include) }
+        if !exclude.isEmpty { try c.encode(exclude, forKey: .exclude) }
+    }
+
+    /// Whether `index --source` takes the snapshot named `name` (the filters allow it).
+    public func accepts(snapshotName name: String) -> Bool {
+        if !include.isEmpty && !include.contains(where: { fnmatch($0, name, 0) == 0 }) { return false }
+        return !exclude.contains { fnmatch($0, name, 0) == 0 }
     }
 
     var record: SourceRecord {

@@ -7,20 +7,17 @@ public struct Relocation: Sendable {
     public var to: String
 }
 
-/// The folders a point's snapshot may have moved to: the subfolders of its source's snapshots
+/// The folders a point's snapshot may have moved to: the snapshots of its source's snapshots
 /// folder and of the folder its recorded path is in (rotations rename within one folder).
 struct SnapshotFolders {
     private(set) var paths: [String] = []
     private var identities: [String: SnapshotIdentity] = [:]
 
-    init(_ parents: [String]) {
-        for parent in Set(parents) {
-            for name in FileIO.names(in: parent) {
-                let path = parent == "/" ? "/" + name : parent + "/" + name
-                guard FileIO.isDirectory(path), !identities.keys.contains(path) else { continue }
-                paths.append(path)
-                if case .success(let id) = SnapshotIdentity.of(directory: path) { identities[path] = id }
-            }
+    /// The folders `roots`, each with its identity as it is now.
+    init(roots: [String]) {
+        for path in roots where !identities.keys.contains(path) {
+            paths.append(path)
+            if case .success(let id) = SnapshotIdentity.of(directory: path) { identities[path] = id }
         }
         paths.sort()
     }
@@ -57,7 +54,7 @@ extension Repository {
         }
         var parents = [SnapshotFolders.parent(of: point.snapshot)]
         if let folder = try? source(named: point.source).snapshots { parents.append(folder) }
-        let folders = SnapshotFolders(parents)
+        let folders = SnapshotFolders(roots: Set(parents).flatMap { SnapshotLayout.snapshots(in: $0).map(\.root) })
         if let found = folders.holder(of: recorded, recordedAt: point.snapshot) { return found }
         guard FileIO.isDirectory(point.snapshot) else { throw SnapdexError.snapshotGone(point: short, path: point.snapshot) }
         throw SnapdexError.snapshotReplaced(point: short, path: point.snapshot)

@@ -20,7 +20,8 @@ extension Repository {
     }
 
     /// `snapdex source set`: changes the given properties of a source, keeping the rest.
-    public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?, wait: Double = 0) throws {
+    public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?,
+                          filters: SnapshotFilterChange = SnapshotFilterChange(), wait: Double = 0) throws {
         for dir in [snapshots, livePath].compactMap({ $0 }) where !FileIO.isDirectory(dir) {
             throw FileIO.exists(dir) ? SnapdexError.notADirectory(dir) : SnapdexError.snapshotDirectoryMissing(dir)
         }
@@ -28,7 +29,15 @@ extension Repository {
             if let snapshots { c.snapshots = Repository.absolute(snapshots) }
             if let livePath { c.livePath = Repository.absolute(livePath) }
             if let timeFrom { c.timeFrom = timeFrom }
+            if filters.clear { (c.include, c.exclude) = ([], []) }
+            if let include = filters.include { c.include = include }
+            if let exclude = filters.exclude { c.exclude = exclude }
         }
+    }
+
+    /// A source's configuration as its source.json holds it; nil when it cannot be read.
+    public func sourceConfiguration(_ name: String) -> SourceConfig? {
+        try? loadSourceConfig(name)
     }
 
     /// Updates a source's stored configuration (the caller validates).
@@ -69,6 +78,20 @@ extension Repository {
         let removed = deleteBlocks(freed)
         endJournal()
         return removed
+    }
+}
+
+/// What `source set` does to a source's snapshot-name filters: clear them first, then replace
+/// the include and exclude globs that are given.
+public struct SnapshotFilterChange: Sendable {
+    public var clear = false
+    public var include: [String]?
+    public var exclude: [String]?
+
+    public init(clear: Bool = false, include: [String]? = nil, exclude: [String]? = nil) {
+        self.clear = clear
+        self.include = include
+        self.exclude = exclude
     }
 }
 

@@ -13,6 +13,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case sourceHasIndexes(String, count: Int)
     case sourceHasNoSnapshotsFolder(String)
     case snapshotDirectoryMissing(String)
+    /// `--time-from name` and a snapshot whose name holds no time (`why` says what was wrong);
+    /// `retry` is the index command that uses the folder's mtime instead.
+    case snapshotNameHasNoTime(path: String, why: String, retry: String)
     case snapshotGone(point: String, path: String)
     case snapshotReplaced(point: String, path: String)
     case notADirectory(String)
@@ -71,6 +74,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "source '\(n)' has no snapshots folder; set one with `snapdex source set \(n) --snapshots DIR`, or index one directory with `snapdex index DIR --source \(n)`"
         case .snapshotDirectoryMissing(let p):
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
+        case .snapshotNameHasNoTime(let p, let why, let retry):
+            return "cannot read a point time from the name of snapshot \(p): \(why), and --time-from name allows no other; give the time with --at, or let the folder's mtime stand in: `\(retry)`"
         case .snapshotGone(let point, let p):
             return "the snapshot directory \(p) of point \(point) is gone; mount or restore the snapshot there, or pick another point (`snapdex points`)"
         case .snapshotReplaced(let point, let p):

@@ -180,40 +180,10 @@ public enum TimeParser {
         }
     }
 
-    /// The point time a snapshot directory's name encodes, or nil (use the directory's mtime).
-    /// Knows ISO 8601 names, zfs-auto-snapshot (`zfs-auto-snap_daily-2026-11-21-0300`) and
-    /// Samba previous versions (`@GMT-2026.11.21-03.00.00`, always UTC). An impossible date or
-    /// one outside the representable range is nil too, never a wrapped time.
+    /// The point time a snapshot directory's name encodes, or nil (no time, or an impossible
+    /// one). `SnapshotName` knows the shapes and says which failure it was.
     public static func fromSnapshotName(_ name: String) -> Timestamp? {
-        let u = Array(name.utf8)
-        if name.hasPrefix("@GMT-"), u.count == 24 {
-            let d = Array(u[5...])
-            guard let y = number(d, 0, 4), let mo = number(d, 5, 2), let da = number(d, 8, 2),
-                  let h = number(d, 11, 2), let mi = number(d, 14, 2), let s = number(d, 17, 2)
-            else { return nil }
-            let f = Fields(year: y, month: mo, day: da, hour: h, minute: mi, second: s, zoneOffset: 0, hasTime: true)
-            return try? check(f).flatMap { timestamp($0, endOfDay: false) }.get()
-        }
-        // Find the first "YYYY-MM-DD" in the name and parse from there.
-        var i = 0
-        while i + 10 <= u.count {
-            if number(u, i, 4) != nil, u[i + 4] == UInt8(ascii: "-"), number(u, i + 5, 2) != nil,
-               u[i + 7] == UInt8(ascii: "-"), number(u, i + 8, 2) != nil {
-                let rest = Array(u[i...])
-                if case .success(let f) = fields(rest) { return try? timestamp(f, endOfDay: false).get() }
-                // zfs-auto-snapshot: DATE-HHMM
-                if rest.count == 15, rest[10] == UInt8(ascii: "-"), let hm = number(rest, 11, 4),
-                   case .success(var f) = fields(Array(rest[0..<10])) {
-                    f.hour = hm / 100
-                    f.minute = hm % 100
-                    f.hasTime = true
-                    return try? check(f).flatMap { timestamp($0, endOfDay: false) }.get()
-                }
-                return nil
-            }
-            i += 1
-        }
-        return nil
+        SnapshotName.read(name).time
     }
 
     static func number(_ u: [UInt8], _ at: Int, _ len: Int) -> Int? {
