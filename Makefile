@@ -2,13 +2,23 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 DEPS := libsqlite3-dev liblzma-dev libedit-dev
+# What the tests run besides snapdex: man and groff check the pages, GNU tar and bsdtar
+# extract `restore --tar` archives.
+TEST_DEPS := man-db groff-base tar libarchive-tools
 
-.PHONY: deps build release demo test fuzz man install uninstall clean
+.PHONY: deps test-deps install-missing build release demo test fuzz man install uninstall clean
 MAN_DATE := 2026-11-22
 
 # Installs the system libraries the build links against, when any is missing.
 deps:
-	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) -s install-missing PACKAGES="$(DEPS)"
+
+# Installs the tools the tests run, when any is missing.
+test-deps: deps
+	@$(MAKE) -s install-missing PACKAGES="$(TEST_DEPS)"
+
+install-missing:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -28,7 +38,7 @@ demo: release
 # Runs the whole test suite: a short fuzz run of the decoders, then Swift Testing (last, so
 # its summary closes the output). The man-page check needs the argument parser's
 # generate-manual tool, which the first line builds.
-test: deps
+test: test-deps
 	mkdir -p .build/man-check
 	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
@@ -41,11 +51,13 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	Fuzz/run.sh $(FUZZ_SECONDS)
 
-# Regenerates the command pages in man/ from the command definitions.
+# Regenerates the command pages in man/ from the command definitions, then names and tidies
+# them with scripts/fix-man-pages.sh (the staleness test runs the same script).
 man: deps
 	rm -f man/snapdex*.1
 	$(SWIFT) package --allow-writing-to-directory man generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory man
+	sh scripts/fix-man-pages.sh man
 
 # Installs the binary, man pages and shell completions under PREFIX.
 install: release

@@ -28,7 +28,7 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
 
 @Suite struct PackagingTests {
     /// The checked-in pages in man/ must be what the generate-manual plugin makes from the
-    /// command definitions now. `make test` builds the plugin's tool first; `make man`
+    /// command definitions now, post-processed by scripts/fix-man-pages.sh. `make test` builds the plugin's tool first; `make man`
     /// regenerates the pages.
     @Test func manPagesAreCurrent() throws {
         let build = packageRoot.appendingPathComponent(".build/debug")
@@ -44,6 +44,9 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
         defer { try? FileManager.default.removeItem(at: out) }
         let r = try runTool(tool, [binary, "--multi-page", "--date", "2026-11-22", "--authors", "The Snapdex developers", "-o", out.path])
         #expect(r.status == 0, "\(r.out)")
+        // The same post-processing `make man` applies.
+        let fix = try runTool("/bin/sh", [packageRoot.appendingPathComponent("scripts/fix-man-pages.sh").path, out.path])
+        #expect(fix.status == 0, "\(fix.out)")
         let man = packageRoot.appendingPathComponent("man")
         let generated = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         let checkedIn = try FileManager.default.contentsOfDirectory(atPath: man.path).filter { $0.hasSuffix(".1") }.sorted()
@@ -55,6 +58,34 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
         }
         #expect(FileManager.default.fileExists(atPath: man.appendingPathComponent("snapdex-format.5").path))
         #expect(FileManager.default.fileExists(atPath: man.appendingPathComponent("snapdex-retention.7").path))
+    }
+
+    /// Every page renders with no warning from groff (warnings as errors: `-ww`) nor from
+    /// `man -l`, is named the git/zfs way (snapdex-restore(1), never snapdex.restore), and has
+    /// a description. `make test` installs man-db and groff-base when missing.
+    @Test func manPagesRenderWithoutWarnings() throws {
+        let man = packageRoot.appendingPathComponent("man")
+        let pages = try FileManager.default.contentsOfDirectory(atPath: man.path).filter { $0.hasPrefix("snapdex") }.sorted()
+        #expect(pages.count > 20)
+        for name in pages {
+            let path = man.appendingPathComponent(name).path
+            #expect(!name.dropLast(2).contains("."), "\(name): pages are named snapdex-COMMAND.1")
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(!text.contains(".Xr snapdex."), "\(name) refers to a page by its old dotted name")
+            let groff = try runTool("/usr/bin/groff", ["-mandoc", "-ww", "-z", path])
+            #expect(groff.status == 0 && groff.out.isEmpty, "\(name): \(groff.out)")
+            let rendered = try runTool("/usr/bin/env", ["MANWIDTH=80", "man", "--warnings", "-l", path])
+            #expect(rendered.status == 0, "\(name): \(rendered.out)")
+            #expect(!rendered.out.contains("warning:"), "\(name): \(rendered.out)")
+            if name.hasSuffix(".1") {
+                // The line after DESCRIPTION is prose, not straight into the option list.
+                let lines = rendered.out.split(separator: "\n", omittingEmptySubsequences: false)
+                let i = try #require(lines.firstIndex(of: "DESCRIPTION"), "\(name) has no DESCRIPTION")
+                let first = lines[(i + 1)...].first { !$0.allSatisfy(\.isWhitespace) } ?? ""
+                #expect(!first.trimmingCharacters(in: .whitespaces).hasPrefix("-") && !first.contains("Examples:"),
+                        "\(name): DESCRIPTION starts with \(first)")
+            }
+        }
     }
 
     /// Each completion script parses in its shell (where the shell is installed) and names

@@ -87,8 +87,10 @@ extension CLITests {
         let first = cli.run("index --source tank")
         #expect(first.status == 0, "\(first.err)")
         #expect(Set(pointTimes(cli, source: "tank").values) == ["2026-11-21T00:25:00Z", "2026-11-22T00:25:00Z", "2026-11-22T00:47:00Z"])
+        let nothing = cli.run("index --source tank").out
+        #expect(nothing.contains("nothing to index: every snapshot of tank that its filters allow has an index (4 left out by --include/--exclude"), "\(nothing)")
         let list = cli.run("source list").out
-        #expect(list.contains("+zfs-auto-snap_daily-* +zfs-auto-snap_weekly-*"), "\(list)")
+        #expect(list.contains("--include zfs-auto-snap_daily-* --include zfs-auto-snap_weekly-*"), "\(list)")
         #expect(cli.run("source list --json").out.contains("\"include\":[\"zfs-auto-snap_daily-*\",\"zfs-auto-snap_weekly-*\"]"))
 
         // Hourly too, but still no frequent ones: includes cleared, one exclude.
@@ -98,9 +100,17 @@ extension CLITests {
         let second = cli.run("index --source tank")
         #expect(second.out.components(separatedBy: "indexed tank@").count - 1 == 2, "\(second.out)")
         #expect(pointTimes(cli, source: "tank").count == 5)
-        #expect(cli.run("index --source tank").out.contains("nothing to index"))
+        #expect(cli.run("index --source tank").out.contains("(2 left out by --include/--exclude"))
         #expect(cli.run(["source", "set", "tank", "--include", ""]).status == 2)
         #expect(cli.run(["source", "set", "tank"]).status == 2)
+
+        // A snapshot left out by the filters still counts as indexed where it has a point: a
+        // new daily of the same time as an indexed, now excluded, hourly is indexed too.
+        #expect(cli.run(["source", "set", "tank", "--exclude", "zfs-auto-snap_hourly-*"]).status == 0)
+        write(s.path + "/zfs/zfs-auto-snap_daily-2026-11-21-0417/f", "late daily")
+        setMTime(s.path + "/zfs/zfs-auto-snap_daily-2026-11-21-0417", 1_763_000_000)
+        let late = cli.run("index --source tank")
+        #expect(late.out.contains("from \(s.path)/zfs/zfs-auto-snap_daily-2026-11-21-0417"), "\(late.out)")
     }
 
     /// source.json files written before filters and `auto` existed stay readable: their

@@ -124,7 +124,12 @@ struct IndexCommand: ParsableCommand {
                 out.line("moved \(r.source)@\(r.time.rfc3339()) (\(r.id.prefix(12))): its snapshot is now \(r.to), was \(r.from)")
             }
         }
-        if summaries.isEmpty { out.line("nothing to index: every snapshot of \(source) has an index") }
+        for path in indexer.filteredOut { Log.info("not indexing \(path): the source's --include/--exclude globs leave it out") }
+        if summaries.isEmpty {
+            let skipped = indexer.filteredOut.count
+            out.line(skipped == 0 ? "nothing to index: every snapshot of \(source) has an index"
+                     : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)")
+        }
         for s in summaries {
             for w in s.warnings { Log.warning(w) }
             if json {

@@ -148,15 +148,15 @@ struct SourceCommand: ParsableCommand {
                     o.string("name", s.name)
                     o.string("snapshots", s.snapshots)
                     o.string("live_path", s.livePath)
-                    o.string("time_from", s.timeFrom)
+                    o.string("time_from", config?.timeFrom.rawValue ?? s.timeFrom)
                     o.string("policy", s.policy)
                     o.number("points", n)
                     o.strings("include", config?.include ?? [])
                     o.strings("exclude", config?.exclude ?? [])
                     out.line(bytes: o.encoded)
                 } else {
-                    let filters = (config?.include.map { "+" + $0 } ?? []) + (config?.exclude.map { "-" + $0 } ?? [])
-                    rows.append([s.name, "\(n)", s.timeFrom, s.snapshots ?? "-", s.livePath ?? "-", s.policy ?? "-",
+                    let filters = (config?.include.map { "--include " + $0 } ?? []) + (config?.exclude.map { "--exclude " + $0 } ?? [])
+                    rows.append([s.name, "\(n)", config?.timeFrom.rawValue ?? s.timeFrom, s.snapshots ?? "-", s.livePath ?? "-", s.policy ?? "-",
                                  filters.isEmpty ? "-" : filters.joined(separator: " ")])
                 }
             }

@@ -83,6 +83,9 @@ public final class Indexer {
     /// Called with each warning about a point time (a name without one, so the folder's mtime
     /// stands in) before that snapshot is indexed.
     public var timeWarning: ((String) -> Void)?
+    /// The snapshots without an index that the source's --include/--exclude globs left out of
+    /// the last run.
+    public private(set) var filteredOut: [String] = []
     /// Stops the run at this point without cleanup (tests). `SNAPDEX_CRASH_AT` does the same
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
@@ -165,7 +168,13 @@ public final class Indexer {
         }
         var found: [(String, Timestamp)] = []
         var readings: [String: SnapshotTime] = [:]
-        for snapshot in snapshots where !claimed.contains(snapshot.root) && config.accepts(snapshotName: snapshot.name) {
+        // Every snapshot takes part in recognising what is indexed already; the filters only
+        // decide which of the rest are indexed now.
+        for snapshot in snapshots where !claimed.contains(snapshot.root) {
+            if !config.accepts(snapshotName: snapshot.name) {
+                filteredOut.append(snapshot.root)
+                continue
+            }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             readings[snapshot.root] = t
             found.append((snapshot.root, t.time))

@@ -764,20 +764,47 @@ final class Restorer {
             defer { Glibc.close(sfd) }
             // The archive needs the bytes before the header is final only for the size, which
             // the catalog already says; a short read is padded so the archive stays valid.
+            // A file with holes is archived as its data runs (GNU sparse 1.0); the holes are
+            // still hashed, as the zeros they read as.
+            let segments = TarWriter.canBeSparse(path: path) ? SparseFile.dataSegments(fd: sfd, size: e.size) : nil
+            h.sparse = segments
             try tar!.write(h)
-            var left = Int(e.size)
             var buf = [UInt8](repeating: 0, count: 1 << 20)
             var hasher = SHA256()
-            while left > 0 {
-                let n = buf.withUnsafeMutableBytes { b in syscall { read(sfd, b.baseAddress, min(b.count, left)) } }
-                guard case .success(let got) = n, got > 0 else { break }
-                try buf.withUnsafeBytes { try tar!.writeData(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-                left -= got
+            var short = false
+            var hashed: UInt64 = 0
+            let zeros = [UInt8](repeating: 0, count: 1 << 16)
+            func hashZeros(upTo end: UInt64) {
+                while hashed < end {
+                    let n = Int(min(UInt64(zeros.count), end - hashed))
+                    zeros.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    hashed += UInt64(n)
+                }
             }
-            if left > 0 { try [UInt8](repeating: 0, count: left).withUnsafeBytes { try tar!.writeData($0) } }
-            try tar!.padTo512(Int(e.size))
-            if left > 0 { throw EntryFailure(message: "the snapshot's file got shorter while it was read; its archived copy is padded with zeros") }
+            var stored: UInt64 = 0
+            for run in segments ?? [SparseFile.Segment(offset: 0, length: e.size)] {
+                hashZeros(upTo: run.offset)
+                var left = Int(run.length)
+                var at = off_t(run.offset)
+                while left > 0 {
+                    let n = buf.withUnsafeMutableBytes { b in syscall { pread(sfd, b.baseAddress, min(b.count, left), at) } }
+                    guard case .success(let got) = n, got > 0 else { break }
+                    try buf.withUnsafeBytes { try tar!.writeData(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                    buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                    left -= got
+                    at += off_t(got)
+                    hashed += UInt64(got)
+                }
+                if left > 0 {
+                    short = true
+                    try [UInt8](repeating: 0, count: left).withUnsafeBytes { try tar!.writeData($0) }
+                    hashed += UInt64(left)
+                }
+                stored += run.length
+            }
+            hashZeros(upTo: e.size)
+            try tar!.padTo512(Int(stored))
+            if short { throw EntryFailure(message: "the snapshot's file got shorter while it was read; its archived copy is padded with zeros") }
             if options.verify, let h = e.hash, Digest(trusted: Array(hasher.finalize())) != h {
                 throw EntryFailure(message: "the snapshot's file changed since it was indexed (SHA-256 differs); its archived copy does not match the catalog")
             }

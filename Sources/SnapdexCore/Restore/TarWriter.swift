@@ -8,13 +8,18 @@ struct ArchiveWriteFailure: Error {
     let errno: Errno
 }
 
-/// Writes a POSIX pax archive (ustar headers, with pax extended headers for long or
-/// non-UTF-8 names, nanosecond mtimes and large numbers) to a file descriptor.
+/// Writes a POSIX pax archive (ustar headers, with pax extended headers for long names,
+/// nanosecond mtimes and large numbers) to a file descriptor. Only keywords GNU tar and bsdtar
+/// both know are written (no `hdrcharset`: a name's bytes go in the ustar fields as they are,
+/// and only a name too long for them goes in a `path` record). Files with holes are GNU sparse
+/// 1.0 entries, which both tools extract with the holes in place.
 final class TarWriter {
     private let fd: Int32
     private(set) var bytesWritten = 0
 
     init(fd: Int32) { self.fd = fd }
+
+    typealias Segment = SparseFile.Segment
 
     struct Header {
         var path: [UInt8]
@@ -26,6 +31,23 @@ final class TarWriter {
         var mtime: Int64
         var link: [UInt8] = []
         var device: UInt64 = 0
+        /// The data runs of a sparse file (`size` is its full size); nil for a plain entry.
+        /// Only for a UTF-8 path (see `canBeSparse`).
+        var sparse: [Segment]? = nil
+    }
+
+    /// Whether a file at `path` can be a sparse entry: its real name is a pax record, which
+    /// bsdtar refuses when it is not UTF-8, so such a file is archived whole.
+    static func canBeSparse(path: [UInt8]) -> Bool { String(validating: path, as: UTF8.self) != nil }
+
+    /// The GNU sparse 1.0 map that precedes a sparse entry's data: the number of runs, then
+    /// each run's offset and length, as decimal lines, padded to a 512-byte block.
+    static func sparseMap(_ segments: [Segment]) -> [UInt8] {
+        var text = "\(segments.count)\n"
+        for s in segments { text += "\(s.offset)\n\(s.length)\n" }
+        var bytes = Array(text.utf8)
+        if bytes.count % 512 != 0 { bytes += [UInt8](repeating: 0, count: 512 - bytes.count % 512) }
+        return bytes
     }
 
     func write(_ h: Header) throws {
@@ -36,27 +58,57 @@ final class TarWriter {
             while String(n).count + body.count != n { n = String(n).count + body.count }
             records += Array(String(n).utf8) + body
         }
-        let binary = String(validating: h.path, as: UTF8.self) == nil || String(validating: h.link, as: UTF8.self) == nil
-        if binary { record("hdrcharset", Array("BINARY".utf8)) }
-        if h.path.count > 100 || binary || h.path.contains(where: { $0 >= 0x80 }) { record("path", h.path) }
-        if h.link.count > 100 || binary || h.link.contains(where: { $0 >= 0x80 }) { record("linkpath", h.link) }
+        var name = h.path
+        var storedSize = h.size
+        if let segments = h.sparse {
+            // GNU tar's layout: the ustar name is DIR/GNUSparseFile.0/NAME, the real name and
+            // size are pax records, and the stored data is the map followed by the runs.
+            let trimmed = h.path.last == PathBytes.slash ? Array(h.path.dropLast()) : h.path
+            let slash = trimmed.lastIndex(of: PathBytes.slash)
+            let dir = slash.map { Array(trimmed[...$0]) } ?? []
+            let base = slash.map { Array(trimmed[($0 + 1)...]) } ?? trimmed
+            name = dir + Array("GNUSparseFile.0/".utf8) + base
+            storedSize = UInt64(Self.sparseMap(segments).count) + segments.reduce(0) { $0 + $1.length }
+            record("GNU.sparse.major", Array("1".utf8))
+            record("GNU.sparse.minor", Array("0".utf8))
+            record("GNU.sparse.name", h.path)
+            record("GNU.sparse.realsize", Array("\(h.size)".utf8))
+        }
+        // A long name goes in a pax record, which readers take as UTF-8; a long name that is
+        // not UTF-8 goes in a GNU long-name entry instead, which both tools take as bytes.
+        let utf8Name = String(validating: name, as: UTF8.self) != nil
+        let utf8Link = String(validating: h.link, as: UTF8.self) != nil
+        if name.count > 100 && utf8Name { record("path", name) }
+        if h.link.count > 100 && utf8Link { record("linkpath", h.link) }
         // pax times are signed decimals: -0.5 is half a second before the epoch, so print the
         // magnitude (which Int64.min has too) rather than floor seconds plus a positive fraction.
         let m = h.mtime.magnitude
         record("mtime", Array("\(h.mtime < 0 ? "-" : "")\(m / 1_000_000_000).\(pad(Int(m % 1_000_000_000), 9))".utf8))
         let headerTime = min(max(Timestamp(nanoseconds: h.mtime).seconds, 0), 0o77777777777)  // ustar's field; pax has the exact time
-        if h.size > 0o77777777777 { record("size", Array("\(h.size)".utf8)) }
+        if storedSize > 0o77777777777 { record("size", Array("\(storedSize)".utf8)) }
         if h.uid > 0o7777777 { record("uid", Array("\(h.uid)".utf8)) }
         if h.gid > 0o7777777 { record("gid", Array("\(h.gid)".utf8)) }
+        if h.link.count > 100 && !utf8Link { try gnuLongName(h.link, type: UInt8(ascii: "K")) }
+        if name.count > 100 && !utf8Name { try gnuLongName(name, type: UInt8(ascii: "L")) }
         if !records.isEmpty {
             try emit(block(name: Array("PaxHeaders/entry".utf8), type: UInt8(ascii: "x"), mode: 0o644, uid: 0, gid: 0,
                            size: UInt64(records.count), mtime: headerTime, link: [], device: 0))
             try emit(records)
             try padTo512(records.count)
         }
-        try emit(block(name: Array(h.path.prefix(100)), type: h.type, mode: h.mode, uid: min(h.uid, 0o7777777),
-                       gid: min(h.gid, 0o7777777), size: min(h.size, 0o77777777777), mtime: headerTime,
+        try emit(block(name: Array(name.prefix(100)), type: h.type, mode: h.mode, uid: min(h.uid, 0o7777777),
+                       gid: min(h.gid, 0o7777777), size: min(storedSize, 0o77777777777), mtime: headerTime,
                        link: Array(h.link.prefix(100)), device: h.device))
+        if let segments = h.sparse { try emit(Self.sparseMap(segments)) }
+    }
+
+    /// GNU tar's long name ('L') or long link target ('K') entry: the bytes, NUL-terminated,
+    /// as the data of a `././@LongLink` entry, applying to the next header.
+    private func gnuLongName(_ bytes: [UInt8], type: UInt8) throws {
+        try emit(block(name: Array("././@LongLink".utf8), type: type, mode: 0, uid: 0, gid: 0, size: UInt64(bytes.count + 1),
+                       mtime: 0, link: [], device: 0))
+        try emit(bytes + [0])
+        try padTo512(bytes.count + 1)
     }
 
     func writeData(_ bytes: UnsafeRawBufferPointer) throws {
