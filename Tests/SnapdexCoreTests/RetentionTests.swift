@@ -65,16 +65,16 @@ import Glibc
     @Test(arguments: scenarios.map(\.0))
     func goldenScenario(name: String) throws {
         let (_, policy, now) = Self.scenarios.first { $0.0 == name }!
-        let plan = RetentionPlanner.plan(Self.year(policy: policy), now: Self.day(now))
+        let plan = RetentionPlanner.plan(Self.year(policy: policy), now: Self.day(now), localZone: .utc)
         try Self.check(name, Self.render(plan))
     }
 
     @Test func isoWeeksFollowTheStandard() {
-        #expect(Period.isoWeek(Self.day("2026-01-01T12:00:00Z")) == "2026-W01")  // a Thursday
-        #expect(Period.isoWeek(Self.day("2027-01-01T12:00:00Z")) == "2026-W53")  // a Friday
-        #expect(Period.isoWeek(Self.day("2024-12-30T12:00:00Z")) == "2025-W01")  // a Monday
-        #expect(Period.isoWeek(Self.day("2026-11-22T12:00:00Z")) == "2026-W47")  // a Sunday
-        #expect(Period.month(Self.day("2026-11-22T12:00:00Z")) == "2026-11")
+        #expect(Period.isoWeek(Self.day("2026-01-01T12:00:00Z"), in: .utc) == "2026-W01")  // a Thursday
+        #expect(Period.isoWeek(Self.day("2027-01-01T12:00:00Z"), in: .utc) == "2026-W53")  // a Friday
+        #expect(Period.isoWeek(Self.day("2024-12-30T12:00:00Z"), in: .utc) == "2025-W01")  // a Monday
+        #expect(Period.isoWeek(Self.day("2026-11-22T12:00:00Z"), in: .utc) == "2026-W47")  // a Sunday
+        #expect(Period.month(Self.day("2026-11-22T12:00:00Z"), in: .utc) == "2026-11")
     }
 
     @Test func propertiesHoldOverRandomPointSets() {
@@ -90,7 +90,7 @@ import Glibc
                                                  manual: rng.next() % 10 == 0, policy: policy))
             }
             let now = Timestamp(seconds: 1_700_000_000 + Int64(rng.next() % 45_000_000))
-            let plan = RetentionPlanner.plan(points, now: now)
+            let plan = RetentionPlanner.plan(points, now: now, localZone: .utc)
             #expect(plan.count == points.count)
             let manualKept = plan.filter { $0.candidate.manual }.allSatisfy { $0.keep }
             #expect(manualKept)
@@ -103,7 +103,7 @@ import Glibc
             #expect(reasoned)
             // Idempotent: planning again over the survivors keeps them all.
             let survivors = plan.filter(\.keep).map(\.candidate)
-            let replanned = RetentionPlanner.plan(survivors, now: now).allSatisfy { $0.keep }
+            let replanned = RetentionPlanner.plan(survivors, now: now, localZone: .utc).allSatisfy { $0.keep }
             #expect(replanned)
         }
     }
@@ -164,11 +164,12 @@ struct SplitMix: RandomNumberGenerator {
         let report = try repo.expire(now: now, dryRun: false)
         #expect(report.decisions.map(\.keep) == dry.decisions.map(\.keep))
         let left = try repo.points()
-        // Six points lie within 7 days of now (2026-02-10T03:00Z); the newest points of the two
-        // newest weeks (Mon 02-09, Sun 02-08) are among them; and the manual point.
+        // Seven points lie within 7 days of the newest point (2026-02-09T03:00Z), not of now;
+        // the newest points of the two newest weeks (Mon 02-09, Sun 02-08) are among them; and
+        // the manual point.
         #expect(left.count == report.kept)
         #expect(left.contains { $0.pointKind == .manual })
-        #expect(report.kept == 7)
+        #expect(report.kept == 8)
         #expect(try repo.verify().isClean)
         #expect(try Self.blockFiles(repo) == Self.referenced(repo))
         // Twice in a row changes nothing the second time.

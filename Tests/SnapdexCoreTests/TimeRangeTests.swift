@@ -161,15 +161,16 @@ struct SeededRandom: RandomNumberGenerator {
         var points: [RetentionCandidate] = []
         for i in 0..<5 {
             let time = Timestamp(nanoseconds: i == 0 ? Int64.min : Int64(i) * 1_000_000_000_000_000)
-            let policy = RetentionPolicy(keepDays: days[i], keepLast: Int.max, weekly: Int.max)
+            let policy = RetentionPolicy(keepDays: days[i], keepLast: Int.max, hourly: Int.max, daily: Int.max, weekly: Int.max,
+                                         zone: i % 2 == 0 ? CalendarZone.utc : CalendarZone(stored: "America/St_Johns"))
             points.append(RetentionCandidate(id: "p\(i)", source: "s", time: time, policy: policy))
         }
-        let plan = RetentionPlanner.plan(points, now: now)
+        let plan = RetentionPlanner.plan(points, now: now, localZone: .utc)
         #expect(plan.count == 5)
         #expect(plan.allSatisfy { (d: RetentionDecision) in d.keep })
         let held = RetentionCandidate(id: "h", source: "t", time: Timestamp(seconds: 1), retainUntil: .never, policy: RetentionPolicy(keepLast: 0))
         let newer = RetentionCandidate(id: "n", source: "t", time: Timestamp(seconds: 2), policy: RetentionPolicy(keepLast: 0))
-        let d = RetentionPlanner.plan([held, newer], now: .max)
+        let d = RetentionPlanner.plan([held, newer], now: .max, localZone: .utc)
         #expect(d.first { $0.candidate.id == "h" }?.reasons.contains("retain-until never") == true)
         #expect(throws: SnapdexError.self) { try RetentionPolicy(keepDays: 200_000).validate() }
         #expect(throws: SnapdexError.self) { try RetentionPolicy(keepLast: -1).validate() }

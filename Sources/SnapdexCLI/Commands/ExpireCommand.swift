@@ -23,7 +23,7 @@ struct ExpireCommand: ParsableCommand {
     @OptionGroup var wait: WaitOptions
     @Option(help: "Only this source's points.")
     var source: String?
-    @Option(help: ArgumentHelp("Decide as if it were this time (ISO 8601; a date alone is its midnight).", valueName: "time"))
+    @Option(help: ArgumentHelp("Decide as if it were this time (ISO 8601; a date alone means the end of that day).", valueName: "time"))
     var now: String?
     @Flag(help: "Print the plan and change nothing.")
     var dryRun = false
@@ -32,7 +32,7 @@ struct ExpireCommand: ParsableCommand {
 
     func run() throws {
         let repo = try repository.open()
-        let at = try parseTime(now) ?? .now
+        let at = try parseTime(now, endOfDay: true) ?? .now
         let report = try repo.expire(source: source, now: at, dryRun: dryRun, wait: wait.wait)
         let out = Output.current
         let short = try repo.shortIDs()

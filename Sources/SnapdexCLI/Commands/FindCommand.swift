@@ -79,9 +79,9 @@ struct FindFilters: ParsableArguments {
     var type: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("Size above (+N) or below (-N) N bytes; suffixes k, M, G, T.", valueName: "+N|-N"))
     var size: String?
-    @Option(help: ArgumentHelp("Only entries modified after this time.", valueName: "time"))
+    @Option(help: ArgumentHelp("Only entries modified after this time (ISO 8601; a date alone means its midnight, as find -newermt).", valueName: "time"))
     var newer: String?
-    @Option(help: ArgumentHelp("Only entries modified before this time.", valueName: "time"))
+    @Option(help: ArgumentHelp("Only entries modified before this time (ISO 8601; a date alone means its midnight).", valueName: "time"))
     var older: String?
 
     func query(_ pattern: String) throws -> FindQuery {

@@ -59,7 +59,7 @@ struct IndexCommand: ParsableCommand {
     var directory: String?
     @Option(help: "The source the restore point belongs to.")
     var source: String
-    @Option(help: ArgumentHelp("The point time, ISO 8601 (default: from the directory name, else its mtime).", valueName: "time"))
+    @Option(help: ArgumentHelp("The point time, ISO 8601; a date alone means its midnight (default: from the directory name, else its mtime).", valueName: "time"))
     var at: String?
     @Option(help: ArgumentHelp(TimeSourceHelp.text + " Default: the source's (see source add).", valueName: "auto|name|mtime"))
     var timeFrom: String?
@@ -75,7 +75,7 @@ struct IndexCommand: ParsableCommand {
     var label: String?
     @Flag(help: "Index again a source and point time that already have an index, replacing it.")
     var replace = false
-    @Option(help: ArgumentHelp("Keep this point at least until this time (or 'never'), whatever the policy.", valueName: "time"))
+    @Option(help: ArgumentHelp("Keep this point at least until this time (a date alone means the end of that day), or 'never', whatever the policy.", valueName: "time"))
     var keepUntil: String?
     @Flag(help: "Print the summary as one JSON object per point.")
     var json = false

@@ -78,6 +78,9 @@ public struct Manifest: Equatable, Sendable {
     public var toolVersion: String = SnapdexVersion.tool
     /// The retention settings in force at creation, as (name, value) pairs.
     public var policy: [PolicySetting] = []
+    /// The zone the policy counts calendar periods in (`Europe/Berlin`, `+01:00`); nil when
+    /// none was stored (Snapdex 0.1, or no policy).
+    public var calendarZone: String?
     public var retainUntil: Timestamp?
     public var hashed = false
     /// What identifies the snapshot folder (tag 13); nil in manifests written before 0.2.0.
@@ -115,6 +118,7 @@ public struct Manifest: Equatable, Sendable {
     enum Tag: UInt64 {
         case id = 1, source = 2, pointTime = 3, indexedAt = 4, kind = 5, label = 6, snapshotPath = 7
         case toolVersion = 8, policy = 9, retainUntil = 10, counts = 11, hashed = 12, identity = 13
+        case calendarZone = 14
         case chunks = 32
     }
 
@@ -144,6 +148,7 @@ public struct Manifest: Equatable, Sendable {
                 f.zigzag(p.value)
             }
         }
+        if let calendarZone { field(.calendarZone) { $0.raw(Array(calendarZone.utf8)) } }
         if let retainUntil { field(.retainUntil) { $0.zigzag(retainUntil.nanoseconds) } }
         field(.hashed) { $0.byte(hashed ? 1 : 0) }
         if let identity {
@@ -227,6 +232,7 @@ public struct Manifest: Equatable, Sendable {
                         PolicySetting(name: String(decoding: try f.string(), as: UTF8.self), value: try f.zigzag())
                     }
                 case .retainUntil: m.retainUntil = Timestamp(nanoseconds: try f.zigzag())
+                case .calendarZone: m.calendarZone = String(decoding: value, as: UTF8.self)
                 case .hashed: m.hashed = try f.byte() == 1
                 case .identity:
                     let device = try f.varint()

@@ -210,7 +210,8 @@ extension PointRecord {
                   kind: m.kind.rawValue, label: m.label, snapshot: m.snapshotPath, entries: Int64(m.counts.entries),
                   files: Int64(m.counts.files), directories: Int64(m.counts.directories), bytes: Int64(m.counts.bytes),
                   hashed: m.hashed, retainUntil: m.retainUntil?.nanoseconds,
-                  policy: m.policy.isEmpty ? nil : m.policy.map { "\($0.name)=\($0.value)" }.joined(separator: " "),
+                  policy: m.policy.isEmpty ? nil : (m.policy.map { "\($0.name)=\($0.value)" }
+                      + (m.calendarZone.map { ["zone=\($0)"] } ?? [])).joined(separator: " "),
                   manifestBytes: Int64(manifestBytes))
     }
 }

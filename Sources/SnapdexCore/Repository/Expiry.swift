@@ -30,7 +30,7 @@ extension Repository {
     /// The retention plan at `now`, changing nothing.
     public func retentionPlan(source: String? = nil, now: Timestamp) throws -> [RetentionDecision] {
         if let source { _ = try self.source(named: source) }
-        return RetentionPlanner.plan(try retentionCandidates(source: source), now: now)
+        return RetentionPlanner.plan(try retentionCandidates(source: source), now: now, localZone: .local)
     }
 
     /// Expires every point the plan does not keep: manifests first, then the database
@@ -95,7 +95,8 @@ extension Repository {
             let points = applyToExisting ? try self.points(source: name) : []
             // All or nothing: every manifest is read before any file changes, and the journal
             // lets the next writer finish the rewrite if this one is killed.
-            try rewriteManifests(points, .policy(Manifest.settings(of: policy)), policySource: name) { try saveSource(config) }
+            let zone = policy.isEmpty ? nil : policy.zone?.name
+            try rewriteManifests(points, .policy(Manifest.settings(of: policy), zone: zone), policySource: name) { try saveSource(config) }
             return points.count
         }
     }

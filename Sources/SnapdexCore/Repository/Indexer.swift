@@ -239,7 +239,9 @@ public final class Indexer {
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
             manifest.identity = identity
-            manifest.policy = try Manifest.settings(of: RetentionPolicy(text: config.policy ?? ""))
+            let policy = try RetentionPolicy(text: config.policy ?? "")
+            manifest.policy = Manifest.settings(of: policy)
+            manifest.calendarZone = policy.isEmpty ? nil : policy.zone?.name
             let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks

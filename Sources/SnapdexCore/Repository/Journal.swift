@@ -5,6 +5,7 @@
 ///     remove SOURCE ID      a point being forgotten, or replaced by the added one
 ///     rewrite SOURCE ID     a manifest whose stored values are being changed
 ///     policy [NAME=VALUE]…  the change: the retention policy to store in each rewritten manifest
+///     zone NAME             with a policy change: the calendar zone stored with it
 ///     retain NANOSECONDS|none   the change: the retain-until to store
 ///     source NAME           the policy change is also the source's policy for new indexes
 ///     snapshot HEX          the change: the snapshot folder (its path bytes in hex) that now
@@ -19,13 +20,13 @@ struct Journal: Equatable {
     }
 
     enum Change: Equatable {
-        case policy([Manifest.PolicySetting])
+        case policy([Manifest.PolicySetting], zone: String?)
         case retainUntil(Timestamp?)
         case snapshotPath(String)
 
         func apply(to m: inout Manifest) {
             switch self {
-            case .policy(let settings): m.policy = settings
+            case .policy(let settings, let zone): (m.policy, m.calendarZone) = (settings, zone)
             case .retainUntil(let t): m.retainUntil = t
             case .snapshotPath(let p): m.snapshotPath = p
             }
@@ -48,7 +49,9 @@ struct Journal: Equatable {
         for p in removes { text += "remove \(p.source) \(p.id)\n" }
         for p in rewrites { text += "rewrite \(p.source) \(p.id)\n" }
         switch change {
-        case .policy(let settings)?: text += (["policy"] + settings.map { "\($0.name)=\($0.value)" }).joined(separator: " ") + "\n"
+        case .policy(let settings, let zone)?:
+            text += (["policy"] + settings.map { "\($0.name)=\($0.value)" }).joined(separator: " ") + "\n"
+            if let zone { text += "zone \(zone)\n" }
         case .retainUntil(let t)?: text += "retain \(t.map { String($0.nanoseconds) } ?? "none")\n"
         case .snapshotPath(let p)?: text += "snapshot \(Hex.encode(PathString.bytes(p)))\n"
         case nil: break
@@ -59,6 +62,7 @@ struct Journal: Equatable {
 
     static func decode(_ bytes: [UInt8]) -> Journal {
         var j = Journal()
+        var zone: String?
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let f = line.split(separator: " ").map(String.init)
             guard let verb = f.first else { continue }
@@ -79,7 +83,9 @@ struct Journal: Equatable {
                           let v = Int64(kv[1]) else { settings = []; break }
                     settings.append(Manifest.PolicySetting(name: kv[0], value: v))
                 }
-                if settings.count == f.count - 1 { j.change = .policy(settings) }
+                if settings.count == f.count - 1 { j.change = .policy(settings, zone: nil) }
+            } else if verb == "zone", f.count == 2, CalendarZone(offset: f[1]) != nil || f[1].utf8.allSatisfy({ $0 > 32 && $0 < 127 }) {
+                zone = f[1]
             } else if verb == "source", f.count == 2, (try? SourceConfig.validate(name: f[1])) != nil {
                 j.policySource = f[1]
             } else if verb == "snapshot", f.count == 2, let bytes = Hex.decode(f[1]), bytes.first == PathBytes.slash,
@@ -90,6 +96,7 @@ struct Journal: Equatable {
                 if f[1] == "none" { j.change = .retainUntil(nil) } else if let ns = Int64(f[1]) { j.change = .retainUntil(Timestamp(nanoseconds: ns)) }
             }
         }
+        if case .policy(let settings, _)? = j.change { j.change = .policy(settings, zone: zone) }
         // A rewrite whose change cannot be read is not applied at all.
         if j.change == nil { j.rewrites = [] }
         return j

@@ -370,8 +370,8 @@ public final class Repository {
                 change.apply(to: &m)
                 try FileIO.writeAtomically(path, m.encode(), durable: true)
             }
-            if let name = journal.policySource, case .policy(let settings) = change, var config = try? loadSourceConfig(name) {
-                let text = RetentionPolicy(settings: settings.map { ($0.name, $0.value) }).text
+            if let name = journal.policySource, case .policy(let settings, let zone) = change, var config = try? loadSourceConfig(name) {
+                let text = RetentionPolicy(settings: settings.map { ($0.name, $0.value) }, zone: zone).text
                 config.policy = text.isEmpty ? nil : text
                 try saveSource(config)
             }

@@ -28,8 +28,9 @@ public struct RetentionCandidate: Equatable, Sendable {
 public struct RetentionDecision: Equatable, Sendable {
     public var candidate: RetentionCandidate
     public var keep: Bool
-    /// Each reason a kept point is kept (`keep-days`, `keep-last`, `weekly 2026-W47`,
-    /// `monthly 2026-11`, `yearly 2026`, `retain-until 2030-01-01T00:00:00Z`, `manual`,
+    /// Each reason a kept point is kept (`keep-days 14`, `keep-last 10`,
+    /// `hourly 2026-11-21T03:00+00:00`, `daily 2026-11-21`, `weekly 2026-W47`, `monthly 2026-11`,
+    /// `yearly 2026`, `yearly oldest (1 of 3 years)`, `retain-until 2030-01-01T00:00:00Z`, `manual`,
     /// `newest`, `no policy`, `newer than now`); empty for an expired point.
     public var reasons: [String]
 }
@@ -37,24 +38,45 @@ public struct RetentionDecision: Equatable, Sendable {
 /// Decides which points retention keeps, as a pure function of the points and a time.
 ///
 /// At time NOW a scheduled point is kept when any of these holds, each a named reason: its
-/// time is within `keep-days` of NOW; it is among the newest `keep-last` scheduled points of
-/// its source; it is the newest scheduled point of one of the newest `weekly` ISO weeks,
-/// `monthly` calendar months or `yearly` calendar years that hold a scheduled point (periods
-/// in the local time zone); its retain-until is after NOW; it is the newest point of its
-/// source; its stored policy is empty; its time is after NOW. Manual points are always kept.
-/// Each point is judged by the policy stored with it.
+/// time is within `keep-days` of the newest point of its source (not of NOW: a source whose
+/// indexing stalled keeps its last days of points); it is among the newest `keep-last`
+/// scheduled points of its source; it is the newest scheduled point of one of the newest
+/// `hourly` hours, `daily` days, `weekly` ISO weeks, `monthly` months or `yearly` years that
+/// hold a scheduled point (periods of the calendar in the policy's zone); it is the oldest
+/// scheduled point while such a count is not yet filled (so the first point can age into the
+/// long periods); its retain-until is after NOW; it is the newest point of its source; its
+/// stored policy is empty; its time is after NOW. Manual points are always kept. Each point
+/// is judged by the policy stored with it; a policy without a zone (written before Snapdex
+/// 0.2) counts periods in `localZone`.
 public enum RetentionPlanner {
-    public static func plan(_ points: [RetentionCandidate], now: Timestamp) -> [RetentionDecision] {
+    /// One calendar rule: its name, the unit its reason counts, its period and its setting.
+    struct CalendarRule: Sendable {
+        var name: String
+        var unit: String
+        var period: @Sendable (Timestamp, CalendarZone) -> String
+        var count: @Sendable (RetentionPolicy) -> Int?
+    }
+
+    static let calendarRules = [
+        CalendarRule(name: "hourly", unit: "hours", period: { Period.hour($0, in: $1) }, count: { $0.hourly }),
+        CalendarRule(name: "daily", unit: "days", period: { Period.day($0, in: $1) }, count: { $0.daily }),
+        CalendarRule(name: "weekly", unit: "weeks", period: { Period.isoWeek($0, in: $1) }, count: { $0.weekly }),
+        CalendarRule(name: "monthly", unit: "months", period: { Period.month($0, in: $1) }, count: { $0.monthly }),
+        CalendarRule(name: "yearly", unit: "years", period: { Period.year($0, in: $1) }, count: { $0.yearly }),
+    ]
+
+    public static func plan(_ points: [RetentionCandidate], now: Timestamp, localZone: CalendarZone) -> [RetentionDecision] {
         var decisions: [RetentionDecision] = []
         let bySource = Dictionary(grouping: points, by: \.source)
         for source in bySource.keys.sorted() {
             let all = bySource[source]!.sorted { ($0.time, $0.id) > ($1.time, $1.id) }  // newest first
             let scheduled = all.filter { !$0.manual && $0.time <= now }
-            let newestID = all.first { $0.time <= now }?.id ?? all.first?.id
+            let newest = all.first { $0.time <= now }
+            let newestID = newest?.id ?? all.first?.id
+            let oldestID = scheduled.last?.id
             let rank = Dictionary(uniqueKeysWithValues: scheduled.enumerated().map { ($1.id, $0) })
-            let weeks = periodWinners(scheduled, key: Period.isoWeek)
-            let months = periodWinners(scheduled, key: Period.month)
-            let years = periodWinners(scheduled, key: Period.year)
+            // Period winners per zone and rule, computed for the zones the points name.
+            var winners: [String: [(rank: [String: (rank: Int, period: String)], count: Int)]] = [:]
             for p in all.reversed() {
                 var reasons: [String] = []
                 let pol = p.policy
@@ -64,13 +86,23 @@ public enum RetentionPlanner {
                 if p.id == newestID { reasons.append("newest") }
                 if !p.manual && p.time <= now {
                     if pol.isEmpty { reasons.append("no policy") }
-                    if let d = pol.keepDays, within(days: d, of: now, p.time) {
+                    if let d = pol.keepDays, let newest, within(days: d, of: newest.time, p.time) {
                         reasons.append("keep-days \(d)")
                     }
                     if let n = pol.keepLast, let r = rank[p.id], r < n { reasons.append("keep-last \(n)") }
-                    if let n = pol.weekly, let w = weeks.rank[p.id], w.rank < n { reasons.append("weekly \(w.period)") }
-                    if let n = pol.monthly, let m = months.rank[p.id], m.rank < n { reasons.append("monthly \(m.period)") }
-                    if let n = pol.yearly, let y = years.rank[p.id], y.rank < n { reasons.append("yearly \(y.period)") }
+                    let zone = pol.zone ?? localZone
+                    for (i, rule) in calendarRules.enumerated() {
+                        guard let n = rule.count(pol), n > 0 else { continue }
+                        if winners[zone.name] == nil {
+                            winners[zone.name] = calendarRules.map { r in periodWinners(scheduled) { r.period($0, zone) } }
+                        }
+                        let w = winners[zone.name]![i]
+                        if let mine = w.rank[p.id], mine.rank < n {
+                            reasons.append("\(rule.name) \(mine.period)")
+                        } else if p.id == oldestID, w.count < n {
+                            reasons.append("\(rule.name) oldest (\(w.count) of \(n) \(rule.unit))")
+                        }
+                    }
                 }
                 decisions.append(RetentionDecision(candidate: p, keep: !reasons.isEmpty, reasons: reasons))
             }
@@ -78,10 +110,10 @@ public enum RetentionPlanner {
         return decisions
     }
 
-    /// Whether `time` (not after `now`) is less than `days` days before it. Saturating: a policy
+    /// Whether `time` (not after `end`) is less than `days` days before it. Saturating: a policy
     /// or time read from a manifest can be anything, and a span too long to count is "within".
-    static func within(days: Int, of now: Timestamp, _ time: Timestamp) -> Bool {
-        let (age, ageOverflow) = now.nanoseconds.subtractingReportingOverflow(time.nanoseconds)
+    static func within(days: Int, of end: Timestamp, _ time: Timestamp) -> Bool {
+        let (age, ageOverflow) = end.nanoseconds.subtractingReportingOverflow(time.nanoseconds)
         let (span, spanOverflow) = Int64(clamping: days).multipliedReportingOverflow(by: 86_400 * 1_000_000_000)
         if spanOverflow { return days > 0 }
         if ageOverflow { return false }
@@ -102,40 +134,37 @@ public enum RetentionPlanner {
     }
 }
 
-/// Calendar periods in the local time zone (`TZ` honoured).
+/// Calendar periods of a time in a zone, each named as reasons print it.
 public enum Period {
-    static func local(_ t: Timestamp) -> tm {
-        var secs = time_t(t.seconds)
-        var out = tm()
-        localtime_r(&secs, &out)
-        return out
+    /// The hour, with the zone's offset so that the hour a daylight-saving change repeats
+    /// is two periods: `2026-11-21T03:00+01:00`.
+    public static func hour(_ t: Timestamp, in zone: CalendarZone) -> String {
+        let c = zone.civil(t)
+        let a = abs(c.offset)
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):00"
+            + "\(c.offset < 0 ? "-" : "+")\(pad(a / 3600, 2)):\(pad(a / 60 % 60, 2))"
+    }
+
+    public static func day(_ t: Timestamp, in zone: CalendarZone) -> String {
+        let c = zone.civil(t)
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
     }
 
     /// ISO 8601 week, e.g. `2026-W47` (weeks start on Monday; week 1 holds the year's first Thursday).
-    public static func isoWeek(_ t: Timestamp) -> String {
-        let d = local(t)
-        let weekday = (Int(d.tm_wday) + 6) % 7  // Monday = 0
-        let yday = Int(d.tm_yday)
+    public static func isoWeek(_ t: Timestamp, in zone: CalendarZone) -> String {
+        let c = zone.civil(t)
+        let days = Civil.days(year: c.year, month: c.month, day: c.day)
+        let weekday = ((days + 3) % 7 + 7) % 7  // Monday = 0; 1970-01-01 was a Thursday
         // The Thursday of this week decides the ISO year.
-        var year = Int(d.tm_year) + 1900
-        let thursdayYday = yday - weekday + 3
-        let daysInYear = { (y: Int) in (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 366 : 365 }
-        var ty = thursdayYday
-        if ty < 0 {
-            year -= 1
-            ty += daysInYear(year)
-        } else if ty >= daysInYear(year) {
-            ty -= daysInYear(year)
-            year += 1
-        }
-        let week = ty / 7 + 1
-        return "\(year)-W\(pad(week, 2))"
+        let thursday = Civil.date(days: days - weekday + 3)
+        let week = (days - weekday + 3 - Civil.days(year: thursday.year, month: 1, day: 1)) / 7 + 1
+        return "\(pad(thursday.year, 4))-W\(pad(week, 2))"
     }
 
-    public static func month(_ t: Timestamp) -> String {
-        let d = local(t)
-        return "\(Int(d.tm_year) + 1900)-\(pad(Int(d.tm_mon) + 1, 2))"
+    public static func month(_ t: Timestamp, in zone: CalendarZone) -> String {
+        let c = zone.civil(t)
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))"
     }
 
-    public static func year(_ t: Timestamp) -> String { "\(Int(local(t).tm_year) + 1900)" }
+    public static func year(_ t: Timestamp, in zone: CalendarZone) -> String { pad(zone.civil(t).year, 4) }
 }
