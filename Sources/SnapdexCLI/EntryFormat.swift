@@ -41,9 +41,11 @@ enum EntryJSON {
 }
 
 enum LongFormat {
-    static func line(_ e: FileEntry) -> [UInt8] {
-        let size = e.type == .charDevice || e.type == .blockDevice ? "\(e.device >> 8 & 0xfff), \(e.device & 0xff)" : "\(e.size)"
-        let time = String(Timestamp(nanoseconds: e.mtime).localDisplay().prefix(16))
+    /// With `human`, the size as GNU `ls -lh` prints it.
+    static func line(_ e: FileEntry, human: Bool = false) -> [UInt8] {
+        let size = e.type == .charDevice || e.type == .blockDevice ? "\(e.device >> 8 & 0xfff), \(e.device & 0xff)"
+            : human ? Format.shortBytes(e.size) : "\(e.size)"
+        let time = TimeDisplay.minutes(Timestamp(nanoseconds: e.mtime))
         var s = Array("\(Format.permissions(e)) \(Format.pad("\(e.nlink)", 3, right: true)) \(Format.pad("\(e.uid)", 5)) \(Format.pad("\(e.gid)", 5)) \(Format.pad(size, 10, right: true)) \(time) ".utf8)
         s += Format.quoted(e.name.isEmpty ? [UInt8(ascii: "/")] : e.name)
         if e.type == .symlink { s += Array(" -> ".utf8) + Format.quoted(e.target) }

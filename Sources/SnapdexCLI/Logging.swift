@@ -18,6 +18,10 @@ enum Log {
         return l
     }
 
+    /// `-q`: commands print nothing but errors (reports such as "indexed ..." are left out;
+    /// output asked for, such as --json, is still printed).
+    static var quiet: Bool { level >= .error }
+
     static func warning(_ message: String) { logger.warning("\(message)") }
     static func info(_ message: String) { logger.info("\(message)") }
 }

@@ -210,6 +210,30 @@ enum Format {
         return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
     }
 
+    /// GNU `ls -h` style: `512`, `4.0K`, `12M` (powers of 1024, rounded up as GNU does).
+    static func shortBytes(_ n: UInt64) -> String {
+        let units = ["K", "M", "G", "T", "P", "E"]
+        guard n >= 1024 else { return "\(n)" }
+        var v = Double(n) / 1024
+        var i = 0
+        while v >= 1024 && i < units.count - 1 {
+            v /= 1024
+            i += 1
+        }
+        if v < 10 {
+            let tenths = (v * 10).rounded(.up) / 10
+            if tenths < 10 { return String(format: "%.1f%@", tenths, units[i]) }
+        }
+        let whole = v.rounded(.up)
+        if whole >= 1024 && i < units.count - 1 { return "1.0\(units[i + 1])" }
+        return "\(Int(whole))\(units[i])"
+    }
+
+    /// `1 file`, `2 files`; `1 entry`, `3 entries` with the plural given.
+    static func count<N: BinaryInteger>(_ n: N, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+    }
+
     static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
         let n = s.count
         if n >= width { return s }

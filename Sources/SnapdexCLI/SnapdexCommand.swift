@@ -21,6 +21,11 @@ public struct SnapdexCommand: ParsableCommand {
               snapdex source add home --snapshots /tank/home/.zfs/snapshot --live-path /tank/home
               snapdex index --source home && snapdex find 'budget*.xlsx'
 
+            OPTIONS every command takes, also before its name (snapdex -q --repo DIR index ...): \
+            --repo DIR, -v (say more), -q (nothing but errors), --utc (print times in UTC). Times \
+            are printed as local time with the zone's offset (2026-11-21 03:00:00 +0530); JSON \
+            has RFC 3339 UTC.
+
             ENVIRONMENT: SNAPDEX_REPO is the repository when --repo is not given (else \
             ~/.local/share/snapdex). TZ sets the zone of times without one, of dates shown to \
             people, and of retention's weeks, months and years. Snapdex prints no colour, so \
@@ -50,8 +55,15 @@ public struct SnapdexCommand: ParsableCommand {
     public static func runMain(_ arguments: [String]? = nil) -> Int32 {
         let out = Output.current
         defer { out.flush() }
+        Log.level = .warning
+        TimeDisplay.utc = false
+        let arguments = GlobalOptions.hoisted(arguments ?? commandLine())
+        if let unknown = GlobalOptions.unknownHelpTopic(arguments) {
+            out.error("snapdex: no command named '\(unknown)'; list the commands with `snapdex help`")
+            return ExitStatus.usage
+        }
         do {
-            var command = try parseAsRoot(arguments ?? commandLine())
+            var command = try parseAsRoot(arguments)
             try command.run()
             return ExitStatus.success
         } catch let e as SnapdexError {
@@ -76,6 +88,56 @@ public struct SnapdexCommand: ParsableCommand {
     }
 }
 
+/// The options every command takes (`RepositoryOptions`), also accepted before the command's
+/// name as people type them with git or zfs: `snapdex -v ls`, `snapdex --repo X points`.
+enum GlobalOptions {
+    static let flags: Set<String> = ["-v", "--verbose", "-q", "--quiet", "--utc"]
+
+    /// `arguments` with the global options typed before the (sub)command's name moved just
+    /// after it, where the command parses them; unchanged when there are none, or no command.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        var globals: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if flags.contains(a) || a.hasPrefix("--repo=") {
+                globals.append(a)
+                i += 1
+            } else if a == "--repo" && i + 1 < arguments.count {
+                globals += [a, arguments[i + 1]]
+                i += 2
+            } else {
+                break
+            }
+        }
+        guard !globals.isEmpty else { return arguments }
+        let rest = Array(arguments[i...])
+        let depth = commandPath(rest).count
+        guard depth > 0 else { return arguments }
+        return Array(rest[..<depth]) + globals + Array(rest[depth...])
+    }
+
+    /// The subcommands named at the start of `words` (`source add` gives two).
+    static func commandPath(_ words: [String]) -> [ParsableCommand.Type] {
+        var path: [ParsableCommand.Type] = []
+        var command: ParsableCommand.Type = SnapdexCommand.self
+        for w in words {
+            guard let sub = command.configuration.subcommands.first(where: { $0._commandName == w }) else { break }
+            path.append(sub)
+            command = sub
+        }
+        return path
+    }
+
+    /// For `snapdex help WORDS`: the first word that names no command, if any.
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.first == "help" else { return nil }
+        let words = Array(arguments.dropFirst().prefix { !$0.hasPrefix("-") })
+        let known = commandPath(words).count
+        return known < words.count ? words[known] : nil
+    }
+}
+
 /// The arguments as typed: each one's bytes as a path string (PathString), where
 /// `CommandLine.arguments` would replace bytes that are not UTF-8 with U+FFFD.
 func commandLine() -> [String] {
@@ -91,7 +153,8 @@ public struct CommandExit: Error {
     public init(_ status: Int32) { self.status = status }
 }
 
-/// `--repo`, `-v` and `-q`, accepted by every command.
+/// `--repo`, `-v`, `-q` and `--utc`, accepted by every command (and before it:
+/// `GlobalOptions.hoisted`).
 public struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"))
     public var repo: String?
@@ -99,6 +162,8 @@ public struct RepositoryOptions: ParsableArguments {
     public var verbose = false
     @Flag(name: .shortAndLong, help: "Say only errors on standard error (no warnings).")
     public var quiet = false
+    @Flag(name: .long, help: "Print times in UTC (+0000) instead of the local time of TZ.")
+    public var utc = false
 
     public init() {}
 
@@ -107,6 +172,9 @@ public struct RepositoryOptions: ParsableArguments {
     public func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
         try refuseEmptyPaths(["--repo": repo])
+        // Applied here, once per parsed command line, so that commands which never open a
+        // repository (init) are as quiet, and print times as, asked.
+        configureLogging()
     }
 
     public func open() throws -> Repository {
@@ -118,7 +186,11 @@ public struct RepositoryOptions: ParsableArguments {
     }
 
     public func configureLogging() {
-        Log.level = quiet ? .error : verbose ? .info : .warning
+        // Only what was asked is applied: commands the browse shell runs parse their own
+        // options, and must not undo those the shell was started with. `runMain` resets both.
+        if quiet { Log.level = .error }
+        if verbose { Log.level = .info }
+        if utc { TimeDisplay.utc = true }
     }
 }
 

@@ -112,10 +112,17 @@ import Glibc
         put("snaps/2026-11-22_03-00-01/info.json", "{}\n")
         make("snaps/autosnap_2026-11-21_03:00:01_daily")
         put("snaps/not-a-folder-2026-11-21", "x")
+        // A snapper number without its subvolume (being made or deleted) is no snapshot; a
+        // folder that merely holds an info.xml and a snapshot folder is one itself.
+        make("snaps/8")
+        put("snaps/8/info.xml", "<snapshot><date>2026-11-22 03:00:01</date></snapshot>")
+        make("snaps/website-2026-11-20/snapshot")
+        put("snaps/website-2026-11-20/info.xml", "<site/>")
 
         let found = SnapshotLayout.snapshots(in: dir + "/snaps")
-        #expect(found.map(\.name) == ["2026-11-21_03-00-01", "2026-11-22_03-00-01", "7", "autosnap_2026-11-21_03:00:01_daily"])
-        #expect(found.map(\.layout) == [.timeshift, .timeshiftBtrfs, .snapper, .plain])
+        #expect(found.map(\.name) == ["2026-11-21_03-00-01", "2026-11-22_03-00-01", "7", "autosnap_2026-11-21_03:00:01_daily", "website-2026-11-20"])
+        #expect(found.map(\.layout) == [.timeshift, .timeshiftBtrfs, .snapper, .plain, .plain])
+        #expect(found[4].root == dir + "/snaps/website-2026-11-20")
         #expect(found[0].root == dir + "/snaps/2026-11-21_03-00-01/localhost")
         #expect(found[1].root == dir + "/snaps/2026-11-22_03-00-01/@")
         #expect(found[2].root == dir + "/snaps/7/snapshot")

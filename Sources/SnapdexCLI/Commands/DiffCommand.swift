@@ -45,7 +45,7 @@ struct DiffCommand: ParsableCommand {
                 let p = PathBytes.display(d.path)
                 o.string("path", bytes: p)
                 if !EntryJSON.isUTF8(p) { o.string("path_b64", Data(p).base64EncodedString()) }
-                o.strings("fields", d.fields)
+                if d.kind == .changed { o.strings("fields", d.fields) }
                 if let e = d.old { o.raw("old", json: EntryJSON.object(e, dir: PathBytes.split(d.path).dir, state: false).encoded) }
                 if let e = d.new { o.raw("new", json: EntryJSON.object(e, dir: PathBytes.split(d.path).dir, state: false).encoded) }
                 out.line(bytes: o.encoded)

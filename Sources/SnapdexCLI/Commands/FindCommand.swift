@@ -14,7 +14,9 @@ struct FindCommand: ParsableCommand {
             Matches PATTERN (a shell glob) against each entry's name, or with --path against its \
             whole path from the snapshot root; --regex takes a regular expression instead. Searches \
             every point of every source unless narrowed. A catalog chunk that several points share \
-            is read and matched once. Each hit shows the point, its time, the path, size and mtime.
+            is read and matched once. Each hit shows the point id, source, point time, size (exact \
+            bytes in --json), mtime and path, under a header; -i matches either case. An invalid \
+            glob (an unclosed '[') or regular expression is a usage error.
 
             Examples:
               snapdex find 'budget*.xlsx'
@@ -51,6 +53,11 @@ struct FindCommand: ParsableCommand {
         if latestOnly { points = Dictionary(grouping: points, by: \.source).values.compactMap { $0.max { $0.time < $1.time } }.sorted { $0.source < $1.source } }
         let out = Output.current
         let short = try repo.shortIDs()
+        // Hits are printed as they are found, so the columns are sized from what is known
+        // before the search: the ids and sources of the points searched; times have one width.
+        let columns = FindColumns(idWidth: max(2, points.map { (short[$0.id] ?? $0.id).count }.max() ?? 0),
+                                  sourceWidth: max(6, points.map(\.source.count).max() ?? 0))
+        var headed = false
         let skipped = try repo.find(query, in: points) { hit in
             if json {
                 var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
@@ -59,14 +66,40 @@ struct FindCommand: ParsableCommand {
                 o.string("point_time", hit.point.pointTime.rfc3339())
                 out.line(bytes: o.encoded)
             } else {
-                let mtime = String(Timestamp(nanoseconds: hit.entry.mtime).localDisplay().prefix(16))
-                out.line(bytes: Array("\(short[hit.point.id] ?? hit.point.id)  \(hit.point.source)@\(hit.point.pointTime.rfc3339())  ".utf8)
-                    + Format.quoted(PathBytes.display(hit.path)) + Array("  \(hit.entry.size)  \(mtime)".utf8))
+                if !headed {
+                    out.line(columns.header)
+                    headed = true
+                }
+                out.line(bytes: columns.row(hit, id: short[hit.point.id] ?? hit.point.id))
             }
         }
         // Not damage: a concurrent expire or forget removed these while they were searched.
         for id in skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
     }
+}
+
+/// `find`'s human columns, aligned like `points`: id, source, point time, size (human), mtime,
+/// then the path (last, as it has no width).
+struct FindColumns {
+    var idWidth: Int
+    var sourceWidth: Int
+    static let sizeWidth = 10
+
+    var header: String {
+        [Format.pad("ID", idWidth), Format.pad("SOURCE", sourceWidth), Format.pad("POINT TIME", FindColumns.timeWidth),
+         Format.pad("SIZE", FindColumns.sizeWidth, right: true), Format.pad("MTIME", FindColumns.timeWidth), "PATH"].joined(separator: "  ")
+    }
+
+    func row(_ hit: FindHit, id: String) -> [UInt8] {
+        let size = hit.entry.type == .directory ? "-" : Format.bytes(hit.entry.size)
+        let text = [Format.pad(id, idWidth), Format.pad(hit.point.source, sourceWidth), TimeDisplay.text(hit.point.pointTime),
+                    Format.pad(size, FindColumns.sizeWidth, right: true), TimeDisplay.text(Timestamp(nanoseconds: hit.entry.mtime)), ""]
+            .joined(separator: "  ")
+        return Array(text.utf8) + Format.quoted(PathBytes.display(hit.path))
+    }
+
+    /// Every time has this width: `YYYY-MM-DD HH:MM:SS +HHMM`.
+    static let timeWidth = 25
 }
 
 /// How `find` matches; shared by `find` and the shell's `find`.
@@ -75,6 +108,8 @@ struct FindFilters: ParsableArguments {
     var path = false
     @Flag(help: "PATTERN is a regular expression.")
     var regex = false
+    @Flag(name: [.customShort("i"), .long], help: "Match letters of either case (glob or regular expression).")
+    var ignoreCase = false
     @Option(help: ArgumentHelp("Only this type: f (file), d (dir), l (symlink), p (fifo), s (socket), c, b.", valueName: "type"))
     var type: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("Size above (+N) or below (-N) N bytes; suffixes k, M, G, T.", valueName: "+N|-N"))
@@ -85,13 +120,15 @@ struct FindFilters: ParsableArguments {
     var older: String?
 
     func query(_ pattern: String) throws -> FindQuery {
-        try SearchOptions.query(pattern: pattern, path: path, regex: regex, type: type, size: size, newer: newer, older: older)
+        try SearchOptions.query(pattern: pattern, path: path, regex: regex, ignoreCase: ignoreCase, type: type, size: size, newer: newer, older: older)
     }
 }
 
 enum SearchOptions {
-    static func query(pattern: String, path: Bool, regex: Bool, type: String?, size: String?, newer: String?, older: String?) throws -> FindQuery {
-        var q = FindQuery(pattern: regex ? try FindQuery.regex(pattern, path: path) : .glob(pattern, path: path))
+    static func query(pattern: String, path: Bool, regex: Bool, ignoreCase: Bool = false, type: String?, size: String?,
+                      newer: String?, older: String?) throws -> FindQuery {
+        var q = FindQuery(pattern: regex ? try FindQuery.regex(pattern, path: path, ignoreCase: ignoreCase) : try FindQuery.glob(pattern, path: path),
+                          ignoreCase: ignoreCase)
         if let type {
             guard let t = EntryType.allCases.first(where: { String($0.letter) == type || $0.word == type || (type == "f" && $0 == .file) }) else {
                 throw SnapdexError.invalidArgument("--type takes f, d, l, p, s, c or b, not '\(type)'")

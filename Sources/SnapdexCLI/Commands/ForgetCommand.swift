@@ -47,7 +47,7 @@ struct ForgetCommand: ParsableCommand {
         let (forgotten, freed) = try repo.forget(records, dryRun: dryRun, wait: wait.wait)
         let out = Output.current
         for p in forgotten {
-            out.line("\(dryRun ? "would forget" : "forgot")  \(short[p.id] ?? p.id)  \(p.source)  \(p.pointTime.rfc3339())")
+            out.line("\(dryRun ? "would forget" : "forgot")  \(short[p.id] ?? p.id)  \(p.source)  \(TimeDisplay.text(p.pointTime))")
         }
         out.line(dryRun ? "would forget \(forgotten.count) index(es) (dry run: nothing changed)"
                         : "forgot \(forgotten.count) index(es), \(freed) blocks freed")

@@ -103,14 +103,31 @@ struct IndexCommand: ParsableCommand {
         indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
         // A guessed point time is a result people must see, so -q does not hide it.
         indexer.timeWarning = { w in out.error("snapdex: warning: \(w)") }
-        if out.stderrIsTerminal {
-            indexer.progress = { p in
-                let rate = p.seconds > 0 ? Double(p.entries) / p.seconds : 0
-                out.error("\r\(p.entries) entries  \(Int(rate))/s  \(Format.bytes(p.bytes))  \(String(format: "%.1f", p.seconds)) s   ", newline: false)
+        // A run of several points prints one line per point and a total; one DIR, a summary.
+        var many = false
+        var progress = ProgressLine()
+        progress.expected = (try? repo.points(source: source))?.max { $0.pointTime < $1.pointTime }.map { UInt64($0.entries) }
+        indexer.planned = { n in
+            many = n > 1
+            progress.points = n
+        }
+        let drawProgress = out.stderrIsTerminal && !Log.quiet
+        if drawProgress {
+            indexer.progress = { p in out.error("\r\(progress.text(entries: p.entries, bytes: p.bytes, seconds: p.seconds))\u{1B}[K", newline: false) }
+        }
+        indexer.didIndex = { s in
+            if drawProgress { out.error("\r\u{1B}[K", newline: false) }
+            for w in s.warnings { Log.warning(w) }
+            if json {
+                out.line(bytes: IndexCommand.json(s))
+            } else if !Log.quiet {
+                IndexCommand.report(s, brief: many).forEach(out.line)
             }
+            out.flush()
+            progress.point += 1
+            progress.expected = UInt64(s.entries)
         }
         let summaries = try indexer.run(options)
-        if out.stderrIsTerminal && !summaries.isEmpty { out.error("\r\u{1B}[K", newline: false) }
         for r in indexer.relocated {
             if json {
                 var o = JSONObject()
@@ -125,42 +142,63 @@ struct IndexCommand: ParsableCommand {
             }
         }
         for path in indexer.filteredOut { Log.info("not indexing \(path): the source's --include/--exclude globs leave it out") }
-        if summaries.isEmpty {
+        if summaries.isEmpty && !Log.quiet {
             let skipped = indexer.filteredOut.count
             out.line(skipped == 0 ? "nothing to index: every snapshot of \(source) has an index"
                      : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)")
         }
-        for s in summaries {
-            for w in s.warnings { Log.warning(w) }
-            if json {
-                var o = JSONObject()
-                o.string("id", s.id)
-                o.string("source", s.source)
-                o.string("time", s.time)
-                o.string("snapshot", s.snapshot)
-                o.number("entries", s.entries)
-                o.number("files", s.files)
-                o.number("directories", s.directories)
-                o.number("bytes", s.bytes)
-                o.number("new_blocks", s.newBlocks)
-                o.number("reused_blocks", s.reusedBlocks)
-                o.number("bytes_written", s.bytesWritten)
-                o.number("catalog_bytes", s.catalogBytes)
-                o.number("hashed_files", s.hashedFiles)
-                o.number("hashes_reused", s.hashesReused)
-                o.double("seconds", s.seconds)
-                o.number("warnings", s.warnings.count)
-                o.string("replaced", s.replaced)
-                out.line(bytes: o.encoded)
-            } else {
-                let other = s.entries - s.files - s.directories
-                out.line("indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)")
-                out.line("  \(s.entries) entries (\(s.files) files, \(s.directories) dirs, \(other) other), \(Format.bytes(s.bytes))")
-                out.line("  \(s.newBlocks) new blocks, \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))")
-                if s.hashedFiles > 0 { out.line("  \(s.hashedFiles) files hashed, \(s.hashesReused) hashes reused from the previous index") }
-                if let r = s.replaced { out.line("  replaced index \(r.prefix(12))") }
-                out.line("  \(String(format: "%.2f", s.seconds)) s, \(s.warnings.count) warnings")
-            }
+        if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries)) }
+    }
+
+    static func json(_ s: IndexSummary) -> [UInt8] {
+        var o = JSONObject()
+        o.string("id", s.id)
+        o.string("source", s.source)
+        o.string("time", s.time)
+        o.string("snapshot", s.snapshot)
+        o.number("entries", s.entries)
+        o.number("files", s.files)
+        o.number("directories", s.directories)
+        o.number("bytes", s.bytes)
+        o.number("new_blocks", s.newBlocks)
+        o.number("reused_blocks", s.reusedBlocks)
+        o.number("bytes_written", s.bytesWritten)
+        o.number("catalog_bytes", s.catalogBytes)
+        o.number("hashed_files", s.hashedFiles)
+        o.number("hashes_reused", s.hashesReused)
+        o.double("seconds", s.seconds)
+        o.number("warnings", s.warnings.count)
+        o.string("replaced", s.replaced)
+        return o.encoded
+    }
+
+    /// One point's report: a line in a run of several (`brief`), else a short summary.
+    static func report(_ s: IndexSummary, brief: Bool) -> [String] {
+        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)"
+        if brief {
+            return ["\(head): \(Format.count(s.entries, "entry", "entries")), \(Format.bytes(s.bytes)), "
+                    + "\(Format.count(s.newBlocks, "new block")), \(String(format: "%.2f", s.seconds)) s"
+                    + (s.warnings.isEmpty ? "" : ", \(Format.count(s.warnings.count, "warning"))")]
         }
+        let other = s.entries - s.files - s.directories
+        var lines = [head,
+                     "  \(Format.count(s.entries, "entry", "entries")) (\(Format.count(s.files, "file")), \(Format.count(s.directories, "dir")), \(other) other), \(Format.bytes(s.bytes))",
+                     "  \(Format.count(s.newBlocks, "new block")), \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))"]
+        if s.hashedFiles > 0 { lines.append("  \(Format.count(s.hashedFiles, "file")) hashed, \(Format.count(s.hashesReused, "hash", "hashes")) reused from the previous index") }
+        if let r = s.replaced { lines.append("  replaced index \(r.prefix(12))") }
+        lines.append("  \(String(format: "%.2f", s.seconds)) s, \(Format.count(s.warnings.count, "warning"))")
+        return lines
+    }
+
+    /// The last line of a run of several points.
+    static func total(_ all: [IndexSummary]) -> String {
+        let entries = all.reduce(0) { $0 + $1.entries }
+        let written = all.reduce(0) { $0 + UInt64($1.bytesWritten) }
+        let blocks = all.reduce(0) { $0 + $1.newBlocks }
+        let seconds = all.reduce(0) { $0 + $1.seconds }
+        let warnings = all.reduce(0) { $0 + $1.warnings.count }
+        let sources = Set(all.map(\.source)).sorted().joined(separator: ", ")
+        return "total: \(Format.count(all.count, "point")) of \(sources), \(Format.count(entries, "entry", "entries")), "
+            + "\(Format.count(blocks, "new block")), \(Format.bytes(written)) written, \(String(format: "%.2f", seconds)) s, \(Format.count(warnings, "warning"))"
     }
 }

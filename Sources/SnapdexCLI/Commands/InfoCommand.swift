@@ -46,10 +46,10 @@ struct InfoCommand: ParsableCommand {
         out.line("   Uid: \(e.uid)   Gid: \(e.gid)")
         out.line(" Inode: \(e.inode)   Links: \(e.nlink)")
         if e.type == .charDevice || e.type == .blockDevice { out.line("Device: \(e.device >> 8 & 0xfff),\(e.device & 0xff)") }
-        out.line("Modify: \(Timestamp(nanoseconds: e.mtime).rfc3339(fraction: true))")
-        out.line("Change: \(Timestamp(nanoseconds: e.ctime).rfc3339(fraction: true))")
+        out.line("Modify: \(TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: true))")
+        out.line("Change: \(TimeDisplay.text(Timestamp(nanoseconds: e.ctime), fraction: true))")
         out.line("SHA256: \(e.hash?.hex ?? "-")")
         if e.type == .directory { out.line("  Tree: \(e.children) children, \(e.treeFiles) files, \(e.treeBytes) bytes") }
-        out.line(" Point: \(p.id) (\(p.source)@\(p.pointTime.rfc3339()))")
+        out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.text(p.pointTime)))")
     }
 }

@@ -20,6 +20,6 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let repo = try Repository.create(at: repository.path)
-        Output.current.line("created repository \(repo.root)")
+        if !Log.quiet { Output.current.line("created repository \(repo.root)") }
     }
 }

@@ -6,6 +6,7 @@ struct LsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
         abstract: "List a directory of a restore point.",
+        // -h is ls's --human-readable, as in GNU ls; help stays --help.
         discussion: """
             Lists PATH (default /) as it was in POINT, reading only the catalog blocks that hold \
             it. Odd names are quoted the way GNU ls quotes them. With --json, prints JSON Lines, \
@@ -14,11 +15,13 @@ struct LsCommand: ParsableCommand {
 
             Examples:
               snapdex ls home@latest /alice/docs -l
+              snapdex ls home@latest /alice/docs -lh
               snapdex ls 3fa9c1d2 / -R --json
               snapdex ls home@2026-11-19 /etc/hosts -l
 
             EXIT STATUS: 0 listed; 1 unknown point or path.
-            """)
+            """,
+        helpNames: [.long])
 
     @OptionGroup var repository: RepositoryOptions
     @Argument(help: "The restore point: id prefix, SOURCE@latest or SOURCE@TIME.")
@@ -27,6 +30,8 @@ struct LsCommand: ParsableCommand {
     var path: String = "/"
     @Flag(name: .short, help: "Long format: type and permissions, links, owner, size, mtime.")
     var long = false
+    @Flag(name: [.customShort("h"), .long], help: "With -l, sizes in powers of 1024 (4.0K, 12M), as GNU ls -lh.")
+    var humanReadable = false
     @Flag(name: .customShort("R"), help: "List subdirectories recursively.")
     var recursive = false
     @Flag(help: "Print JSON Lines, one object per entry.")
@@ -48,7 +53,7 @@ struct LsCommand: ParsableCommand {
                 out.line(bytes: Format.quoted(PathBytes.display(group.path)) + Array(":".utf8))
             }
             firstGroup = false
-            for e in group.entries { out.line(bytes: long ? LongFormat.line(e) : Format.quoted(e.name)) }
+            for e in group.entries { out.line(bytes: long ? LongFormat.line(e, human: humanReadable) : Format.quoted(e.name)) }
         }
     }
 }

@@ -56,7 +56,7 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup var conflicts: ConflictOptions
     @Option(help: ArgumentHelp("Write a POSIX pax archive to FILE ('-' for standard output) instead.", valueName: "file"))
     var tar: String?
-    @Flag(help: "Print JSON Lines: one object per entry (with --dry-run) and a summary object.")
+    @Flag(help: "Print JSON Lines: one object per entry and a summary object (not with --tar -, whose archive is standard output).")
     var json = false
 
     func validate() throws {
@@ -64,6 +64,9 @@ struct RestoreCommand: ParsableCommand {
         try refuseEmptyPaths(["--to": to, "--tar": tar])
         if [to != nil, inPlace, tar != nil].filter({ $0 }).count != 1 {
             throw ValidationError("give exactly one of --to DIR, --in-place or --tar FILE")
+        }
+        if json && tar == "-" {
+            throw ValidationError("--json and --tar - both want standard output; write the archive with --tar FILE to get JSON")
         }
     }
 
@@ -123,7 +126,8 @@ struct RestoreCommand: ParsableCommand {
         if s.staleTempFilesRemoved > 0 {
             Log.warning("removed \(s.staleTempFilesRemoved) temporary file(s) left by an interrupted restore")
         }
-        let summaryLine = "\(dryRun ? "would restore" : "restored") \(s.files) files, \(s.directories) dirs, \(s.links) links, \(s.others) other (\(Format.bytes(s.bytes))); \(s.skipped) skipped, \(s.replaced) replaced, \(s.failed) failed"
+        let summaryLine = "\(dryRun ? "would restore" : "restored") \(Format.count(s.files, "file")), \(Format.count(s.directories, "dir")), "
+            + "\(Format.count(s.links, "link")), \(s.others) other (\(Format.bytes(s.bytes))); \(s.skipped) skipped, \(s.replaced) replaced, \(s.failed) failed"
         if json && tar != "-" {
             var o = JSONObject()
             o.bool("dry_run", dryRun)

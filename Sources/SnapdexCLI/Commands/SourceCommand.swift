@@ -61,7 +61,7 @@ struct SourceCommand: ParsableCommand {
             let repo = try repository.open()
             try repo.addSource(SourceConfig(name: name, snapshots: snapshots, livePath: livePath, timeFrom: tf,
                                             include: includes, exclude: excludes), wait: wait.wait)
-            Output.current.line("added source \(name)")
+            if !Log.quiet { Output.current.line("added source \(name)") }
         }
     }
 
@@ -116,7 +116,7 @@ struct SourceCommand: ParsableCommand {
             if !excludes.isEmpty { filters.exclude = excludes }
             try repo.setSource(name, snapshots: snapshots, livePath: livePath, timeFrom: timeFrom.flatMap(TimeSource.init(rawValue:)),
                                filters: filters, wait: wait.wait)
-            Output.current.line("changed source \(name)")
+            if !Log.quiet { Output.current.line("changed source \(name)") }
         }
     }
 
@@ -188,7 +188,7 @@ struct SourceCommand: ParsableCommand {
         func run() throws {
             let repo = try repository.open()
             let n = try repo.removeSource(name, purge: purge, wait: wait.wait)
-            Output.current.line("removed source \(name)" + (n > 0 ? " and its \(n) index(es)" : ""))
+            if !Log.quiet { Output.current.line("removed source \(name)" + (n > 0 ? " and its \(Format.count(n, "index", "indexes"))" : "")) }
         }
     }
 }

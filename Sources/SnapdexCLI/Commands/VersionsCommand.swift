@@ -33,10 +33,15 @@ struct VersionsCommand: ParsableCommand {
         let repo = try repository.open()
         let rel = try PathArgument.parse(path)
         let rows = try repo.versions(source: source, path: rel)
-        guard !rows.isEmpty else { throw SnapdexError.pathNotFound(point: "any point of \(source)", path: path) }
+        guard !rows.isEmpty else { throw SnapdexError.pathInNoPoint(source: source, path: String(decoding: PathBytes.display(rel), as: UTF8.self)) }
         let out = Output.current
         let short = try repo.shortIDs()
         var table = [["FIRST", "LAST", "POINTS", "TYPE", "SIZE", "MTIME", "HASH"]]
+        // Two versions whose mtimes share a second would print alike: then every mtime shows
+        // its nanoseconds (and point times likewise).
+        let mtimes = rows.compactMap { $0.entry.map { Timestamp(nanoseconds: $0.mtime) } }
+        let fineMtimes = VersionsCommand.differBelowASecond(mtimes)
+        let finePoints = VersionsCommand.differBelowASecond(rows.flatMap { [$0.first.pointTime, $0.last.pointTime] })
         for r in rows {
             if json {
                 var o = JSONObject()
@@ -54,16 +59,26 @@ struct VersionsCommand: ParsableCommand {
                 }
                 out.line(bytes: o.encoded)
             } else {
-                let first = "\(short[r.first.id] ?? r.first.id) \(r.first.pointTime.localDisplay())"
-                let last = "\(short[r.last.id] ?? r.last.id) \(r.last.pointTime.localDisplay())"
+                let first = "\(short[r.first.id] ?? r.first.id) \(TimeDisplay.text(r.first.pointTime, fraction: finePoints))"
+                let last = "\(short[r.last.id] ?? r.last.id) \(TimeDisplay.text(r.last.pointTime, fraction: finePoints))"
                 if let e = r.entry {
                     table.append([first, last, "\(r.count)", e.type.word, "\(e.size)",
-                                  Timestamp(nanoseconds: e.mtime).localDisplay(), e.hash.map { String($0.hex.prefix(12)) } ?? "-"])
+                                  TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: fineMtimes), e.hash.map { String($0.hex.prefix(12)) } ?? "-"])
                 } else {
                     table.append([first, last, "\(r.count)", "absent", "", "", ""])
                 }
             }
         }
         if !json { Format.table(table, rightAligned: [2, 4]).forEach(out.line) }
+    }
+
+    /// Whether two of `times` are different but fall in the same second.
+    static func differBelowASecond(_ times: [Timestamp]) -> Bool {
+        var bySecond: [Int64: Timestamp] = [:]
+        for t in times {
+            if let other = bySecond[t.seconds], other != t { return true }
+            bySecond[t.seconds] = t
+        }
+        return false
     }
 }

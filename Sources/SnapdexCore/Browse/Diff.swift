@@ -63,7 +63,7 @@ extension Repository {
         let ra = try reader(for: a, cache: cache), rb = try reader(for: b, cache: cache)
         let ea = try ra.entry(at: path, level: .content), eb = try rb.entry(at: path, level: .content)
         guard ea != nil || eb != nil else {
-            throw SnapdexError.pathNotFound(point: "\(a.id.prefix(12)) or \(b.id.prefix(12))", path: String(decoding: PathBytes.display(path), as: UTF8.self))
+            throw SnapdexError.pathInNeitherPoint(String(a.id.prefix(12)), String(b.id.prefix(12)), path: String(decoding: PathBytes.display(path), as: UTF8.self))
         }
         if ea?.type != .directory || eb?.type != .directory {
             // A file (or a path that is a directory in only one point): compare the entries.

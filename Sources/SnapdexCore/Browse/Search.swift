@@ -18,15 +18,51 @@ public struct FindQuery {
     public var smaller: UInt64?
     public var newer: Timestamp?
     public var older: Timestamp?
+    /// Globs match letters of either case (fnmatch's FNM_CASEFOLD; a regex is built with
+    /// `ignoresCase` by `regex(_:path:ignoreCase:)`).
+    public var ignoreCase = false
+    /// glibc's FNM_CASEFOLD (1 << 4), which Swift does not import: it needs _GNU_SOURCE.
+    static let caseFold: Int32 = 1 << 4
 
-    public init(pattern: Pattern) { self.pattern = pattern }
+    public init(pattern: Pattern, ignoreCase: Bool = false) {
+        self.pattern = pattern
+        self.ignoreCase = ignoreCase
+    }
 
-    public static func regex(_ text: String, path: Bool) throws -> Pattern {
+    public static func regex(_ text: String, path: Bool, ignoreCase: Bool = false) throws -> Pattern {
         do {
-            return .regex(try Regex(text), path: path)
+            let r = try Regex(text)
+            return .regex(ignoreCase ? r.ignoresCase() : r, path: path)
         } catch {
             throw SnapdexError.invalidArgument("cannot read the regular expression '\(text)': \(error)")
         }
+    }
+
+    /// A glob, checked first: fnmatch takes an unclosed `[` literally, so `find '[abc'` would
+    /// quietly match nothing; refused instead, saying how to match a `[` itself.
+    public static func glob(_ text: String, path: Bool) throws -> Pattern {
+        let b = Array(text.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") {
+                i += 2
+                continue
+            }
+            if b[i] == UInt8(ascii: "[") {
+                // A set: an optional ! or ^, then a ] that is the first member, then up to the ].
+                var j = i + 1
+                if j < b.count && (b[j] == UInt8(ascii: "!") || b[j] == UInt8(ascii: "^")) { j += 1 }
+                if j < b.count && b[j] == UInt8(ascii: "]") { j += 1 }
+                while j < b.count && b[j] != UInt8(ascii: "]") { j += 1 }
+                guard j < b.count else {
+                    throw SnapdexError.invalidArgument("the glob '\(text)' has a '[' with no closing ']'; to match a '[' itself write '\\['")
+                }
+                i = j + 1
+                continue
+            }
+            i += 1
+        }
+        return .glob(text, path: path)
     }
 
     public func matches(dir: [UInt8], _ e: FileEntry) -> Bool { matchesName(dir: dir, e) && matchesContent(e) }
@@ -47,7 +83,7 @@ public struct FindQuery {
         switch pattern {
         case .glob(let g, let path):
             let subject = path ? PathBytes.display(PathBytes.join(dir, e.name)) : e.name
-            return FS.withCName(subject) { fnmatch(g, $0, 0) == 0 }
+            return FS.withCName(subject) { fnmatch(g, $0, ignoreCase ? FindQuery.caseFold : 0) == 0 }
         case .regex(let r, let path):
             let subject = path ? PathBytes.display(PathBytes.join(dir, e.name)) : e.name
             return String(decoding: subject, as: UTF8.self).contains(r)

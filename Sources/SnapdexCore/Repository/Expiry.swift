@@ -53,7 +53,7 @@ extension Repository {
                 points: records.map(\.id), warnings: [], message: "now \(now.rfc3339())",
                 plan: decisions.map { d in
                     d.keep ? "keep \(d.candidate.id) \(d.reasons.joined(separator: ", "))" : "expire \(d.candidate.id)"
-                }))
+                }, source: source))
             return report
         }
     }
@@ -72,7 +72,8 @@ extension Repository {
             let freed = try forgetLocked(live)
             logSession(SessionRecord(kind: "forget", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                                      counts: ["forgotten": Int64(live.count), "freed_blocks": Int64(freed)],
-                                     points: live.map(\.id), warnings: [], message: nil, plan: nil))
+                                     points: live.map(\.id), warnings: [], message: nil, plan: nil,
+                                     source: Set(live.map(\.source)).count == 1 ? live.first?.source : nil))
             return (live, freed)
         }
     }

@@ -80,6 +80,10 @@ public final class Indexer {
     public var progress: ((IndexProgress) -> Void)?
     /// Called as each snapshot directory's walk starts, with its point time.
     public var willIndex: ((String, Timestamp) -> Void)?
+    /// Called once before the first walk with how many directories this run will index.
+    public var planned: ((Int) -> Void)?
+    /// Called as each point is published, so a long run reports what is done as it goes.
+    public var didIndex: ((IndexSummary) -> Void)?
     /// Called with each warning about a point time (a name without one, so the folder's mtime
     /// stands in) before that snapshot is indexed.
     public var timeWarning: ((String) -> Void)?
@@ -110,9 +114,13 @@ public final class Indexer {
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
             relocated = []
-            for (dir, time) in try targets(options, config) {
+            let targets = try targets(options, config)
+            planned?(targets.count)
+            for (dir, time) in targets {
                 willIndex?(dir, time)
-                summaries.append(try indexOne(directory: dir, time: time, config: config, options: options))
+                let summary = try indexOne(directory: dir, time: time, config: config, options: options)
+                didIndex?(summary)
+                summaries.append(summary)
             }
             return summaries
         }
@@ -281,7 +289,8 @@ public final class Indexer {
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
                 counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
                          "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
-                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil))
+                points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil,
+                source: config.name))
             return summary
         } catch is SimulatedCrash {
             throw SimulatedCrash()
@@ -294,7 +303,7 @@ public final class Indexer {
             }
             repository.logSession(SessionRecord(
                 kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "failed",
-                counts: [:], points: [], warnings: [], message: "\(error)"))
+                counts: [:], points: [], warnings: [], message: "\(error)", source: config.name))
             throw error
         }
     }

@@ -459,4 +459,11 @@ public struct SessionRecord: Codable, Sendable {
     public var message: String?
     /// For expire: each point's fate and reasons (`keep ID reason, reason` / `expire ID`).
     public var plan: [String]?
+    /// The source the session worked on (index, restore, expire with --source); absent in
+    /// sessions logged before Snapdex 0.2.0.
+    public var source: String? = nil
+    /// For restore: the paths asked for (as displayed; not exact bytes) and where they went
+    /// (a directory, `tar FILE` or `tar to standard output`).
+    public var paths: [String]? = nil
+    public var target: String? = nil
 }

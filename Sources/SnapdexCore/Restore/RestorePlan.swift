@@ -46,9 +46,9 @@ public enum RestorePlanner {
         if entry.type == .directory && existing.type == .directory { return .merge }
         switch policy {
         case .skip:
-            return .skip("exists (--skip)")
+            return .skip("already exists; --skip keeps it")
         case .overwrite:
-            return .replace("exists (--overwrite)")
+            return .replace("already exists; --overwrite replaces it")
         case .ifNewer:
             if existing.type == .directory { return .skip("a directory is in the way") }
             return entry.mtime > existing.mtime ? .replace("the snapshot's copy is newer") : .skip("the existing copy is as new or newer")

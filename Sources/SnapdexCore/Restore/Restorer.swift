@@ -8,6 +8,11 @@ import Glibc
 
 /// Where restored entries go.
 public enum RestoreTarget: Sendable {
+    var directoryPath: String? {
+        if case .directory(let d) = self { return d }
+        return nil
+    }
+
     /// Each restored path keeps its path under this directory (`/alice/a` → `DIR/alice/a`).
     case directory(String)
     /// The source's live path.
@@ -80,6 +85,13 @@ extension Repository {
         // Where the snapshot is now (a rotation may have renamed its folder); never another one.
         let snapshot = try snapshotFolder(of: point)
         var options = options
+        let targetText: String
+        switch options.target {
+        case .directory(let dir): targetText = dir
+        case .inPlace: targetText = "live path"
+        case .tar: targetText = "tar to standard output"
+        case .tarFile(let path): targetText = "tar \(path)"
+        }
         if case .inPlace = options.target {
             guard let live = try source(named: point.source).livePath else {
                 throw SnapdexError.invalidArgument("source \(point.source) has no live path; set one with `snapdex source set \(point.source) --live-path DIR`, or restore with --to DIR")
@@ -88,6 +100,7 @@ extension Repository {
             guard FileIO.isDirectory(live) else { throw SnapdexError.livePathMissing(source: point.source, path: live) }
             options.target = .directory(live)
         }
+        let targetLogged = targetText == "live path" ? "live path \(options.target.directoryPath ?? "")" : targetText
         let reader = try reader(for: point)
         // Nothing to restore is an error, not a partial restore.
         if !options.paths.isEmpty, try options.paths.allSatisfy({ try reader.entry(at: $0, level: .names) == nil }) {
@@ -139,7 +152,9 @@ extension Repository {
                 result: s.exitStatus == ExitStatus.success ? "ok" : s.exitStatus == ExitStatus.partial ? "partial" : "failed",
                 counts: ["files": Int64(s.files), "directories": Int64(s.directories), "bytes": Int64(s.bytes),
                          "skipped": Int64(s.skipped), "replaced": Int64(s.replaced), "failed": Int64(s.failed)],
-                points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil))
+                points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil,
+                source: point.source, paths: options.paths.map { String(decoding: PathBytes.display($0), as: UTF8.self) },
+                target: targetLogged))
         }
         return s
     }
@@ -209,6 +224,9 @@ final class DirectoryOpener {
     /// Directories this opener created, in creation order.
     private(set) var created: [[UInt8]] = []
     var replaceNonDirectories = false
+    /// A restore target, where --overwrite replaces what is in the way; in a snapshot
+    /// (read-only, what the point was indexed from) there is nothing to overwrite.
+    var isTarget = false
 
     init(root: String, create: Bool) throws {
         if create, case .failure(let e) = PathCalls.makeDirectories(root) { throw SnapdexError.io("cannot create directory", root, e) }
@@ -241,7 +259,9 @@ final class DirectoryOpener {
             }
             return try open(path)
         case .failure(let e) where e == .loop || e == .notDirectory:
-            throw EntryFailure(message: "\(shown) is a symlink or not a directory; not following it (use --overwrite to replace it)")
+            throw EntryFailure(message: isTarget
+                ? "\(shown) is a symlink or not a directory; not following it (use --overwrite to replace it)"
+                : "\(shown) is a symlink or not a directory in the snapshot, where the catalog has a directory; not following it (the snapshot changed since it was indexed: index it again)")
         case .failure(let e):
             throw EntryFailure(message: "cannot open directory \(shown): \(e)")
         }
@@ -297,6 +317,7 @@ final class Restorer {
                 target = try DirectoryOpener(root: dir, create: true)
                 target?.replaceNonDirectories = options.policy == .overwrite
             }
+            target?.isTarget = true
         case .tar(let fd):
             tar = TarWriter(fd: fd)
         case .inPlace, .tarFile:

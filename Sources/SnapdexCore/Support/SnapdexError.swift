@@ -24,6 +24,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case pointExists(source: String, time: String, id: String)
     case pointExpired(String)
     case pathNotFound(point: String, path: String)
+    /// `versions`: the path is in none of the source's points.
+    case pathInNoPoint(source: String, path: String)
+    /// `diff`: the path is in neither point.
+    case pathInNeitherPoint(String, String, path: String)
     case pointNotExact(String, nearest: String, time: String)
     case livePathMissing(source: String, path: String)
     case snapshotFileMismatch(path: String, message: String)
@@ -92,6 +96,12 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "restore point \(r) was expired or forgotten while it was being read; list points with `snapdex points`"
         case .pathNotFound(let point, let path):
             return "\(path) is not in restore point \(point); list it with `snapdex ls \(point)`"
+        case .pathInNoPoint(let source, let path):
+            let name = String(decoding: PathBytes.split(Array(path.utf8)).name, as: UTF8.self)
+            return "\(path) is in no restore point of \(source); look for it by name with `snapdex find '\(name)' --source \(source)`"
+        case .pathInNeitherPoint(let a, let b, let path):
+            let parent = String(decoding: PathBytes.display(PathBytes.split(PathBytes.normalize(path) ?? []).dir), as: UTF8.self)
+            return "\(path) is in neither restore point \(a) nor \(b); list what is there with `snapdex ls \(a) \(parent)`"
         case .pointNotExact(let r, let nearest, let time):
             return "'\(r)' is not the time of a restore point; the nearest point at or before it is \(nearest) at \(time): pass --nearest to use it, or name it by its id"
         case .livePathMissing(let s, let p):

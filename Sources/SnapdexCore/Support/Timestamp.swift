@@ -66,14 +66,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `never` for the never-ending hold, else RFC 3339: how a retain-until is shown.
     public var retainUntilText: String { isNever ? "never" : rfc3339() }
 
-    /// `YYYY-MM-DD HH:MM:SS` in the local time zone, for people.
-    public func localDisplay() -> String {
-        var t = time_t(seconds)
-        var tm = Glibc.tm()
-        localtime_r(&t, &tm)
-        return "\(pad(Int(tm.tm_year) + 1900, 4))-\(pad(Int(tm.tm_mon) + 1, 2))-\(pad(Int(tm.tm_mday), 2)) "
-            + "\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2))"
-    }
+    /// How people see this time: `TimeDisplay.text` (local time with its zone offset, or UTC
+    /// with `--utc`).
+    public func localDisplay() -> String { TimeDisplay.text(self) }
 
     /// `YYYYMMDDTHHMMSS` in UTC, for file names.
     public func compact() -> String {

@@ -37,7 +37,10 @@ public enum SnapshotLayout {
         names(in: folder).compactMap { name in
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
             guard isDirectory(path) else { return nil }
-            return container(path, name: name) ?? SnapshotFolder(root: path, name: name, layout: .plain, recorded: nil)
+            if let inner = container(path, name: name) { return inner }
+            // A snapper number whose subvolume is missing is being made or deleted by snapper.
+            if isSnapperNumber(name), isFile(path + "/info.xml") { return nil }
+            return SnapshotFolder(root: path, name: name, layout: .plain, recorded: nil)
         }
     }
 
@@ -49,7 +52,7 @@ public enum SnapshotLayout {
         if let inner = container(directory, name: name) { return inner }
         let parent = parentPath(directory)
         let parentName = lastComponent(parent)
-        if name == "snapshot", isFile(parent + "/info.xml") {
+        if name == "snapshot", isSnapperNumber(parentName), isFile(parent + "/info.xml") {
             return SnapshotFolder(root: directory, name: parentName, layout: .snapper, recorded: snapperDate(parent + "/info.xml"))
         }
         if name == "localhost" || name == "@", isFile(parent + "/info.json") {
@@ -60,7 +63,7 @@ public enum SnapshotLayout {
 
     /// The snapshot inside a snapper or Timeshift snapshot folder, or nil for any other folder.
     private static func container(_ path: String, name: String) -> SnapshotFolder? {
-        if isDirectory(path + "/snapshot"), isFile(path + "/info.xml") {
+        if isSnapperNumber(name), isDirectory(path + "/snapshot"), isFile(path + "/info.xml") {
             return SnapshotFolder(root: path + "/snapshot", name: name, layout: .snapper, recorded: snapperDate(path + "/info.xml"))
         }
         if isFile(path + "/info.json") {
@@ -72,6 +75,11 @@ public enum SnapshotLayout {
             }
         }
         return nil
+    }
+
+    /// snapper numbers its snapshots 1, 2, 3...: only such folders hold a snapper snapshot.
+    private static func isSnapperNumber(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
     /// The `<date>` of a snapper info.xml (`2026-11-21 03:00:01`, UTC); nil when the file has
