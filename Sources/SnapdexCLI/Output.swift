@@ -229,6 +229,13 @@ enum Format {
         return "\(Int(whole))\(units[i])"
     }
 
+    /// The one width every id in a table is cut to: the longest unique prefix any of them
+    /// needs (`Repository.shortIDs`; an id no longer in the repository needs the usual 8), so
+    /// a column never mixes 8- and 12-character ids.
+    static func idWidth<S: Sequence>(_ ids: S, short: [String: String]) -> Int where S.Element == String {
+        ids.map { short[$0]?.count ?? 8 }.max() ?? 8
+    }
+
     /// `1 file`, `2 files`; `1 entry`, `3 entries` with the plural given.
     static func count<N: BinaryInteger>(_ n: N, _ singular: String, _ plural: String? = nil) -> String {
         "\(n) \(n == 1 ? singular : plural ?? singular + "s")"

@@ -160,6 +160,31 @@ extension CLITests {
         #expect(r.out.contains("(already exists; --skip keeps it)") && !r.out.contains("(exists (--skip))"), "\(r.out)")
     }
 
+    @Test func aTableShowsEveryIdAtOneWidth() throws {
+        let s = Scratch()
+        for day in 1...6 { write(s.path + "/snaps/2026-11-0\(day)/f", "\(day)") }
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source home").status == 0)
+        #expect(cli.run("policy set home --keep-last 2 --apply-to-existing").status == 0)
+        func idColumn(_ out: String, _ column: Int) -> Set<Int> {
+            Set(out.split(separator: "\n").dropFirst().map { line in
+                line.split(separator: " ", omittingEmptySubsequences: true)[column].count
+            })
+        }
+        // Expired points are gone from the repository once expire ran: still shown as wide.
+        var r = cli.run("expire")
+        #expect(r.out.contains("expired  "), "\(r.out)")
+        #expect(r.status == 0 && idColumn(r.out.split(separator: "\n").dropLast().joined(separator: "\n"), 1).count == 1, "\(r.out)")
+        r = cli.run("sessions")
+        let widths = Set(r.out.split(separator: "\n").dropFirst().compactMap { line -> Int? in
+            let cells = line.split(separator: " ", omittingEmptySubsequences: true)
+            return cells.count > 7 && cells[7] != "points" && cells[6].allSatisfy(\.isHexDigit) ? cells[6].count : nil
+        })
+        #expect(widths.count == 1, "\(r.out)")
+    }
+
     // MARK: Global options
 
     @Test func globalOptionsMayComeBeforeTheCommand() throws {

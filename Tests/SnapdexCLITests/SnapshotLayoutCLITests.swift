@@ -113,6 +113,31 @@ extension CLITests {
         #expect(late.out.contains("from \(s.path)/zfs/zfs-auto-snap_daily-2026-11-21-0417"), "\(late.out)")
     }
 
+    /// A source pointed one level too high (at .zfs, not .zfs/snapshot), or `index DIR` of the
+    /// snapshots folder itself, would make one point of every snapshot: refused, and the advice
+    /// run as printed sets things right.
+    @Test func aSnapshotsFolderIsNotIndexedAsOneSnapshot() throws {
+        let s = Scratch()
+        for n in ["autosnap_2026-11-21_00:00:01_daily", "autosnap_2026-11-22_00:00:01_daily"] { write(s.path + "/tank/.zfs/snapshot/\(n)/f", n) }
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "tank", "--snapshots", s.path + "/tank/.zfs"]).status == 0)
+        let high = cli.run("index --source tank")
+        #expect(high.status == 1, "\(high.out) \(high.err)")
+        let advice = try #require(high.err.split(separator: "`").dropFirst().first.map(String.init), "\(high.err)")
+        #expect(advice == "snapdex source set tank --snapshots \(s.path)/tank/.zfs/snapshot")
+        #expect(cli.run(Array(advice.split(separator: " ").dropFirst().map(String.init))).status == 0)
+        let fixed = cli.run("index --source tank")
+        #expect(fixed.status == 0 && fixed.out.components(separatedBy: "indexed tank@").count - 1 == 2, "\(fixed.out) \(fixed.err)")
+
+        let one = cli.run(["index", s.path + "/tank/.zfs/snapshot", "--source", "other"])
+        #expect(one.status == 1 && cli.run("points --source other --json").out.isEmpty, "\(one.err)")
+        let steps = one.err.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(steps == ["snapdex source set other --snapshots \(s.path)/tank/.zfs/snapshot", "snapdex index --source other"], "\(one.err)")
+        for step in steps { #expect(cli.run(Array(step.split(separator: " ").dropFirst().map(String.init))).status == 0) }
+        #expect(cli.run("points --source other --json").out.split(separator: "\n").count == 2)
+    }
+
     /// source.json files written before filters and `auto` existed stay readable: their
     /// `"timeFrom": "name"` meant "the name, else the mtime", which is `auto` now.
     @Test func oldSourceFilesStayReadable() throws {

@@ -51,7 +51,7 @@ import Testing
         var newer = Array(bytes[0..<(bytes.count - 32)])
         newer[10] = 9
         newer += Digest.of(newer).bytes
-        #expect(throws: SnapdexError.catalogNewerFormat(path: "m", found: Int(FormatConstants.catalogVersion), supported: Int(FormatConstants.catalogMaxReadVersion))) { _ = try Manifest.decode(newer, path: "m") }
+        #expect(throws: SnapdexError.catalogNewerFormat(path: "m", found: 9, supported: Int(FormatConstants.catalogMaxReadVersion))) { _ = try Manifest.decode(newer, path: "m") }
     }
 
     @Test func snapshotNamesGiveTimes() {

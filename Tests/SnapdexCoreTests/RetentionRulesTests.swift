@@ -216,6 +216,8 @@ import Glibc
         m.policy = Manifest.settings(of: policy)
         m.calendarZone = "America/New_York"
         let bytes = m.encode()
+        // Writer version 2, oldest reader 1: a Snapdex 0.1 reader skips tag 14.
+        #expect(Array(bytes[8..<12]) == [2, 0, 1, 0])
         let back = try Manifest.decode(bytes, path: "x")
         #expect(back.calendarZone == "America/New_York")
         #expect(back == m)
@@ -230,18 +232,24 @@ import Glibc
         let repo = try tmp.makeRepository()
         let snap = tmp.sub("snap")
         Tree.write(snap + "/f", "x")
+        // Waits: a process another test spawns can hold an inherited lock descriptor until it execs.
         var o = IndexOptions(source: "home", directory: snap)
+        o.wait = 30
         o.at = Self.at("2026-11-21T23:30:00Z")
         _ = try Indexer(repository: repo).run(o)
         let zone = try CalendarZone("+01:00")
-        _ = try repo.setPolicy(source: "home", policy: RetentionPolicy(daily: 2, zone: zone), applyToExisting: true)
+        _ = try repo.setPolicy(source: "home", policy: RetentionPolicy(daily: 2, zone: zone), applyToExisting: true, wait: 30)
         o.at = Self.at("2026-11-21T22:00:00Z")
         _ = try Indexer(repository: repo).run(o)
         for p in try repo.points() {
             #expect(try repo.manifest(of: p).calendarZone == "+01:00")
             #expect(p.policy == "daily=2 zone=+01:00")
         }
-        _ = try repo.rescan()
+        // Block files keep version 1, which every reader reads.
+        let blocks = try FileManager.default.subpathsOfDirectory(atPath: repo.root + "/blocks").filter { $0.count > 3 }
+        #expect(!blocks.isEmpty)
+        for b in blocks { #expect(try Array(Data(contentsOf: URL(fileURLWithPath: repo.root + "/blocks/" + b)))[8] == 1) }
+        _ = try repo.rescan(wait: 30)
         let plan = try repo.retentionPlan(now: Self.at("2026-11-23T00:00:00Z"))
         #expect(plan.map(\.reasons) == [["daily 2026-11-21"], ["newest", "daily 2026-11-22"]])
     }

@@ -33,9 +33,11 @@ struct ExpireCommand: ParsableCommand {
     func run() throws {
         let repo = try repository.open()
         let at = try parseTime(now, endOfDay: true) ?? .now
+        // Before expiring: the ids of the points it removes are shown as wide as the others.
+        let short = try repo.shortIDs()
         let report = try repo.expire(source: source, now: at, dryRun: dryRun, wait: wait.wait)
         let out = Output.current
-        let short = try repo.shortIDs()
+        let width = Format.idWidth(report.decisions.map(\.candidate.id), short: short)
         var rows = [["ACTION", "ID", "SOURCE", "TIME", "KIND", "REASONS"]]
         for d in report.decisions {
             let c = d.candidate
@@ -49,7 +51,7 @@ struct ExpireCommand: ParsableCommand {
                 o.strings("reasons", d.reasons)
                 out.line(bytes: o.encoded)
             } else {
-                rows.append([d.keep ? "keep" : (report.dryRun ? "would expire" : "expired"), short[c.id] ?? String(c.id.prefix(12)),
+                rows.append([d.keep ? "keep" : (report.dryRun ? "would expire" : "expired"), String(c.id.prefix(width)),
                              c.source, c.time.localDisplay(), c.manual ? "manual" : "scheduled", d.reasons.joined(separator: ", ")])
             }
         }

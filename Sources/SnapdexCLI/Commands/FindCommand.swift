@@ -55,7 +55,8 @@ struct FindCommand: ParsableCommand {
         let short = try repo.shortIDs()
         // Hits are printed as they are found, so the columns are sized from what is known
         // before the search: the ids and sources of the points searched; times have one width.
-        let columns = FindColumns(idWidth: max(2, points.map { (short[$0.id] ?? $0.id).count }.max() ?? 0),
+        let width = Format.idWidth(points.map(\.id), short: short)
+        let columns = FindColumns(idWidth: max(2, width),
                                   sourceWidth: max(6, points.map(\.source.count).max() ?? 0))
         var headed = false
         let skipped = try repo.find(query, in: points) { hit in
@@ -70,7 +71,7 @@ struct FindCommand: ParsableCommand {
                     out.line(columns.header)
                     headed = true
                 }
-                out.line(bytes: columns.row(hit, id: short[hit.point.id] ?? hit.point.id))
+                out.line(bytes: columns.row(hit, id: String(hit.point.id.prefix(width))))
             }
         }
         // Not damage: a concurrent expire or forget removed these while they were searched.

@@ -34,6 +34,7 @@ struct PointsCommand: ParsableCommand {
         let short = try repo.shortIDs()
         let plan = Dictionary(uniqueKeysWithValues: try repo.retentionPlan(source: source, now: .now).map { ($0.candidate.id, $0.reasons) })
         let out = Output.current
+        let width = Format.idWidth(points.map(\.id), short: short)
         var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
         for p in points {
             let (own, shared) = sizes[p.id] ?? (0, 0)
@@ -57,7 +58,7 @@ struct PointsCommand: ParsableCommand {
                 o.bool("snapshot_exists", exists)
                 out.line(bytes: o.encoded)
             } else {
-                rows.append([short[p.id] ?? p.id, p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)",
+                rows.append([String(p.id.prefix(width)), p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)",
                              Format.bytes(UInt64(own + p.manifestBytes)), Format.bytes(UInt64(shared)),
                              reasons.isEmpty ? "expires" : reasons.joined(separator: ", "),
                              p.snapshot + (exists ? "" : " (gone)")])

@@ -68,10 +68,11 @@ struct SessionsCommand: ParsableCommand {
             out.line("no sessions" + (log.sessions.isEmpty ? "" : " match"))
         } else {
             let short = try repo.shortIDs()
+            let width = Format.idWidth(sessions.flatMap(\.points), short: short)
             var rows = [["STARTED", "KIND", "RESULT", "SOURCE", "POINTS", "SUMMARY"]]
             for s in sessions {
                 let started = (try? TimeParser.read(s.started)).map { TimeDisplay.text($0) } ?? s.started
-                let points = s.points.count == 1 ? short[s.points[0]] ?? String(s.points[0].prefix(12))
+                let points = s.points.count == 1 ? String(s.points[0].prefix(width))
                     : s.points.isEmpty ? "-" : "\(s.points.count) points"
                 rows.append([started, s.kind, s.result, s.source ?? "-", points, SessionsCommand.summary(s)])
             }

@@ -36,6 +36,7 @@ struct VersionsCommand: ParsableCommand {
         guard !rows.isEmpty else { throw SnapdexError.pathInNoPoint(source: source, path: String(decoding: PathBytes.display(rel), as: UTF8.self)) }
         let out = Output.current
         let short = try repo.shortIDs()
+        let width = Format.idWidth(rows.flatMap { [$0.first.id, $0.last.id] }, short: short)
         var table = [["FIRST", "LAST", "POINTS", "TYPE", "SIZE", "MTIME", "HASH"]]
         // Two versions whose mtimes share a second would print alike: then every mtime shows
         // its nanoseconds (and point times likewise).
@@ -59,8 +60,8 @@ struct VersionsCommand: ParsableCommand {
                 }
                 out.line(bytes: o.encoded)
             } else {
-                let first = "\(short[r.first.id] ?? r.first.id) \(TimeDisplay.text(r.first.pointTime, fraction: finePoints))"
-                let last = "\(short[r.last.id] ?? r.last.id) \(TimeDisplay.text(r.last.pointTime, fraction: finePoints))"
+                let first = "\(r.first.id.prefix(width)) \(TimeDisplay.text(r.first.pointTime, fraction: finePoints))"
+                let last = "\(r.last.id.prefix(width)) \(TimeDisplay.text(r.last.pointTime, fraction: finePoints))"
                 if let e = r.entry {
                     table.append([first, last, "\(r.count)", e.type.word, "\(e.size)",
                                   TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: fineMtimes), e.hash.map { String($0.hex.prefix(12)) } ?? "-"])

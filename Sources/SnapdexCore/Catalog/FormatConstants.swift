@@ -7,10 +7,14 @@ public enum FormatConstants {
     public static let manifestMagic: [UInt8] = Array("SNAPDEXM".utf8)
     /// First 8 bytes of every block file.
     public static let blockMagic: [UInt8] = Array("SNAPDEXB".utf8)
-    /// The catalog format version this build writes.
+    /// The catalog format version this build writes in manifests. Version 2 adds optional
+    /// manifest tags (13-15) that version-1 readers skip, so the oldest-reader field stays 1.
     public static let catalogVersion: UInt16 = 2
     /// The newest catalog format version this build reads.
     public static let catalogMaxReadVersion: UInt16 = 2
+    /// The version byte of block files: their layout is unchanged since catalog format 1, and
+    /// a version-1 reader counts any other byte as damage, so it stays 1.
+    public static let blockVersion: UInt8 = 1
     /// The repository layout version (in `REPO/config`).
     public static let repositoryVersion = 1
     /// Block compression: LZMA2 in an xz stream with no integrity check (the block's name is

@@ -206,7 +206,7 @@ public struct Manifest: Equatable, Sendable {
             let version = try r.uint16LE()
             let minReader = try r.uint16LE()
             guard minReader <= FormatConstants.catalogMaxReadVersion else {
-                throw SnapdexError.catalogNewerFormat(path: path, found: Int(version), supported: Int(FormatConstants.catalogMaxReadVersion))
+                throw SnapdexError.catalogNewerFormat(path: path, found: Int(max(version, minReader)), supported: Int(FormatConstants.catalogMaxReadVersion))
             }
             var m = Manifest(id: [], source: "", pointTime: Timestamp(nanoseconds: 0), indexedAt: Timestamp(nanoseconds: 0),
                              kind: .scheduled, snapshotPath: "")

@@ -139,7 +139,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         let compressed = worth ? try LZMA.compress(raw, preset: preset) : try LZMA.store(raw)
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
-        file.byte(UInt8(FormatConstants.catalogVersion))
+        file.byte(FormatConstants.blockVersion)
         file.byte(raw.first ?? 0)
         file.byte(FormatConstants.compressionXZ)
         file.byte(0)

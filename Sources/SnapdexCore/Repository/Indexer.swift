@@ -147,6 +147,9 @@ public final class Indexer {
         let timeFrom = options.timeFrom ?? config.timeFrom
         if let dir = options.directory {
             let snapshot = SnapshotLayout.snapshot(at: Repository.absolute(dir))
+            if snapshot.layout == .plain, SnapshotLayout.isSnapshotsFolder(snapshot.root) {
+                throw SnapdexError.snapshotsFolderNotSnapshot(path: snapshot.root, advice: "`snapdex source set \(config.name) --snapshots \(snapshot.root)`, then `snapdex index --source \(config.name)`")
+            }
             if let at = options.at { return [(snapshot.root, at)] }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
@@ -189,6 +192,9 @@ public final class Indexer {
         }
         // Only the snapshots about to be indexed are refused or warned about: the others have
         // their points already.
+        for (path, _) in found where readings[path]?.layout == .plain && SnapshotLayout.isSnapshotsFolder(path) {
+            throw SnapdexError.snapshotsFolderNotSnapshot(path: path, advice: "`snapdex source set \(config.name) --snapshots \(path)`")
+        }
         for (path, _) in found {
             try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
         }
@@ -402,6 +408,7 @@ public struct SnapshotTime: Sendable {
     public var nameFailure: String?
     public var timeFrom: TimeSource
     public var root: String
+    public var layout: SnapshotFolder.Layout = .plain
 
     /// The warning people see when the mtime stood in for the name (`--time-from auto`).
     public var warning: String? {
@@ -420,7 +427,7 @@ public struct SnapshotTime: Sendable {
         var failure: String?
         if timeFrom != .mtime {
             switch snapshot.recorded ?? SnapshotName.read(snapshot.name) {
-            case .time(let t): return SnapshotTime(time: t, nameFailure: nil, timeFrom: timeFrom, root: snapshot.root)
+            case .time(let t): return SnapshotTime(time: t, nameFailure: nil, timeFrom: timeFrom, root: snapshot.root, layout: snapshot.layout)
             case .none:
                 failure = snapshot.layout == .snapper
                     ? "its info.xml has no <date> and its name '\(snapshot.name)' holds no time"
@@ -428,7 +435,7 @@ public struct SnapshotTime: Sendable {
             case .impossible(let why): failure = "the date in its name '\(snapshot.name)' does not exist (\(why))"
             }
         }
-        return SnapshotTime(time: try mtime(of: snapshot.root), nameFailure: failure, timeFrom: timeFrom, root: snapshot.root)
+        return SnapshotTime(time: try mtime(of: snapshot.root), nameFailure: failure, timeFrom: timeFrom, root: snapshot.root, layout: snapshot.layout)
     }
 
     /// The point time of one snapshot directory, as `index DIR` reads it (no warning).

@@ -16,6 +16,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// `--time-from name` and a snapshot whose name holds no time (`why` says what was wrong);
     /// `retry` is the index command that uses the folder's mtime instead.
     case snapshotNameHasNoTime(path: String, why: String, retry: String)
+    /// A folder to index as one snapshot holds the source's snapshots (`advice`: what to run).
+    case snapshotsFolderNotSnapshot(path: String, advice: String)
     case snapshotGone(point: String, path: String)
     case snapshotReplaced(point: String, path: String)
     case notADirectory(String)
@@ -80,6 +82,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
         case .snapshotNameHasNoTime(let p, let why, let retry):
             return "cannot read a point time from the name of snapshot \(p): \(why), and --time-from name allows no other; give the time with --at, or let the folder's mtime stand in: `\(retry)`"
+        case .snapshotsFolderNotSnapshot(let p, let advice):
+            return "\(p) holds snapshots rather than being one, so indexing it would make one point of them all; make it the source's snapshots folder: \(advice)"
         case .snapshotGone(let point, let p):
             return "the snapshot directory \(p) of point \(point) is gone; mount or restore the snapshot there, or pick another point (`snapdex points`)"
         case .snapshotReplaced(let point, let p):

@@ -61,6 +61,18 @@ public enum SnapshotLayout {
         return SnapshotFolder(root: directory, name: name, layout: .plain, recorded: nil)
     }
 
+    /// The names tools give the folder that holds their snapshots.
+    static let snapshotsFolderNames: Set<String> = ["snapshot", ".snapshot", ".snapshots", "snapshots", "#snapshot", "@Recently-Snapshot"]
+
+    /// Whether `path` is a folder of snapshots rather than one snapshot: it has a snapshots
+    /// folder's name (ZFS's .zfs/snapshot, NetApp's .snapshot, snapper's .snapshots, Timeshift's
+    /// snapshots, Synology's #snapshot, QNAP's @Recently-Snapshot) and holds a snapshot
+    /// whose name or layout says so. Indexing it as one snapshot would make one point of them all.
+    public static func isSnapshotsFolder(_ path: String) -> Bool {
+        guard snapshotsFolderNames.contains(lastComponent(path)) else { return false }
+        return snapshots(in: path).contains { $0.layout != .plain || SnapshotName.read($0.name) != .none }
+    }
+
     /// The snapshot inside a snapper or Timeshift snapshot folder, or nil for any other folder.
     private static func container(_ path: String, name: String) -> SnapshotFolder? {
         if isSnapperNumber(name), isDirectory(path + "/snapshot"), isFile(path + "/info.xml") {
