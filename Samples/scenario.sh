@@ -40,6 +40,7 @@ step "A ZFS dataset's sanoid snapshots: frequent ones are left out by name" \
     source add tank --snapshots "$zfs" --exclude 'autosnap_*_frequently'
 step "One index run takes each daily and hourly snapshot at the time in its name" index --source tank
 step "Daily and hourly snapshots of one instant are two points" points --source tank
+step "Nothing new the second time; the filter's leftovers are counted" index --source tank
 
 step "Find a file across every point" find 'budget*'
 step "Each version of it, and where it lives" versions home /alice/docs/budget.xlsx

@@ -15,7 +15,15 @@ public final class Output: @unchecked Sendable {
     public private(set) var captured: [UInt8] = []
     public private(set) var capturedErrors: [UInt8] = []
 
+    /// Where standard output goes instead of file descriptor 1 (the browse shell's pager).
+    private var sink: (([UInt8]) -> Void)?
+
     public init(capture: Bool = false) { self.capture = capture }
+
+    init(sink: @escaping ([UInt8]) -> Void) {
+        capture = false
+        self.sink = sink
+    }
 
     public var stdoutIsTerminal: Bool { !capture && isatty(1) == 1 }
     public var stderrIsTerminal: Bool { !capture && isatty(2) == 1 }
@@ -48,7 +56,9 @@ public final class Output: @unchecked Sendable {
 
     public func flush() {
         guard !buffer.isEmpty else { return }
-        if capture {
+        if let sink {
+            sink(buffer)
+        } else if capture {
             captured.append(contentsOf: buffer)
         } else {
             var done = 0

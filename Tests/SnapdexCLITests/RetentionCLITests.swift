@@ -93,11 +93,18 @@ extension CLITests {
         _ = try Repository.open(at: s.path + "/repo").setPolicy(source: "s", policy: RetentionPolicy(keepLast: 2, weekly: 3),
                                                                  applyToExisting: true)
         r = cli.run("policy show s")
-        let advice = try #require(r.out.split(separator: "\n").first { $0.contains("without a zone") })
+        #expect(r.out.contains("a policy stored without a zone counts periods in this machine's zone"), "\(r.out)")
+        let advice = try #require(r.out.split(separator: "\n").first { $0.contains("snapdex policy set") })
         let command = try #require(advice.range(of: "snapdex policy set ").map { String(advice[$0.upperBound...]) })
         #expect(command == "s --keep-last 2 --weekly 3 --zone \(CalendarZone.local.name) --apply-to-existing")
         #expect(cli.run("policy set " + command).status == 0)
         r = cli.run("policy show s")
-        #expect(!r.out.contains("without a zone") && r.out.contains("3 index(es) store: keep-last=2 weekly=3 zone="), "\(r.out)")
+        #expect(!r.out.contains("without a zone") && !r.out.contains("snapdex policy set") && r.out.contains("3 index(es) store: keep-last=2 weekly=3 zone="), "\(r.out)")
+        // A policy set for new indexes only: policy show prints how to store it in the others.
+        #expect(cli.run("policy set s --daily 5 --zone Asia/Tokyo").status == 0)
+        r = cli.run("policy show s")
+        #expect(r.out.contains("to store the source's policy in every index: snapdex policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing"), "\(r.out)")
+        #expect(cli.run("policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing").status == 0)
+        #expect(cli.run("policy show s").out == "s: daily=5 zone=Asia/Tokyo\n  3 index(es) store: daily=5 zone=Asia/Tokyo\n")
     }
 }

@@ -170,8 +170,9 @@ extension CLITests {
     let snaps = s.path + "/snaps"
     // snapshot folder (as under the snapshots folder) -> the instant it stands for.
     let expected: [(String, String)] = [
-        ("autosnap_2026-11-21_03:00:01_daily", "2026-11-21T02:00:01Z"),     // sanoid: local
-        ("autosnap_2026-11-21_03:00:01_hourly", "2026-11-21T02:00:01Z"),    // same time, another snapshot
+        ("autosnap_2026-11-21_03:00:01_daily", "2026-11-21T03:00:01Z"),     // sanoid: UTC, as its service runs
+        ("autosnap_2026-11-21_03:00:01_hourly", "2026-11-21T03:00:01Z"),    // same time, another snapshot
+        ("2026-11-21_03:00:01_daily", "2026-11-21T02:00:01Z"),              // the same shape without sanoid's prefix: local
         ("pyznap_2026-11-21_04:00:00_daily", "2026-11-21T03:00:00Z"),       // pyznap: local
         ("syncoid_host_2026-11-21:05:00:00-GMT+01:00", "2026-11-21T04:00:00Z"),
         ("zfs-auto-snap_daily-2026-11-21-0300", "2026-11-21T03:00:00Z"),    // zfs-auto-snapshot: UTC

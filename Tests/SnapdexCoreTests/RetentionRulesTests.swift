@@ -200,7 +200,9 @@ import Glibc
         #expect(try CalendarZone("-05").name == "-05:00")
         #expect(try CalendarZone("Z").name == "+00:00")
         #expect(try CalendarZone("Europe/Berlin").name == "Europe/Berlin")
-        for bad in ["+99:99", "+15:00", "-14:01", "+01:60", "+1", "Mars/Olympus_Mons", "", "+01:00:00"] {
+        #expect(try CalendarZone("UTC").name == "UTC")
+        #expect(try CalendarZone("Etc/GMT+5").offset(at: Timestamp(seconds: 0)) == -5 * 3600)  // the zone database's sign
+        for bad in ["+99:99", "+15:00", "-14:01", "+01:60", "+1", "Mars/Olympus_Mons", "", "+01:00:00", "UTC+1", "GMT-5", "europe/berlin"] {
             #expect(throws: SnapdexError.self, "\(bad)") { try CalendarZone(bad) }
         }
         #expect(CalendarZone.local.isKnown)

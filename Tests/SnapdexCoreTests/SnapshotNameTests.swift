@@ -14,7 +14,7 @@ import Glibc
 
     /// Names taken from each tool's documentation and source (formats quoted in the comments).
     static let examples: [(String, String)] = [
-        // sanoid: autosnap_%Y-%m-%d_%H:%M:%S_TYPE, local time; any text after the time.
+        // sanoid: autosnap_%Y-%m-%d_%H:%M:%S_TYPE in sanoid's zone (TZ=UTC in its packaged unit); any text after the time.
         ("autosnap_2026-11-21_03:00:01_daily", "2026-11-21T03:00:01Z"),
         ("autosnap_2026-11-21_03:00:01_hourly", "2026-11-21T03:00:01Z"),
         ("autosnap_2026-11-21_03:15:00_frequently", "2026-11-21T03:15:00Z"),

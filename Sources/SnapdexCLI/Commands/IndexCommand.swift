@@ -14,7 +14,8 @@ struct IndexCommand: ParsableCommand {
 
             Point times come from the snapshot's name, in the forms snapshot tools write \
             (text before and after the time is allowed):
-              sanoid, pyznap     autosnap_2026-11-21_03:00:01_daily   local time
+              sanoid             autosnap_2026-11-21_03:00:01_daily   UTC (sanoid runs with TZ=UTC)
+              pyznap             pyznap_2026-11-21_03:00:01_daily     local time
               syncoid            syncoid_HOST_2026-11-21:03:00:01-GMT+01:00
               zfs-auto-snapshot  zfs-auto-snap_daily-2026-11-21-0300  UTC
               zrepl              zrepl_20261121_030001_000            UTC

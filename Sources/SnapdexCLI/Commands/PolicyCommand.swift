@@ -91,8 +91,10 @@ struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a source's retention policy and the policies stored in its indexes.",
             discussion: """
-                A policy names the zone whose calendar counts its hours, days, weeks, months \
-                and years (zone=...).
+                Each index is judged by the policy stored in it: a new policy applies to new \
+                indexes only, and this command prints the command that stores it in every index. \
+                A policy names the zone whose calendar counts its hours, days, weeks, months and \
+                years (zone=...).
 
                 Examples:
                   snapdex policy show home
@@ -119,13 +121,15 @@ struct PolicyCommand: ParsableCommand {
                 }
             }
             if zoneless {
-                var line = "  a policy stored without a zone counts periods in this machine's zone, \(CalendarZone.local.name)"
-                if let current = try? RetentionPolicy(text: s.policy ?? ""), !current.isEmpty {
-                    let options = current.settings.map { "--\($0.name) \($0.value)" }.joined(separator: " ")
-                    let zone = (current.zone ?? .local).name
-                    line += "; to store one in every index: snapdex policy set \(source) \(options) --zone \(zone) --apply-to-existing"
-                }
-                out.line(line)
+                out.line("  a policy stored without a zone counts periods in this machine's zone, \(CalendarZone.local.name)")
+            }
+            // Indexes judged by another policy than the source's, or without a zone: say how to
+            // store the source's policy, with a zone, in every index.
+            if let current = try? RetentionPolicy(text: s.policy ?? ""), !current.isEmpty,
+               zoneless || current.zone == nil || stored.keys.contains(where: { $0 != s.policy }) {
+                let options = current.settings.map { "--\($0.name) \($0.value)" }.joined(separator: " ")
+                let zone = (current.zone ?? .local).name
+                out.line("  to store the source's policy in every index: snapdex policy set \(source) \(options) --zone \(zone) --apply-to-existing")
             }
         }
     }

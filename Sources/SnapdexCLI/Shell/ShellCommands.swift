@@ -34,6 +34,7 @@ struct ShellCommand: ParsableCommand {
         func run(in shell: BrowseShell) throws {
             let p = try shell.resolve(path)
             try shell.repository.list(reader: shell.reader, pointName: shell.pointName, path: p, recursive: false) { g in
+                try Interrupt.check()
                 for e in g.entries {
                     let mark: [UInt8] = shell.marked.contains(PathBytes.join(g.path, e.name)) ? [42, 32] : []
                     shell.out.line(bytes: mark + (long ? LongFormat.line(e) : Format.quoted(e.name) + (e.type == .directory ? [47] : [])))
@@ -49,7 +50,7 @@ struct ShellCommand: ParsableCommand {
 
         func run(in shell: BrowseShell) throws {
             let p = try shell.resolve(path)
-            guard let e = try shell.reader.entry(at: p, level: .names) else {
+            guard let e = try shell.reader.entry(at: p) else {
                 throw SnapdexError.pathNotFound(point: shell.pointName, path: String(decoding: PathBytes.display(p), as: UTF8.self))
             }
             guard e.type == .directory else { throw SnapdexError.invalidArgument("\(path) is not a directory") }
@@ -81,6 +82,7 @@ struct ShellCommand: ParsableCommand {
         func run(in shell: BrowseShell) throws {
             let q = try filters.query(pattern)
             try shell.reader.forEachGroup(under: shell.cwd, level: .content) { g in
+                try Interrupt.check()
                 for e in g.entries where q.matches(dir: g.path, e) {
                     shell.out.line(bytes: Format.quoted(PathBytes.display(PathBytes.join(g.path, e.name))))
                 }
@@ -171,24 +173,49 @@ struct ShellCommand: ParsableCommand {
         var to: String?
         @Flag(help: "Restore under the source's live path.")
         var inPlace = false
+        @Option(help: ArgumentHelp("Write a pax archive to FILE instead (GNU tar and bsdtar extract it).", valueName: "file"))
+        var tar: String?
         @OptionGroup var conflicts: ConflictOptions
 
         func run(in shell: BrowseShell) throws {
             let rels = paths.isEmpty ? shell.marked : try paths.map { try shell.resolve($0) }
-            guard !rels.isEmpty else { throw SnapdexError.invalidArgument("nothing to restore: name paths or mark some first") }
-            guard (to != nil) != inPlace else { throw SnapdexError.invalidArgument("give either --to DIR or --in-place") }
-            try RestoreCommand.restore(repo: shell.repository, point: shell.point, paths: rels, to: to, inPlace: inPlace, tar: nil,
+            guard !rels.isEmpty else { throw SnapdexError.invalidArgument("nothing to restore: name paths or `mark` some first") }
+            guard [to != nil, inPlace, tar != nil].filter({ $0 }).count == 1 else {
+                throw SnapdexError.invalidArgument("give one of --to DIR, --tar FILE or --in-place")
+            }
+            if tar == "-" {
+                throw SnapdexError.invalidArgument("the shell's output is this terminal; give --tar a file name")
+            }
+            try RestoreCommand.restore(repo: shell.repository, point: shell.point, paths: rels, to: to, inPlace: inPlace, tar: tar,
                                        conflicts: conflicts, json: false)
         }
     }
 
     struct Cat: ParsableCommand, ShellRunnable {
-        static let configuration = CommandConfiguration(abstract: "Print a file's bytes from the point's snapshot.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print a file's bytes from the point's snapshot.",
+            discussion: "On a terminal, a binary file is described (type and size) instead of printed; -f prints it anyway.")
+        @Flag(name: [.customShort("f"), .long], help: "Print it even if it is binary and the output is a terminal.")
+        var force = false
         @Argument(help: "The file.")
         var path: String
 
         func run(in shell: BrowseShell) throws {
-            try CatCommand.parse([shell.point.id, try shell.display(path), "--repo", shell.repository.root]).run()
+            let p = try shell.resolve(path)
+            let out = shell.out
+            var first = true
+            try shell.repository.readSnapshotFile(point: shell.point, path: p) { chunk in
+                try Interrupt.check()
+                if first, shell.atTerminal, !force, let kind = FileKind.binary(Array(chunk.prefix(8192))) {
+                    let e = try shell.reader.entry(at: p)
+                    let size = e.map { " (\(Format.bytes($0.size)))" } ?? ""
+                    let name = String(decoding: Format.quoted(PathBytes.display(p)), as: UTF8.self)
+                    out.line("\(name): \(kind)\(size), not printed to the terminal; `cat -f \(path)` prints it, `restore \(path) --to DIR` restores it")
+                    throw CommandExit(ExitStatus.success)
+                }
+                first = false
+                out.write(Array(chunk))
+            }
         }
     }
 

@@ -28,12 +28,24 @@ public struct CalendarZone: Equatable, Sendable, CustomStringConvertible {
         if text.hasPrefix("+") || text.hasPrefix("-") {
             throw SnapdexError.invalidArgument("zone offset '\(text)' does not exist: offsets run from -14:00 to +14:00, written ±HH:MM (such as +01:00)")
         }
-        guard !text.isEmpty, let tz = TimeZone(identifier: text) else {
+        // Only names of the zone database: TimeZone also reads forms such as `UTC+1`, whose
+        // sign POSIX TZ reads the other way round.
+        guard CalendarZone.inDatabase(text), let tz = TimeZone(identifier: text) else {
             throw SnapdexError.invalidArgument("unknown time zone '\(text)'; name one from /usr/share/zoneinfo (such as Europe/Berlin or UTC) or an offset such as +01:00")
         }
         name = text
         fixedOffset = nil
         rules = tz
+    }
+
+    /// Whether `name` is a zone of the IANA database: Foundation's list, or a file under
+    /// /usr/share/zoneinfo (the list leaves out some, such as `Etc/GMT+5`).
+    static func inDatabase(_ name: String) -> Bool {
+        if name == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(name) { return true }
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard !name.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return false }
+        var st = stat()
+        return stat("/usr/share/zoneinfo/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     /// A zone read back from a manifest or a source's settings: never refused. A name this

@@ -13,7 +13,8 @@ import Glibc
 /// | `@GMT-2026.11.21-03.00.00` | Samba / Windows previous versions | UTC |
 /// | `GMT+01-2026.11.21-03.00.00` | Synology `#snapshot` | the offset named |
 /// | `GMT+01_2026-11-21_0300` | QNAP `@Recently-Snapshot` | the offset named |
-/// | `2026-11-21_03:00:01`, `2026-11-21-030000`, `2026-11-21_0010`, `2026-11-21_03-00-01` | sanoid, pyznap, znapzend, NetApp, Timeshift, ISO 8601 | local, or a `Z`/`+01:00` given |
+/// | `autosnap_2026-11-21_03:00:01_daily` | sanoid | UTC (its packaged service and cron line set TZ=UTC) |
+/// | `2026-11-21_03:00:01`, `2026-11-21-030000`, `2026-11-21_0010`, `2026-11-21_03-00-01` | pyznap, znapzend, NetApp, Timeshift, ISO 8601 | local, or a `Z`/`+01:00` given |
 /// | `2026-11-21:03:00:01-GMT+01:00` | syncoid | the offset named, else local |
 /// | `zfs-auto-snap…-2026-11-21-0300` | zfs-auto-snapshot | UTC (it runs `date --utc`) |
 /// | `20261121_030001_000` | zrepl | UTC |
@@ -43,7 +44,7 @@ public enum SnapshotName {
         while i < u.count {
             // A date starts at a run of digits, never in the middle of one.
             if isDigit(u[i]), i == 0 || !isDigit(u[i - 1]) {
-                if let r = extended(u, i, utc: zfsAutoSnapshot(u)) ?? compact(u, i) { return r }
+                if let r = extended(u, i, utc: writtenInUTC(u)) ?? compact(u, i) { return r }
             }
             i += 1
         }
@@ -187,11 +188,17 @@ public enum SnapshotName {
         return (sign * (zh * 3600 + zm * 60), e + 2)
     }
 
-    /// zfs-auto-snapshot names its snapshots `PREFIX_LABEL-DATE` with `date --utc`.
-    private static func zfsAutoSnapshot(_ u: [UInt8]) -> Bool {
-        let p = Array("zfs-auto-snap".utf8)
+    /// zfs-auto-snapshot names its snapshots `PREFIX_LABEL-DATE` with `date --utc`; sanoid's
+    /// `autosnap_DATE_TYPE` names are in the time zone sanoid runs in, which its packaged
+    /// systemd unit and documented cron line set to UTC.
+    private static func writtenInUTC(_ u: [UInt8]) -> Bool {
+        contains(u, "zfs-auto-snap") || contains(u, "autosnap_")
+    }
+
+    private static func contains(_ u: [UInt8], _ text: String) -> Bool {
+        let p = Array(text.utf8)
         guard u.count >= p.count else { return false }
-        return (0...(u.count - p.count)).contains { Array(u[$0..<$0 + p.count]) == p }
+        return (0...(u.count - p.count)).contains { u[$0..<$0 + p.count].elementsEqual(p) }
     }
 
     // MARK: Helpers
