@@ -61,13 +61,19 @@ public struct SnapshotIdentity: Equatable, Sendable {
         return .success(SnapshotIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), samples: samples))
     }
 
-    /// Whether a folder whose identity is `found` holds the snapshot this identity recorded:
-    /// same folder inode, same sampled names and inodes. At the recorded path the device may
-    /// differ (a remount gives ZFS and btrfs snapshots a new device number); anywhere else it
-    /// must be the same. Mtimes are recorded but not compared: a file changed in place is
-    /// still this snapshot, and restore and cat refuse that one file by its catalog entry.
+    /// Whether a folder whose identity is `found` holds the snapshot this identity recorded.
+    /// At the recorded path, the same device and inode are enough: entries changed in place
+    /// are still this snapshot, and restore and cat refuse those one by one by their catalog
+    /// entries. After a remount (ZFS and btrfs snapshots get a new device number) the inode
+    /// and the sampled names and inodes must agree. Anywhere else (a rotation renamed the
+    /// folder) the device, the inode and every sample with its mtime must agree, so that a
+    /// new folder that reuses a deleted one's inode number is not taken for it.
     public func isHeld(by found: SnapshotIdentity, atRecordedPath: Bool) -> Bool {
-        inode == found.inode && (atRecordedPath || device == found.device)
-            && samples.elementsEqual(found.samples) { $0.name == $1.name && $0.inode == $1.inode }
+        guard inode == found.inode else { return false }
+        if atRecordedPath {
+            return device == found.device
+                || samples.elementsEqual(found.samples) { $0.name == $1.name && $0.inode == $1.inode }
+        }
+        return device == found.device && samples == found.samples
     }
 }
