@@ -156,7 +156,7 @@ public struct CommandExit: Error {
 /// `--repo`, `-v`, `-q` and `--utc`, accepted by every command (and before it:
 /// `GlobalOptions.hoisted`).
 public struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
     public var repo: String?
     @Flag(name: .shortAndLong, help: "Say more on standard error (what is being done, counts).")
     public var verbose = false

@@ -247,10 +247,15 @@ func write(_ path: String, _ text: String) {
         log.seekToEndOfFile()
         log.write(Data("{\"kind\": \"index\", \"started\n not json\n".utf8))
         log.closeFile()
+        // Damage is exit 3, also in the session log; the lines that read are still listed.
         let r = cli.run("sessions")
-        #expect(r.status == 0)
+        #expect(r.status == 3)
         #expect(r.out.contains("index"))
         #expect(r.err.contains("2 line(s)") && r.err.split(separator: "\n").count == 1, "\(r.err)")
+        // A log whose every line is damaged is not "no sessions".
+        write(s.path + "/repo/sessions.jsonl", "{\"kind\n")
+        let all = cli.run("sessions")
+        #expect(all.status == 3 && all.out.isEmpty && all.err.contains("1 line(s)"), "\(all.status) \(all.out) \(all.err)")
     }
 
     @Test func versionNamesTheFormats() {

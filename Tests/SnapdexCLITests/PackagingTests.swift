@@ -88,6 +88,53 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
         }
     }
 
+    /// The bash completion, run as bash runs it, completes from the repository: sources,
+    /// point references, catalog paths of the point on the line, and local paths for
+    /// directory options.
+    @Test func bashCompletesSourcesPointsAndPaths() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("snapdex is not built in .build/debug; run `make test`")
+            return
+        }
+        let s = Scratch()
+        write(s.path + "/snap/docs/My Letter.txt", "l")
+        write(s.path + "/snap/docs/notes.txt", "n")
+        write(s.path + "/local/target-dir/x", "x")
+        let repo = s.path + "/repo"
+        #expect(try runTool(binary, ["init", "--repo", repo]).status == 0)
+        #expect(try runTool(binary, ["index", s.path + "/snap", "--source", "home", "--at", "2026-01-01", "--repo", repo]).status == 0)
+        let script = try runTool(binary, ["--generate-completion-script", "bash"])
+        let file = s.path + "/snapdex.bash"
+        try script.out.write(toFile: file, atomically: true, encoding: .utf8)
+        let driver = """
+            shopt -s extglob
+            source '\(file)'
+            PATH='\((binary as NSString).deletingLastPathComponent)':$PATH
+            try() {
+              COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< "$COMP_LINE"
+              [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
+              COMP_CWORD=$((${#COMP_WORDS[@]}-1)); COMPREPLY=()
+              _snapdex snapdex "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+              printf '%s => ' "$1"; printf '[%s]' "${COMPREPLY[@]}"; echo
+            }
+            try "snapdex points --repo \(repo) --source h"
+            try "snapdex ls --repo \(repo) h"
+            try "snapdex ls --repo \(repo) home@latest /docs/n"
+            try "snapdex restore --repo \(repo) home@latest /docs --to \(s.path)/local/tar"
+            """
+        let r = try runTool("/bin/bash", ["-c", driver])
+        #expect(r.out.contains("--source h => [home]"), "\(r.out)")
+        #expect(r.out.contains(" h => [home@latest]"), "\(r.out)")
+        #expect(r.out.contains("/docs/n => [/docs/notes.txt]"), "\(r.out)")
+        #expect(r.out.contains("local/tar => [\(s.path)/local/target-dir]"), "\(r.out)")
+        // Measured, not asserted (times depend on the machine): one completion's process.
+        let start = Date()
+        let one = try runTool(binary, ["---completion", "ls", "--", "positional@1", "5", "6", "snapdex", "ls", "--repo", repo, "home@latest", "/docs/"])
+        print("one dynamic completion took \(Int(Date().timeIntervalSince(start) * 1000)) ms")
+        #expect(one.out.contains("/docs/My Letter.txt"), "\(one.out)")
+    }
+
     /// Each completion script parses in its shell (where the shell is installed) and names
     /// the subcommands.
     @Test(arguments: ["bash", "zsh", "fish"])

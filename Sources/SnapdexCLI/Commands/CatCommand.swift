@@ -24,9 +24,9 @@ struct CatCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The restore point.")
+    @Argument(help: "The restore point.", completion: .pointReference)
     var point: String
-    @Argument(help: "The file's path within the snapshot.")
+    @Argument(help: "The file's path within the snapshot.", completion: .catalogPath)
     var path: String
     @Flag(help: "Write it even if the snapshot's file no longer matches the catalog.")
     var noVerify = false

@@ -22,11 +22,11 @@ struct DiffCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The older point.")
+    @Argument(help: "The older point.", completion: .pointReference)
     var pointA: String
-    @Argument(help: "The newer point.")
+    @Argument(help: "The newer point.", completion: .pointReference)
     var pointB: String
-    @Argument(help: "Only this subtree.")
+    @Argument(help: "Only this subtree.", completion: .catalogPath)
     var path: String = "/"
     @Flag(help: "Print JSON Lines, one object per difference.")
     var json = false

@@ -21,7 +21,7 @@ struct ExpireCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var wait: WaitOptions
-    @Option(help: "Only this source's points.")
+    @Option(help: "Only this source's points.", completion: .sourceName)
     var source: String?
     @Option(help: ArgumentHelp("Decide as if it were this time (ISO 8601; a date alone means the end of that day).", valueName: "time"))
     var now: String?

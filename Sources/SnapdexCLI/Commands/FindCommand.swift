@@ -30,9 +30,9 @@ struct FindCommand: ParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @Argument(help: "The glob (or with --regex, the regular expression) to match.")
     var pattern: String
-    @Option(help: "Only this source's points.")
+    @Option(help: "Only this source's points.", completion: .sourceName)
     var source: String?
-    @Option(help: "Only this point.")
+    @Option(help: "Only this point.", completion: .pointReference)
     var point: String?
     @OptionGroup var filters: FindFilters
     @Flag(help: "Only the newest point of each source.")

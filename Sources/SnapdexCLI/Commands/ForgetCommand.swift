@@ -25,7 +25,7 @@ struct ForgetCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var wait: WaitOptions
-    @Argument(help: "The points to remove.")
+    @Argument(help: "The points to remove.", completion: .pointReference)
     var points: [String]
     @Flag(help: "Let SOURCE@TIME name the newest point at or before TIME.")
     var nearest = false

@@ -56,9 +56,9 @@ struct IndexCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var wait: WaitOptions
-    @Argument(help: ArgumentHelp("One snapshot directory to index (default: every new one of the source).", valueName: "dir"))
+    @Argument(help: ArgumentHelp("One snapshot directory to index (default: every new one of the source).", valueName: "dir"), completion: .directory)
     var directory: String?
-    @Option(help: "The source the restore point belongs to.")
+    @Option(help: "The source the restore point belongs to.", completion: .sourceName)
     var source: String
     @Option(help: ArgumentHelp("The point time, ISO 8601; a date alone means its midnight (default: from the directory name, else its mtime).", valueName: "time"))
     var at: String?

@@ -19,9 +19,9 @@ struct InfoCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The restore point.")
+    @Argument(help: "The restore point.", completion: .pointReference)
     var point: String
-    @Argument(help: "The path within the snapshot.")
+    @Argument(help: "The path within the snapshot.", completion: .catalogPath)
     var path: String
     @Flag(help: "Print one JSON object.")
     var json = false

@@ -24,9 +24,9 @@ struct LsCommand: ParsableCommand {
         helpNames: [.long])
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The restore point: id prefix, SOURCE@latest or SOURCE@TIME.")
+    @Argument(help: "The restore point: id prefix, SOURCE@latest or SOURCE@TIME.", completion: .pointReference)
     var point: String
-    @Argument(help: "The path within the snapshot.")
+    @Argument(help: "The path within the snapshot.", completion: .catalogPath)
     var path: String = "/"
     @Flag(name: .short, help: "Long format: type and permissions, links, owner, size, mtime.")
     var long = false

@@ -31,7 +31,7 @@ struct PointCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The point.")
+        @Argument(help: "The point.", completion: .pointReference)
         var point: String
         @Option(help: ArgumentHelp("Keep it until this time (ISO 8601; a date alone is the end of that day), or 'never'.", valueName: "time"))
         var until: String?

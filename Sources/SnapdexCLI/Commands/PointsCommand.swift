@@ -21,7 +21,7 @@ struct PointsCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Option(help: "Only this source's points.")
+    @Option(help: "Only this source's points.", completion: .sourceName)
     var source: String?
     @Flag(help: "Print JSON Lines, one object per point.")
     var json = false

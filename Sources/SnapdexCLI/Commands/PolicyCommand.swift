@@ -41,7 +41,7 @@ struct PolicyCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The source.")
+        @Argument(help: "The source.", completion: .sourceName)
         var source: String
         @Option(parsing: .unconditional, help: ArgumentHelp("Keep points within this many days of the source's newest point (at most 100000).", valueName: "n"))
         var keepDays: Int?
@@ -99,16 +99,18 @@ struct PolicyCommand: ParsableCommand {
                 Examples:
                   snapdex policy show home
 
-                EXIT STATUS: 0 shown; 1 unknown source.
+                EXIT STATUS: 0 shown; 1 unknown source; 3 its source.json is damaged or missing.
                 """)
 
         @OptionGroup var repository: RepositoryOptions
-        @Argument(help: "The source.")
+        @Argument(help: "The source.", completion: .sourceName)
         var source: String
 
         func run() throws {
             let repo = try repository.open()
             let s = try repo.source(named: source)
+            // A damaged source.json has no policy to show: saying "no policy" would be wrong.
+            if let problem = repo.sourceConfigProblem(source) { throw problem }
             let out = Output.current
             out.line("\(source): \(s.policy ?? "no policy (keep everything)")")
             let stored = Dictionary(grouping: try repo.points(source: source), by: { $0.policy ?? "no policy" })

@@ -45,16 +45,16 @@ struct RestoreCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The restore point.")
+    @Argument(help: "The restore point.", completion: .pointReference)
     var point: String
-    @Argument(help: "Paths within the snapshot to restore.")
+    @Argument(help: "Paths within the snapshot to restore.", completion: .catalogPath)
     var paths: [String]
-    @Option(help: ArgumentHelp("Restore under this directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Restore under this directory.", valueName: "dir"), completion: .directory)
     var to: String?
     @Flag(help: "Restore under the source's live path.")
     var inPlace = false
     @OptionGroup var conflicts: ConflictOptions
-    @Option(help: ArgumentHelp("Write a POSIX pax archive to FILE ('-' for standard output) instead.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write a POSIX pax archive to FILE ('-' for standard output) instead.", valueName: "file"), completion: .file())
     var tar: String?
     @Flag(help: "Print JSON Lines: one object per entry and a summary object (not with --tar -, whose archive is standard output).")
     var json = false

@@ -18,7 +18,8 @@ struct SessionsCommand: ParsableCommand {
               snapdex sessions --source home --failed
               snapdex sessions --json
 
-            EXIT STATUS: 0 listed; 1 no repository; 2 bad option.
+            EXIT STATUS: 0 listed; 1 no repository; 2 bad option; 3 some lines of the log are damaged \
+            (the others are listed).
             """)
 
     static let detailsWidth = 100
@@ -29,7 +30,7 @@ struct SessionsCommand: ParsableCommand {
     var kind: String?
     @Option(help: ArgumentHelp("Only sessions started at or after this time (a date alone: its midnight).", valueName: "time"))
     var since: String?
-    @Option(help: "Only sessions of this source.")
+    @Option(help: "Only sessions of this source.", completion: .sourceName)
     var source: String?
     @Flag(help: "Only sessions whose result is not ok (failed or partial).")
     var failed = false
@@ -65,7 +66,8 @@ struct SessionsCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             for s in sessions { out.line(bytes: Array(try encoder.encode(s))) }
         } else if sessions.isEmpty {
-            out.line("no sessions" + (log.sessions.isEmpty ? "" : " match"))
+            // With damaged lines, "no sessions" might be false; the error below says what is known.
+            if log.unreadable == 0 { out.line("no sessions" + (log.sessions.isEmpty ? "" : " match")) }
         } else {
             let short = try repo.shortIDs()
             let width = Format.idWidth(sessions.flatMap(\.points), short: short)
@@ -78,8 +80,11 @@ struct SessionsCommand: ParsableCommand {
             }
             Format.table(rows).forEach(out.line)
         }
+        // Damage, like any other: the lines that read are listed, and the status says the
+        // list is not whole.
         if log.unreadable > 0 {
-            Log.warning("\(log.unreadable) line(s) of \(repo.root)/sessions.jsonl could not be read (damaged or cut short) and are not listed")
+            Output.current.error("snapdex: \(log.unreadable) line(s) of \(repo.root)/sessions.jsonl could not be read (damaged or cut short) and are not listed")
+            throw CommandExit(ExitStatus.damaged)
         }
     }
 

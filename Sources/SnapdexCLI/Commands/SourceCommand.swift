@@ -39,9 +39,9 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var wait: WaitOptions
         @Argument(help: "The source's name: letters, digits, '.', '_' and '-'.")
         var name: String
-        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"))
+        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"), completion: .directory)
         var snapshots: String?
-        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
+        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"), completion: .directory)
         var livePath: String?
         @Option(help: ArgumentHelp(TimeSourceHelp.text, valueName: "auto|name|mtime"))
         var timeFrom: String = "auto"
@@ -85,11 +85,11 @@ struct SourceCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The source's name.")
+        @Argument(help: "The source's name.", completion: .sourceName)
         var name: String
-        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"))
+        @Option(help: ArgumentHelp("The folder whose subdirectories are this source's snapshots.", valueName: "dir"), completion: .directory)
         var snapshots: String?
-        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"))
+        @Option(help: ArgumentHelp("Where the live file system is mounted (for restore --in-place).", valueName: "dir"), completion: .directory)
         var livePath: String?
         @Option(help: ArgumentHelp(TimeSourceHelp.text, valueName: "auto|name|mtime"))
         var timeFrom: String?
@@ -128,7 +128,8 @@ struct SourceCommand: ParsableCommand {
                   snapdex source list
                   snapdex source list --json
 
-                EXIT STATUS: 0 listed; 1 no repository.
+                EXIT STATUS: 0 listed; 1 no repository; 3 a source's source.json is damaged or missing \
+                (the others are listed).
                 """)
 
         @OptionGroup var repository: RepositoryOptions
@@ -140,7 +141,14 @@ struct SourceCommand: ParsableCommand {
             let points = try repo.points()
             let out = Output.current
             var rows = [["NAME", "POINTS", "TIME FROM", "SNAPSHOTS", "LIVE PATH", "POLICY", "FILTERS"]]
+            var damage: SnapdexError?
             for s in try repo.sources() {
+                // A source whose source.json is damaged is left out (its settings are unknown)
+                // and makes the exit status 3; the others are listed.
+                if let problem = repo.sourceConfigProblem(s.name) {
+                    damage = damage ?? problem
+                    continue
+                }
                 let n = points.filter { $0.source == s.name }.count
                 let config = repo.sourceConfiguration(s.name)
                 if json {
@@ -161,6 +169,7 @@ struct SourceCommand: ParsableCommand {
                 }
             }
             if !json { Format.table(rows, rightAligned: [1]).forEach(out.line) }
+            if let damage { throw damage }
         }
     }
 
@@ -180,7 +189,7 @@ struct SourceCommand: ParsableCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var wait: WaitOptions
-        @Argument(help: "The source to remove.")
+        @Argument(help: "The source to remove.", completion: .sourceName)
         var name: String
         @Flag(help: "Also remove the source's indexes.")
         var purge = false

@@ -31,7 +31,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var wait: WaitOptions
     @Flag(help: "Write damaged or missing blocks again from the snapshots that still hold them.")
     var repair = false
-    @Argument(help: "Points to verify (default: all).")
+    @Argument(help: "Points to verify (default: all).", completion: .pointReference)
     var points: [String] = []
 
     func run() throws {

@@ -22,9 +22,9 @@ struct VersionsCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The source.")
+    @Argument(help: "The source.", completion: .sourceName)
     var source: String
-    @Argument(help: "The path within the snapshots.")
+    @Argument(help: "The path within the snapshots.", completion: .catalogPath)
     var path: String
     @Flag(help: "Print JSON Lines, one object per version.")
     var json = false

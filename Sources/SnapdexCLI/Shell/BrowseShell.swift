@@ -32,7 +32,7 @@ struct BrowseCommand: ParsableCommand {
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The point to start in (default: the most recently indexed point).")
+    @Argument(help: "The point to start in (default: the most recently indexed point).", completion: .pointReference)
     var point: String?
 
     func run() throws {

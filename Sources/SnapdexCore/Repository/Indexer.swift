@@ -132,7 +132,7 @@ public final class Indexer {
         if FileIO.exists(repository.sourceDirectory(options.source) + "/source.json") {
             return try repository.loadSourceConfig(options.source)
         }
-        guard options.directory != nil else { throw SnapdexError.sourceUnknown(options.source) }
+        guard options.directory != nil else { throw repository.sourceConfigProblem(options.source) ?? SnapdexError.sourceUnknown(options.source) }
         let config = SourceConfig(name: options.source)
         try repository.saveSource(config)
         return config

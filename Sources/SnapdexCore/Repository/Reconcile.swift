@@ -78,13 +78,11 @@ extension Repository {
             notes.append("the database \(databasePath) cannot be updated (\(e.message ?? "\(e.resultCode)")); answering from the catalog files")
             return report
         } catch let e as DatabaseError {
-            throw SnapdexError.database(e.message ?? "\(e)")
+            throw databaseError(e)
         }
     }
 
     private func sourceRecordFromFile(_ name: String) -> (SourceRecord, damaged: Bool) {
-        let path = sourceDirectory(name) + "/source.json"
-        guard FileIO.exists(path) else { return (SourceConfig(name: name).record, false) }
         if let c = try? loadSourceConfig(name), c.name == name { return (c.record, false) }
         return (SourceConfig(name: name).record, true)
     }
@@ -109,7 +107,7 @@ extension Repository {
         let known = Dictionary(try SourceRecord.fetchAll(db).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in listing.sources {
             let (record, damaged) = sourceRecordFromFile(name)
-            if damaged { notes.append("\(sourceDirectory(name))/source.json is damaged; source '\(name)' is shown with default settings until it is fixed") }
+            if damaged { notes.append("\(sourceDirectory(name))/source.json is damaged or missing; source '\(name)' is shown with default settings until it is fixed") }
             if known[name] != record {
                 try record.save(db)
                 report.sourcesChanged += 1

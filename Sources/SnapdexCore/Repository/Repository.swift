@@ -169,7 +169,12 @@ public final class Repository {
     static func checkedRoot(_ path: String) throws -> String {
         guard !path.isEmpty else { throw SnapdexError.invalidArgument("the repository path is empty; name a directory with --repo DIR") }
         let root = absolute(path)
-        guard let config = try? FileIO.readAll(root + "/config") else { throw SnapdexError.repositoryMissing(path: root) }
+        guard let config = try? FileIO.readAll(root + "/config") else {
+            // A folder with a repository's catalogs but no config lost its config: damage, not
+            // "no repository" (whose advice, `init`, refuses a folder that is not empty).
+            if FileIO.isDirectory(root + "/catalogs") { throw SnapdexError.configDamaged(path: root + "/config", reason: "missing") }
+            throw SnapdexError.repositoryMissing(path: root)
+        }
         struct Config: Decodable { var format: Int }
         guard let parsed = try? JSONDecoder().decode(Config.self, from: Data(config)) else {
             throw SnapdexError.configDamaged(path: root + "/config", reason: "not a Snapdex repository configuration")
@@ -235,11 +240,27 @@ public final class Repository {
     }
 
     func loadSourceConfig(_ name: String) throws -> SourceConfig {
+        if let problem = sourceConfigProblem(name) { throw problem }
         let bytes = try FileIO.readAll(sourceDirectory(name) + "/source.json")
         guard let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), config.name == name else {
             throw SnapdexError.configDamaged(path: sourceDirectory(name) + "/source.json", reason: "not a source configuration for '\(name)'")
         }
         return config
+    }
+
+    /// Why a source's `source.json` cannot be trusted (damage, exit 3), or nil when it reads
+    /// back as that source's configuration. A source folder without one is damaged too: `source
+    /// add` and `index` always write it first.
+    public func sourceConfigProblem(_ name: String) -> SnapdexError? {
+        let path = sourceDirectory(name) + "/source.json"
+        guard FileIO.exists(path) else {
+            return FileIO.isDirectory(sourceDirectory(name)) ? .configDamaged(path: path, reason: "missing") : .sourceUnknown(name)
+        }
+        guard let bytes = try? FileIO.readAll(path), let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)),
+              config.name == name else {
+            return .configDamaged(path: path, reason: "not a source configuration for '\(name)'")
+        }
+        return nil
     }
 
     // MARK: Points
@@ -309,7 +330,7 @@ public final class Repository {
     // MARK: Database access with errors the user can act on
 
     func read<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        do { return try database.read(body) } catch let e as DatabaseError { throw SnapdexError.database(e.message ?? "\(e)") }
+        do { return try database.read(body) } catch let e as DatabaseError { throw databaseError(e) }
     }
 
     func write<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
@@ -317,7 +338,16 @@ public final class Repository {
             return try database.write(body)
         } catch let e as DatabaseError {
             if e.resultCode == .SQLITE_FULL { throw SnapdexError.diskFull(path: databasePath) }
-            throw SnapdexError.database(e.message ?? "\(e)")
+            throw databaseError(e)
+        }
+    }
+
+    /// A database error as Snapdex reports it: a database found corrupt while it is used
+    /// (not only when opened) is damage, exit 3, which `snapdex rescan` repairs.
+    func databaseError(_ e: DatabaseError) -> SnapdexError {
+        switch e.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .databaseDamaged(path: databasePath, reason: e.message ?? "\(e)")
+        default: return .database(e.message ?? "\(e)")
         }
     }
 
@@ -352,7 +382,10 @@ public final class Repository {
     /// applied to every manifest it names, so none is left with the old value. Then the
     /// database is brought in step with the files and unreferenced blocks are deleted.
     func recover() throws {
+        // A journal that never got renamed into place: its writer had changed nothing yet.
+        FileIO.remove(journalPath + ".tmp")
         guard let bytes = try? FileIO.readAll(journalPath) else {
+            removeCatalogTemporaries()
             try reconcile()
             return
         }
@@ -376,10 +409,8 @@ public final class Repository {
                 try saveSource(config)
             }
         }
-        for s in CatalogListing(catalogs: catalogsDirectory).sources {
-            try? FileIO.syncDirectory(sourceDirectory(s))
-            for n in FileIO.names(in: sourceDirectory(s)) where n.hasSuffix(".tmp") { FileIO.remove(sourceDirectory(s) + "/" + n) }
-        }
+        for s in CatalogListing(catalogs: catalogsDirectory).sources { try? FileIO.syncDirectory(sourceDirectory(s)) }
+        removeCatalogTemporaries()
         try reconcile()
         do {
             try collectGarbage()
@@ -387,6 +418,14 @@ public final class Repository {
             // Damaged manifests: their blocks are unknown, so none is deleted; verify reports them.
         }
         FileIO.remove(journalPath)
+    }
+
+    /// Removes the `.tmp` files a killed writer left in the catalog folders (a manifest or a
+    /// source.json never renamed into place). The caller holds the lock.
+    func removeCatalogTemporaries() {
+        for s in CatalogListing(catalogs: catalogsDirectory).sources {
+            for n in FileIO.names(in: sourceDirectory(s)) where n.hasSuffix(".tmp") { FileIO.remove(sourceDirectory(s) + "/" + n) }
+        }
     }
 
     /// Deletes block files that no manifest on disk references (never on the database's

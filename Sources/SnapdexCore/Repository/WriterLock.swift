@@ -36,10 +36,13 @@ public final class WriterLock {
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    /// Releases the lock; also happens when the process exits.
+    /// Releases the lock; also happens when the process exits. `flock(LOCK_UN)` comes before
+    /// `close`: a descriptor inherited by a child (or duplicated) would otherwise keep the
+    /// lock held after this writer is done.
     public func release() {
         guard fd >= 0 else { return }
         _ = ftruncate(fd, 0)
+        _ = flock(fd, LOCK_UN)
         close(fd)
         fd = -1
     }

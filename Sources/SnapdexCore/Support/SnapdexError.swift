@@ -71,7 +71,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .invalidSourceName(let n):
             return "invalid source name '\(n)': use letters, digits, '.', '_' and '-', not starting with '.' or '-'"
         case .sourceUnknown(let n):
-            return "no source named '\(n)'; list sources with `snapdex source list` or add one with `snapdex source add`"
+            return "no source named '\(n)'; list sources with `snapdex source list` or add it with `snapdex source add \(n) --snapshots DIR`"
         case .sourceExists(let n):
             return "source '\(n)' already exists; pick another name or remove it first"
         case .sourceHasIndexes(let n, let c):

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import SnapdexCLI
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the damage-matrix and kill-loop campaigns found (Campaigns.swift), each pinned by a
+/// focused test: damage is exit 3 with a one-line message, and the advice in it works.
+extension CLITests {
+    @Test func aDatabaseCorruptInsideIsExitThreeAndTheAdvisedRescanRepairsIt() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo", db = repo + "/snapdex.db"
+        let points = cli.run("points --json").out
+        #expect(cli.run("rescan").status == 0)  // one file, no WAL to mask the damage
+        let intact = try Data(contentsOf: URL(fileURLWithPath: db))
+        #expect(intact.count % 4096 == 0 && intact.count > 3 * 4096)
+        // Zeros over one page at a time: SQLite opens the file, then finds a table malformed
+        // while a query reads it. Whatever page, the answer is right (0) or damage (3).
+        var damaged = 0
+        for page in 1..<(intact.count / 4096) {
+            var bytes = intact
+            bytes.replaceSubrange(page * 4096..<(page + 1) * 4096, with: [UInt8](repeating: 0, count: 4096))
+            try bytes.write(to: URL(fileURLWithPath: db))
+            for command in ["points --json", "ls home@latest /"] {
+                let r = cli.run(command)
+                #expect(r.status == 0 || r.status == 3, "page \(page), \(command): \(r.err)")
+                if r.status == 0 && command == "points --json" { #expect(r.out == points, "page \(page)") }
+                if r.status == 3 {
+                    damaged += 1
+                    #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("is damaged") && r.err.contains("`snapdex rescan`"), "\(r.err)")
+                }
+            }
+            #expect(cli.run("rescan").status == 0)
+            #expect(cli.run("points --json").out == points)
+        }
+        #expect(damaged > 0)
+        #expect(cli.run("verify").status == 0)
+    }
+
+    @Test func aMissingConfigIsDamageNotAMissingRepository() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        unlink(s.path + "/repo/config")
+        let r = cli.run("points")
+        #expect(r.status == 3)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("config is damaged (missing)") && !r.err.contains("snapdex init"), "\(r.err)")
+        // A folder that never was a repository is still "no repository".
+        let none = CLI(repo: s.path + "/snaps").run("points")
+        #expect(none.status == 1 && none.err.contains("no Snapdex repository"))
+    }
+
+    @Test func aDamagedOrMissingSourceJSONIsExitThreeWhereItsSettingsAreShown() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        write(s.path + "/other/2026-11-05/g", "g")
+        #expect(cli.run(["source", "add", "other", "--snapshots", s.path + "/other"]).status == 0)
+        #expect(cli.run("policy show home").out.contains("keep-last=5"))
+
+        for damage in ["bytes", "missing"] {
+            let json = repo + "/catalogs/home/source.json"
+            let saved = try Data(contentsOf: URL(fileURLWithPath: json))
+            if damage == "missing" { unlink(json) } else { write(json, "{\"name\": \"home\", \"snapsh") }
+            // Saying "no policy (keep everything)" would be wrong: the policy is unknown.
+            let show = cli.run("policy show home")
+            #expect(show.status == 3 && show.out.isEmpty && show.err.contains("source.json is damaged"), "\(damage): \(show.out) \(show.err)")
+            let list = cli.run("source list")
+            #expect(list.status == 3 && list.out.contains("other") && !list.out.contains("home"), "\(damage): \(list.out) \(list.err)")
+            let index = cli.run("index --source home")
+            #expect(index.status == 3 && index.err.contains("source.json is damaged"), "\(damage): \(index.err)")
+            #expect(cli.run("policy show other").status == 0)
+            try saved.write(to: URL(fileURLWithPath: json))
+        }
+        #expect(cli.run("source list").status == 0)
+    }
+
+    @Test func theNextWriterRemovesAJournalAndCatalogTemporariesAKilledWriterLeft() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        // As a writer killed while writing its journal, or a source.json, leaves them.
+        write(repo + "/journal.tmp", "rewrite home 0123456789abcdef0123456789abcdef\n")
+        write(repo + "/catalogs/home/source.json.tmp", "{")
+        #expect(cli.run("gc").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: repo + "/journal.tmp"))
+        #expect(!FileManager.default.fileExists(atPath: repo + "/catalogs/home/source.json.tmp"))
+        #expect(cli.run("verify").status == 0)
+    }
+}
