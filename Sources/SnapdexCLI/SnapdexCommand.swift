@@ -57,7 +57,12 @@ public struct SnapdexCommand: ParsableCommand {
         defer { out.flush() }
         Log.level = .warning
         TimeDisplay.utc = false
-        let arguments = GlobalOptions.hoisted(arguments ?? commandLine())
+        let given = arguments ?? commandLine()
+        if let why = GlobalOptions.misuse(given) {
+            out.error("snapdex: \(why)")
+            return ExitStatus.usage
+        }
+        let arguments = GlobalOptions.hoisted(given)
         if let unknown = GlobalOptions.unknownHelpTopic(arguments) {
             out.error("snapdex: no command named '\(unknown)'; list the commands with `snapdex help`")
             return ExitStatus.usage
@@ -93,15 +98,18 @@ public struct SnapdexCommand: ParsableCommand {
 enum GlobalOptions {
     static let flags: Set<String> = ["-v", "--verbose", "-q", "--quiet", "--utc"]
 
-    /// `arguments` with the global options typed before the (sub)command's name moved just
-    /// after it, where the command parses them; unchanged when there are none, or no command.
-    static func hoisted(_ arguments: [String]) -> [String] {
+    /// The global options typed before the first word that is not one, and the rest.
+    /// Combined short flags (`-vq`) count; a `--repo` with no value is left in the rest.
+    static func leading(_ arguments: [String]) -> (globals: [String], rest: [String]) {
         var globals: [String] = []
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
             if flags.contains(a) || a.hasPrefix("--repo=") {
                 globals.append(a)
+                i += 1
+            } else if a.count > 2, a.hasPrefix("-"), !a.hasPrefix("--"), a.dropFirst().allSatisfy({ $0 == "v" || $0 == "q" }) {
+                globals += a.dropFirst().map { "-\($0)" }
                 i += 1
             } else if a == "--repo" && i + 1 < arguments.count {
                 globals += [a, arguments[i + 1]]
@@ -110,11 +118,31 @@ enum GlobalOptions {
                 break
             }
         }
+        return (globals, Array(arguments[i...]))
+    }
+
+    /// `arguments` with the global options typed before the (sub)command's name moved just
+    /// after it, where the command parses them. Before `help`, `--help` or `--version` they
+    /// change nothing and are dropped.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        let (globals, rest) = leading(arguments)
         guard !globals.isEmpty else { return arguments }
-        let rest = Array(arguments[i...])
+        if let first = rest.first, ["help", "--help", "-h", "--version"].contains(first) { return rest }
         let depth = commandPath(rest).count
         guard depth > 0 else { return arguments }
         return Array(rest[..<depth]) + globals + Array(rest[depth...])
+    }
+
+    /// What is wrong when global options are not followed by a command: one line, or nil.
+    static func misuse(_ arguments: [String]) -> String? {
+        let (globals, rest) = leading(arguments)
+        guard !globals.isEmpty || rest.first == "--repo" else { return nil }
+        guard let first = rest.first else {
+            return "name a command after \(globals.joined(separator: " ")), such as `snapdex \(globals.joined(separator: " ")) points`; list the commands with `snapdex help`"
+        }
+        if first == "--repo" { return "--repo needs a directory: `snapdex --repo DIR COMMAND`" }
+        if first.hasPrefix("-") || first == "help" || !commandPath(rest).isEmpty { return nil }
+        return "no command named '\(first)'; list the commands with `snapdex help`"
     }
 
     /// The subcommands named at the start of `words` (`source add` gives two).

@@ -212,9 +212,21 @@ extension CLITests {
         #expect(r.out.contains("u"), "\(r)")
         r = run(["--repo", repo, "-v", "ls", "t@latest"])
         #expect(r.status == 0 && r.out.contains("f"), "\(r)")
-        // Not a command: the parser's own message.
+        r = run(["-vq", "--repo", repo, "points"])
+        #expect(r.status == 2 && r.err.contains("contradict"), "\(r)")
+        r = run(["--repo", repo, "--utc", "help", "points"])
+        #expect(r.status == 0 && r.out.contains("USAGE"), "\(r)")
+        r = run(["-v", "--help"])
+        #expect(r.status == 0 && r.out.contains("USAGE"), "\(r)")
+        // Without a command, one line that says so (and its advice works).
         r = run(["--repo", repo, "nosuch"])
-        #expect(r.status == 2, "\(r)")
+        #expect(r.status == 2 && r.err.contains("no command named 'nosuch'") && Self.oneLine(r), "\(r)")
+        r = run(["--utc"])
+        #expect(r.status == 2 && r.err.contains("name a command after --utc") && Self.oneLine(r), "\(r)")
+        let advice = try #require(Self.advice(r.err))
+        #expect(run(advice + ["--repo", repo]).status == 0, "\(advice)")
+        r = run(["--repo"])
+        #expect(r.status == 2 && r.err.contains("--repo needs a directory"), "\(r)")
     }
 
     // MARK: Output people read

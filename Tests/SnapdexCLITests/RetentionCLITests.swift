@@ -106,5 +106,16 @@ extension CLITests {
         #expect(r.out.contains("to store the source's policy in every index: snapdex policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing"), "\(r.out)")
         #expect(cli.run("policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing").status == 0)
         #expect(cli.run("policy show s").out == "s: daily=5 zone=Asia/Tokyo\n  3 index(es) store: daily=5 zone=Asia/Tokyo\n")
+        // A zone this machine's database does not know (set elsewhere): said, counted as UTC,
+        // and the printed command names a zone that exists here.
+        _ = try Repository.open(at: s.path + "/repo").setPolicy(
+            source: "s", policy: RetentionPolicy(daily: 4, zone: CalendarZone(stored: "Mars/Olympus_Mons")), applyToExisting: true)
+        r = cli.run("policy show s")
+        #expect(r.out.contains("zone Mars/Olympus_Mons is unknown to this machine: its periods are counted in UTC"), "\(r.out)")
+        let fix = try #require(r.out.split(separator: "\n").first { $0.contains("snapdex policy set") })
+        let rerun = try #require(fix.range(of: "snapdex policy set ").map { String(fix[$0.upperBound...]) })
+        #expect(rerun == "s --daily 4 --zone \(CalendarZone.local.name) --apply-to-existing")
+        #expect(cli.run("policy set " + rerun).status == 0)
+        #expect(!cli.run("policy show s").out.contains("unknown"))
     }
 }

@@ -116,3 +116,26 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// `index DIR` of a snapshot a rotation renamed records where it is now; it is not a
+    /// second point of the same snapshot.
+    @Test func indexingARenamedSnapshotByItsNewNameRelocatesIt() throws {
+        let s = Scratch()
+        write(s.path + "/rs/daily.0/f", "day 0")
+        setMTime(s.path + "/rs/daily.0", 1_763_100_000)
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["index", s.path + "/rs/daily.0", "--source", "rs", "--time-from", "mtime"]).status == 0)
+        #expect(rename(s.path + "/rs/daily.0", s.path + "/rs/daily.1") == 0)
+        let r = cli.run(["index", s.path + "/rs/daily.1", "--source", "rs", "--time-from", "mtime"])
+        #expect(r.status == 0 && r.out.hasPrefix("moved rs@") && r.out.contains("nothing to index"), "\(r.out) \(r.err)")
+        let points = try Repository.open(at: s.path + "/repo").points()
+        #expect(points.count == 1 && points.first?.snapshot == s.path + "/rs/daily.1")
+        // A new folder where it was is a new snapshot.
+        write(s.path + "/rs/daily.0/f", "day 1")
+        setMTime(s.path + "/rs/daily.0", 1_763_100_000)
+        #expect(cli.run(["index", s.path + "/rs/daily.0", "--source", "rs", "--time-from", "mtime"]).status == 0)
+        #expect(try Repository.open(at: s.path + "/repo").points().count == 2)
+    }
+}

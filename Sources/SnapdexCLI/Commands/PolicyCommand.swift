@@ -113,6 +113,9 @@ struct PolicyCommand: ParsableCommand {
             if let problem = repo.sourceConfigProblem(source) { throw problem }
             let out = Output.current
             out.line("\(source): \(s.policy ?? "no policy (keep everything)")")
+            if let z = (try? RetentionPolicy(text: s.policy ?? ""))?.zone, !z.isKnown {
+                out.line("  zone \(z.name) is unknown to this machine: its periods are counted in UTC")
+            }
             let stored = Dictionary(grouping: try repo.points(source: source), by: { $0.policy ?? "no policy" })
             var zoneless = false
             for (policy, points) in stored.sorted(by: { $0.key < $1.key }) {
@@ -125,12 +128,13 @@ struct PolicyCommand: ParsableCommand {
             if zoneless {
                 out.line("  a policy stored without a zone counts periods in this machine's zone, \(CalendarZone.local.name)")
             }
-            // Indexes judged by another policy than the source's, or without a zone: say how to
-            // store the source's policy, with a zone, in every index.
+            // Indexes judged by another policy than the source's, or without a zone this machine
+            // knows: say how to store the source's policy, with such a zone, in every index.
             if let current = try? RetentionPolicy(text: s.policy ?? ""), !current.isEmpty,
-               zoneless || current.zone == nil || stored.keys.contains(where: { $0 != s.policy }) {
+               zoneless || current.zone?.isKnown != true || stored.keys.contains(where: { $0 != s.policy }) {
                 let options = current.settings.map { "--\($0.name) \($0.value)" }.joined(separator: " ")
-                let zone = (current.zone ?? .local).name
+                // A zone this machine does not know cannot be set here: the command names the local one.
+                let zone = (current.zone.flatMap { $0.isKnown ? $0 : nil } ?? .local).name
                 out.line("  to store the source's policy in every index: snapdex policy set \(source) \(options) --zone \(zone) --apply-to-existing")
             }
         }

@@ -48,12 +48,20 @@ public struct IndexSummary: Codable, Sendable {
     public var seconds: Double
     public var warnings: [String]
     public var replaced: String?
+    /// How many paths could not be read; above 0 the point is partial.
+    public var unreadable: UInt64 = 0
+    /// The warnings (of `warnings`) that name a path the point lacks.
+    public var unreadablePaths: [String] = []
+
+    /// A point with unreadable paths is partial: it exists, but lacks what could not be read.
+    public var isPartial: Bool { unreadable > 0 }
 
     enum CodingKeys: String, CodingKey {
         case id, source, time, snapshot, entries, files, directories, bytes
         case newBlocks = "new_blocks", reusedBlocks = "reused_blocks", bytesWritten = "bytes_written"
         case catalogBytes = "catalog_bytes", hashedFiles = "hashed_files", hashesReused = "hashes_reused"
-        case seconds, warnings, replaced
+        case seconds, warnings, replaced, unreadable
+        case unreadablePaths = "unreadable_paths"
     }
 }
 
@@ -96,6 +104,8 @@ public final class Indexer {
     public var chunking = ChunkingParameters.standard
     /// Points whose snapshot folder the last run found moved, and recorded at its new place.
     public private(set) var relocated: [Relocation] = []
+    /// Called as each relocation is recorded, before anything is indexed.
+    public var didRelocate: ((Relocation) -> Void)?
 
     public init(repository: Repository) {
         self.repository = repository
@@ -154,6 +164,12 @@ public final class Indexer {
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
             if let w = t.warning { timeWarning?(w) }
+            // A snapshot indexed before under another name (a rotation renamed it) is
+            // re-located, not indexed again.
+            if !options.replace, let moved = try movedPoint(to: snapshot.root, time: t.time, source: config.name) {
+                try record(moved, to: snapshot.root)
+                return []
+            }
             return [(snapshot.root, t.time)]
         }
         guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
@@ -172,10 +188,7 @@ public final class Indexer {
             }
             guard let now = folders.holder(of: recorded, recordedAt: p.snapshot) else { continue }
             claimed.insert(now)
-            if now != p.snapshot {
-                try repository.relocate(p, to: now)
-                relocated.append(Relocation(id: p.id, source: p.source, time: p.pointTime, from: p.snapshot, to: now))
-            }
+            if now != p.snapshot { try record(p, to: now) }
         }
         var found: [(String, Timestamp)] = []
         var readings: [String: SnapshotTime] = [:]
@@ -200,6 +213,26 @@ public final class Indexer {
         }
         for (path, _) in found { if let w = readings[path]?.warning { timeWarning?(w) } }
         return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+    }
+
+    /// Records, durably, that `p`'s snapshot is now at `path`, and reports it.
+    private func record(_ p: PointRecord, to path: String) throws {
+        try repository.relocate(p, to: path)
+        let r = Relocation(id: p.id, source: p.source, time: p.pointTime, from: p.snapshot, to: path)
+        relocated.append(r)
+        didRelocate?(r)
+    }
+
+    /// The point of `time` whose snapshot a rotation moved to `path`: its recorded folder no
+    /// longer holds it, and `path` has its identity (device, inode, samples with mtimes).
+    private func movedPoint(to path: String, time: Timestamp, source: String) throws -> PointRecord? {
+        guard case .success(let found) = SnapshotIdentity.of(directory: path) else { return nil }
+        for p in try repository.points(source: source) where p.snapshot != path && p.pointTime == time {
+            guard let recorded = try? repository.manifest(of: p).identity, recorded.isHeld(by: found, atRecordedPath: false),
+                  SnapshotFolders(roots: [p.snapshot]).holder(of: recorded, recordedAt: p.snapshot) != p.snapshot else { continue }
+            return p
+        }
+        return nil
     }
 
     private func indexOne(directory: String, time: Timestamp, config: SourceConfig, options: IndexOptions) throws -> IndexSummary {
@@ -260,6 +293,7 @@ public final class Indexer {
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
             manifest.counts = counts
+            for w in warnings { if let u = w.unreadable { manifest.unreadable.append(u) } }
 
             try FileIO.syncFileSystem(repository.blocks.directory)
             let bytes = manifest.encode()
@@ -290,11 +324,14 @@ public final class Indexer {
                 reusedBlocks: store.reused, bytesWritten: store.bytesWritten + bytes.count, catalogBytes: catalogBytes,
                 hashedFiles: counts.hashedFiles, hashesReused: counts.hashesReused,
                 seconds: Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9,
-                warnings: warnings.map { $0.description }, replaced: existing?.id)
+                warnings: warnings.map { $0.description }, replaced: existing?.id, unreadable: manifest.unreadable.total,
+                unreadablePaths: warnings.filter { $0.unreadable != nil }.map { $0.description })
             repository.logSession(SessionRecord(
-                kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
+                kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(),
+                result: summary.isPartial ? "partial" : "ok",
                 counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
-                         "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
+                         "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count),
+                         "unreadable": Int64(manifest.unreadable.total)],
                 points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil,
                 source: config.name))
             return summary
@@ -355,8 +392,9 @@ public final class Indexer {
                     switch FileHasher.hash(name: e.name, in: dirFD, expectInode: e.inode) {
                     case .success(let d): group.entries[i].hash = d
                     case .failure(let why):
-                        hashWarnings.append(WalkWarning(path: "/" + String(decoding: PathBytes.join(group.path, e.name), as: UTF8.self),
-                                                        message: "cannot hash: \(why)"))
+                        let path = PathBytes.join(group.path, e.name)
+                        hashWarnings.append(WalkWarning(path: "/" + String(decoding: path, as: UTF8.self), message: "cannot hash: \(why)",
+                                                        unreadable: UnreadablePath(path: path, what: .content, errno: why)))
                     }
                 }
             }
