@@ -117,6 +117,14 @@ extension CLITests {
         // Nor does find --deleted call what a partial point lacks deleted.
         #expect(!cli.run("find --deleted --source t").out.contains("/secret"))
         #expect(cli.run(["info", first, "/secret/inner/x.txt"]).err.contains("/secret could not be read"))
+        #expect(cli.run(["cat", first, "/secret/inner/x.txt"]).err.contains("/secret could not be read"))
+        let restoreUnder = cli.run(["restore", first, "/secret/inner", "--to", s.path + "/out-under"])
+        #expect(restoreUnder.status == ExitStatus.failure && restoreUnder.err.contains("/secret could not be read"), "\(restoreUnder.err)")
+        // Restoring a folder that lacks something says what it lacks.
+        let restore = cli.run(["restore", first, "/", "--to", s.path + "/out"])
+        #expect(restore.status == 0, "\(restore.err)")
+        #expect(restore.err.contains("/secret could not be read when the point was indexed"), "\(restore.err)")
+        #expect(!cli.run(["restore", first, "/a", "--to", s.path + "/out-a"]).err.contains("could not be read"))
 
         let info = cli.run(["info", first, "/secret"])
         #expect(info.status == 0)
@@ -127,6 +135,11 @@ extension CLITests {
         #expect(infoRoot.contains("Missing: 4 path(s) under it"), "\(infoRoot)")
         #expect(infoRoot.contains(", partial"))
         #expect(cli.run(["info", first, "/secret", "--json"]).out.contains("\"unreadable\":\"directory\""))
+
+        if whole {
+            let diff = cli.run(["diff", first, "t@latest"])
+            #expect(diff.err.contains("/secret could not be read when the point was indexed"), "\(diff.err)")
+        }
 
         // A partial point is not damage, and the session says what happened.
         let verify = cli.run("verify")
