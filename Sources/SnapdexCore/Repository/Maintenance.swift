@@ -75,8 +75,12 @@ extension Repository {
                 let reason: String
                 do {
                     let m = try Manifest.decode(try FileIO.readAll(path), path: path)
+                    // Published after the database was read (an index running meanwhile): a
+                    // point that is not damaged, verified by the next run.
+                    if m.idHex == f.id && m.source == f.source { continue }
                     reason = "\(path) holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
                 } catch {
+                    if !FileIO.exists(path) { continue }  // expired or forgotten meanwhile
                     reason = "\(error)"
                 }
                 report.damagedManifests.append((f.id, reason))
