@@ -82,8 +82,10 @@ import Glibc
         for round in 0..<200 {
             var points: [RetentionCandidate] = []
             let sources = ["a", "b", "c"].prefix(Int(rng.next() % 3) + 1)
-            let policy = RetentionPolicy(keepDays: rng.maybe(30), keepLast: rng.maybe(10), weekly: rng.maybe(8),
-                                         monthly: rng.maybe(12), yearly: rng.maybe(3))
+            let zones: [CalendarZone?] = [nil, .utc, CalendarZone(stored: "+05:30"), CalendarZone(stored: "America/New_York")]
+            let policy = RetentionPolicy(keepDays: rng.maybe(30), keepLast: rng.maybe(10), hourly: rng.maybe(30), daily: rng.maybe(20),
+                                         weekly: rng.maybe(8), monthly: rng.maybe(12), yearly: rng.maybe(3),
+                                         zone: zones[Int(rng.next() % 4)])
             for i in 0..<Int(rng.next() % 120) {
                 let t = Timestamp(seconds: 1_700_000_000 + Int64(rng.next() % 40_000_000))
                 points.append(RetentionCandidate(id: "p\(round)-\(i)", source: String(sources.randomElement(using: &rng)!), time: t,

@@ -18,18 +18,25 @@ struct FindCommand: ParsableCommand {
             bytes in --json), mtime and path, under a header; -i matches either case. An invalid \
             glob (an unclosed '[') or regular expression is a usage error.
 
+            With --deleted, lists instead what was deleted under PATH (default /): every path that \
+            an earlier point of a source holds and its newest point lacks, with the last point \
+            that holds it (restore it from there). --type, --size, --newer and --older narrow it; \
+            paths the newest point could not read (a partial point) are not called deleted.
+
             Examples:
               snapdex find 'budget*.xlsx'
               snapdex find '*.conf' --source web --newer 2026-11-01 --type f --json
               snapdex find '^/alice/.*\\.md$' --regex --path --latest-only
+              snapdex find --deleted /alice/docs --source home
 
             EXIT STATUS: 0 searched (whether or not anything matched; points expired or forgotten \
             meanwhile are skipped with a warning); 1 failure; 2 bad option; 3 damaged catalog.
             """)
 
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "The glob (or with --regex, the regular expression) to match.")
-    var pattern: String
+    @Argument(help: ArgumentHelp("The glob (or with --regex, the regular expression) to match; with --deleted, the folder to look in (default /).",
+                                 valueName: "pattern"))
+    var pattern: String?
     @Option(help: "Only this source's points.", completion: .sourceName)
     var source: String?
     @Option(help: "Only this point.", completion: .pointReference)
@@ -37,12 +44,24 @@ struct FindCommand: ParsableCommand {
     @OptionGroup var filters: FindFilters
     @Flag(help: "Only the newest point of each source.")
     var latestOnly = false
+    @Flag(help: "List what was deleted: paths in earlier points that the newest point of their source lacks.")
+    var deleted = false
     @Flag(help: "Print JSON Lines, one object per hit.")
     var json = false
 
+    func validate() throws {
+        if deleted {
+            if point != nil || latestOnly { throw ValidationError("--deleted compares each source's points with its newest; it takes no --point or --latest-only") }
+            if filters.path || filters.regex { throw ValidationError("--deleted takes a folder, not a pattern: drop --path and --regex") }
+        } else if pattern == nil {
+            throw ValidationError("give a PATTERN to match (or --deleted to list what was deleted)")
+        }
+    }
+
     func run() throws {
         let repo = try repository.open()
-        let query = try filters.query(pattern)
+        if deleted { return try runDeleted(repo) }
+        let query = try filters.query(pattern ?? "*")
         var points: [PointRecord]
         if let point {
             points = [try repo.resolve(point)]
@@ -77,6 +96,43 @@ struct FindCommand: ParsableCommand {
         // Not damage: a concurrent expire or forget removed these while they were searched.
         for id in skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
     }
+
+    private func runDeleted(_ repo: Repository) throws {
+        let root = try PathArgument.parse(pattern ?? "/")
+        let query = try filters.query("*")
+        let out = Output.current
+        let short = try repo.shortIDs()
+        if let source { _ = try repo.source(named: source) }
+        let points = try repo.points(source: source)
+        let idWidth = max(2, points.map { (short[$0.id] ?? $0.id).count }.max() ?? 0)
+        let sourceWidth = max(6, points.map(\.source.count).max() ?? 0)
+        let timeWidth = FindColumns.timeWidth
+        var headed = false
+        try repo.deleted(source: source, under: root, matching: query) { hit in
+            let last = hit.lastPoint
+            if json {
+                var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
+                o.string("point", last.id)
+                o.string("source", last.source)
+                o.string("point_time", last.pointTime.rfc3339())
+                o.string("deleted_point", hit.goneIn.id)
+                o.string("deleted_time", hit.goneIn.pointTime.rfc3339())
+                out.line(bytes: o.encoded)
+                return
+            }
+            if !headed {
+                out.line([Format.pad("ID", idWidth), Format.pad("SOURCE", sourceWidth), Format.pad("LAST POINT", timeWidth),
+                          Format.pad("SIZE", FindColumns.sizeWidth, right: true), Format.pad("MTIME", timeWidth),
+                          Format.pad("DELETED BY", timeWidth), "PATH"].joined(separator: "  "))
+                headed = true
+            }
+            let size = hit.entry.type == .directory ? "-" : Format.bytes(hit.entry.size)
+            let text = [Format.pad(short[last.id] ?? last.id, idWidth), Format.pad(last.source, sourceWidth), TimeDisplay.text(last.pointTime),
+                        Format.pad(size, FindColumns.sizeWidth, right: true), TimeDisplay.text(Timestamp(nanoseconds: hit.entry.mtime)),
+                        TimeDisplay.text(hit.goneIn.pointTime), ""].joined(separator: "  ")
+            out.line(bytes: Array(text.utf8) + Format.quoted(PathBytes.display(hit.path)))
+        }
+    }
 }
 
 /// `find`'s human columns, aligned like `points`: id, source, point time, size (human), mtime,
@@ -90,6 +146,7 @@ struct FindColumns {
         [Format.pad("ID", idWidth), Format.pad("SOURCE", sourceWidth), Format.pad("POINT TIME", FindColumns.timeWidth),
          Format.pad("SIZE", FindColumns.sizeWidth, right: true), Format.pad("MTIME", FindColumns.timeWidth), "PATH"].joined(separator: "  ")
     }
+
 
     func row(_ hit: FindHit, id: String) -> [UInt8] {
         let size = hit.entry.type == .directory ? "-" : Format.bytes(hit.entry.size)

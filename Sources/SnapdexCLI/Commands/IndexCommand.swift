@@ -36,16 +36,21 @@ struct IndexCommand: ParsableCommand {
             its folder's mtime and a warning, printed even with -q; --time-from name makes it \
             an error; --time-from mtime always uses the mtime (rsnapshot's daily.0).
 
-            Symlinks are never followed; unreadable directories and files that vanish during the \
-            walk are warnings, stored with the session. With --hash, files unchanged since the \
-            previous index (same inode, size, mtime and ctime) reuse its hash without being read.
+            Symlinks are never followed; files that vanish during the walk are warnings, stored \
+            with the session. A directory or entry that cannot be read (permissions, I/O errors) \
+            makes the point partial: it is published without what could not be read, records \
+            which paths those are (`snapdex points` shows it as partial; `ls` and `info` say so \
+            on those paths), and each is printed even with -q. With --hash, files unchanged since \
+            the previous index (same inode, size, mtime and ctime) reuse its hash without being read.
 
             Examples:
               snapdex index --source home
               snapdex index /mnt/snap/2026-11-21 --source web --at 2026-11-21T03:00:00Z --hash
               snapdex index /srv/rsnapshot/daily.0 --source backup --manual --label "before upgrade"
 
-            EXIT STATUS: 0 indexed; 1 failure (nothing is published); 2 bad option.
+            EXIT STATUS: 0 indexed; 1 failure (nothing is published); 2 bad option; 4 partial \
+            (published, but some paths could not be read: run it again as a user who can read \
+            them, with --replace for a point that has an index).
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -111,7 +116,12 @@ struct IndexCommand: ParsableCommand {
         }
         indexer.didIndex = { s in
             if drawProgress { out.error("\r\u{1B}[K", newline: false) }
-            for w in s.warnings { Log.warning(w) }
+            for w in s.warnings where !s.unreadablePaths.contains(w) { Log.warning(w) }
+            // What the point lacks is a result, not chatter: printed even with -q.
+            for w in s.unreadablePaths { out.error("snapdex: warning: \(w)") }
+            if s.isPartial {
+                out.error("snapdex: \(s.source)@\(s.time) is partial: \(s.unreadable) path(s) could not be read and are missing from it")
+            }
             if json {
                 out.line(bytes: IndexCommand.json(s))
             } else if !Log.quiet {
@@ -129,6 +139,7 @@ struct IndexCommand: ParsableCommand {
                      : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)")
         }
         if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries)) }
+        if summaries.contains(where: \.isPartial) { throw CommandExit(ExitStatus.partial) }
     }
 
     static func json(_ s: IndexSummary) -> [UInt8] {
@@ -150,6 +161,8 @@ struct IndexCommand: ParsableCommand {
         o.double("seconds", s.seconds)
         o.number("warnings", s.warnings.count)
         o.string("replaced", s.replaced)
+        o.string("status", s.isPartial ? "partial" : "ok")
+        o.number("unreadable", s.unreadable)
         return o.encoded
     }
 
@@ -169,6 +182,7 @@ struct IndexCommand: ParsableCommand {
         if s.hashedFiles > 0 { lines.append("  \(Format.count(s.hashedFiles, "file")) hashed, \(Format.count(s.hashesReused, "hash", "hashes")) reused from the previous index") }
         if let r = s.replaced { lines.append("  replaced index \(r.prefix(12))") }
         lines.append("  \(String(format: "%.2f", s.seconds)) s, \(Format.count(s.warnings.count, "warning"))")
+        if s.isPartial { lines.append("  partial: \(s.unreadable) path(s) could not be read") }
         return lines
     }
 

@@ -15,7 +15,11 @@ struct InfoCommand: ParsableCommand {
               snapdex info home@latest /alice/docs/budget.xlsx
               snapdex info 3fa9c1d2 / --json
 
-            EXIT STATUS: 0 shown; 1 unknown point or path.
+            In a partial point (see `snapdex points`), an entry that could not be read when it \
+            was indexed says so (a directory's Tree line, a link's Target, a file's SHA256), \
+            and a path under a directory that could not be read is an error that says why.
+
+            EXIT STATUS: 0 shown; 1 unknown point or path, or a path that could not be read when indexed.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -30,16 +34,24 @@ struct InfoCommand: ParsableCommand {
         let repo = try repository.open()
         let p = try repo.resolve(point)
         let rel = try PathArgument.parse(path)
-        guard let e = try repo.reader(for: p).entry(at: rel) else {
-            throw SnapdexError.pathNotFound(point: point, path: path)
-        }
+        let reader = try repo.reader(for: p)
+        guard let e = try reader.entry(at: rel) else { throw reader.missingPathError(pointName: point, path: rel) }
+        let notRead = Dictionary(reader.unreadable(at: rel).filter { $0.path == rel }.map { ($0.what, $0) }, uniquingKeysWith: { a, _ in a })
         let out = Output.current
         if json {
-            out.line(bytes: EntryJSON.encode(e, dir: PathBytes.split(rel).dir))
+            var o = EntryJSON.object(e, dir: PathBytes.split(rel).dir)
+            if let u = notRead.values.first {
+                o.string("unreadable", u.what.word)
+                o.string("unreadable_error", "\(u.errno)")
+            }
+            out.line(bytes: o.encoded)
             return
         }
+        func notReadText(_ what: UnreadablePath.What) -> String? { notRead[what].map { "not read when indexed (\($0.errno))" } }
         out.line(bytes: Array("  Path: ".utf8) + Format.quoted(PathBytes.display(rel)))
-        if e.type == .symlink { out.line(bytes: Array("Target: ".utf8) + Format.quoted(e.target)) }
+        if e.type == .symlink {
+            out.line(bytes: Array("Target: ".utf8) + (notReadText(.linkTarget).map { Array($0.utf8) } ?? Format.quoted(e.target)))
+        }
         out.line("  Type: \(e.type.word)")
         out.line("  Size: \(e.size)")
         out.line("  Mode: \(Format.octalMode(e.permissions)) (\(Format.permissions(e)))")
@@ -48,8 +60,16 @@ struct InfoCommand: ParsableCommand {
         if e.type == .charDevice || e.type == .blockDevice { out.line("Device: \(e.device >> 8 & 0xfff),\(e.device & 0xff)") }
         out.line("Modify: \(TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: true))")
         out.line("Change: \(TimeDisplay.text(Timestamp(nanoseconds: e.ctime), fraction: true))")
-        out.line("SHA256: \(e.hash?.hex ?? "-")")
-        if e.type == .directory { out.line("  Tree: \(e.children) children, \(e.treeFiles) files, \(e.treeBytes) bytes") }
-        out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.text(p.pointTime)))")
+        out.line("SHA256: \(e.hash?.hex ?? notReadText(.content) ?? "-")")
+        if e.type == .directory {
+            if let why = notReadText(.directory) {
+                out.line("  Tree: \(why): its children are not in this point")
+            } else {
+                out.line("  Tree: \(e.children) children, \(e.treeFiles) files, \(e.treeBytes) bytes")
+            }
+        }
+        let below = reader.manifest.unreadable.listed.filter { $0.path != rel && PathBytes.isWithin($0.path, rel) }.count
+        if below > 0 { out.line("Missing: \(below) path(s) under it could not be read when the point was indexed (`snapdex ls -R` names them)") }
+        out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.text(p.pointTime)))\(p.unreadable > 0 ? ", partial" : "")")
     }
 }

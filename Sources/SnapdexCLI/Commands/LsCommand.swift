@@ -13,13 +13,17 @@ struct LsCommand: ParsableCommand {
             one object per entry (fields in docs/JSON.md); paths that are not valid UTF-8 also \
             get path_b64 with their exact bytes.
 
+            In a partial point (see `snapdex points`), a directory that could not be read when \
+            it was indexed is listed empty with a warning saying so on standard error, and a \
+            path under it is an error that says why it is missing.
+
             Examples:
               snapdex ls home@latest /alice/docs -l
               snapdex ls home@latest /alice/docs -lh
               snapdex ls 3fa9c1d2 / -R --json
               snapdex ls home@2026-11-19 /etc/hosts -l
 
-            EXIT STATUS: 0 listed; 1 unknown point or path.
+            EXIT STATUS: 0 listed; 1 unknown point or path, or a path that could not be read when indexed.
             """,
         helpNames: [.long])
 
@@ -42,10 +46,25 @@ struct LsCommand: ParsableCommand {
         let p = try repo.resolve(point)
         let rel = try PathArgument.parse(path)
         let out = Output.current
+        let reader = try repo.reader(for: p)
+        // What could not be read when the point was indexed: a result, so printed even with -q.
+        let unreadable = Dictionary(reader.manifest.unreadable.listed.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        var noted = Set<[UInt8]>()
+        func note(_ dir: [UInt8]) {
+            for u in reader.unreadable(at: dir) where noted.insert(u.path).inserted { out.error("snapdex: warning: \(u.note)") }
+        }
         var firstGroup = true
-        try repo.list(point: p, path: rel, recursive: recursive) { group in
+        try repo.list(reader: reader, pointName: String(p.id.prefix(12)), path: rel, recursive: recursive) { group in
+            defer { if recursive { note(group.path) } }
             if json {
-                for e in group.entries { out.line(bytes: EntryJSON.encode(e, dir: group.path)) }
+                for e in group.entries {
+                    var o = EntryJSON.object(e, dir: group.path)
+                    if let u = unreadable[PathBytes.join(group.path, e.name)] {
+                        o.string("unreadable", u.what.word)
+                        o.string("unreadable_error", "\(u.errno)")
+                    }
+                    out.line(bytes: o.encoded)
+                }
                 return
             }
             if recursive {
@@ -55,5 +74,7 @@ struct LsCommand: ParsableCommand {
             firstGroup = false
             for e in group.entries { out.line(bytes: long ? LongFormat.line(e, human: humanReadable) : Format.quoted(e.name)) }
         }
+        out.flush()
+        if !recursive { note(rel) }
     }
 }

@@ -8,7 +8,9 @@ struct PointsCommand: ParsableCommand {
         discussion: """
             Shows each point's id (a unique prefix; any unique prefix works wherever a point is \
             named), source, time, kind, entries, catalog bytes (its own and shared with other \
-            points), why retention keeps it now ("expires" when the next expire would remove it) and whether its snapshot directory still exists.
+            points), its status ("partial" when some paths could not be read when it was indexed: \
+            `ls` and `info` name them; else "ok"), why retention keeps it now ("expires" when the \
+            next expire would remove it) and whether its snapshot directory still exists.
 
             Points are named by id prefix, SOURCE@latest, or SOURCE@TIME (the newest point at \
             or before TIME; a date alone means the end of that day).
@@ -35,7 +37,7 @@ struct PointsCommand: ParsableCommand {
         let plan = Dictionary(uniqueKeysWithValues: try repo.retentionPlan(source: source, now: .now).map { ($0.candidate.id, $0.reasons) })
         let out = Output.current
         let width = Format.idWidth(points.map(\.id), short: short)
-        var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
+        var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "STATUS", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
         for p in points {
             let (own, shared) = sizes[p.id] ?? (0, 0)
             let exists = p.snapshotExists
@@ -49,6 +51,8 @@ struct PointsCommand: ParsableCommand {
                 o.string("label", p.label)
                 o.number("entries", p.entries)
                 o.number("files", p.files)
+                o.string("status", p.status)
+                o.number("unreadable", p.unreadable)
                 o.number("bytes", own + p.manifestBytes)
                 o.number("shared_bytes", shared)
                 o.string("retain_until", p.retainUntil.map { Timestamp(nanoseconds: $0).retainUntilText })
@@ -58,7 +62,7 @@ struct PointsCommand: ParsableCommand {
                 o.bool("snapshot_exists", exists)
                 out.line(bytes: o.encoded)
             } else {
-                rows.append([String(p.id.prefix(width)), p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)",
+                rows.append([String(p.id.prefix(width)), p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)", p.status,
                              Format.bytes(UInt64(own + p.manifestBytes)), Format.bytes(UInt64(shared)),
                              reasons.isEmpty ? "expires" : reasons.joined(separator: ", "),
                              p.snapshot + (exists ? "" : " (gone)")])
@@ -66,7 +70,7 @@ struct PointsCommand: ParsableCommand {
         }
         if !json {
             if points.isEmpty { out.line("no restore points" + (source.map { " for \($0)" } ?? "")) } else {
-                Format.table(rows, rightAligned: [4, 5, 6]).forEach(out.line)
+                Format.table(rows, rightAligned: [4, 6, 7]).forEach(out.line)
             }
         }
     }

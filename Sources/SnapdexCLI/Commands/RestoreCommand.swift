@@ -34,6 +34,11 @@ struct RestoreCommand: ParsableCommand {
             when every entry was archived; an existing FILE is replaced only with --overwrite. \
             --tar - refuses a terminal. With --dry-run nothing is written.
 
+            From a partial point (see `snapdex points`), what could not be read when it was \
+            indexed cannot be restored: each such path in the restored folders is named on \
+            standard error (even with -q), and a path under a folder that could not be read is \
+            an error that says so.
+
             Examples:
               snapdex restore home@2026-11-19 /alice/docs --to /tmp/rescue
               snapdex restore home@2026-11-19 /alice/docs/budget.xlsx --in-place --keep-both
@@ -120,6 +125,13 @@ struct RestoreCommand: ParsableCommand {
         Log.info("restoring \(rels.count) path(s) of \(p.source)@\(TimeDisplay.reference(p.pointTime)) from \(p.snapshot)")
         let s = try repo.restore(point: p, options: options, events: printer, progress: progress)
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
+        // A partial point lacks what could not be read: say what the restored subtrees lack.
+        if p.unreadable > 0 {
+            let lacking = try repo.manifest(of: p).unreadable.listed.filter { u in
+                rels.isEmpty || rels.contains { PathBytes.isWithin(u.path, $0) }
+            }
+            for u in lacking { out.error("snapdex: warning: \(u.note)") }
+        }
         for e in s.errors { out.error("snapdex: error: \(e)") }
         for w in s.warnings { Log.warning(w) }
         if s.staleTempFilesRemoved > 0 {

@@ -12,7 +12,10 @@ struct VersionsCommand: ParsableCommand {
         abstract: "Show each distinct version of a path across a source's points.",
         discussion: """
             One row per version (by type, size, mtime and hash when recorded): the first and last \
-            point that hold it and how many. Rows marked "absent" are gaps where the path did not exist.
+            point that hold it and how many. A "deleted" row follows a version that a later point \
+            lacks: its FIRST is the first point without the path (after the last version too, \
+            when the newest point lacks it; again each time it came back and went). A "not read" \
+            row is a run of partial points that could not read the path (see `snapdex points`).
 
             Examples:
               snapdex versions home /alice/docs/budget.xlsx
@@ -52,6 +55,7 @@ struct VersionsCommand: ParsableCommand {
                 o.string("last_time", r.last.pointTime.rfc3339())
                 o.number("points", r.count)
                 o.bool("exists", r.entry != nil)
+                o.string("state", r.entry != nil ? "present" : r.isDeleted ? "deleted" : "not_read")
                 if let e = r.entry {
                     o.string("type", e.type.word)
                     o.number("size", e.size)
@@ -66,7 +70,7 @@ struct VersionsCommand: ParsableCommand {
                     table.append([first, last, "\(r.count)", e.type.word, "\(e.size)",
                                   TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: fineMtimes), e.hash.map { String($0.hex.prefix(12)) } ?? "-"])
                 } else {
-                    table.append([first, last, "\(r.count)", "absent", "", "", ""])
+                    table.append([first, last, "\(r.count)", r.isDeleted ? "deleted" : "not read", "", "", ""])
                 }
             }
         }

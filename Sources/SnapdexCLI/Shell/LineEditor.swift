@@ -34,7 +34,7 @@ final class LineEditor {
     var prompt: () -> String
     let complete: (String) -> Completion
 
-    nonisolated(unsafe) private static var current: LineEditor?
+    nonisolated(unsafe) private static weak var current: LineEditor?
     nonisolated(unsafe) private static var promptBytes: [CChar] = [0]
 
     init(program: String, historyFile: String, prompt: @escaping () -> String, complete: @escaping (String) -> Completion) {

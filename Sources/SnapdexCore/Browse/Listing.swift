@@ -12,7 +12,7 @@ extension Repository {
                      _ body: (DirectoryGroup) throws -> Void) throws {
         if !recursive || !path.isEmpty {
             guard let entry = try reader.entry(at: path, level: level) else {
-                throw SnapdexError.pathNotFound(point: pointName, path: String(decoding: PathBytes.display(path), as: UTF8.self))
+                throw reader.missingPathError(pointName: pointName, path: path)
             }
             guard entry.type == .directory else {
                 try body(DirectoryGroup(path: PathBytes.split(path).dir, entries: [entry]))

@@ -85,6 +85,8 @@ public struct Manifest: Equatable, Sendable {
     public var hashed = false
     public var counts = CatalogCounts()
     public var chunks: [ChunkRef] = []
+    /// Paths the walk could not read (tag 15); a point with any is partial.
+    public var unreadable = UnreadableList()
 
     public struct PolicySetting: Equatable, Sendable {
         public var name: String
@@ -116,7 +118,7 @@ public struct Manifest: Equatable, Sendable {
     enum Tag: UInt64 {
         case id = 1, source = 2, pointTime = 3, indexedAt = 4, kind = 5, label = 6, snapshotPath = 7
         case toolVersion = 8, policy = 9, retainUntil = 10, counts = 11, hashed = 12
-        case calendarZone = 14
+        case calendarZone = 14, unreadable = 15
         case chunks = 32
     }
 
@@ -152,6 +154,17 @@ public struct Manifest: Equatable, Sendable {
         field(.counts) { f in
             for v in [counts.entries, counts.files, counts.directories, counts.symlinks, counts.others,
                       counts.bytes, counts.hashedFiles, counts.hashesReused, counts.warnings] { f.varint(v) }
+        }
+        if !unreadable.isEmpty {
+            field(.unreadable) { f in
+                f.varint(unreadable.total)
+                f.varint(unreadable.listed.count)
+                for u in unreadable.listed {
+                    f.string(u.path)
+                    f.varint(UInt64(UInt32(bitPattern: u.errno.code)))
+                    f.byte(u.what.rawValue)
+                }
+            }
         }
         field(.chunks) { f in
             f.varint(chunks.count)
@@ -192,6 +205,7 @@ public struct Manifest: Equatable, Sendable {
             let version = try r.uint16LE()
             let minReader = try r.uint16LE()
             guard minReader <= FormatConstants.catalogMaxReadVersion else {
+                // Name the version it needs, which is above ours (its writer's may not be).
                 throw SnapdexError.catalogNewerFormat(path: path, found: Int(max(version, minReader)), supported: Int(FormatConstants.catalogMaxReadVersion))
             }
             var m = Manifest(id: [], source: "", pointTime: Timestamp(nanoseconds: 0), indexedAt: Timestamp(nanoseconds: 0),
@@ -236,6 +250,17 @@ public struct Manifest: Equatable, Sendable {
                     m.counts.hashedFiles = try count()
                     m.counts.hashesReused = try count()
                     m.counts.warnings = try count()
+                case .unreadable:
+                    m.unreadable.total = try f.varint()
+                    let n = try f.count(limit: f.remaining)
+                    guard UInt64(n) <= m.unreadable.total else { throw damaged("more unreadable paths listed than counted") }
+                    m.unreadable.listed = try (0..<n).map { _ in
+                        let path = try f.string()
+                        guard let code = Int32(exactly: try f.varint()) else { throw damaged("errno out of range") }
+                        // A kind this version does not know still names a path that is missing.
+                        let what = UnreadablePath.What(rawValue: try f.byte()) ?? .entry
+                        return UnreadablePath(path: path, what: what, errno: Errno(code))
+                    }
                 case .chunks:
                     let n = try f.count(limit: f.remaining)
                     var prevDir: [UInt8] = []

@@ -198,7 +198,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
             throw damaged("does not decompress")
         }
         guard Digest.of(raw) == hash else { throw damaged("content does not match its hash") }
-        guard bytes[8] >= 1, UInt16(bytes[8]) <= FormatConstants.catalogMaxReadVersion else {
+        guard bytes[8] >= 1, bytes[8] <= FormatConstants.blockVersion else {
             throw damaged("header names format version \(bytes[8]) but the content verifies: the header is damaged")
         }
         guard raw.first == bytes[9] else { throw damaged("part kind mismatch") }

@@ -36,6 +36,8 @@ public struct PointRecord: Codable, Equatable, Sendable, FetchableRecord, Persis
     /// The manifest file's identity when it was read (inode, size, mtime): a different one on
     /// disk means the file was replaced and the row must be read again.
     public var stamp: String = ""
+    /// How many paths the walk could not read (manifest tag 15); above 0 the point is partial.
+    public var unreadable: Int64 = 0
 
     public enum Columns {
         static let id = Column(CodingKeys.id)
@@ -47,6 +49,8 @@ public struct PointRecord: Codable, Equatable, Sendable, FetchableRecord, Persis
     /// Whether the snapshot directory it was indexed from is still there.
     public var snapshotExists: Bool { FileIO.isDirectory(snapshot) }
     public var pointKind: PointKind { PointKind(rawValue: kind) ?? .scheduled }
+    /// "partial" when some paths could not be read when it was indexed, else "ok".
+    public var status: String { unreadable > 0 ? "partial" : "ok" }
 }
 
 /// A block the repository holds, and the points that reference it.
@@ -155,6 +159,12 @@ enum Schema {
             }
             try db.create(index: "pointBlockHash", on: "pointBlock", columns: ["hash"])
         }
+        // Each point's count of unreadable paths (manifest tag 15), so `points` shows partial
+        // points without reading manifests. Rows are emptied for the reconcile to refill.
+        m.registerMigration("v4-unreadable") { db in
+            for t in ["pointBlock", "block", "point", "source"] { try db.execute(sql: "DELETE FROM \(t)") }
+            try db.alter(table: "point") { t in t.add(column: "unreadable", .integer).notNull().defaults(to: 0) }
+        }
         return m
     }
 
@@ -202,7 +212,7 @@ extension PointRecord {
                   hashed: m.hashed, retainUntil: m.retainUntil?.nanoseconds,
                   policy: m.policy.isEmpty ? nil : (m.policy.map { "\($0.name)=\($0.value)" }
                       + (m.calendarZone.map { ["zone=\($0)"] } ?? [])).joined(separator: " "),
-                  manifestBytes: Int64(manifestBytes))
+                  manifestBytes: Int64(manifestBytes), unreadable: Int64(clamping: m.unreadable.total))
     }
 }
 

@@ -48,12 +48,20 @@ public struct IndexSummary: Codable, Sendable {
     public var seconds: Double
     public var warnings: [String]
     public var replaced: String?
+    /// How many paths could not be read; above 0 the point is partial.
+    public var unreadable: UInt64 = 0
+    /// The warnings (of `warnings`) that name a path the point lacks.
+    public var unreadablePaths: [String] = []
+
+    /// A point with unreadable paths is partial: it exists, but lacks what could not be read.
+    public var isPartial: Bool { unreadable > 0 }
 
     enum CodingKeys: String, CodingKey {
         case id, source, time, snapshot, entries, files, directories, bytes
         case newBlocks = "new_blocks", reusedBlocks = "reused_blocks", bytesWritten = "bytes_written"
         case catalogBytes = "catalog_bytes", hashedFiles = "hashed_files", hashesReused = "hashes_reused"
-        case seconds, warnings, replaced
+        case seconds, warnings, replaced, unreadable
+        case unreadablePaths = "unreadable_paths"
     }
 }
 
@@ -240,6 +248,7 @@ public final class Indexer {
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
             manifest.counts = counts
+            for w in warnings { if let u = w.unreadable { manifest.unreadable.append(u) } }
 
             try FileIO.syncFileSystem(repository.blocks.directory)
             let bytes = manifest.encode()
@@ -270,11 +279,14 @@ public final class Indexer {
                 reusedBlocks: store.reused, bytesWritten: store.bytesWritten + bytes.count, catalogBytes: catalogBytes,
                 hashedFiles: counts.hashedFiles, hashesReused: counts.hashesReused,
                 seconds: Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9,
-                warnings: warnings.map { $0.description }, replaced: existing?.id)
+                warnings: warnings.map { $0.description }, replaced: existing?.id, unreadable: manifest.unreadable.total,
+                unreadablePaths: warnings.filter { $0.unreadable != nil }.map { $0.description })
             repository.logSession(SessionRecord(
-                kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
+                kind: "index", started: started.rfc3339(), ended: Timestamp.now.rfc3339(),
+                result: summary.isPartial ? "partial" : "ok",
                 counts: ["entries": Int64(counts.entries), "new_blocks": Int64(store.written.count),
-                         "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count)],
+                         "bytes_written": Int64(summary.bytesWritten), "warnings": Int64(warnings.count),
+                         "unreadable": Int64(manifest.unreadable.total)],
                 points: [idHex], warnings: Array(warnings.prefix(100).map { $0.description }), message: nil,
                 source: config.name))
             return summary
@@ -335,8 +347,9 @@ public final class Indexer {
                     switch FileHasher.hash(name: e.name, in: dirFD, expectInode: e.inode) {
                     case .success(let d): group.entries[i].hash = d
                     case .failure(let why):
-                        hashWarnings.append(WalkWarning(path: "/" + String(decoding: PathBytes.join(group.path, e.name), as: UTF8.self),
-                                                        message: "cannot hash: \(why)"))
+                        let path = PathBytes.join(group.path, e.name)
+                        hashWarnings.append(WalkWarning(path: "/" + String(decoding: path, as: UTF8.self), message: "cannot hash: \(why)",
+                                                        unreadable: UnreadablePath(path: path, what: .content, errno: why)))
                     }
                 }
             }

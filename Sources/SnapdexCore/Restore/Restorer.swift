@@ -105,8 +105,7 @@ extension Repository {
         let reader = try reader(for: point)
         // Nothing to restore is an error, not a partial restore.
         if !options.paths.isEmpty, try options.paths.allSatisfy({ try reader.entry(at: $0, level: .names) == nil }) {
-            throw SnapdexError.pathNotFound(point: String(point.id.prefix(12)),
-                                            path: String(decoding: PathBytes.display(options.paths[0]), as: UTF8.self))
+            throw reader.missingPathError(pointName: String(point.id.prefix(12)), path: options.paths[0])
         }
         var archive: ArchiveFile?
         switch options.target {
@@ -166,8 +165,9 @@ extension Repository {
             throw SnapdexError.snapshotGone(point: String(point.id.prefix(12)), path: point.snapshot)
         }
         let display = String(decoding: PathBytes.display(path), as: UTF8.self)
-        guard let entry = try reader(for: point).entry(at: path) else {
-            throw SnapdexError.pathNotFound(point: String(point.id.prefix(12)), path: display)
+        let catalog = try reader(for: point)
+        guard let entry = try catalog.entry(at: path) else {
+            throw catalog.missingPathError(pointName: String(point.id.prefix(12)), path: path)
         }
         guard entry.type == .file else { throw SnapdexError.invalidArgument("\(display) is a \(entry.type.word), not a file") }
         let source = try DirectoryOpener(root: point.snapshot, create: false)

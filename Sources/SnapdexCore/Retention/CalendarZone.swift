@@ -84,6 +84,11 @@ public struct CalendarZone: Equatable, Sendable, CustomStringConvertible {
     /// The local zone of this machine (`TZ`, else /etc/localtime), as `policy set` stores it
     /// when no `--zone` is given. A local zone without an IANA name is stored as its current offset.
     public static var local: CalendarZone {
+        // The name the user set, as written (Foundation reports TZ=UTC as GMT).
+        if let env = getenv("TZ").map({ String(cString: $0) }) {
+            let name = env.hasPrefix(":") ? String(env.dropFirst()) : env
+            if !name.hasPrefix("/"), let zone = try? CalendarZone(name), zone.fixedOffset == nil { return zone }
+        }
         let tz = TimeZone.current
         if let zone = try? CalendarZone(tz.identifier), zone.fixedOffset == nil { return zone }
         return CalendarZone(fixedSeconds: tz.secondsFromGMT())

@@ -25,6 +25,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case pointExists(source: String, time: String, id: String)
     case pointExpired(String)
     case pathNotFound(point: String, path: String)
+    /// The path is missing from a partial point because it (or a directory above it) could not be read.
+    case pathNotRead(point: String, path: String, source: String, unreadable: UnreadablePath)
     /// `versions`: the path is in none of the source's points.
     case pathInNoPoint(source: String, path: String)
     /// `diff`: the path is in neither point.
@@ -97,6 +99,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "restore point \(r) was expired or forgotten while it was being read; list points with `snapdex points`"
         case .pathNotFound(let point, let path):
             return "\(path) is not in restore point \(point); list it with `snapdex ls \(point)`"
+        case .pathNotRead(let point, let path, let source, let u):
+            let which = PathBytes.display(u.path) == Array(path.utf8) ? "it" : String(decoding: PathBytes.display(u.path), as: UTF8.self)
+            return "\(path) is not in restore point \(point): \(which) could not be read when the point was indexed (\(u.errno)); see the points that hold it with `snapdex versions \(source) \(ShellWord.quoted(path))`"
         case .pathInNoPoint(let source, let path):
             let name = String(decoding: PathBytes.split(Array(path.utf8)).name, as: UTF8.self)
             return "\(path) is in no restore point of \(source); look for it by name with `snapdex find '\(name)' --source \(source)`"
@@ -171,6 +176,15 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
 
     static func io(_ operation: String, _ path: String, _ e: Errno) -> SnapdexError {
         e == .noSpace ? .diskFull(path: path) : .io(operation: operation, path: path, errno: e)
+    }
+}
+
+/// A word as a POSIX shell reads it back: plain when safe, else in single quotes.
+public enum ShellWord {
+    public static func quoted(_ s: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_")
+        if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+        return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }
 

@@ -6,7 +6,14 @@ import Glibc
 public struct WalkWarning: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "\(path): \(message)" }
+    /// Set when something of the snapshot could not be read, so the point lacks it.
+    public var unreadable: UnreadablePath?
+    public var description: String { unreadable?.description ?? "\(path): \(message)" }
+    public init(path: String, message: String, unreadable: UnreadablePath? = nil) {
+        self.path = path
+        self.message = message
+        self.unreadable = unreadable
+    }
 }
 
 public struct WalkOptions: Sendable {
@@ -82,12 +89,12 @@ public final class TreeWalker {
                 let childPath = PathBytes.join(stack[top].path, child.name)
                 switch FS.openDirectory(child.name, in: stack[top].fd) {
                 case .failure(let e):
-                    warn(childPath, "cannot open directory: \(e)")
+                    warn(childPath, "cannot open directory: \(e)", unreadable: .directory, e)
                     continue
                 case .success(let fd):
                     guard case .success(let st) = FS.fstat(fd), UInt64(st.st_ino) == child.inode else {
                         FS.closeFD(fd)
-                        warn(childPath, "directory changed during the walk; skipped")
+                        warn(childPath, "directory changed during the walk; skipped", unreadable: .directory, Errno(ESTALE))
                         continue
                     }
                     let (entries, mounts) = readEntries(fd: fd, path: childPath, rootDevice: rootDevice)
@@ -160,7 +167,7 @@ public final class TreeWalker {
         switch FS.listNames(in: fd) {
         case .success(let n): names = n
         case .failure(let e):
-            warn(path, "cannot read directory: \(e)")
+            warn(path, "cannot read directory: \(e)", unreadable: .directory, e)
             return ([], [])
         }
         var foreignInodes = Set<UInt64>()
@@ -170,13 +177,18 @@ public final class TreeWalker {
             if isExcluded(name: name, dir: path) { continue }
             switch FS.lstat(name, in: fd) {
             case .failure(let e):
-                warn(PathBytes.join(path, name), e == .noEntry ? "vanished during the walk" : "cannot stat: \(e)")
+                // An entry that vanished was not there to read; any other failure leaves it out.
+                if e == .noEntry {
+                    warn(PathBytes.join(path, name), "vanished during the walk")
+                } else {
+                    warn(PathBytes.join(path, name), "cannot stat: \(e)", unreadable: .entry, e)
+                }
             case .success(let st):
                 var e = entry(name: name, stat: st, path: PathBytes.join(path, name))
                 if e.type == .symlink {
                     switch FS.readlink(name, in: fd, sizeHint: Int(st.st_size)) {
                     case .success(let t): e.target = t
-                    case .failure(let err): warn(PathBytes.join(path, name), "cannot read link: \(err)")
+                    case .failure(let err): warn(PathBytes.join(path, name), "cannot read link: \(err)", unreadable: .linkTarget, err)
                     }
                 }
                 if options.oneFileSystem, e.type == .directory, UInt64(st.st_dev) != rootDevice { foreignInodes.insert(e.inode) }
@@ -214,7 +226,8 @@ public final class TreeWalker {
         return false
     }
 
-    private func warn(_ path: [UInt8], _ message: String) {
-        warnings.append(WalkWarning(path: "/" + String(decoding: path, as: UTF8.self), message: message))
+    private func warn(_ path: [UInt8], _ message: String, unreadable what: UnreadablePath.What? = nil, _ errno: Errno = Errno(0)) {
+        warnings.append(WalkWarning(path: "/" + String(decoding: path, as: UTF8.self), message: message,
+                                    unreadable: what.map { UnreadablePath(path: path, what: $0, errno: errno) }))
     }
 }
