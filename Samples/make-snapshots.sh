@@ -98,3 +98,13 @@ sanoid_snap 2026-11-22 00:15:01 frequently
 sanoid_snap 2026-11-22 00:30:01 frequently
 for d in "$zfs"/*; do touch -d "2026-11-22 00:30:01" "$d"; done
 echo "made 8 sanoid snapshots in $zfs"
+
+# An rsnapshot backup of the home series: rsnapshot keeps daily.0 (newest), daily.1, ...
+# and renames them all on each run (scenario.sh rotates it). Here only the first run:
+# daily.0 holds the home series' 2026-11-20 under localhost/, as rsnapshot lays it out.
+rs=$(dirname "$out")/rsnapshot
+rm -rf "$rs"
+mkdir -p "$rs/daily.0"
+cp -al "$out/2026-11-20" "$rs/daily.0/localhost"
+touch -d "2026-11-20 04:00" "$rs/daily.0"
+echo "made rsnapshot's daily.0 in $rs"

@@ -64,6 +64,24 @@ step "Expire for real" expire --now 2026-11-23
 step "Running it again changes nothing" expire --now 2026-11-23
 step "Every remaining block is still whole" verify
 
+# An rsnapshot source: daily.0 is always the newest; each run renames daily.N to daily.N+1,
+# copies daily.1 to a new daily.0 as hard links (cp -al) and syncs the day into it.
+rs=$demo/rsnapshot
+rotate() {  # rotate DAY: what one rsnapshot run does, with the home series' DAY as the new day
+    printf '\n$ rsnapshot daily   # rotate, cp -al daily.1 daily.0, sync %s into it\n' "$1"
+    (cd "$rs" && { [ ! -d daily.1 ] || mv daily.1 daily.2; } && mv daily.0 daily.1 && cp -al daily.1 daily.0 \
+        && rm -rf daily.0/localhost && cp -al "$demo/snapshots/$1" daily.0/localhost && touch -d "$1 04:00" daily.0)
+}
+step "An rsnapshot backup whose folders rotate" source add backup --snapshots "$rs" --time-from mtime
+step "Index its daily.0" index --source backup
+rotate 2026-11-21
+step "Each point is found where the rotation moved it; the new daily.0 is a new point" index --source backup
+rotate 2026-11-22
+step "Again, two rotations on" index --source backup
+step "Each point now lives in another folder" points --source backup
+step "The oldest point reads its own day's bytes, from daily.2" cat backup@2026-11-20 /localhost/etc/hosts
+step "And the newest its own, from daily.0" cat backup@latest /localhost/etc/hosts
+
 printf '\n## Lose the database: the catalog files are the truth\n$ rm %s/snapdex.db\n' "$SNAPDEX_REPO"
 rm -f "$SNAPDEX_REPO/snapdex.db"
 step "The next command notices and rebuilds it from the manifests by itself" points

@@ -6,9 +6,17 @@ import SnapdexCore
 import Glibc
 #endif
 
+/// Refuses an empty path argument (exit 2): the system would read "" as the current
+/// directory, which is never what was meant. `.` names the current directory.
+func refuseEmptyPaths(_ arguments: KeyValuePairs<String, String?>) throws {
+    for (name, value) in arguments where value?.isEmpty == true {
+        throw ValidationError("\(name) is an empty path; name a directory (`.` is the current one)")
+    }
+}
+
 enum PathArgument {
     static func parse(_ text: String) throws -> [UInt8] {
-        guard let p = PathBytes.normalize(text) else {
+        guard let p = PathBytes.normalize(PathString.bytes(text)) else {
             throw SnapdexError.invalidArgument("path \(text) climbs above the snapshot root")
         }
         return p

@@ -34,7 +34,7 @@ public final class Output: @unchecked Sendable {
     }
 
     public func line(_ text: String) {
-        write(Array(text.utf8))
+        write(PathString.bytes(text))  // a path's raw bytes as typed
         write([10])
     }
 
@@ -46,7 +46,7 @@ public final class Output: @unchecked Sendable {
     /// A line on standard error (warnings, progress, errors).
     public func error(_ text: String, newline: Bool = true) {
         flush()
-        let bytes = Array(text.utf8) + (newline ? [10] : [])
+        let bytes = PathString.bytes(text) + (newline ? [10] : [])
         if capture {
             capturedErrors.append(contentsOf: bytes)
         } else {

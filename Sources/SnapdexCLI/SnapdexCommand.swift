@@ -1,6 +1,10 @@
 import ArgumentParser
 import SnapdexCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The root command: it only lists the subcommands.
 public struct SnapdexCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -53,7 +57,7 @@ public struct SnapdexCommand: ParsableCommand {
         defer { out.flush() }
         Log.level = .warning
         TimeDisplay.utc = false
-        let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+        let given = arguments ?? commandLine()
         if let why = GlobalOptions.misuse(given) {
             out.error("snapdex: \(why)")
             return ExitStatus.usage
@@ -162,6 +166,15 @@ enum GlobalOptions {
     }
 }
 
+/// The arguments as typed: each one's bytes as a path string (PathString), where
+/// `CommandLine.arguments` would replace bytes that are not UTF-8 with U+FFFD.
+func commandLine() -> [String] {
+    (1..<Int(CommandLine.argc)).map { i in
+        guard let p = CommandLine.unsafeArgv[i] else { return "" }
+        return PathString.string(UnsafeBufferPointer(start: p, count: strlen(p)).map { UInt8(bitPattern: $0) })
+    }
+}
+
 /// Ends a command with an exit status after it has printed what it had to say.
 public struct CommandExit: Error {
     public let status: Int32
@@ -186,6 +199,7 @@ public struct RepositoryOptions: ParsableArguments {
 
     public func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
+        try refuseEmptyPaths(["--repo": repo])
         // Applied here, once per parsed command line, so that commands which never open a
         // repository (init) are as quiet, and print times as, asked.
         configureLogging()

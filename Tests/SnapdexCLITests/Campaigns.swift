@@ -120,6 +120,7 @@ import Glibc
             RepoFiles.read(damaged + "/" + $0) == RepoFiles.read(fx.base + "/" + $0)
         })
         var advice = [[String]]()
+        var dryRunStatus: Int32?
 
         // Readers, in turn on one copy of the damaged repository.
         let work = slot + "/work"
@@ -131,6 +132,7 @@ import Glibc
             try? FileManager.default.removeItem(atPath: out)
             let r = s.run(reader.args.map { $0 == "TARGET" ? out : $0 })
             advice += adviceCommands(in: r.err)
+            if reader.args == ["expire", "--dry-run"] { dryRunStatus = r.status }
             // The session log has no checksum: a flipped letter inside a value still reads.
             let undetectable = damage == .delete && kind == .manifest || kind == .sessions && reader.args[0] == "sessions"
             judge(r, reader, expected[i]!, expectedTrees[i], output: out, context, undetectable: undetectable, findings)
@@ -148,6 +150,7 @@ import Glibc
             if r.trapped { findings.fail(context, r, "trapped") }
             if r.status != 0 && r.status != 3 { findings.fail(context, r, "exit neither 0 nor 3") }
             if r.status == 3 && r.err.isEmpty { findings.fail(context, r, "exit 3 without a message") }
+            if args == ["expire"], let dry = dryRunStatus, (dry == 3) != (r.status == 3) { findings.fail(context, r, "expire --dry-run exited \(dry)") }
             checkBlocks(work, fx, deleted, context, "after `\(r.line)`", findings)
             if !mayRemove { checkManifests(work, intact, except: [], context, r, findings) }
             let v = s.run(["verify"])

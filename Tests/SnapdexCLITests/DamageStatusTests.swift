@@ -90,4 +90,44 @@ extension CLITests {
         #expect(!FileManager.default.fileExists(atPath: repo + "/catalogs/home/source.json.tmp"))
         #expect(cli.run("verify").status == 0)
     }
+
+    @Test func expireDryRunExitsThreeWhereTheRunWould() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        let points = try Repository.open(at: repo).points().sorted { $0.time < $1.time }
+        let oldest = repo + "/catalogs/home/" + points[0].id + ".manifest", newest = String(points.last!.id.prefix(8))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: oldest))
+        bytes[bytes.count / 2] ^= 0x10
+        chmod(oldest, 0o600)
+        try bytes.write(to: URL(fileURLWithPath: oldest))
+        let dry = cli.run("expire --dry-run")
+        #expect(dry.status == 3 && dry.err.contains("cannot be read"), "\(dry.err)")
+        let before = RepoFiles.manifests(repo)
+        #expect(cli.run("expire").status == 3)
+        #expect(RepoFiles.manifests(repo) == before)
+        // forget frees no block while a manifest cannot be read, and says so by its count;
+        // its dry run and run agree (0).
+        #expect(cli.run("forget \(newest) --dry-run").status == 0)
+        #expect(cli.run("forget \(newest)").status == 0)
+        #expect(FileManager.default.fileExists(atPath: oldest))
+    }
+
+    /// Found by the race campaign: verify read the database, an index published a point, and
+    /// verify then found a manifest the database did not know and called it damaged.
+    @Test func verifyDoesNotCallAPointPublishedWhileItRunsDamaged() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = try Repository.open(at: s.path + "/repo")
+        // A point published by another writer after this reader read the database: its
+        // manifest comes from a second repository of the same source.
+        let other = CLI(repo: s.path + "/other")
+        #expect(other.run("init").status == 0)
+        #expect(other.run(["index", s.path + "/snaps/2026-11-01", "--source", "home", "--at", "2026-12-01T00:00:00Z"]).status == 0)
+        let published = RepoFiles.manifests(s.path + "/other")[0]
+        try FileManager.default.copyItem(atPath: published, toPath: s.path + "/repo/catalogs/home/" + (published as NSString).lastPathComponent)
+        let report = try repo.verify()
+        #expect(report.damagedManifests.isEmpty, "\(report.damagedManifests)")
+        _ = cli
+    }
 }

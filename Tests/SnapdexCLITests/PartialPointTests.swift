@@ -136,6 +136,11 @@ extension CLITests {
         #expect(infoRoot.contains(", partial"))
         #expect(cli.run(["info", first, "/secret", "--json"]).out.contains("\"unreadable\":\"directory\""))
 
+        if whole {
+            let diff = cli.run(["diff", first, "t@latest"])
+            #expect(diff.err.contains("/secret could not be read when the point was indexed"), "\(diff.err)")
+        }
+
         // A partial point is not damage, and the session says what happened.
         let verify = cli.run("verify")
         #expect(verify.status == 0, "\(verify.out) \(verify.err)")

@@ -37,8 +37,13 @@ import Testing
         m.counts.entries = 5
         m.chunks = [ChunkRef(firstDir: Array("a".utf8), firstName: Array("b".utf8), entries: 5,
                              parts: [PartRef(block: BlockRef(hash: Digest.of([0]), rawSize: 10, storedSize: 20)), PartRef(block: BlockRef(hash: Digest.of([1]), rawSize: 10, storedSize: 20), base: BlockRef(hash: Digest.of([3]), rawSize: 5, storedSize: 6), whole: Digest.of([4])), PartRef(block: BlockRef(hash: Digest.of([2]), rawSize: 10, storedSize: 20))])]
+        m.identity = SnapshotIdentity(device: 66307, inode: 1 << 40, samples: [
+            .init(name: [0x61, 0xff, 0x0a], inode: 12, mtime: -5), .init(name: Array("localhost".utf8), inode: 13, mtime: 1 << 61)])
+        m.snapshotPath = PathString.string(Array("/snap/x".utf8) + [0xff, 0x0a])
         let bytes = m.encode()
         #expect(try Manifest.decode(bytes, path: "m") == m)
+        // The snapshot path is stored as its bytes, not as the scalars standing for them.
+        #expect(bytes.firstRange(of: Array("/snap/x".utf8) + [0xff, 0x0a]) != nil)
         var flipped = bytes
         flipped[20] ^= 1
         #expect(throws: SnapdexError.self) { _ = try Manifest.decode(flipped, path: "m") }

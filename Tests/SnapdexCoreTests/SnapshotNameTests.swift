@@ -58,6 +58,8 @@ import Glibc
         ("monthly-2010-08-03_02.06.00--1y", "2010-08-03T02:06:00Z"),
         // LVM snapshots and scripts, plain ISO dates.
         ("home_snap_20261121", "2026-11-21T00:00:00Z"),
+        ("snap-2026.11.21", "2026-11-21T00:00:00Z"),
+        ("2026.11.21-03.00.00", "2026-11-21T03:00:00Z"),
         ("root-snap-2026-11-21-0300", "2026-11-21T03:00:00Z"),
         ("2026-11-21", "2026-11-21T00:00:00Z"),
         ("20261122", "2026-11-22T00:00:00Z"),
@@ -77,7 +79,7 @@ import Glibc
 
     @Test func namesWithoutATimeSayNone() {
         for name in ["daily.0", "nightly.3", "hourly.0", "42", "snapshot", "localhost", "manual-before-upgrade",
-                     "v1.2.3", "12345678", "home.1", "zfs-auto-snap_daily", "GMT+01-latest", "2026", "2026-11"] {
+                     "v1.2.3", "12345678", "2026.11-21", "1.2026.11", "home.1", "zfs-auto-snap_daily", "GMT+01-latest", "2026", "2026-11"] {
             #expect(SnapshotName.read(name) == .none, "\(name)")
         }
     }

@@ -98,6 +98,9 @@ struct SeededRandom: RandomNumberGenerator {
             }
             let got = TimeParser.parse(text)
             #expect(got == expected, "\(text)")
+            // What is accepted is also written back exactly: RFC 3339 with nanoseconds parses
+            // to the same instant.
+            if let got { #expect(TimeParser.parse(got.rfc3339(fraction: true)) == got, "\(text) -> \(got.rfc3339(fraction: true))") }
             if got == nil {
                 refused += 1
                 #expect(throws: SnapdexError.self) { _ = try TimeParser.read(text) }
@@ -147,6 +150,11 @@ struct SeededRandom: RandomNumberGenerator {
         let back = try ChunkCodec.decode(names: parts[0], content: parts[1], state: parts[2])
         #expect(back.map(\.entries) == groups.map(\.entries))
 
+        // Every storable instant, formatted, parses back to itself.
+        for _ in 0..<3000 {
+            let time = Timestamp(nanoseconds: Int64.random(in: Int64.min...Int64.max, using: &rng))
+            #expect(TimeParser.parse(time.rfc3339(fraction: true)) == time, "\(time.rfc3339(fraction: true))")
+        }
         for _ in 0..<500 {
             let time = Timestamp(nanoseconds: Int64.random(in: Int64.min...Int64.max, using: &rng))
             var m = Manifest(id: Array(repeating: 1, count: 16), source: "s", pointTime: time, indexedAt: time, kind: .scheduled, snapshotPath: "/s")

@@ -12,7 +12,8 @@ struct DiffCommand: ParsableCommand {
         abstract: "Show what changed between two restore points.",
         discussion: """
             Walks both catalogs in order, a chunk at a time. Lines start with + (added), \
-            - (removed) or M (changed, with the fields that changed).
+            - (removed) or M (changed, with the fields that changed). Paths a partial point \
+            could not read are named on standard error: what changed there is not known.
 
             Examples:
               snapdex diff home@2026-11-20 home@latest /alice
@@ -57,6 +58,12 @@ struct DiffCommand: ParsableCommand {
         }
         if !json {
             out.line("\(counts[.added] ?? 0) added, \(counts[.removed] ?? 0) removed, \(counts[.changed] ?? 0) changed")
+        }
+        // A partial point lacks what it could not read: what differs there is not known.
+        for p in [a, b] where p.unreadable > 0 {
+            for u in try repo.manifest(of: p).unreadable.listed where PathBytes.isWithin(u.path, rel) {
+                out.error("snapdex: warning: in \(String(p.id.prefix(12))): \(u.note); changes there are not known")
+            }
         }
     }
 }

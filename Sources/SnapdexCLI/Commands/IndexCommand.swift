@@ -36,6 +36,12 @@ struct IndexCommand: ParsableCommand {
             its folder's mtime and a warning, printed even with -q; --time-from name makes it \
             an error; --time-from mtime always uses the mtime (rsnapshot's daily.0).
 
+            Each point records its snapshot folder's identity (device, inode, and the names and \
+            inodes of a few entries). When a rotation renames a snapshot (rsnapshot's daily.0 \
+            becoming daily.1), the next run finds the folder that now holds it and records the \
+            new path ("moved ..."); a new folder under an old name (`cp -al daily.1 daily.0`) \
+            is a new snapshot and is indexed, whatever its name and mtime.
+
             Symlinks are never followed; files that vanish during the walk are warnings, stored \
             with the session. A directory or entry that cannot be read (permissions, I/O errors) \
             makes the point partial: it is published without what could not be read, records \
@@ -81,6 +87,7 @@ struct IndexCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        try refuseEmptyPaths(["DIR": directory])
         if directory == nil && at != nil { throw ValidationError("--at needs a DIR: it names the time of that one snapshot") }
         if let timeFrom { try TimeSourceHelp.validate(timeFrom) }
     }
@@ -130,6 +137,19 @@ struct IndexCommand: ParsableCommand {
             out.flush()
             progress.point += 1
             progress.expected = UInt64(s.entries)
+        }
+        indexer.didRelocate = { r in
+            if json {
+                var o = JSONObject()
+                o.string("relocated", r.id)
+                o.string("source", r.source)
+                o.string("time", r.time.rfc3339())
+                o.string("from", r.from)
+                o.string("to", r.to)
+                out.line(bytes: o.encoded)
+            } else {
+                out.line("moved \(r.source)@\(r.time.rfc3339()) (\(r.id.prefix(12))): its snapshot is now \(r.to), was \(r.from)")
+            }
         }
         let summaries = try indexer.run(options)
         for path in indexer.filteredOut { Log.info("not indexing \(path): the source's --include/--exclude globs leave it out") }

@@ -66,6 +66,7 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one path to restore") }
+        try refuseEmptyPaths(["--to": to, "--tar": tar])
         if [to != nil, inPlace, tar != nil].filter({ $0 }).count != 1 {
             throw ValidationError("give exactly one of --to DIR, --in-place or --tar FILE")
         }

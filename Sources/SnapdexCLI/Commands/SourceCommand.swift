@@ -51,6 +51,7 @@ struct SourceCommand: ParsableCommand {
         var excludes: [String] = []
 
         func validate() throws {
+            try refuseEmptyPaths(["--snapshots": snapshots, "--live-path": livePath])
             try TimeSourceHelp.validate(timeFrom)
             try TimeSourceHelp.validate(globs: includes + excludes)
         }
@@ -100,6 +101,7 @@ struct SourceCommand: ParsableCommand {
         var clearFilters = false
 
         func validate() throws {
+            try refuseEmptyPaths(["--snapshots": snapshots, "--live-path": livePath])
             if snapshots == nil && livePath == nil && timeFrom == nil && includes.isEmpty && excludes.isEmpty && !clearFilters {
                 throw ValidationError("give at least one of --snapshots, --live-path, --time-from, --include, --exclude, --clear-filters")
             }

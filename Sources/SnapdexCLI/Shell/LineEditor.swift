@@ -78,7 +78,14 @@ final class LineEditor {
     /// Reads one line (without its newline).
     func read() -> Input {
         cancelled = false
-        Interrupt.clear()
+        // Ctrl-C between commands, before libedit has the terminal: the terminal has shown
+        // ^C and dropped what was typed; start a fresh line.
+        if Interrupt.requested {
+            Interrupt.clear()
+            fputs("\n", stdout)
+            fflush(stdout)
+            return .cancelled
+        }
         var count: Int32 = 0
         let raw = el_gets(el, &count)
         if cancelled {
@@ -98,21 +105,15 @@ final class LineEditor {
     private static func readCharacter(_ ch: UnsafeMutablePointer<wchar_t>?) -> Int32 {
         var bytes: [UInt8] = []
         while true {
-            // A Ctrl-C that came while libedit was busy (not blocked in read) interrupted no
-            // read: it is seen here, and the wait below wakes every 100 ms to look again, so
-            // it is never left pending behind a read that no further key would end.
-            if Interrupt.requested {
+            var b: UInt8 = 0
+            // Checked before the read too: a Ctrl-C that came just before it interrupts nothing.
+            let n = Interrupt.requested ? -1 : Glibc.read(0, &b, 1)
+            if n < 0 && (Interrupt.requested || errno == EINTR) {
+                guard Interrupt.requested else { continue }
                 Interrupt.clear()
                 ch?.pointee = 3  // ^C, bound to snapdex-cancel
                 return 1
             }
-            var waiting = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&waiting, 1, 100)
-            if ready < 0 && errno != EINTR { return -1 }
-            if ready <= 0 { continue }  // nothing yet, or EINTR: look at the flag again
-            var b: UInt8 = 0
-            let n = Glibc.read(0, &b, 1)
-            if n < 0 && errno == EINTR { continue }
             guard n == 1 else { return n == 0 ? 0 : -1 }
             bytes.append(b)
             let need = bytes[0] < 0x80 ? 1 : bytes[0] >= 0xf0 ? 4 : bytes[0] >= 0xe0 ? 3 : bytes[0] >= 0xc0 ? 2 : 1

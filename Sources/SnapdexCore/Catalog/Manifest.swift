@@ -83,6 +83,8 @@ public struct Manifest: Equatable, Sendable {
     public var calendarZone: String?
     public var retainUntil: Timestamp?
     public var hashed = false
+    /// What identifies the snapshot folder (tag 13); nil in manifests written before 0.2.0.
+    public var identity: SnapshotIdentity?
     public var counts = CatalogCounts()
     public var chunks: [ChunkRef] = []
     /// Paths the walk could not read (tag 15); a point with any is partial.
@@ -117,7 +119,7 @@ public struct Manifest: Equatable, Sendable {
     // Field tags. Never reuse a number; readers skip tags they do not know.
     enum Tag: UInt64 {
         case id = 1, source = 2, pointTime = 3, indexedAt = 4, kind = 5, label = 6, snapshotPath = 7
-        case toolVersion = 8, policy = 9, retainUntil = 10, counts = 11, hashed = 12
+        case toolVersion = 8, policy = 9, retainUntil = 10, counts = 11, hashed = 12, identity = 13
         case calendarZone = 14, unreadable = 15
         case chunks = 32
     }
@@ -139,7 +141,7 @@ public struct Manifest: Equatable, Sendable {
         field(.indexedAt) { $0.zigzag(indexedAt.nanoseconds) }
         field(.kind) { $0.byte(kind == .manual ? 1 : 0) }
         if let label { field(.label) { $0.raw(Array(label.utf8)) } }
-        field(.snapshotPath) { $0.raw(Array(snapshotPath.utf8)) }
+        field(.snapshotPath) { $0.raw(PathString.bytes(snapshotPath)) }
         field(.toolVersion) { $0.raw(Array(toolVersion.utf8)) }
         field(.policy) { f in
             f.varint(policy.count)
@@ -151,6 +153,18 @@ public struct Manifest: Equatable, Sendable {
         if let calendarZone { field(.calendarZone) { $0.raw(Array(calendarZone.utf8)) } }
         if let retainUntil { field(.retainUntil) { $0.zigzag(retainUntil.nanoseconds) } }
         field(.hashed) { $0.byte(hashed ? 1 : 0) }
+        if let identity {
+            field(.identity) { f in
+                f.varint(identity.device)
+                f.varint(identity.inode)
+                f.varint(identity.samples.count)
+                for s in identity.samples {
+                    f.string(s.name)
+                    f.varint(s.inode)
+                    f.zigzag(s.mtime)
+                }
+            }
+        }
         field(.counts) { f in
             for v in [counts.entries, counts.files, counts.directories, counts.symlinks, counts.others,
                       counts.bytes, counts.hashedFiles, counts.hashesReused, counts.warnings] { f.varint(v) }
@@ -224,7 +238,7 @@ public struct Manifest: Equatable, Sendable {
                 case .indexedAt: m.indexedAt = Timestamp(nanoseconds: try f.zigzag())
                 case .kind: m.kind = try f.byte() == 1 ? .manual : .scheduled
                 case .label: m.label = String(decoding: value, as: UTF8.self)
-                case .snapshotPath: m.snapshotPath = String(decoding: value, as: UTF8.self)
+                case .snapshotPath: m.snapshotPath = PathString.string(value)
                 case .toolVersion: m.toolVersion = String(decoding: value, as: UTF8.self)
                 case .policy:
                     let n = try f.count(limit: 64)
@@ -234,6 +248,14 @@ public struct Manifest: Equatable, Sendable {
                 case .retainUntil: m.retainUntil = Timestamp(nanoseconds: try f.zigzag())
                 case .calendarZone: m.calendarZone = String(decoding: value, as: UTF8.self)
                 case .hashed: m.hashed = try f.byte() == 1
+                case .identity:
+                    let device = try f.varint()
+                    let inode = try f.varint()
+                    let n = try f.count(limit: SnapshotIdentity.maxSamples)
+                    let samples = try (0..<n).map { _ in
+                        SnapshotIdentity.Sample(name: Array(try f.string()), inode: try f.varint(), mtime: try f.zigzag())
+                    }
+                    m.identity = SnapshotIdentity(device: device, inode: inode, samples: samples)
                 case .counts:
                     // The database stores counts as signed 64-bit integers: a larger one is damage.
                     func count() throws -> UInt64 {

@@ -149,7 +149,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         let dir = String(final.dropLast(65))
         try FileIO.makeDirectory(dir)
         try FileIO.write(final + ".tmp", file.bytes, exclusive: false, durable: false, mode: 0o400)
-        if case .failure(let e) = syscall({ rename(final + ".tmp", final) }) {
+        if case .failure(let e) = syscall({ PathCalls.rename(final + ".tmp", final) }) {
             FileIO.remove(final + ".tmp")
             throw SnapdexError.io("cannot rename", final, e)
         }

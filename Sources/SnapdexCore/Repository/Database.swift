@@ -173,14 +173,14 @@ enum Schema {
     /// (a read-only repository) is reported as such so the caller can fall back to memory.
     static func open(path: String) throws -> any DatabaseWriter {
         if !FileIO.exists(path) {
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            let fd = PathCalls.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
             if fd >= 0 { close(fd) }
         }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         do {
-            let pool = try DatabasePool(path: path, configuration: config)
+            let pool = try DatabasePool(path: sqlitePath(path), configuration: config)
             try migrator.migrate(pool)
             return pool
         } catch let e as DatabaseError {
@@ -191,6 +191,16 @@ enum Schema {
             default: throw SnapdexError.database(e.message ?? "\(e)")
             }
         }
+    }
+
+    /// The path to give SQLite, which takes UTF-8: a path holding other bytes is reached
+    /// through a descriptor of its folder (`/proc/self/fd/N/NAME`), kept open for the process.
+    static func sqlitePath(_ path: String) -> String {
+        guard PathString.hasRawBytes(path), let slash = path.lastIndex(of: "/") else { return path }
+        let name = String(path[path.index(after: slash)...])
+        let fd = PathCalls.open(slash == path.startIndex ? "/" : String(path[..<slash]), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0, !PathString.hasRawBytes(name) else { return path }
+        return "/proc/self/fd/\(fd)/\(name)"
     }
 
     /// A database in memory, filled from the catalog files, for a repository whose own

@@ -37,6 +37,9 @@ extension Repository {
     /// commit, then blocks no survivor references. With `dryRun`, only plans.
     public func expire(source: String? = nil, now: Timestamp, dryRun: Bool, wait: Double = 0) throws -> ExpireReport {
         if dryRun {
+            // A dry run fails where the run would: with a manifest that cannot be read, no block
+            // may be freed, and the run exits 3 (damage), so the dry run must not say all is well.
+            _ = try liveBlocks()
             return ExpireReport(decisions: try retentionPlan(source: source, now: now), dryRun: true, freedBlocks: 0)
         }
         let started = Timestamp.now

@@ -8,7 +8,7 @@ import CSystemShims
 enum FileIO {
     static func readAll(_ path: String) throws -> [UInt8] {
         let fd: Int32
-        switch syscall({ open(path, O_RDONLY | O_CLOEXEC) }) {
+        switch syscall({ PathCalls.open(path, O_RDONLY | O_CLOEXEC) }) {
         case .success(let f): fd = f
         case .failure(let e): throw SnapdexError.io("cannot open", path, e)
         }
@@ -29,20 +29,20 @@ enum FileIO {
 
     static func exists(_ path: String) -> Bool {
         var st = stat()
-        return lstat(path, &st) == 0
+        return PathCalls.lstat(path, &st) == 0
     }
 
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        return PathCalls.stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Writes `bytes` to `path.tmp`, optionally fsyncs it, and renames it over `path`.
     static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool, mode: mode_t = 0o600) throws {
         let tmp = path + ".tmp"
         try write(tmp, bytes, exclusive: false, durable: durable, mode: mode)
-        if case .failure(let e) = syscall({ rename(tmp, path) }) {
-            unlink(tmp)
+        if case .failure(let e) = syscall({ PathCalls.rename(tmp, path) }) {
+            PathCalls.unlink(tmp)
             throw SnapdexError.io("cannot rename", tmp, e)
         }
     }
@@ -50,14 +50,14 @@ enum FileIO {
     static func write(_ path: String, _ bytes: [UInt8], exclusive: Bool, durable: Bool, mode: mode_t = 0o600) throws {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
         let fd: Int32
-        switch syscall({ open(path, flags, mode) }) {
+        switch syscall({ PathCalls.open(path, flags, mode) }) {
         case .success(let f): fd = f
         case .failure(let e): throw SnapdexError.io("cannot create", path, e)
         }
         var ok = false
         defer {
             close(fd)
-            if !ok { unlink(path) }
+            if !ok { PathCalls.unlink(path) }
         }
         var done = 0
         while done < bytes.count {
@@ -72,7 +72,7 @@ enum FileIO {
     }
 
     static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = PathCalls.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
         defer { close(fd) }
         if case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
@@ -81,23 +81,23 @@ enum FileIO {
     /// `syncfs(2)`: makes everything written on the file system holding `path` durable, at
     /// the cost of one call instead of one fsync per block.
     static func syncFileSystem(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = PathCalls.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
         defer { close(fd) }
         if case .failure(let e) = syscall({ sdx_syncfs(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
     }
 
     static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
-        if mkdir(path, mode) != 0 && errno != EEXIST { throw SnapdexError.io("cannot create directory", path, .current) }
+        if PathCalls.mkdir(path, mode) != 0 && errno != EEXIST { throw SnapdexError.io("cannot create directory", path, .current) }
     }
 
-    static func remove(_ path: String) { unlink(path) }
+    static func remove(_ path: String) { PathCalls.unlink(path) }
 
     /// Names in a directory (empty when it does not exist).
     static func names(in path: String) -> [String] {
         guard case .success(let fd) = FS.openDirectory(path: path) else { return [] }
         defer { close(fd) }
         guard case .success(let names) = FS.listNames(in: fd) else { return [] }
-        return names.map { String(decoding: $0, as: UTF8.self) }.sorted()
+        return names.map { PathString.string($0) }.sorted()
     }
 }

@@ -102,6 +102,10 @@ public final class Indexer {
     /// for a real process, which then exits at once with status 137.
     public var crashPoint: CrashPoint?
     public var chunking = ChunkingParameters.standard
+    /// Points whose snapshot folder the last run found moved, and recorded at its new place.
+    public private(set) var relocated: [Relocation] = []
+    /// Called as each relocation is recorded, before anything is indexed.
+    public var didRelocate: ((Relocation) -> Void)?
 
     public init(repository: Repository) {
         self.repository = repository
@@ -119,6 +123,7 @@ public final class Indexer {
             repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []
+            relocated = []
             let targets = try targets(options, config)
             planned?(targets.count)
             for (dir, time) in targets {
@@ -143,7 +148,11 @@ public final class Indexer {
         return config
     }
 
-    /// The directories to index, oldest first, with their point times.
+    /// The directories to index, oldest first, with their point times. A folder is indexed
+    /// when no point's snapshot is in it, judged by identity (device, inode and fingerprint)
+    /// and not by name or time: first each point whose folder a rotation renamed
+    /// (rsnapshot's daily.0 -> daily.1) is re-located to the folder that now holds it, so a
+    /// new folder under an old name (`cp -al daily.1 daily.0`) is a new snapshot.
     private func targets(_ options: IndexOptions, _ config: SourceConfig) throws -> [(String, Timestamp)] {
         let timeFrom = options.timeFrom ?? config.timeFrom
         if let dir = options.directory {
@@ -155,39 +164,44 @@ public final class Indexer {
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
             if let w = t.warning { timeWarning?(w) }
+            // A snapshot indexed before under another name (a rotation renamed it) is
+            // re-located, not indexed again.
+            if !options.replace, let moved = try movedPoint(to: snapshot.root, time: t.time, source: config.name) {
+                try record(moved, to: snapshot.root)
+                return []
+            }
             return [(snapshot.root, t.time)]
         }
         guard let folder = config.snapshots else { throw SnapdexError.sourceHasNoSnapshotsFolder(config.name) }
         guard FileIO.isDirectory(folder) else { throw SnapdexError.snapshotDirectoryMissing(folder) }
         let points = try repository.points(source: config.name)
+        let snapshots = SnapshotLayout.snapshots(in: folder)
+        let folders = SnapshotFolders(roots: snapshots.map(\.root))
+        var claimed = Set<String>()
+        for p in points {
+            guard let recorded = try? repository.manifest(of: p).identity else {
+                // Indexed before identities were recorded: its folder while it has its time.
+                if let s = snapshots.first(where: { $0.root == p.snapshot }), (try? SnapshotTime.of(s, timeFrom: timeFrom).time) == p.pointTime {
+                    claimed.insert(p.snapshot)
+                }
+                continue
+            }
+            guard let now = folders.holder(of: recorded, recordedAt: p.snapshot) else { continue }
+            claimed.insert(now)
+            if now != p.snapshot { try record(p, to: now) }
+        }
         var found: [(String, Timestamp)] = []
-        var times: [String: Timestamp] = [:]
         var readings: [String: SnapshotTime] = [:]
         // Every snapshot takes part in recognising what is indexed already; the filters only
         // decide which of the rest are indexed now.
-        var skipped = Set<String>()
-        for snapshot in SnapshotLayout.snapshots(in: folder) {
+        for snapshot in snapshots where !claimed.contains(snapshot.root) {
+            if !config.accepts(snapshotName: snapshot.name) {
+                filteredOut.append(snapshot.root)
+                continue
+            }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
-            times[snapshot.root] = t.time
             readings[snapshot.root] = t
-            if !config.accepts(snapshotName: snapshot.name) { skipped.insert(snapshot.root) }
-        }
-        // A folder is indexed when a point of its time was made from it, or from a folder that
-        // no longer holds that time (a rotation renamed it: rsnapshot's daily.0 -> daily.1).
-        // Other folders of the same time are other snapshots, and get points of their own.
-        var claimed = Set<String>()
-        for p in points where times[p.snapshot] == p.pointTime { claimed.insert(p.snapshot) }
-        var moved = points.filter { times[$0.snapshot] != $0.pointTime }
-        for (path, t) in times.sorted(by: { $0.key < $1.key }) where !claimed.contains(path) {
-            if let i = moved.firstIndex(where: { $0.pointTime == t }) {
-                moved.remove(at: i)
-                continue
-            }
-            if skipped.contains(path) {
-                filteredOut.append(path)
-                continue
-            }
-            found.append((path, t))
+            found.append((snapshot.root, t.time))
         }
         // Only the snapshots about to be indexed are refused or warned about: the others have
         // their points already.
@@ -201,14 +215,44 @@ public final class Indexer {
         return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 
+    /// Records, durably, that `p`'s snapshot is now at `path`, and reports it.
+    private func record(_ p: PointRecord, to path: String) throws {
+        try repository.relocate(p, to: path)
+        let r = Relocation(id: p.id, source: p.source, time: p.pointTime, from: p.snapshot, to: path)
+        relocated.append(r)
+        didRelocate?(r)
+    }
+
+    /// The point of `time` whose snapshot a rotation moved to `path`: its recorded folder no
+    /// longer holds it, and `path` has its identity (device, inode, samples with mtimes).
+    private func movedPoint(to path: String, time: Timestamp, source: String) throws -> PointRecord? {
+        guard case .success(let found) = SnapshotIdentity.of(directory: path) else { return nil }
+        for p in try repository.points(source: source) where p.snapshot != path && p.pointTime == time {
+            guard let recorded = try? repository.manifest(of: p).identity, recorded.isHeld(by: found, atRecordedPath: false),
+                  SnapshotFolders(roots: [p.snapshot]).holder(of: recorded, recordedAt: p.snapshot) != p.snapshot else { continue }
+            return p
+        }
+        return nil
+    }
+
     private func indexOne(directory: String, time: Timestamp, config: SourceConfig, options: IndexOptions) throws -> IndexSummary {
         let started = Timestamp.now
         guard FileIO.exists(directory) else { throw SnapdexError.snapshotDirectoryMissing(directory) }
         guard FileIO.isDirectory(directory) else { throw SnapdexError.notADirectory(directory) }
-        // The same snapshot folder at the same time; another folder of that time is another point.
+        let identity: SnapshotIdentity
+        switch SnapshotIdentity.of(directory: directory) {
+        case .success(let i): identity = i
+        case .failure(let e): throw SnapdexError.io("cannot read", directory, e)
+        }
+        // The same snapshot at the same time: same folder, and the folder still holds the
+        // snapshot that point recorded. Another folder of that time, or a new folder under the
+        // old name, is another point, unless --replace asks to replace the folder's point.
         let existing = try repository.read { db in
             try PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.time == time.nanoseconds
-                                   && Column("snapshot") == directory).fetchOne(db)
+                                   && Column("snapshot") == directory).fetchAll(db)
+        }.first { p in
+            guard !options.replace, let recorded = try? repository.manifest(of: p).identity else { return true }
+            return recorded.isHeld(by: identity, atRecordedPath: true)
         }
         if let existing, !options.replace {
             throw SnapdexError.pointExists(source: config.name, time: time.rfc3339(), id: String(existing.id.prefix(12)))
@@ -241,6 +285,7 @@ public final class Indexer {
             manifest.label = options.label
             manifest.retainUntil = options.keepUntil
             manifest.hashed = options.hash
+            manifest.identity = identity
             let policy = try RetentionPolicy(text: config.policy ?? "")
             manifest.policy = Manifest.settings(of: policy)
             manifest.calendarZone = policy.isEmpty ? nil : policy.zone?.name
@@ -254,7 +299,7 @@ public final class Indexer {
             let bytes = manifest.encode()
             try FileIO.write(manifestPath + ".tmp", bytes, exclusive: false, durable: true)
             try crash(at: .beforeManifestRename)
-            if case .failure(let e) = syscall({ rename(manifestPath + ".tmp", manifestPath) }) {
+            if case .failure(let e) = syscall({ PathCalls.rename(manifestPath + ".tmp", manifestPath) }) {
                 throw SnapdexError.io("cannot rename", manifestPath, e)
             }
             try FileIO.syncDirectory(repository.sourceDirectory(config.name))
@@ -438,7 +483,7 @@ public struct SnapshotTime: Sendable {
 
     static func mtime(of directory: String) throws -> Timestamp {
         var st = stat()
-        guard stat(directory, &st) == 0 else {
+        guard PathCalls.stat(directory, &st) == 0 else {
             if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }
             throw SnapdexError.io("cannot stat", directory, .current)
         }

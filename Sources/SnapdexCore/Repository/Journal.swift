@@ -8,6 +8,8 @@
 ///     zone NAME             with a policy change: the calendar zone stored with it
 ///     retain NANOSECONDS|none   the change: the retain-until to store
 ///     source NAME           the policy change is also the source's policy for new indexes
+///     snapshot HEX          the change: the snapshot folder (its path bytes in hex) that now
+///                           holds the point, found by its identity after a rotation moved it
 ///
 /// Lines that do not parse, or name an invalid source or id, are ignored: nothing read from a
 /// repository file is used as a path unchecked.
@@ -20,11 +22,13 @@ struct Journal: Equatable {
     enum Change: Equatable {
         case policy([Manifest.PolicySetting], zone: String?)
         case retainUntil(Timestamp?)
+        case snapshotPath(String)
 
         func apply(to m: inout Manifest) {
             switch self {
             case .policy(let settings, let zone): (m.policy, m.calendarZone) = (settings, zone)
             case .retainUntil(let t): m.retainUntil = t
+            case .snapshotPath(let p): m.snapshotPath = p
             }
         }
     }
@@ -49,6 +53,7 @@ struct Journal: Equatable {
             text += (["policy"] + settings.map { "\($0.name)=\($0.value)" }).joined(separator: " ") + "\n"
             if let zone { text += "zone \(zone)\n" }
         case .retainUntil(let t)?: text += "retain \(t.map { String($0.nanoseconds) } ?? "none")\n"
+        case .snapshotPath(let p)?: text += "snapshot \(Hex.encode(PathString.bytes(p)))\n"
         case nil: break
         }
         if let policySource { text += "source \(policySource)\n" }
@@ -83,6 +88,10 @@ struct Journal: Equatable {
                 zone = f[1]
             } else if verb == "source", f.count == 2, (try? SourceConfig.validate(name: f[1])) != nil {
                 j.policySource = f[1]
+            } else if verb == "snapshot", f.count == 2, let bytes = Hex.decode(f[1]), bytes.first == PathBytes.slash,
+                      !bytes.contains(0) {
+                // Only an absolute path without NUL: the point's snapshot folder is read from it.
+                j.change = .snapshotPath(PathString.string(bytes))
             } else if verb == "retain", f.count == 2 {
                 if f[1] == "none" { j.change = .retainUntil(nil) } else if let ns = Int64(f[1]) { j.change = .retainUntil(Timestamp(nanoseconds: ns)) }
             }

@@ -75,8 +75,12 @@ extension Repository {
                 let reason: String
                 do {
                     let m = try Manifest.decode(try FileIO.readAll(path), path: path)
+                    // Published after the database was read (an index running meanwhile): a
+                    // point that is not damaged, verified by the next run.
+                    if m.idHex == f.id && m.source == f.source { continue }
                     reason = "\(path) holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
                 } catch {
+                    if !FileIO.exists(path) { continue }  // expired or forgotten meanwhile
                     reason = "\(error)"
                 }
                 report.damagedManifests.append((f.id, reason))
@@ -167,9 +171,10 @@ extension Repository {
             }
             let candidates = try points().filter { p in pending.values.contains { $0.points.contains(p.id) } }
             for p in candidates.sorted(by: { $0.time > $1.time }) where !pending.isEmpty {
-                guard FileIO.isDirectory(p.snapshot), let m = try? manifest(of: p) else { continue }
+                // Only the folder that holds this point's snapshot (a rotation may have moved it).
+                guard let folder = try? snapshotFolder(of: p), let m = try? manifest(of: p) else { continue }
                 let wanted = Set(pending.keys).intersection(m.blockHashes)
-                guard !wanted.isEmpty, let parts = try? reproduce(m, point: p, wanted: wanted, chunking: chunking) else { continue }
+                guard !wanted.isEmpty, let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
                 for (h, raw) in parts {
                     guard let b = pending[h] else { continue }
                     _ = try blocks.rewrite(raw, hash: h)
@@ -187,7 +192,7 @@ extension Repository {
     /// Indexes a point's snapshot again without publishing anything, and returns the parts
     /// among `wanted` that it reproduces: whole parts as they are encoded, patches made again
     /// against their (intact) base.
-    func reproduce(_ m: Manifest, point: PointRecord, wanted: Set<Digest>, chunking: ChunkingParameters) throws -> [Digest: [UInt8]] {
+    func reproduce(_ m: Manifest, point: PointRecord, from folder: String, wanted: Set<Digest>, chunking: ChunkingParameters) throws -> [Digest: [UInt8]] {
         // Patches need the chunk's three whole parts; whole parts are captured by their hash.
         var capture = wanted
         for c in m.chunks where c.parts.contains(where: { $0.base != nil && wanted.contains($0.block.hash) }) {
@@ -196,10 +201,10 @@ extension Repository {
         let sink = CaptureSink(wanted: capture)
         let indexer = Indexer(repository: self)
         indexer.chunking = chunking
-        var options = IndexOptions(source: m.source, directory: m.snapshotPath)
+        var options = IndexOptions(source: m.source, directory: folder)
         options.hash = m.hashed
         // The point's own readable chunks give the hashes of files that did not change.
-        _ = try indexer.walk(directory: m.snapshotPath, options: options, base: nil, hashesFrom: m.hashed ? point : nil, store: sink)
+        _ = try indexer.walk(directory: folder, options: options, base: nil, hashesFrom: m.hashed ? point : nil, store: sink)
         var out: [Digest: [UInt8]] = [:]
         for h in wanted { if let raw = sink.captured[h] { out[h] = raw } }
         for c in m.chunks {

@@ -15,7 +15,7 @@ struct ManifestFile: Equatable {
     /// A regular file's inode, size and mtime, or nil when there is none.
     static func stamp(of path: String) -> String? {
         var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }
 }

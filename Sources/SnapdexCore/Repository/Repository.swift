@@ -144,10 +144,10 @@ public final class Repository {
             }
         } else {
             let parent = (root as NSString).deletingLastPathComponent
-            if !FileIO.isDirectory(parent) {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            if !FileIO.isDirectory(parent), case .failure(let e) = PathCalls.makeDirectories(parent) {
+                throw SnapdexError.io("cannot create directory", parent, e)
             }
-            if mkdir(root, 0o700) != 0 { throw SnapdexError.io("cannot create directory", root, .current) }
+            if PathCalls.mkdir(root, 0o700) != 0 { throw SnapdexError.io("cannot create directory", root, .current) }
         }
         try FileIO.makeDirectory(root + "/catalogs")
         try FileIO.makeDirectory(root + "/blocks")
@@ -207,7 +207,7 @@ public final class Repository {
     }
 
     static func absolute(_ path: String) -> String {
-        var p = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var p = path.hasPrefix("/") ? path : PathCalls.currentDirectory() + "/" + path
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
         return p
     }
@@ -477,7 +477,7 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        let fd = Glibc.open(sessionsPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(sessionsPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)

@@ -59,7 +59,7 @@ extension Repository {
             try forgetLocked(points)
             FileIO.remove(sourceDirectory(name) + "/source.json")
             try write { db in _ = try SourceRecord.deleteOne(db, key: name) }
-            rmdir(sourceDirectory(name))
+            PathCalls.rmdir(sourceDirectory(name))
             return points.count
         }
     }

@@ -28,7 +28,7 @@ public final class ArchiveFile {
     @discardableResult
     public static func check(_ path: String, overwrite: Bool) throws -> (direct: Bool, exists: Bool) {
         var st = stat()
-        guard lstat(path, &st) == 0 else {
+        guard PathCalls.lstat(path, &st) == 0 else {
             if errno == ENOENT { return (false, false) }
             throw SnapdexError.io("cannot look at", path, .current)
         }
@@ -48,7 +48,7 @@ public final class ArchiveFile {
         replacing = exists
         if direct {
             temporary = nil
-            fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+            fd = PathCalls.open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
             do { try Self.refuseTerminal(fd) } catch { Glibc.close(fd); throw error }
             return
@@ -56,7 +56,7 @@ public final class ArchiveFile {
         // Not FILE's name plus a suffix: that could pass NAME_MAX.
         let tmp = Self.directory(of: path) + ".snapdex-tar-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         temporary = tmp
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        fd = PathCalls.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SnapdexError.io("cannot create a temporary file beside", path, .current) }
     }
 
@@ -70,14 +70,14 @@ public final class ArchiveFile {
             if case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", tmp, e) }
             close()
             if overwrite {
-                if rename(tmp, path) != 0 { throw SnapdexError.io("cannot rename to \(path):", tmp, .current) }
+                if PathCalls.rename(tmp, path) != 0 { throw SnapdexError.io("cannot rename to \(path):", tmp, .current) }
             } else {
                 // link(2) never replaces: FILE made meanwhile by someone else is kept.
-                if link(tmp, path) != 0 {
+                if PathCalls.link(tmp, path) != 0 {
                     if errno == EEXIST { throw SnapdexError.archiveExists(path: path) }
                     throw SnapdexError.io("cannot link to \(path):", tmp, .current)
                 }
-                unlink(tmp)
+                PathCalls.unlink(tmp)
             }
         } catch {
             discard()
@@ -95,7 +95,7 @@ public final class ArchiveFile {
     /// Removes the partial archive; FILE, if it was there, is untouched.
     public func discard() {
         close()
-        if let temporary { unlink(temporary) }
+        if let temporary { PathCalls.unlink(temporary) }
     }
 
     private func close() {

@@ -82,9 +82,8 @@ extension Repository {
     /// Restores paths of a point from the snapshot directory it was indexed from.
     public func restore(point: PointRecord, options: RestoreOptions, events: ((RestoreEvent) -> Void)? = nil,
                         progress: ((Int, UInt64, Double) -> Void)? = nil) throws -> RestoreSummary {
-        guard FileIO.isDirectory(point.snapshot) else {
-            throw SnapdexError.snapshotGone(point: String(point.id.prefix(12)), path: point.snapshot)
-        }
+        // Where the snapshot is now (a rotation may have renamed its folder); never another one.
+        let snapshot = try snapshotFolder(of: point)
         var options = options
         let targetText: String
         switch options.target {
@@ -126,7 +125,7 @@ extension Repository {
         let started = Timestamp.now
         var s: RestoreSummary
         do {
-            let restorer = try Restorer(reader: reader, snapshot: point.snapshot, options: options)
+            let restorer = try Restorer(reader: reader, snapshot: snapshot, options: options)
             restorer.events = events
             restorer.progress = progress
             s = try restorer.run()
@@ -161,16 +160,14 @@ extension Repository {
 
     /// Opens a point's file in its snapshot for reading, checking it still matches the catalog.
     public func openSnapshotFile(point: PointRecord, path: [UInt8], verify: Bool = true) throws -> (fd: Int32, entry: FileEntry) {
-        guard FileIO.isDirectory(point.snapshot) else {
-            throw SnapdexError.snapshotGone(point: String(point.id.prefix(12)), path: point.snapshot)
-        }
+        let snapshot = try snapshotFolder(of: point)
         let display = String(decoding: PathBytes.display(path), as: UTF8.self)
         let catalog = try reader(for: point)
         guard let entry = try catalog.entry(at: path) else {
             throw catalog.missingPathError(pointName: String(point.id.prefix(12)), path: path)
         }
         guard entry.type == .file else { throw SnapdexError.invalidArgument("\(display) is a \(entry.type.word), not a file") }
-        let source = try DirectoryOpener(root: point.snapshot, create: false)
+        let source = try DirectoryOpener(root: snapshot, create: false)
         defer { source.close() }
         do {
             let dir = try source.open(PathBytes.split(path).dir)
@@ -232,7 +229,7 @@ final class DirectoryOpener {
     var isTarget = false
 
     init(root: String, create: Bool) throws {
-        if create { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        if create, case .failure(let e) = PathCalls.makeDirectories(root) { throw SnapdexError.io("cannot create directory", root, e) }
         switch FS.openDirectory(path: root) {
         case .success(let fd): rootFD = fd
         case .failure(let e): throw SnapdexError.io("cannot open", root, e)

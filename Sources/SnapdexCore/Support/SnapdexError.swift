@@ -19,6 +19,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// A folder to index as one snapshot holds the source's snapshots (`advice`: what to run).
     case snapshotsFolderNotSnapshot(path: String, advice: String)
     case snapshotGone(point: String, path: String)
+    case snapshotReplaced(point: String, path: String)
     case notADirectory(String)
     case pointUnknown(String)
     case pointAmbiguous(String, candidates: [String])
@@ -87,6 +88,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) holds snapshots rather than being one, so indexing it would make one point of them all; make it the source's snapshots folder: \(advice)"
         case .snapshotGone(let point, let p):
             return "the snapshot directory \(p) of point \(point) is gone; mount or restore the snapshot there, or pick another point (`snapdex points`)"
+        case .snapshotReplaced(let point, let p):
+            return "\(p) no longer holds the snapshot of point \(point) (another snapshot is there now) and no folder beside it has that snapshot's identity; its files cannot be read: pick another point (`snapdex points`)"
         case .notADirectory(let p):
             return "\(p) is not a directory; name the snapshot's top directory"
         case .pointUnknown(let r):

@@ -115,21 +115,21 @@ public enum SnapshotLayout {
         guard case .success(let fd) = FS.openDirectory(path: path) else { return [] }
         defer { FS.closeFD(fd) }
         guard case .success(let names) = FS.listNames(in: fd) else { return [] }
-        return names.map { String(decoding: $0, as: UTF8.self) }.sorted()
+        return names.map { PathString.string($0) }.sorted()
     }
 
     private static func isDirectory(_ path: String) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        return PathCalls.stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     private static func isFile(_ path: String) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        return PathCalls.stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     private static func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = PathCalls.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: limit)

@@ -89,11 +89,12 @@ public enum SnapshotName {
         return nil
     }
 
-    /// `YYYY-MM-DD`, then optionally a time (`hh:mm[:ss]`, `hh-mm[-ss]`, `hh.mm[.ss]`, `hhmm[ss]`
+    /// `YYYY-MM-DD` (or `YYYY.MM.DD`), then optionally a time (`hh:mm[:ss]`, `hh-mm[-ss]`, `hh.mm[.ss]`, `hhmm[ss]`
     /// after `T`, `_`, `-`, `:`, `.` or a space), a fraction and a zone.
     private static func extended(_ u: [UInt8], _ i: Int, utc: Bool) -> Reading? {
-        guard let y = number(u, i, 4), at(u, i + 4, "-"), let mo = number(u, i + 5, 2), at(u, i + 7, "-"),
-              let da = number(u, i + 8, 2), !isDigit(at: u, i + 10) else { return nil }
+        // The date's separator: '-' (ISO 8601), or '.' as some scripts write it.
+        guard let y = number(u, i, 4), at(u, i + 4, "-") || at(u, i + 4, "."), let mo = number(u, i + 5, 2),
+              at(u, i + 7, u[i + 4]), let da = number(u, i + 8, 2), !isDigit(at: u, i + 10) else { return nil }
         var f = TimeParser.Fields(year: y, month: mo, day: da)
         var j = i + 10
         var timeSeparator: UInt8 = 0

@@ -14,7 +14,7 @@ public enum FS {
 
     /// `open(2)` of a directory by absolute or relative path (the walk's starting point).
     public static func openDirectory(path: String) -> Result<Int32, Errno> {
-        syscall { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        syscall { PathCalls.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
     }
 
     /// `openat(2)` of a regular file for reading, never following a symlink.

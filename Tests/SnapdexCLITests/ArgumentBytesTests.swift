@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Paths typed on the command line reach the kernel as the bytes typed, also bytes that are
+/// not UTF-8 and newlines; an empty path is refused. Run as a real process from a shell, as
+/// only a real argv carries such bytes.
+@Test func pathArgumentsReachTheKernelAsTheBytesTyped() throws {
+    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        Issue.record("snapdex is not built in .build/debug; run `make test`")
+        return
+    }
+    let s = Scratch()
+    let script = """
+        set -e
+        cd "$1"; B="$2"
+        odd=$(printf 'x\\377\\ny')
+        mkdir -p "snaps/day$odd/dir"
+        printf 'hello' > "snaps/day$odd/dir/f$odd"
+        "$B" init --repo "repo$odd"
+        "$B" source add s --snapshots "$PWD/snaps" --repo "repo$odd"
+        "$B" index --source s --repo "repo$odd"
+        "$B" index "$PWD/snaps/day$odd" --source t --repo "repo$odd" --at 2026-11-21T03:00:00Z
+        "$B" cat s@latest "/dir/f$odd" --repo "repo$odd" > cat.out
+        "$B" restore t@latest /dir --to "out$odd" --repo "repo$odd"
+        "$B" restore s@latest "/dir/f$odd" --tar "a$odd.tar" --repo "repo$odd"
+        "$B" verify --repo "repo$odd"
+        """
+    let r = try runTool("/bin/sh", ["-c", script, "sh", s.path, binary])
+    #expect(r.status == 0, "\(r.out)")
+    let odd: [UInt8] = [0x78, 0xff, 0x0a, 0x79]
+    let fd = open(s.path, O_RDONLY | O_DIRECTORY)
+    defer { close(fd) }
+    let names = Set(try FS.listNames(in: fd).get())
+    for expected in ["repo", "out", "a"].map({ Array($0.utf8) + odd + ($0 == "a" ? Array(".tar".utf8) : []) }) {
+        #expect(names.contains(expected), "\(expected) not among \(names)")
+    }
+    #expect(names.count == 5, "\(names)")  // snaps, cat.out, repo…, out…, a….tar: nothing else
+    #expect(FileManager.default.contents(atPath: s.path + "/cat.out") == Data("hello".utf8))
+    let restored = try FS.openDirectory(Array("out".utf8) + odd, in: fd).get()
+    defer { close(restored) }
+    let dir = try FS.openDirectory(Array("dir".utf8), in: restored).get()
+    defer { close(dir) }
+    #expect(try FS.listNames(in: dir).get() == [Array("f".utf8) + odd])
+
+    // An empty path is a usage error, never the current directory.
+    let repo = "$(printf 'repo\\377\\ny')"
+    for args in ["index '' --source s --repo \(repo)", "points --repo ''", "init --repo ''",
+                 "restore s@latest /dir --to '' --repo \(repo)", "restore s@latest /dir --tar '' --repo \(repo)",
+                 "source add u --snapshots '' --repo \(repo)", "source add u --live-path '' --repo \(repo)"] {
+        let e = try runTool("/bin/sh", ["-c", "cd \"$1\" && \"$2\" \(args)", "sh", s.path, binary])
+        #expect(e.status == 2 && e.out.contains("empty path"), "\(args): \(e.out)")
+    }
+    #expect(try FS.listNames(in: fd).get().count == 5)
+}
+
+@Test func pathStringsKeepEveryByte() {
+    let cases: [[UInt8]] = [[], Array("plain/ü".utf8), [0xff], [0x61, 0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80],
+                            Array("a\nb".utf8) + [0x80, 0xbf, 0xc0, 0xc1, 0xf5, 0xfe]]
+    for bytes in cases {
+        let s = PathString.string(bytes)
+        #expect(PathString.bytes(s) == bytes, "\(bytes)")
+        #expect(!s.unicodeScalars.contains("\u{FFFD}"))
+    }
+}
