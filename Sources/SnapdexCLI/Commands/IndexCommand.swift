@@ -106,7 +106,7 @@ struct IndexCommand: ParsableCommand {
         options.wait = wait.wait
         let out = Output.current
         let indexer = Indexer(repository: repo)
-        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
+        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(TimeDisplay.reference(time))") }
         // A guessed point time is a result people must see, so -q does not hide it.
         indexer.timeWarning = { w in out.error("snapdex: warning: \(w)") }
         // A run of several points prints one line per point and a total; one DIR, a summary.
@@ -188,7 +188,8 @@ struct IndexCommand: ParsableCommand {
 
     /// One point's report: a line in a run of several (`brief`), else a short summary.
     static func report(_ s: IndexSummary, brief: Bool) -> [String] {
-        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)"
+        let time = (try? TimeParser.read(s.time)).map(TimeDisplay.reference) ?? s.time
+        let head = "indexed \(s.source)@\(time) as \(s.id.prefix(12)) from \(s.snapshot)"
         if brief {
             return ["\(head): \(Format.count(s.entries, "entry", "entries")), \(Format.bytes(s.bytes)), "
                     + "\(Format.count(s.newBlocks, "new block")), \(String(format: "%.2f", s.seconds)) s"

@@ -124,7 +124,7 @@ struct RestoreCommand: ParsableCommand {
         let progress: ((Int, UInt64, Double) -> Void)? = out.stderrIsTerminal ? { n, bytes, secs in
             out.error("\r\(n) entries  \(Format.bytes(bytes))  \(Format.bytes(UInt64(Double(bytes) / max(secs, 0.001))))/s   ", newline: false)
         } : nil
-        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(p.pointTime.rfc3339()) from \(p.snapshot)")
+        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(TimeDisplay.reference(p.pointTime)) from \(p.snapshot)")
         let s = try repo.restore(point: p, options: options, events: printer, progress: progress)
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
         // A partial point lacks what could not be read: say what the restored subtrees lack.
