@@ -112,7 +112,7 @@ struct IndexCommand: ParsableCommand {
         options.allowEmpty = allowEmpty
         let out = Output.current
         let indexer = Indexer(repository: repo)
-        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
+        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(TimeDisplay.reference(time))") }
         // A guessed point time or a skipped folder is a result people must see, so -q does not
         // hide it; each one printed is counted in the summary.
         var runWarnings = 0
@@ -211,7 +211,8 @@ struct IndexCommand: ParsableCommand {
     /// One point's report: a line in a run of several (`brief`), else a short summary.
     /// `runWarnings`: the warnings printed before the walk (a guessed time), counted with the point's.
     static func report(_ s: IndexSummary, brief: Bool, runWarnings: Int = 0) -> [String] {
-        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)"
+        let time = (try? TimeParser.read(s.time)).map(TimeDisplay.reference) ?? s.time
+        let head = "indexed \(s.source)@\(time) as \(s.id.prefix(12)) from \(s.snapshot)"
         if brief {
             return ["\(head): \(Format.count(s.entries, "entry", "entries")), \(Format.bytes(s.bytes)), "
                     + "\(Format.count(s.newBlocks, "new block")), \(String(format: "%.2f", s.seconds)) s"

@@ -123,7 +123,7 @@ struct RestoreCommand: ParsableCommand {
         let progress: ((Int, UInt64, Double) -> Void)? = out.stderrIsTerminal ? { n, bytes, secs in
             out.error("\r\(n) entries  \(Format.bytes(bytes))  \(Format.bytes(UInt64(Double(bytes) / max(secs, 0.001))))/s   ", newline: false)
         } : nil
-        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(p.pointTime.rfc3339()) from \(p.snapshot)")
+        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(TimeDisplay.reference(p.pointTime)) from \(p.snapshot)")
         let s = try repo.restore(point: p, options: options, events: printer, progress: progress)
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
         // A partial point lacks what could not be read: say what the restored subtrees lack.
@@ -133,7 +133,11 @@ struct RestoreCommand: ParsableCommand {
             }
             for u in lacking { out.error("snapdex: warning: \(u.note)") }
         }
-        for e in s.errors { out.error("snapdex: error: \(e)") }
+        // Paths quoted as `ls` does: a newline or a byte that is not UTF-8 in a name stays visible.
+        func shown(_ path: [UInt8]) -> String { String(decoding: Format.quoted(path), as: UTF8.self) }
+        for f in s.failures { out.error("snapdex: error: \(shown(f.path)): \(f.message)") }
+        // Even with -q: what was written is not what the point recorded.
+        for d in s.differences { out.error("snapdex: warning: \(shown(d.path)): \(d.message)") }
         for w in s.warnings { Log.warning(w) }
         if s.staleTempFilesRemoved > 0 {
             Log.warning("removed \(s.staleTempFilesRemoved) temporary file(s) left by an interrupted restore")

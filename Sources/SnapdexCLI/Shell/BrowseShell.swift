@@ -120,7 +120,10 @@ final class BrowseShell {
         }
         Interrupt.clear()
         let pager = atTerminal && Self.paged.contains(first) ? Pager() : nil
-        defer { pager?.finish() }
+        defer {
+            pager?.finish()
+            Interrupt.clear()  // this command's Ctrl-C is spent
+        }
         do {
             var command = try ShellCommand.parseAsRoot(words)
             guard let runnable = command as? ShellRunnable else {

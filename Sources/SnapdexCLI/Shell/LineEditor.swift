@@ -78,7 +78,14 @@ final class LineEditor {
     /// Reads one line (without its newline).
     func read() -> Input {
         cancelled = false
-        Interrupt.clear()
+        // Ctrl-C between commands, before libedit has the terminal: the terminal has shown
+        // ^C and dropped what was typed; start a fresh line.
+        if Interrupt.requested {
+            Interrupt.clear()
+            fputs("\n", stdout)
+            fflush(stdout)
+            return .cancelled
+        }
         var count: Int32 = 0
         let raw = el_gets(el, &count)
         if cancelled {
@@ -99,8 +106,9 @@ final class LineEditor {
         var bytes: [UInt8] = []
         while true {
             var b: UInt8 = 0
-            let n = Glibc.read(0, &b, 1)
-            if n < 0 && errno == EINTR {
+            // Checked before the read too: a Ctrl-C that came just before it interrupts nothing.
+            let n = Interrupt.requested ? -1 : Glibc.read(0, &b, 1)
+            if n < 0 && (Interrupt.requested || errno == EINTR) {
                 guard Interrupt.requested else { continue }
                 Interrupt.clear()
                 ch?.pointee = 3  // ^C, bound to snapdex-cancel
