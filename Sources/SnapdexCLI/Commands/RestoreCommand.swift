@@ -27,7 +27,8 @@ struct RestoreCommand: ParsableCommand {
             Conflicts: --skip (the default) leaves what is there; --overwrite replaces it; \
             --if-newer replaces it only when the snapshot's copy is newer; --keep-both writes \
             NAME.restored-YYYYMMDDTHHMMSS beside it. Directories always merge. Temporary files \
-            (.snapdex-PID-N.tmp) that a killed restore left in a directory restored into are removed.
+            (.snapdex-PID-N.tmp) that a killed restore left in a directory restored into are removed, \
+            and so are those (.snapdex-tar-PID-N.tmp) a killed --tar FILE left beside FILE.
 
             --in-place refuses when the live path is missing or not a directory (an unmounted \
             file system). --tar FILE writes beside FILE and renames the archive into place only \
