@@ -483,8 +483,13 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        let fd = PathCalls.open(sessionsPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
+        // A line torn by a crash (no newline at its end) is ended first, so it stays one
+        // unreadable line and does not swallow this record. Writers hold the repository lock.
+        var last: UInt8 = 10
+        let size = lseek(fd, 0, SEEK_END)
+        if size > 0, pread(fd, &last, 1, size - 1) == 1, last != 10 { line.insert(10, at: 0) }
         _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
     }
