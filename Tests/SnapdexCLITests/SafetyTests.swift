@@ -211,6 +211,13 @@ extension CLITests {
         let names = Self.names(in: out + "/alice")
         #expect(names.count == 4 && names.allSatisfy { Self.text(out + "/alice/" + $0) == "alpha" }, "\(names)")
         #expect(names.filter { $0.hasPrefix("a.txt.restored-") }.count == 3)
+
+        // The name it would take is quoted: a newline in it does not break the line.
+        write(s.path + "/snap2/we\nird", "w")
+        #expect(cli.run(["index", s.path + "/snap2", "--source", "odd", "--at", "2026-11-21T03:00:00Z"]).status == 0)
+        #expect(cli.run(["restore", "odd@latest", "/we\nird", "--to", out]).status == 0)
+        let r = cli.run(["restore", "odd@latest", "/we\nird", "--to", out, "--keep-both", "--dry-run"])
+        #expect(r.status == 0 && r.out.split(separator: "\n").count == 2 && r.out.contains("(as 'we'$'\\n''ird.restored-"), "\(r.out)")
     }
 
     /// A dry run decides as the real run does: a directory in the way of a file fails in both.

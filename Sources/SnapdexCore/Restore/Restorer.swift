@@ -451,7 +451,7 @@ final class Restorer {
         try checkSnapshot(dir: dir, e)
         var reason: String?
         if case .replace(let why) = action { reason = why }
-        if case .keepBoth(let n) = action { reason = "as " + String(decoding: n, as: UTF8.self) }
+        if case .keepBoth(let n) = action { reason = "as " + String(decoding: PathBytes.quoted(n), as: UTF8.self) }
         if options.dryRun {
             count(e, action)
             if e.type == .file { summary.bytes += e.size }
