@@ -85,3 +85,62 @@ extension CLITests {
         #expect(log.sessions.contains { $0.kind == "index" }, "\(log.sessions.map(\.kind))")
     }
 }
+
+extension CLITests {
+    /// Two points at one instant (sanoid's daily and hourly): SOURCE@TIME naming both is refused
+    /// listing each id, each id works as printed, and @latest agrees with find --latest-only.
+    @Test func aTimeSharedByTwoPointsIsRefused() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/autosnap_2026-11-21_03:00:01_daily/f", "daily")
+        write(s.path + "/snaps/autosnap_2026-11-21_03:00:01_hourly/f", "hourly")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source u").status == 0)
+        for command in [["ls", "u@2026-11-21T03:00:01Z", "/"], ["forget", "u@2026-11-21T03:00:01Z"]] {
+            let r = cli.run(command)
+            #expect(r.status == 2, "\(command) \(r.out) \(r.err)")
+            #expect(r.err.contains("names 2 restore points with the same time"), "\(r.err)")
+        }
+        #expect(pointTimes(cli, source: "u").count == 2, "nothing was forgotten")
+        let refused = cli.run(["forget", "u@2026-11-21T03:00:01Z"]).err
+        let ids = try #require(refused.split(separator: "(").dropFirst().first?.split(separator: ")").first)
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(ids.count == 2, "\(refused)")
+        // @latest and find --latest-only pick the same one of the two.
+        let latest = cli.run("cat u@latest /f").out
+        let found = cli.run("find f --latest-only --json").out
+        #expect(["daily", "hourly"].contains(latest), "\(latest)")
+        #expect(found.contains("\"size\":\(latest.utf8.count),"), "\(found) \(latest)")
+        // Each id listed works as printed.
+        #expect(cli.run(["forget", ids[0]]).status == 0)
+        #expect(cli.run(["ls", "u@2026-11-21T03:00:01Z", "/"]).status == 0)
+    }
+
+    /// A held point is not forgotten or purged: refused naming the hold, the release works as
+    /// printed, and --force removes it anyway.
+    @Test func heldPointsAreNotForgotten() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-20/f", "a")
+        write(s.path + "/snaps/2026-11-21/f", "b")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source u").status == 0)
+        #expect(cli.run("point keep u@2026-11-20 --until never").status == 0)
+        #expect(cli.run("point keep u@2026-11-21 --until 2200-01-01").status == 0)
+        let forget = cli.run("forget u@2026-11-20T00:00:00Z")
+        #expect(forget.status == 1, "\(forget.out) \(forget.err)")
+        #expect(forget.err.contains("is held (kept until never)"), "\(forget.err)")
+        let purge = cli.run("source remove u --purge")
+        #expect(purge.status == 1 && purge.err.contains("2 points"), "\(purge.err)")
+        #expect(pointTimes(cli, source: "u").count == 2)
+        let advice = try #require(forget.err.split(separator: "`").dropFirst().first.map(String.init))
+        #expect(advice.hasPrefix("snapdex point keep ") && advice.hasSuffix(" --release"), "\(advice)")
+        #expect(cli.run(Array(advice.split(separator: " ").dropFirst().map(String.init))).status == 0)
+        #expect(cli.run("forget u@2026-11-20T00:00:00Z").status == 0)
+        #expect(cli.run("source remove u --purge").status == 1, "the other point is still held")
+        #expect(cli.run("source remove u --purge --force").status == 0)
+        #expect(pointTimes(cli, source: "u").isEmpty)
+    }
+}

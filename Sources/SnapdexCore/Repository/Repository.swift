@@ -267,7 +267,8 @@ public final class Repository {
 
     public func points(source: String? = nil) throws -> [PointRecord] {
         try read { db in
-            var q = PointRecord.order(PointRecord.Columns.source, PointRecord.Columns.time)
+            // Points that share a time are ordered by id: the one rule for which is newest.
+            var q = PointRecord.order(PointRecord.Columns.source, PointRecord.Columns.time, PointRecord.Columns.id)
             if let source { q = q.filter(PointRecord.Columns.source == source) }
             return try q.fetchAll(db)
         }

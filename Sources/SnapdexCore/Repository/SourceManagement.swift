@@ -50,12 +50,14 @@ extension Repository {
         }
     }
 
-    /// `snapdex source remove`; with `purge` its indexes go too.
-    public func removeSource(_ name: String, purge: Bool, wait: Double = 0) throws -> Int {
+    /// `snapdex source remove`; with `purge` its indexes go too, unless one is held (`point
+    /// keep`) and not `force`.
+    public func removeSource(_ name: String, purge: Bool, force: Bool = false, wait: Double = 0) throws -> Int {
         try withWriterLock(wait: wait) {
             _ = try source(named: name)
             let points = try self.points(source: name)
             if !points.isEmpty && !purge { throw SnapdexError.sourceHasIndexes(name, count: points.count) }
+            if !force { try refuseHeld(points) }
             try forgetLocked(points)
             FileIO.remove(sourceDirectory(name) + "/source.json")
             try write { db in _ = try SourceRecord.deleteOne(db, key: name) }

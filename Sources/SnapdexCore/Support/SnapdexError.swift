@@ -25,6 +25,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case snapshotEmpty(path: String, retry: String)
     case pointUnknown(String)
     case pointAmbiguous(String, candidates: [String])
+    /// `SOURCE@TIME` where several points share that time (sanoid's daily and hourly at one instant).
+    case pointTimeShared(String, ids: [String])
+    /// forget or `source remove --purge` of points under a hold; `release` names the command that releases the first.
+    case pointHeld(ids: [String], until: String, release: String)
     case pointExists(source: String, time: String, id: String)
     case pointExpired(String)
     case pathNotFound(point: String, path: String)
@@ -100,6 +104,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "no restore point matches '\(r)'; list points with `snapdex points`"
         case .pointAmbiguous(let r, let c):
             return "'\(r)' matches \(c.count) restore points (\(c.prefix(5).joined(separator: ", "))); type more of the id"
+        case .pointTimeShared(let r, let ids):
+            return "'\(r)' names \(ids.count) restore points with the same time (\(ids.joined(separator: ", "))); name the one you mean by its id"
+        case .pointHeld(let ids, let until, let release):
+            let which = ids.count == 1 ? "point \(ids[0]) is" : "\(ids.count) points (\(ids.prefix(5).joined(separator: ", "))) are"
+            return "\(which) held (kept until \(until)), so nothing was removed; release the hold with `\(release)`, or pass --force to remove held points anyway"
         case .pointExists(let s, let t, let id):
             return "source '\(s)' already has index \(id) of this folder at \(t); pass --replace to index the folder again (the new index replaces that one)"
         case .pointExpired(let r):
@@ -172,7 +181,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// The process exit status for this error.
     public var exitCode: Int32 {
         switch self {
-        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal:
+        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal,
+             .pointAmbiguous, .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
