@@ -144,3 +144,36 @@ extension CLITests {
         #expect(pointTimes(cli, source: "u").isEmpty)
     }
 }
+
+extension CLITests {
+    /// A partial point is indexed again by `index --source S --replace`, as the man page
+    /// advises, by a user who can read what it lacks; the point keeps its time and is whole.
+    @Test func replaceIndexesPartialPointsAgain() throws {
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/ok/a", "a")
+        write(s.path + "/snaps/2026-11-21/secret/b", "b")
+        chmod(s.path + "/snaps/2026-11-21/secret", 0)
+        defer { chmod(s.path + "/snaps/2026-11-21/secret", 0o755) }
+        mkdir(repo, 0o700)
+        if getuid() == 0 { chown(repo, Self.nobody, Self.nobody) }
+        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
+            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
+            return
+        }
+        #expect(initRun.status == 0, "\(initRun.out)")
+        #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
+        let partial = try #require(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo]))
+        #expect(partial.status == ExitStatus.partial, "\(partial.out)")
+        if getuid() != 0 { chmod(s.path + "/snaps/2026-11-21/secret", 0o755) }
+        let cli = CLI(repo: repo)
+        // The advice of `index --help`, run as printed.
+        let again = cli.run("index --source u --replace")
+        #expect(again.status == 0, "\(again.out) \(again.err)")
+        #expect(again.out.contains("indexed u@") && again.out.contains("replaced index"), "\(again.out)")
+        let json = cli.run("points --source u --json").out.split(separator: "\n")
+        #expect(json.count == 1 && json[0].contains("\"status\":\"ok\""), "\(json)")
+        #expect(cli.run("index --source u --replace").out.contains("nothing to index"), "a whole point is not indexed again")
+    }
+}
