@@ -177,3 +177,50 @@ extension CLITests {
         #expect(cli.run("index --source u --replace").out.contains("nothing to index"), "a whole point is not indexed again")
     }
 }
+
+extension CLITests {
+    /// Root writing into a repository another user owns gives new files that owner; a manifest
+    /// the user still cannot read (written 0600 by root before) is a permission error (exit 1,
+    /// one line), never damage nor `forget` advice, and rescan refuses rather than drop it.
+    @Test func unreadableManifestsArePermissionErrorsNotDamage() throws {
+        guard getuid() == 0 else { return }  // only root can write as another user
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/a", "a")
+        mkdir(repo, 0o700)
+        chown(repo, Self.nobody, Self.nobody)
+        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
+            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
+            return
+        }
+        #expect(initRun.status == 0, "\(initRun.out)")
+        #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
+        #expect(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo])?.status == 0)
+        let cli = CLI(repo: repo)
+        let replaced = cli.run(["index", s.path + "/snaps/2026-11-21", "--source", "u", "--replace"])
+        #expect(replaced.status == 0, "\(replaced.err)")
+        // Everything root made belongs to the repository's owner.
+        let all = FileManager.default.enumerator(atPath: repo)!.allObjects as! [String]
+        for name in all {
+            var st = stat()
+            lstat(repo + "/" + name, &st)
+            #expect(st.st_uid == Self.nobody, "\(name) is owned by \(st.st_uid)")
+        }
+        #expect(try Self.runUnprivileged(["verify", "--repo", repo])?.status == 0)
+
+        // A manifest root wrote 0600 for itself (as older versions did).
+        let manifest = try #require(all.first { $0.hasSuffix(".manifest") })
+        chown(repo + "/" + manifest, 0, 0)
+        chmod(repo + "/" + manifest, 0o600)
+        for args in [["ls", "u@latest", "/"], ["verify"], ["rescan"]] {
+            let r = try #require(try Self.runUnprivileged(args + ["--repo", repo]))
+            #expect(r.status == ExitStatus.failure, "\(args): \(r.out)")
+            #expect(r.out.contains("cannot read \(repo)/\(manifest): permission denied; run snapdex as the user that owns \(repo)"), "\(args): \(r.out)")
+            #expect(!r.out.contains("damage") && !r.out.contains("forget"), "\(args): \(r.out)")
+        }
+        let points = try #require(try Self.runUnprivileged(["points", "--json", "--repo", repo]))
+        #expect(points.out.contains("\"source\":\"u\""), "the point is still there: \(points.out)")
+        #expect(cli.run("points --json").out.contains("\"source\":\"u\""))
+    }
+}

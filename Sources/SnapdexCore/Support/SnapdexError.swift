@@ -46,6 +46,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case archiveNotWritten(path: String, reason: String, oldKept: Bool)
     case archiveIncomplete(reason: String)
     case manifestDamaged(path: String, reason: String)
+    /// A repository file the current user may not read (root wrote it 0600 into another
+    /// user's repository): a permission problem, never damage.
+    case permissionDenied(path: String, repository: String)
     case blockDamaged(hash: String, reason: String)
     case blockMissing(hash: String)
     case catalogNewerFormat(path: String, found: Int, supported: Int)
@@ -138,6 +141,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "the archive \(p) was not written: \(why); the partial archive was removed\(kept ? " and the existing \(p) is unchanged" : "")"
         case .archiveIncomplete(let why):
             return "the archive is incomplete (\(why)); what was written is only part of it"
+        case .permissionDenied(let p, let repo):
+            return "cannot read \(p): permission denied; run snapdex as the user that owns \(repo)"
         case .manifestDamaged(let p, let why):
             return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
         case .blockDamaged(let h, let why):
@@ -176,6 +181,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .partial(let why):
             return why
         }
+    }
+
+    public var isPermissionDenied: Bool {
+        if case .permissionDenied = self { return true }
+        return false
     }
 
     /// The process exit status for this error.
