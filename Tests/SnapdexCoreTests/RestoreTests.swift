@@ -332,9 +332,39 @@ import Glibc
         #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .file, mtime: 50), policy: .ifNewer, now: now) == .replace("the snapshot's copy is newer"))
         #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .file, mtime: 100), policy: .ifNewer, now: now) == .skip("the existing copy is as new or newer"))
         #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .directory, mtime: 1), policy: .ifNewer, now: now) == .skip("a directory is in the way"))
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .directory, mtime: 1), policy: .overwrite, now: now)
+            == .refuse("a directory is in the way; a directory is never replaced by a file"))
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .symlink, mtime: 1), policy: .overwrite, now: now) == .replace("already exists; --overwrite replaces it"))
+        let taken: Set<[UInt8]> = [Array("f.r".utf8), Array("f.r-2".utf8)]
+        #expect(RestorePlanner.unusedName(Array("f.r".utf8)) { taken.contains($0) } == Array("f.r-3".utf8))
         let d = FileEntry(name: Array("d".utf8), type: .directory)
         #expect(RestorePlanner.decide(d, existing: ExistingEntry(type: .directory, mtime: 1), policy: .skip, now: now) == .merge)
         #expect(!RestorePlanner.isSafeName(Array("..".utf8)) && !RestorePlanner.isSafeName(Array("a/b".utf8)) && !RestorePlanner.isSafeName([]))
         #expect(RestorePlanner.isSafePath(Array("a/b".utf8)) && !RestorePlanner.isSafePath(Array("a/../b".utf8)) && !RestorePlanner.isSafePath(Array("/a".utf8)))
+    }
+}
+
+extension RestoreTests {
+    /// A killed process its parent has not reaped yet still has its pid: a zombie's
+    /// temporaries are left over all the same.
+    @Test func aZombiesTemporariesAreAbandoned() throws {
+        var pid: pid_t = 0
+        let args: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(args[0]) }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, args, environ) == 0)
+        // Not reaped yet: a zombie once it exits.
+        var zombie = false
+        for _ in 0..<500 where !zombie {
+            usleep(2000)
+            zombie = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
+        }
+        #expect(zombie && kill(pid, 0) == 0)
+        #expect(StaleTemporaries.isAbandoned(pid: pid, changed: Int(time(nil))))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(StaleTemporaries.isAbandoned(pid: pid, changed: Int(time(nil))))
+        // A live process older than the file may be the restore that made it.
+        #expect(!StaleTemporaries.isAbandoned(pid: 1, changed: Int(time(nil))))
+        #expect(!StaleTemporaries.isAbandoned(pid: getpid(), changed: 0))
     }
 }

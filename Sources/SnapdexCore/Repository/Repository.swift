@@ -345,7 +345,11 @@ public final class Repository {
                 GROUP BY pb.point
                 """)
             var out: [String: (Int64, Int64)] = [:]
-            for r in rows { out[r["point"]] = (r["own"], r["shared"]) }
+            for r in rows {
+                guard let point: String = r.checked("point"), let own: Int64 = r.checked("own"), let shared: Int64 = r.checked("shared")
+                else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a block row holds a value of the wrong type") }
+                out[point] = (own, shared)
+            }
             return out
         }
     }
@@ -490,7 +494,9 @@ public final class Repository {
             var out: [Digest: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT hash, storedSize FROM block")
             while let r = try rows.next() {
-                if let d = Digest(bytes: [UInt8](r["hash"] as Data)) { out[d] = r["storedSize"] }
+                guard let hash: Data = r.checked("hash"), let size: Int = r.checked("storedSize")
+                else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a block row holds a value of the wrong type") }
+                if let d = Digest(bytes: [UInt8](hash)) { out[d] = size }
             }
             return out
         }

@@ -64,7 +64,8 @@ public struct RestoreSummary: Sendable {
     /// Files restored with --no-verify that differ from the catalog.
     public var differences: [RestoreNote] = []
     public var seconds = 0.0
-    /// Temporary files of killed restores (`.snapdex-PID-N.tmp`) removed from the target.
+    /// Temporary files of killed restores (`.snapdex-PID-N.tmp` in the target,
+    /// `.snapdex-tar-PID-N.tmp` beside a `--tar FILE`) removed.
     public var staleTempFilesRemoved = 0
     /// The `--tar FILE` that was not written because entries failed (its partial copy is removed).
     public var unwrittenArchive: String?
@@ -141,6 +142,7 @@ extension Repository {
             restorer.events = events
             restorer.progress = progress
             s = try restorer.run()
+            s.staleTempFilesRemoved += archive?.staleTempFilesRemoved ?? 0
         } catch let w as ArchiveWriteFailure {
             archive?.discard()
             guard let archive, !archive.isDirect else { throw SnapdexError.archiveIncomplete(reason: "cannot write it: \(w.errno)") }
@@ -240,6 +242,8 @@ final class DirectoryOpener {
     private var cache: [[UInt8]: Int32] = [:]
     /// Directories this opener created, in creation order.
     private(set) var created: [[UInt8]] = []
+    /// Directories it created where --overwrite removed a file or symlink first.
+    private(set) var replaced: Set<[UInt8]> = []
     var replaceNonDirectories = false
     /// A restore target, where --overwrite replaces what is in the way; in a snapshot
     /// (read-only, what the point was indexed from) there is nothing to overwrite.
@@ -259,7 +263,7 @@ final class DirectoryOpener {
         if let fd = cache[path] { return fd }
         let (dir, name) = PathBytes.split(path)
         let parent = try open(dir)
-        let shown = String(decoding: PathBytes.display(path), as: UTF8.self)
+        let shown = PathBytes.shown(path)
         switch FS.openDirectory(name, in: parent) {
         case .success(let fd):
             remember(path, fd)
@@ -274,6 +278,7 @@ final class DirectoryOpener {
             guard FS.withCName(name, { unlinkat(parent, $0, 0) }) == 0 else {
                 throw EntryFailure(message: "cannot remove \(shown) to make a directory: \(Errno.current)")
             }
+            replaced.insert(path)
             return try open(path)
         case .failure(let e) where e == .loop || e == .notDirectory:
             throw EntryFailure(message: isTarget
@@ -424,13 +429,25 @@ final class Restorer {
             }
         }
         var action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
-        // Restoring its children made the directory already (catalog order puts them first).
-        if action == .merge, target?.created.contains(path) == true { action = .create }
+        // Restoring its children made the directory already (catalog order puts them first),
+        // over a file or symlink that --overwrite replaced.
+        if action == .merge, target?.replaced.contains(path) == true {
+            action = .replace("a file or symlink was in the way; --overwrite replaces it")
+        } else if action == .merge, target?.created.contains(path) == true {
+            action = .create
+        }
+        if case .keepBoth(let name) = action, dfd >= 0 {
+            action = .keepBoth(name: RestorePlanner.unusedName(name) { n in
+                if case .success = FS.lstat(n, in: dfd) { return true }
+                return false
+            })
+        }
         if case .skip(let why) = action {
             summary.skipped += 1
             report(path, e, "skip", why)
             return
         }
+        if case .refuse(let why) = action { throw EntryFailure(message: why) }
         try checkSnapshot(dir: dir, e)
         var reason: String?
         if case .replace(let why) = action { reason = why }
@@ -443,9 +460,6 @@ final class Restorer {
         }
         let finalName: [UInt8]
         if case .keepBoth(let n) = action { finalName = n } else { finalName = e.name }
-        if case .replace = action, existing?.type == .directory {
-            throw EntryFailure(message: "a directory is in the way; a directory is never replaced by a \(e.type.word)")
-        }
 
         switch e.type {
         case .directory:
@@ -587,32 +601,14 @@ final class Restorer {
     }
 
     /// The name `place` creates an entry under before moving it into place.
-    static func temporaryName(pid: pid_t, n: UInt32) -> [UInt8] { Array(".snapdex-\(pid)-\(n).tmp".utf8) }
-
-    /// The pid in a name exactly as `temporaryName` makes it, or nil for any other name.
-    static func temporaryPID(_ name: [UInt8]) -> pid_t? {
-        let prefix = Array(".snapdex-".utf8), suffix = Array(".tmp".utf8)
-        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.suffix(suffix.count).elementsEqual(suffix) else { return nil }
-        let parts = name[prefix.count..<(name.count - suffix.count)].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
-        guard parts.count == 2,
-              let pid = pid_t(String(decoding: parts[0], as: UTF8.self)), let n = UInt32(String(decoding: parts[1], as: UTF8.self)),
-              pid > 0, temporaryName(pid: pid, n: n) == name  // no sign, no leading zeros
-        else { return nil }
-        return pid
-    }
+    static func temporaryName(pid: pid_t, n: UInt32) -> [UInt8] { StaleTemporaries.name(prefix: StaleTemporaries.restorePrefix, pid: pid, n: n) }
 
     /// A killed restore leaves its temporary names behind. Once per directory restored into
-    /// (not one this restore made), removes those whose process is gone; never a directory,
-    /// never another name.
+    /// (not one this restore made), even when every entry in it is skipped, removes those
+    /// whose process is gone; never a directory, never another name.
     private func sweepStaleTemporaries(in dfd: Int32, dir: [UInt8]) {
-        guard swept.insert(dir).inserted, target?.created.contains(dir) != true,
-              case .success(let names) = FS.listNames(in: dfd) else { return }
-        for name in names {
-            guard let pid = Self.temporaryPID(name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH,
-                  case .success(let st) = FS.lstat(name, in: dfd), (UInt32(st.st_mode) & 0o170000) != 0o040000
-            else { continue }
-            if FS.withCName(name, { unlinkat(dfd, $0, 0) }) == 0 { summary.staleTempFilesRemoved += 1 }
-        }
+        guard swept.insert(dir).inserted, target?.created.contains(dir) != true else { return }
+        summary.staleTempFilesRemoved += StaleTemporaries.sweep(in: dfd, prefix: StaleTemporaries.restorePrefix)
     }
 
     // MARK: Data and attributes
