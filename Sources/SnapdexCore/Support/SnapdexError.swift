@@ -192,7 +192,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal,
-             .pointAmbiguous, .pointTimeShared:
+             .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
