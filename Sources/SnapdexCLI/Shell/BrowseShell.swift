@@ -17,7 +17,8 @@ struct BrowseCommand: ParsableCommand {
             `help COMMAND` shows each one's options. Line editing, history (kept per repository) \
             and tab completion of commands and catalog paths come from libedit; Tab quotes names \
             as ls prints them. Ctrl-C cancels the line being typed, or stops the running command, \
-            and keeps the marks; Ctrl-D or exit leaves. On a terminal, output longer than the \
+            and keeps the marks (a restore stops between entries: what it restored stays, its \
+            archive is not written, and `snapdex sessions` shows it cancelled); Ctrl-D or exit leaves. On a terminal, output longer than the \
             screen goes through $PAGER (default: less -R), and cat shows what a binary file is \
             instead of printing it (cat -f prints it).
 

@@ -187,7 +187,7 @@ struct ShellCommand: ParsableCommand {
                 throw SnapdexError.invalidArgument("the shell's output is this terminal; give --tar a file name")
             }
             try RestoreCommand.restore(repo: shell.repository, point: shell.point, paths: rels, to: to, inPlace: inPlace, tar: tar,
-                                       conflicts: conflicts, json: false)
+                                       conflicts: conflicts, json: false, shouldStop: { Interrupt.requested })
         }
     }
 
