@@ -57,6 +57,11 @@ import Glibc
         #expect(e.status == 2 && e.out.contains("empty path"), "\(args): \(e.out)")
     }
     #expect(try FS.listNames(in: fd).get().count == 5)
+
+    // $SNAPDEX_REPO is a path too: its bytes name the repository.
+    let env = try runTool("/bin/sh", ["-c", "cd \"$1\" && SNAPDEX_REPO=\"$(printf 'env\\376')\" \"$2\" init", "sh", s.path, binary])
+    #expect(env.status == 0, "\(env.out)")
+    #expect(try FS.listNames(in: fd).get().contains(Array("env".utf8) + [0xfe]))
 }
 
 @Test func pathStringsKeepEveryByte() {

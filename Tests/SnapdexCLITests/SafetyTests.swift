@@ -158,4 +158,43 @@ extension CLITests {
         #expect(r.status == 4)
         #expect(Self.text(s.path + "/out/alice/a.txt") == "alpha")
     }
+
+    /// A file that changed size since indexing, restored with --no-verify: exactly the bytes
+    /// the snapshot holds (never padded or cut to the catalog's size), and a warning says so.
+    @Test func noVerifyRestoresTheSnapshotsBytesNeverPaddedToTheCatalogSize() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        write(s.path + "/snap/alice/a.txt", "v3\n")  // 5 bytes in the catalog, 3 now
+        var r = cli.run(["restore", "home@latest", "/alice/a.txt", "--to", s.path + "/out"])
+        #expect(r.status == 1 && r.err.contains("--no-verify"))
+        r = cli.run(["restore", "home@latest", "/alice/a.txt", "--to", s.path + "/out", "--no-verify"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(Self.text(s.path + "/out/alice/a.txt") == "v3\n")
+        #expect(r.err.contains("warning: /alice/a.txt: differs from the catalog (3 bytes in the snapshot, 5 in the catalog)"))
+        #expect(r.out.contains("(3 B)"))
+
+        // Longer now: all of it, not the catalog's 5 bytes.
+        write(s.path + "/snap/alice/b.txt", "bravo, longer")
+        r = cli.run(["restore", "home@latest", "/alice/b.txt", "--to", s.path + "/out", "--no-verify"])
+        #expect(r.status == 0 && Self.text(s.path + "/out/alice/b.txt") == "bravo, longer")
+
+        // The archive's header says the size of what follows it.
+        let archive = s.path + "/a.tar"
+        r = cli.run(["restore", "home@latest", "/alice", "--tar", archive, "--no-verify"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("/alice/a.txt: differs") && r.err.contains("/alice/b.txt: differs"))
+        let tar = Array(FileManager.default.contents(atPath: archive) ?? Data())
+        var members: [String: String] = [:]
+        var at = 0
+        while at + 512 <= tar.count, tar[at] != 0 {
+            let name = String(decoding: tar[at..<at + 100].prefix { $0 != 0 }, as: UTF8.self)
+            let size = Int(String(decoding: tar[at + 124..<at + 135], as: UTF8.self), radix: 8) ?? 0
+            members[name] = String(decoding: tar[at + 512..<min(tar.count, at + 512 + size)], as: UTF8.self)
+            at += 512 + (size + 511) / 512 * 512
+        }
+        #expect(members["alice/a.txt"] == "v3\n" && members["alice/b.txt"] == "bravo, longer")
+
+        r = cli.run(["cat", "home@latest", "/alice/a.txt", "--no-verify"])
+        #expect(r.status == 0 && r.out == "v3\n" && r.err.contains("differs from the catalog"))
+    }
 }

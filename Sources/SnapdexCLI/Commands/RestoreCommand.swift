@@ -143,7 +143,11 @@ struct RestoreCommand: ParsableCommand {
             }
             for u in lacking { out.error("snapdex: warning: \(u.note)") }
         }
-        for e in s.errors { out.error("snapdex: error: \(e)") }
+        // Paths quoted as `ls` does: a newline or a byte that is not UTF-8 in a name stays visible.
+        func shown(_ path: [UInt8]) -> String { String(decoding: Format.quoted(path), as: UTF8.self) }
+        for f in s.failures { out.error("snapdex: error: \(shown(f.path)): \(f.message)") }
+        // Even with -q: what was written is not what the point recorded.
+        for d in s.differences { out.error("snapdex: warning: \(shown(d.path)): \(d.message)") }
         for w in s.warnings { Log.warning(w) }
         if s.staleTempFilesRemoved > 0 {
             Log.warning("removed \(s.staleTempFilesRemoved) temporary file(s) left by an interrupted restore")

@@ -124,7 +124,7 @@ public final class Repository {
     var databasePath: String { root + "/snapdex.db" }
 
     /// `--repo`, else `$SNAPDEX_REPO`, else `~/.local/share/snapdex`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultPath(environment: [String: String] = PathString.environment(["SNAPDEX_REPO", "HOME"])) -> String {
         if let r = environment["SNAPDEX_REPO"], !r.isEmpty { return r }
         let home = environment["HOME"] ?? "/root"
         return home + "/.local/share/snapdex"

@@ -56,8 +56,13 @@ public struct RestoreSummary: Sendable {
     public var skipped = 0
     public var replaced = 0
     public var failed = 0
+    /// "PATH: message" lines, for the session log.
     public var errors: [String] = []
     public var warnings: [String] = []
+    /// The failed entries, with their paths as bytes, for messages that quote them.
+    public var failures: [RestoreNote] = []
+    /// Files restored with --no-verify that differ from the catalog.
+    public var differences: [RestoreNote] = []
     public var seconds = 0.0
     /// Temporary files of killed restores (`.snapdex-PID-N.tmp`) removed from the target.
     public var staleTempFilesRemoved = 0
@@ -74,6 +79,13 @@ public struct RestoreSummary: Sendable {
         if unwrittenArchive != nil || files + directories + links + others + skipped == 0 { return ExitStatus.failure }
         return ExitStatus.partial
     }
+}
+
+/// What went wrong, or what is worth saying, about one entry.
+public struct RestoreNote: Sendable {
+    /// The entry's path as `ls` would show it under the point (`/alice/a.txt`), as bytes.
+    public var path: [UInt8]
+    public var message: String
 }
 
 /// A failure confined to one entry: reported, counted, and the restore goes on.
@@ -160,7 +172,7 @@ extension Repository {
                 result: s.cancelled ? "cancelled" : s.exitStatus == ExitStatus.success ? "ok" : s.exitStatus == ExitStatus.partial ? "partial" : "failed",
                 counts: ["files": Int64(s.files), "directories": Int64(s.directories), "bytes": Int64(s.bytes),
                          "skipped": Int64(s.skipped), "replaced": Int64(s.replaced), "failed": Int64(s.failed)],
-                points: [point.id], warnings: Array((s.errors + s.warnings).prefix(100)), message: nil,
+                points: [point.id], warnings: Array((s.errors + s.differences.map { "\(String(decoding: $0.path, as: UTF8.self)): \($0.message)" } + s.warnings).prefix(100)), message: nil,
                 source: point.source, paths: options.paths.map { String(decoding: PathBytes.display($0), as: UTF8.self) },
                 target: targetLogged))
         }
@@ -189,11 +201,15 @@ extension Repository {
 
     /// Streams a point's file from its snapshot to `write`, checked like a restore: size and
     /// mtime before the first byte, size and SHA-256 (when recorded) after the last. A
-    /// mismatch found at the end is thrown after the bytes were written.
+    /// mismatch found at the end is thrown after the bytes were written. Without `verify`,
+    /// returns how the file differs from the catalog in size or mtime (nil when it does not):
+    /// the bytes written are the snapshot's as they are now.
+    @discardableResult
     public func readSnapshotFile(point: PointRecord, path: [UInt8], verify: Bool = true,
-                                 _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
+                                 _ write: (UnsafeRawBufferPointer) throws -> Void) throws -> String? {
         let (fd, entry) = try openSnapshotFile(point: point, path: path, verify: verify)
         defer { close(fd) }
+        let difference = verify ? nil : Restorer.difference(fd: fd, from: entry)
         let display = String(decoding: PathBytes.display(path), as: UTF8.self)
         var hasher = SHA256()
         let hashing = verify && entry.hash != nil
@@ -212,7 +228,7 @@ extension Repository {
                 total += UInt64(n)
             }
         }
-        guard verify else { return }
+        guard verify else { return difference }
         let changed = "the snapshot's file changed since it was indexed"
         let after = "what was written is not what the point recorded; use --no-verify to read it anyway"
         if total != entry.size {
@@ -221,6 +237,7 @@ extension Repository {
         if hashing, let h = entry.hash, Digest(trusted: Array(hasher.finalize())) != h {
             throw SnapdexError.snapshotFileMismatch(path: display, message: "\(changed) (SHA-256 differs); \(after)")
         }
+        return nil
     }
 }
 
@@ -472,12 +489,14 @@ final class Restorer {
             }
             let sfd = try Restorer.openVerified(name: e.name, in: try source.open(dir), entry: e, verify: options.verify)
             defer { Glibc.close(sfd) }
+            let size = try Self.currentSize(sfd)
+            noteDifference(path, fd: sfd, e)
             try place(dfd: dfd, finalName: finalName, action: action) { tmp in
                 let out = FS.withCName(tmp) { openat(dfd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
                 guard out >= 0 else { return -1 }
                 defer { Glibc.close(out) }
                 do {
-                    try copy(from: sfd, to: out, e)
+                    try copy(from: sfd, to: out, size: size, e)
                     try applyAttributes(fd: out, e, atimeFrom: sfd)
                 } catch let f as EntryFailure {
                     FS.withCName(tmp) { _ = unlinkat(dfd, $0, 0) }
@@ -486,7 +505,7 @@ final class Restorer {
                 return 0
             }
             if e.nlink > 1 { linked[e.inode] = PathBytes.join(dir, finalName) }
-            summary.bytes += e.size
+            summary.bytes += size
         case .symlink:
             try place(dfd: dfd, finalName: finalName, action: action) { tmp in
                 FS.withCName(e.target) { t in FS.withCName(tmp) { symlinkat(t, dfd, $0) } }
@@ -634,7 +653,7 @@ final class Restorer {
         }
         if case .success(let st) = FS.fstat(fd) {
             let isFile = (UInt32(st.st_mode) & 0o170000) == 0o100000
-            if !isFile || (verify && (UInt64(st.st_size) != e.size || st.nanoMTime != e.mtime)) {
+            if !isFile || (verify && difference(fd: fd, from: e) != nil) {
                 Glibc.close(fd)
                 throw EntryFailure(message: "the snapshot's file changed since it was indexed (size or mtime differ); use --no-verify to restore it anyway")
             }
@@ -644,14 +663,37 @@ final class Restorer {
         return fd
     }
 
+    /// How many bytes an open snapshot file holds now: what a restore copies, whatever the
+    /// catalog says (with --no-verify they may differ; never pad or cut to the catalog's size).
+    static func currentSize(_ fd: Int32) throws -> UInt64 {
+        guard case .success(let st) = FS.fstat(fd), st.st_size >= 0 else { throw EntryFailure(message: "cannot look at it in the snapshot: \(Errno.current)") }
+        return UInt64(st.st_size)
+    }
+
+    /// How an open snapshot file differs from its catalog entry in size or mtime, or nil.
+    static func difference(fd: Int32, from e: FileEntry) -> String? {
+        guard case .success(let st) = FS.fstat(fd) else { return nil }
+        if UInt64(st.st_size) != e.size { return "\(st.st_size) bytes in the snapshot, \(e.size) in the catalog" }
+        if st.nanoMTime != e.mtime { return "another mtime in the snapshot than in the catalog" }
+        return nil
+    }
+
+    /// With --no-verify, a file that differs from the catalog is restored as the snapshot
+    /// holds it, and the user is told.
+    private func noteDifference(_ path: [UInt8], fd: Int32, _ e: FileEntry) {
+        guard !options.verify, let why = Self.difference(fd: fd, from: e) else { return }
+        let message = "differs from the catalog (\(why)); restored as the snapshot holds it now (--no-verify)"
+        summary.differences.append(RestoreNote(path: PathBytes.display(path), message: message))
+    }
+
     /// Copies a regular file, keeping holes where the source has them, and checks the
     /// recorded SHA-256 while copying.
-    private func copy(from sfd: Int32, to dfd: Int32, _ e: FileEntry) throws {
+    private func copy(from sfd: Int32, to dfd: Int32, size fileSize: UInt64, _ e: FileEntry) throws {
         var hasher = SHA256()
         let hashing = options.verify && e.hash != nil
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         var offset: off_t = 0
-        let size = off_t(e.size)
+        let size = off_t(fileSize)
         while offset < size {
             var data = lseek(sfd, offset, SDX_SEEK_DATA)
             if data < 0 { data = errno == ENXIO ? size : offset }
@@ -805,14 +847,17 @@ final class Restorer {
                 report(path, e, "archive", nil)
                 return
             }
-            h.size = e.size
             let sfd = try Restorer.openVerified(name: e.name, in: try source.open(dir), entry: e, verify: options.verify)
             defer { Glibc.close(sfd) }
-            // The archive needs the bytes before the header is final only for the size, which
-            // the catalog already says; a short read is padded so the archive stays valid.
+            // The header's size is the snapshot file's size now (the catalog's unless
+            // --no-verify let a changed file through); a file that shrinks while it is read
+            // is padded so the archive stays valid, and fails.
             // A file with holes is archived as its data runs (GNU sparse 1.0); the holes are
             // still hashed, as the zeros they read as.
-            let segments = TarWriter.canBeSparse(path: path) ? SparseFile.dataSegments(fd: sfd, size: e.size) : nil
+            let size = try Self.currentSize(sfd)
+            noteDifference(path, fd: sfd, e)
+            h.size = size
+            let segments = TarWriter.canBeSparse(path: path) ? SparseFile.dataSegments(fd: sfd, size: size) : nil
             h.sparse = segments
             try tar!.write(h)
             var buf = [UInt8](repeating: 0, count: 1 << 20)
@@ -828,7 +873,7 @@ final class Restorer {
                 }
             }
             var stored: UInt64 = 0
-            for run in segments ?? [SparseFile.Segment(offset: 0, length: e.size)] {
+            for run in segments ?? [SparseFile.Segment(offset: 0, length: size)] {
                 hashZeros(upTo: run.offset)
                 var left = Int(run.length)
                 var at = off_t(run.offset)
@@ -848,14 +893,14 @@ final class Restorer {
                 }
                 stored += run.length
             }
-            hashZeros(upTo: e.size)
+            hashZeros(upTo: size)
             try tar!.padTo512(Int(stored))
             if short { throw EntryFailure(message: "the snapshot's file got shorter while it was read; its archived copy is padded with zeros") }
             if options.verify, let h = e.hash, Digest(trusted: Array(hasher.finalize())) != h {
                 throw EntryFailure(message: "the snapshot's file changed since it was indexed (SHA-256 differs); its archived copy does not match the catalog")
             }
             if e.nlink > 1 { linked[e.inode] = path }
-            summary.bytes += e.size
+            summary.bytes += size
             count(e, .create)
             report(path, e, "archive", nil)
             return
@@ -874,6 +919,7 @@ final class Restorer {
     private func fail(_ path: [UInt8], _ message: String) {
         summary.failed += 1
         summary.errors.append("\(String(decoding: PathBytes.display(path), as: UTF8.self)): \(message)")
+        summary.failures.append(RestoreNote(path: PathBytes.display(path), message: message))
         events?(RestoreEvent(path: PathBytes.display(path), action: "fail", reason: message, type: .file, size: 0))
     }
 }

@@ -130,3 +130,16 @@ public enum PathCalls {
 
 /// `stat(2)` by C string, outside `PathCalls`, where `stat` names the call rather than the type.
 private func statPath(_ path: UnsafePointer<CChar>, _ st: inout stat) -> Int32 { stat(path, &st) }
+
+extension PathString {
+    /// Environment variables that hold paths, as path strings, read with `getenv(3)`:
+    /// `ProcessInfo` would replace bytes that are not UTF-8 with U+FFFD.
+    public static func environment(_ names: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for name in names {
+            guard let v = getenv(name) else { continue }
+            out[name] = string(UnsafeBufferPointer(start: v, count: strlen(v)).map { UInt8(bitPattern: $0) })
+        }
+        return out
+    }
+}
