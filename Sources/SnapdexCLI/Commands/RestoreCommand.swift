@@ -168,8 +168,8 @@ struct RestoreCommand: ParsableCommand {
             o.double("seconds", s.seconds)
             out.line(bytes: o.encoded)
         } else if tar == "-" {
-            out.error(summaryLine)
-        } else if s.unwrittenArchive == nil {
+            if !Log.quiet { out.error(summaryLine) }
+        } else if s.unwrittenArchive == nil, dryRun || !Log.quiet {
             out.line(summaryLine)
         }
         if let path = s.unwrittenArchive {

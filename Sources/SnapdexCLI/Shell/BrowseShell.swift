@@ -59,7 +59,7 @@ final class BrowseShell {
     private(set) var point: PointRecord
     private(set) var reader: CatalogReader
     var cwd: [UInt8] = []
-    var marked: [[UInt8]] = []
+    var marked: [MarkedEntry] = []
     /// Where commands print: `Output.current`, which paging swaps for a buffer.
     var out: Output { Output.current }
     /// Whether a person is at a terminal: then `cat` describes binary files instead of
@@ -73,7 +73,9 @@ final class BrowseShell {
     }
 
     /// How the shell names its point to people: `SOURCE@TIME`.
-    var pointName: String { "\(point.source)@\(point.pointTime.rfc3339())" }
+    var pointName: String { Self.name(of: point) }
+
+    static func name(of point: PointRecord) -> String { "\(point.source)@\(point.pointTime.rfc3339())" }
 
     var prompt: String { "\(pointName):\(String(decoding: Format.quoted(PathBytes.display(cwd)), as: UTF8.self))> " }
 
@@ -232,6 +234,13 @@ final class BrowseShell {
         if common.count > prefix.count { return .replace(characters: replaced, text: quoted(common, folder: false)) }
         return .choices(hits.map { String(decoding: Format.quoted($0.name), as: UTF8.self) + ($0.type == .directory ? "/" : "") })
     }
+}
+
+/// A marked path and the point it was marked in: `restore` takes it from that point, even
+/// after `use` moved the shell to another.
+struct MarkedEntry {
+    let path: [UInt8]
+    var point: PointRecord
 }
 
 /// Advice in errors, told as the shell's own commands: inside the shell `ls` and `points`
