@@ -404,6 +404,11 @@ extension CLITests {
         let utc = try run(["--utc", "points"])
         #expect(utc.contains("2026-11-20 21:30:00 +0000"), "\(utc)")
         #expect(try run(["find", "f.txt", "--utc"]).contains("2026-11-18 11:06:40 +0000"))
+        // index names the point as a reference in the same zone, which reads back.
+        let indexed = try run(["index", s.path + "/snap", "--source", "home", "--at", "2026-11-22T03:00:00+05:30"])
+        #expect(indexed.hasPrefix("indexed home@2026-11-22T03:00:00+05:30 as "), "\(indexed)")
+        #expect(try run(["ls", "home@2026-11-22T03:00:00+05:30", "/alice"]).contains("f.txt"))
+        #expect(try run(["--utc", "index", s.path + "/snap", "--source", "home", "--at", "2026-11-23"]).hasPrefix("indexed home@2026-11-22T18:30:00Z as "))
         // JSON keeps RFC 3339 UTC whatever the zone.
         #expect(try run(["points", "--json"]).contains("\"time\":\"2026-11-20T21:30:00Z\""))
         #expect(TimeDisplay.offsetText(19800) == "+0530" && TimeDisplay.offsetText(-28800) == "-0800" && TimeDisplay.offsetText(0) == "+0000")

@@ -131,3 +131,32 @@ extension CLITests {
         _ = cli
     }
 }
+
+import GRDB
+
+extension CLITests {
+    /// Zeros written into snapdex.db can leave a row whose columns hold NULL or values of another type,
+    /// which GRDB's plain subscripts trap on (exit 132, found by the damage matrix, case 14 of
+    /// seed 577399). It is damage: exit 3, and the advised rescan repairs it.
+    @Test func aDatabaseRowWithNullsOrNumbersIsDamageNotATrap() throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let db = s.path + "/repo/snapdex.db"
+        let points = cli.run("points --json").out
+        for damage in ["UPDATE point SET stamp = x'ff'", "UPDATE point SET source = x'ff'", "UPDATE block SET storedSize = 'x'"] {
+            #expect(cli.run("rescan").status == 0)
+            var unchecked = Configuration()
+            unchecked.foreignKeysEnabled = false  // damage does not respect constraints either
+            let q = try DatabaseQueue(path: db, configuration: unchecked)
+            try q.write { try $0.execute(sql: damage) }
+            try q.close()
+            for command in ["points --json", "points", "ls home@latest /", "find 'b*'"] {
+                let r = cli.run(command)
+                #expect(r.status == 0 || r.status == 3, "\(damage), \(command): \(r.status) \(r.err)")
+                if r.status == 3 { #expect(r.err.contains("`snapdex rescan`"), "\(r.err)") }
+            }
+            #expect(cli.run("rescan").status == 0)
+            #expect(cli.run("points --json").out == points)
+        }
+    }
+}

@@ -338,3 +338,28 @@ import Glibc
         #expect(RestorePlanner.isSafePath(Array("a/b".utf8)) && !RestorePlanner.isSafePath(Array("a/../b".utf8)) && !RestorePlanner.isSafePath(Array("/a".utf8)))
     }
 }
+
+extension RestoreTests {
+    /// A killed process its parent has not reaped yet still has its pid: a zombie's
+    /// temporaries are left over all the same.
+    @Test func aZombiesTemporariesAreAbandoned() throws {
+        var pid: pid_t = 0
+        let args: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(args[0]) }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, args, environ) == 0)
+        // Not reaped yet: a zombie once it exits.
+        var zombie = false
+        for _ in 0..<500 where !zombie {
+            usleep(2000)
+            zombie = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
+        }
+        #expect(zombie && kill(pid, 0) == 0)
+        #expect(StaleTemporaries.isAbandoned(pid: pid, changed: Int(time(nil))))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(StaleTemporaries.isAbandoned(pid: pid, changed: Int(time(nil))))
+        // A live process older than the file may be the restore that made it.
+        #expect(!StaleTemporaries.isAbandoned(pid: 1, changed: Int(time(nil))))
+        #expect(!StaleTemporaries.isAbandoned(pid: getpid(), changed: 0))
+    }
+}

@@ -42,7 +42,10 @@ struct IndexCommand: ParsableCommand {
             new path ("moved ..."); a new folder under an old name (`cp -al daily.1 daily.0`) \
             is a new snapshot and is indexed, whatever its name and mtime.
 
-            Symlinks are never followed; files that vanish during the walk are warnings, stored \
+            Symlinks are never followed: a symlink in the snapshots folder (`latest`) is skipped \
+            with a warning. An empty snapshot folder (a snapshot that failed to mount) is not \
+            indexed: `index --source` skips it with a warning, `index DIR` refuses it unless \
+            --allow-empty. Every warning printed is counted in the summary. Files that vanish during the walk are warnings, stored \
             with the session. A directory or entry that cannot be read (permissions, I/O errors) \
             makes the point partial: it is published without what could not be read, records \
             which paths those are (`snapdex points` shows it as partial; `ls` and `info` say so \
@@ -83,7 +86,9 @@ struct IndexCommand: ParsableCommand {
     var replace = false
     @Option(help: ArgumentHelp("Keep this point at least until this time (a date alone means the end of that day), or 'never', whatever the policy.", valueName: "time"))
     var keepUntil: String?
-    @Flag(help: "Print the summary as one JSON object per point.")
+    @Flag(help: "Index DIR even when it is empty (by default an empty folder is taken for a snapshot that failed to mount).")
+    var allowEmpty = false
+    @Flag(help: "Print the summary as one JSON object per point (a summary object when nothing was indexed).")
     var json = false
 
     func validate() throws {
@@ -104,11 +109,17 @@ struct IndexCommand: ParsableCommand {
         options.replace = replace
         options.keepUntil = try parseHold(keepUntil, option: "--keep-until")
         options.wait = wait.wait
+        options.allowEmpty = allowEmpty
         let out = Output.current
         let indexer = Indexer(repository: repo)
-        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(time.rfc3339())") }
-        // A guessed point time is a result people must see, so -q does not hide it.
-        indexer.timeWarning = { w in out.error("snapdex: warning: \(w)") }
+        indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(TimeDisplay.reference(time))") }
+        // A guessed point time or a skipped folder is a result people must see, so -q does not
+        // hide it; each one printed is counted in the summary.
+        var runWarnings = 0
+        indexer.warning = { w in
+            runWarnings += 1
+            out.error("snapdex: warning: \(w)")
+        }
         // A run of several points prints one line per point and a total; one DIR, a summary.
         var many = false
         var progress = ProgressLine()
@@ -132,7 +143,7 @@ struct IndexCommand: ParsableCommand {
             if json {
                 out.line(bytes: IndexCommand.json(s))
             } else if !Log.quiet {
-                IndexCommand.report(s, brief: many).forEach(out.line)
+                IndexCommand.report(s, brief: many, runWarnings: many ? 0 : runWarnings).forEach(out.line)
             }
             out.flush()
             progress.point += 1
@@ -153,12 +164,23 @@ struct IndexCommand: ParsableCommand {
         }
         let summaries = try indexer.run(options)
         for path in indexer.filteredOut { Log.info("not indexing \(path): the source's --include/--exclude globs leave it out") }
-        if summaries.isEmpty && !Log.quiet {
+        if summaries.isEmpty {
             let skipped = indexer.filteredOut.count
-            out.line(skipped == 0 ? "nothing to index: every snapshot of \(source) has an index"
-                     : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)")
+            let message = skipped == 0 ? "nothing to index: every snapshot of \(source) has an index"
+                : "nothing to index: every snapshot of \(source) that its filters allow has an index (\(skipped) left out by --include/--exclude; see `snapdex source list`)"
+            if json {
+                var o = JSONObject()
+                o.string("source", source)
+                o.number("indexed", 0)
+                o.number("filtered_out", skipped)
+                o.number("warnings", runWarnings)
+                o.string("message", message)
+                out.line(bytes: o.encoded)
+            } else if !Log.quiet {
+                out.line(message)
+            }
         }
-        if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries)) }
+        if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries, runWarnings: runWarnings)) }
         if summaries.contains(where: \.isPartial) { throw CommandExit(ExitStatus.partial) }
     }
 
@@ -187,8 +209,10 @@ struct IndexCommand: ParsableCommand {
     }
 
     /// One point's report: a line in a run of several (`brief`), else a short summary.
-    static func report(_ s: IndexSummary, brief: Bool) -> [String] {
-        let head = "indexed \(s.source)@\(s.time) as \(s.id.prefix(12)) from \(s.snapshot)"
+    /// `runWarnings`: the warnings printed before the walk (a guessed time), counted with the point's.
+    static func report(_ s: IndexSummary, brief: Bool, runWarnings: Int = 0) -> [String] {
+        let time = (try? TimeParser.read(s.time)).map(TimeDisplay.reference) ?? s.time
+        let head = "indexed \(s.source)@\(time) as \(s.id.prefix(12)) from \(s.snapshot)"
         if brief {
             return ["\(head): \(Format.count(s.entries, "entry", "entries")), \(Format.bytes(s.bytes)), "
                     + "\(Format.count(s.newBlocks, "new block")), \(String(format: "%.2f", s.seconds)) s"
@@ -200,18 +224,18 @@ struct IndexCommand: ParsableCommand {
                      "  \(Format.count(s.newBlocks, "new block")), \(s.reusedBlocks) reused; \(Format.bytes(UInt64(s.bytesWritten))) written; catalog \(Format.bytes(UInt64(s.catalogBytes)))"]
         if s.hashedFiles > 0 { lines.append("  \(Format.count(s.hashedFiles, "file")) hashed, \(Format.count(s.hashesReused, "hash", "hashes")) reused from the previous index") }
         if let r = s.replaced { lines.append("  replaced index \(r.prefix(12))") }
-        lines.append("  \(String(format: "%.2f", s.seconds)) s, \(Format.count(s.warnings.count, "warning"))")
+        lines.append("  \(String(format: "%.2f", s.seconds)) s, \(Format.count(s.warnings.count + runWarnings, "warning"))")
         if s.isPartial { lines.append("  partial: \(s.unreadable) path(s) could not be read") }
         return lines
     }
 
     /// The last line of a run of several points.
-    static func total(_ all: [IndexSummary]) -> String {
+    static func total(_ all: [IndexSummary], runWarnings: Int = 0) -> String {
         let entries = all.reduce(0) { $0 + $1.entries }
         let written = all.reduce(0) { $0 + UInt64($1.bytesWritten) }
         let blocks = all.reduce(0) { $0 + $1.newBlocks }
         let seconds = all.reduce(0) { $0 + $1.seconds }
-        let warnings = all.reduce(0) { $0 + $1.warnings.count }
+        let warnings = all.reduce(runWarnings) { $0 + $1.warnings.count }
         let sources = Set(all.map(\.source)).sorted().joined(separator: ", ")
         return "total: \(Format.count(all.count, "point")) of \(sources), \(Format.count(entries, "entry", "entries")), "
             + "\(Format.count(blocks, "new block")), \(Format.bytes(written)) written, \(String(format: "%.2f", seconds)) s, \(Format.count(warnings, "warning"))"

@@ -27,7 +27,8 @@ struct RestoreCommand: ParsableCommand {
             Conflicts: --skip (the default) leaves what is there; --overwrite replaces it; \
             --if-newer replaces it only when the snapshot's copy is newer; --keep-both writes \
             NAME.restored-YYYYMMDDTHHMMSS beside it. Directories always merge. Temporary files \
-            (.snapdex-PID-N.tmp) that a killed restore left in a directory restored into are removed.
+            (.snapdex-PID-N.tmp) that a killed restore left in a directory restored into are removed, \
+            and so are those (.snapdex-tar-PID-N.tmp) a killed --tar FILE left beside FILE.
 
             --in-place refuses when the live path is missing or not a directory (an unmounted \
             file system). --tar FILE writes beside FILE and renames the archive into place only \
@@ -124,7 +125,7 @@ struct RestoreCommand: ParsableCommand {
         let progress: ((Int, UInt64, Double) -> Void)? = out.stderrIsTerminal ? { n, bytes, secs in
             out.error("\r\(n) entries  \(Format.bytes(bytes))  \(Format.bytes(UInt64(Double(bytes) / max(secs, 0.001))))/s   ", newline: false)
         } : nil
-        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(p.pointTime.rfc3339()) from \(p.snapshot)")
+        Log.info("restoring \(rels.count) path(s) of \(p.source)@\(TimeDisplay.reference(p.pointTime)) from \(p.snapshot)")
         let s = try repo.restore(point: p, options: options, events: printer, progress: progress, shouldStop: shouldStop)
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
         if s.cancelled {

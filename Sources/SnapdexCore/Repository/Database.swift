@@ -257,3 +257,11 @@ enum Catalogue {
         return rows.compactMap { Digest(bytes: [UInt8]($0)) }
     }
 }
+
+extension Row {
+    /// The column's value as `T`, or nil when it is NULL or cannot be converted. GRDB's plain
+    /// subscripts trap on both, and a damaged database may hold either.
+    func checked<T: DatabaseValueConvertible>(_ column: String) -> T? {
+        T.fromDatabaseValue(self[column] as DatabaseValue)
+    }
+}

@@ -22,6 +22,8 @@ public struct IndexOptions: Sendable {
     public var replace = false
     public var keepUntil: Timestamp?
     public var wait: Double = 0
+    /// Index `directory` even when it has no entries (`index DIR --allow-empty`).
+    public var allowEmpty = false
 
     public init(source: String, directory: String? = nil) {
         self.source = source
@@ -92,9 +94,10 @@ public final class Indexer {
     public var planned: ((Int) -> Void)?
     /// Called as each point is published, so a long run reports what is done as it goes.
     public var didIndex: ((IndexSummary) -> Void)?
-    /// Called with each warning about a point time (a name without one, so the folder's mtime
-    /// stands in) before that snapshot is indexed.
-    public var timeWarning: ((String) -> Void)?
+    /// Called with each warning about the run rather than about one walk, before anything is
+    /// indexed: a point time guessed from the folder's mtime (a name without one), a symlink or
+    /// an empty folder skipped in the snapshots folder.
+    public var warning: ((String) -> Void)?
     /// The snapshots without an index that the source's --include/--exclude globs left out of
     /// the last run.
     public private(set) var filteredOut: [String] = []
@@ -160,10 +163,13 @@ public final class Indexer {
             if snapshot.layout == .plain, SnapshotLayout.isSnapshotsFolder(snapshot.root) {
                 throw SnapdexError.snapshotsFolderNotSnapshot(path: snapshot.root, advice: "`snapdex source set \(config.name) --snapshots \(snapshot.root)`, then `snapdex index --source \(config.name)`")
             }
+            if !options.allowEmpty, SnapshotLayout.isEmptyDirectory(snapshot.root) {
+                throw SnapdexError.snapshotEmpty(path: snapshot.root, retry: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --allow-empty")
+            }
             if let at = options.at { return [(snapshot.root, at)] }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
             try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
-            if let w = t.warning { timeWarning?(w) }
+            if let w = t.warning { warning?(w) }
             // A snapshot indexed before under another name (a rotation renamed it) is
             // re-located, not indexed again.
             if !options.replace, let moved = try movedPoint(to: snapshot.root, time: t.time, source: config.name) {
@@ -194,9 +200,16 @@ public final class Indexer {
         var readings: [String: SnapshotTime] = [:]
         // Every snapshot takes part in recognising what is indexed already; the filters only
         // decide which of the rest are indexed now.
+        for link in SnapshotLayout.symlinks(in: folder) {
+            warning?("\(link) is a symlink, not a snapshot: skipped (symlinks are never followed)")
+        }
         for snapshot in snapshots where !claimed.contains(snapshot.root) {
             if !config.accepts(snapshotName: snapshot.name) {
                 filteredOut.append(snapshot.root)
+                continue
+            }
+            if SnapshotLayout.isEmptyDirectory(snapshot.root) {
+                warning?("\(snapshot.root) is empty: skipped (a snapshot that failed to mount looks like this); mount it, or index it as empty with `snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --allow-empty`")
                 continue
             }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
@@ -211,7 +224,7 @@ public final class Indexer {
         for (path, _) in found {
             try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
         }
-        for (path, _) in found { if let w = readings[path]?.warning { timeWarning?(w) } }
+        for (path, _) in found { if let w = readings[path]?.warning { warning?(w) } }
         return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 

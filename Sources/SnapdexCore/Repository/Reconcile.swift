@@ -87,13 +87,21 @@ extension Repository {
         return (SourceConfig(name: name).record, true)
     }
 
+    /// A point row's identity columns. A damaged database can hold NULLs or other types here,
+    /// which GRDB's plain subscripts would trap on: that is damage (exit 3), never a trap.
+    private func pointRow(_ r: Row) throws -> (id: String, source: String, stamp: String) {
+        guard let id: String = r.checked("id"), let source: String = r.checked("source"), let stamp: String = r.checked("stamp")
+        else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a point row holds a value of the wrong type") }
+        return (id, source, stamp)
+    }
+
     private func needsReconcile(_ listing: CatalogListing) throws -> Bool {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point")
             guard rows.count == listing.manifests.count else { return true }
             for r in rows {
-                guard let f = listing.manifests[r["id"]], f.source == r["source"] as String, f.stamp == r["stamp"] as String
-                else { return true }
+                let row = try pointRow(r)
+                guard let f = listing.manifests[row.id], f.source == row.source, f.stamp == row.stamp else { return true }
             }
             let sources = try SourceRecord.fetchAll(db)
             guard sources.map(\.name).sorted() == listing.sources else { return true }
@@ -114,7 +122,10 @@ extension Repository {
             }
         }
         var rows: [String: (source: String, stamp: String)] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point") { rows[r["id"]] = (r["source"], r["stamp"]) }
+        for r in try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point") {
+            let row = try pointRow(r)
+            rows[row.id] = (row.source, row.stamp)
+        }
         for (id, row) in rows {
             if let f = listing.manifests[id], f.source == row.source { continue }
             _ = try PointRecord.deleteOne(db, key: id)

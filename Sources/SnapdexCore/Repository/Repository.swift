@@ -330,7 +330,11 @@ public final class Repository {
                 GROUP BY pb.point
                 """)
             var out: [String: (Int64, Int64)] = [:]
-            for r in rows { out[r["point"]] = (r["own"], r["shared"]) }
+            for r in rows {
+                guard let point: String = r.checked("point"), let own: Int64 = r.checked("own"), let shared: Int64 = r.checked("shared")
+                else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a block row holds a value of the wrong type") }
+                out[point] = (own, shared)
+            }
             return out
         }
     }
@@ -475,7 +479,9 @@ public final class Repository {
             var out: [Digest: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT hash, storedSize FROM block")
             while let r = try rows.next() {
-                if let d = Digest(bytes: [UInt8](r["hash"] as Data)) { out[d] = r["storedSize"] }
+                guard let hash: Data = r.checked("hash"), let size: Int = r.checked("storedSize")
+                else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a block row holds a value of the wrong type") }
+                if let d = Digest(bytes: [UInt8](hash)) { out[d] = size }
             }
             return out
         }
@@ -485,8 +491,13 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        let fd = PathCalls.open(sessionsPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
+        // A line torn by a crash (no newline at its end) is ended first, so it stays one
+        // unreadable line and does not swallow this record. Writers hold the repository lock.
+        var last: UInt8 = 10
+        let size = lseek(fd, 0, SEEK_END)
+        if size > 0, pread(fd, &last, 1, size - 1) == 1, last != 10 { line.insert(10, at: 0) }
         _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
     }

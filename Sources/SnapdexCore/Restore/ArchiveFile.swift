@@ -17,6 +17,8 @@ public final class ArchiveFile {
     /// Written straight to FILE, a device or fifo: what was written cannot be taken back.
     public var isDirect: Bool { temporary == nil }
     private var isOpen = true
+    /// Temporaries of killed `--tar` runs removed from FILE's directory.
+    public private(set) var staleTempFilesRemoved = 0
 
     /// GNU tar's rule: an archive is binary, never for a terminal.
     public static func refuseTerminal(_ fd: Int32) throws {
@@ -53,8 +55,15 @@ public final class ArchiveFile {
             do { try Self.refuseTerminal(fd) } catch { Glibc.close(fd); throw error }
             return
         }
+        // A killed `--tar FILE` left its temporary beside FILE: remove those whose process is gone.
+        let dir = Self.directory(of: path)
+        if case .success(let dfd) = FS.openDirectory(path: dir.isEmpty ? "." : dir) {
+            staleTempFilesRemoved = StaleTemporaries.sweep(in: dfd, prefix: StaleTemporaries.tarPrefix)
+            Glibc.close(dfd)
+        }
         // Not FILE's name plus a suffix: that could pass NAME_MAX.
-        let tmp = Self.directory(of: path) + ".snapdex-tar-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let name = StaleTemporaries.name(prefix: StaleTemporaries.tarPrefix, pid: getpid(), n: UInt32.random(in: 0...UInt32.max))
+        let tmp = dir + String(decoding: name, as: UTF8.self)
         temporary = tmp
         fd = PathCalls.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SnapdexError.io("cannot create a temporary file beside", path, .current) }

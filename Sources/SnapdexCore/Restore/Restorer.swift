@@ -64,7 +64,8 @@ public struct RestoreSummary: Sendable {
     /// Files restored with --no-verify that differ from the catalog.
     public var differences: [RestoreNote] = []
     public var seconds = 0.0
-    /// Temporary files of killed restores (`.snapdex-PID-N.tmp`) removed from the target.
+    /// Temporary files of killed restores (`.snapdex-PID-N.tmp` in the target,
+    /// `.snapdex-tar-PID-N.tmp` beside a `--tar FILE`) removed.
     public var staleTempFilesRemoved = 0
     /// The `--tar FILE` that was not written because entries failed (its partial copy is removed).
     public var unwrittenArchive: String?
@@ -148,6 +149,7 @@ extension Repository {
             restorer.progress = progress
             restorer.shouldStop = shouldStop
             s = try restorer.run()
+            s.staleTempFilesRemoved += archive?.staleTempFilesRemoved ?? 0
         } catch let w as ArchiveWriteFailure {
             archive?.discard()
             guard let archive, !archive.isDirect else { throw SnapdexError.archiveIncomplete(reason: "cannot write it: \(w.errno)") }
@@ -612,32 +614,14 @@ final class Restorer {
     }
 
     /// The name `place` creates an entry under before moving it into place.
-    static func temporaryName(pid: pid_t, n: UInt32) -> [UInt8] { Array(".snapdex-\(pid)-\(n).tmp".utf8) }
-
-    /// The pid in a name exactly as `temporaryName` makes it, or nil for any other name.
-    static func temporaryPID(_ name: [UInt8]) -> pid_t? {
-        let prefix = Array(".snapdex-".utf8), suffix = Array(".tmp".utf8)
-        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.suffix(suffix.count).elementsEqual(suffix) else { return nil }
-        let parts = name[prefix.count..<(name.count - suffix.count)].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
-        guard parts.count == 2,
-              let pid = pid_t(String(decoding: parts[0], as: UTF8.self)), let n = UInt32(String(decoding: parts[1], as: UTF8.self)),
-              pid > 0, temporaryName(pid: pid, n: n) == name  // no sign, no leading zeros
-        else { return nil }
-        return pid
-    }
+    static func temporaryName(pid: pid_t, n: UInt32) -> [UInt8] { StaleTemporaries.name(prefix: StaleTemporaries.restorePrefix, pid: pid, n: n) }
 
     /// A killed restore leaves its temporary names behind. Once per directory restored into
-    /// (not one this restore made), removes those whose process is gone; never a directory,
-    /// never another name.
+    /// (not one this restore made), even when every entry in it is skipped, removes those
+    /// whose process is gone; never a directory, never another name.
     private func sweepStaleTemporaries(in dfd: Int32, dir: [UInt8]) {
-        guard swept.insert(dir).inserted, target?.created.contains(dir) != true,
-              case .success(let names) = FS.listNames(in: dfd) else { return }
-        for name in names {
-            guard let pid = Self.temporaryPID(name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH,
-                  case .success(let st) = FS.lstat(name, in: dfd), (UInt32(st.st_mode) & 0o170000) != 0o040000
-            else { continue }
-            if FS.withCName(name, { unlinkat(dfd, $0, 0) }) == 0 { summary.staleTempFilesRemoved += 1 }
-        }
+        guard swept.insert(dir).inserted, target?.created.contains(dir) != true else { return }
+        summary.staleTempFilesRemoved += StaleTemporaries.sweep(in: dfd, prefix: StaleTemporaries.restorePrefix)
     }
 
     // MARK: Data and attributes

@@ -26,6 +26,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case snapshotGone(point: String, path: String)
     case snapshotReplaced(point: String, path: String)
     case notADirectory(String)
+    /// `index DIR` of a folder with no entries (a snapshot that failed to mount); `retry` indexes it anyway.
+    case snapshotEmpty(path: String, retry: String)
     case pointUnknown(String)
     case pointAmbiguous(String, candidates: [String])
     case pointExists(source: String, time: String, id: String)
@@ -101,6 +103,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) no longer holds the snapshot of point \(point) (another snapshot is there now) and no folder beside it has that snapshot's identity; its files cannot be read: pick another point (`snapdex points`)"
         case .notADirectory(let p):
             return "\(p) is not a directory; name the snapshot's top directory"
+        case .snapshotEmpty(let p, let retry):
+            return "\(p) is empty, so it is not indexed (a snapshot that failed to mount looks like this, and would make every file look deleted); mount it, or index it as empty: `\(retry)`"
         case .pointUnknown(let r):
             return "no restore point matches '\(r)'; list points with `snapdex points`"
         case .pointAmbiguous(let r, let c):

@@ -29,6 +29,15 @@ public enum TimeDisplay {
         return "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2))"
     }
 
+    /// The time in a point reference people can copy (`home@2026-11-21T03:00:00+05:30`):
+    /// RFC 3339 in the same zone as `text`, `Z` with `--utc`; `SOURCE@TIME` reads it back.
+    public static func reference(_ t: Timestamp) -> String {
+        let f = fields(t)
+        guard f.offset != 0 else { return t.rfc3339() }
+        let zone = offsetText(f.offset)
+        return "\(f.date)T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))\(zone.prefix(3)):\(zone.suffix(2))"
+    }
+
     /// A hold's end for people: `never`, or `text`.
     public static func retainUntil(_ t: Timestamp) -> String { t.isNever ? "never" : text(t) }
 

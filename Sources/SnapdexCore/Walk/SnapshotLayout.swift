@@ -32,16 +32,33 @@ public struct SnapshotFolder: Equatable, Sendable {
 /// of their own (info.xml, info.json) that must not be indexed as part of it.
 public enum SnapshotLayout {
     /// Every snapshot under `folder`, in name order. Entries that are not directories are not
-    /// snapshots.
+    /// snapshots, and symlinks are never followed: `ln -s /etc snaps/2026-11-21` or a
+    /// `latest` link to another snapshot is not a snapshot (see `symlinks(in:)`).
     public static func snapshots(in folder: String) -> [SnapshotFolder] {
         names(in: folder).compactMap { name in
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-            guard isDirectory(path) else { return nil }
+            guard isDirectory(path), !isSymlink(path) else { return nil }
             if let inner = container(path, name: name) { return inner }
             // A snapper number whose subvolume is missing is being made or deleted by snapper.
             if isSnapperNumber(name), isFile(path + "/info.xml") { return nil }
             return SnapshotFolder(root: path, name: name, layout: .plain, recorded: nil)
         }
+    }
+
+    /// The symlinks directly under `folder`, in name order: skipped, never followed, by
+    /// `snapshots(in:)`, and worth a warning since a user may have meant them as snapshots.
+    public static func symlinks(in folder: String) -> [String] {
+        names(in: folder).map { folder.hasSuffix("/") ? folder + $0 : folder + "/" + $0 }.filter(isSymlink)
+    }
+
+    /// Whether the directory at `path` has no entries: a snapshot that failed to mount (a ZFS
+    /// automount, an unmounted NAS share) looks like this, and indexing it would make a point
+    /// in which every file is deleted. An unreadable directory is not called empty.
+    public static func isEmptyDirectory(_ path: String) -> Bool {
+        guard case .success(let fd) = FS.openDirectory(path: path) else { return false }
+        defer { FS.closeFD(fd) }
+        guard case .success(let names) = FS.listNames(in: fd) else { return false }
+        return names.isEmpty
     }
 
     /// The snapshot that `directory` (given to `index DIR`) is or holds: a snapper `N` or
@@ -121,6 +138,11 @@ public enum SnapshotLayout {
     private static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return PathCalls.stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    private static func isSymlink(_ path: String) -> Bool {
+        var st = stat()
+        return PathCalls.lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
     }
 
     private static func isFile(_ path: String) -> Bool {
