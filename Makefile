@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 DEPS := libsqlite3-dev liblzma-dev libedit-dev
 # What the tests run besides snapdex: man and groff check the pages, GNU tar and bsdtar
 # extract `restore --tar` archives.
-TEST_DEPS := man-db groff-base tar libarchive-tools
+TEST_DEPS := man-db groff-base tar libarchive-tools zsh fish
 
 .PHONY: deps test-deps install-missing build release demo test fuzz man install uninstall clean
 MAN_DATE := 2026-11-22

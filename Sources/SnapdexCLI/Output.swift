@@ -163,37 +163,7 @@ enum Format {
     /// Quotes a name the way GNU ls does by default on a terminal (shell-escape style):
     /// plain when safe, in single quotes when it has shell metacharacters, and with `$'…'`
     /// escapes for control characters and bytes that are not UTF-8.
-    static func quoted(_ name: [UInt8]) -> [UInt8] {
-        let safe = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_".utf8))
-        if !name.isEmpty && name.allSatisfy({ safe.contains($0) }) { return name }
-        let valid = String(validatingUTF8: name.map { CChar(bitPattern: $0) } + [0]) != nil
-        var out: [UInt8] = []
-        var inQuote = false
-        func open() { if !inQuote { out.append(39); inQuote = true } }
-        func close() { if inQuote { out.append(39); inQuote = false } }
-        for b in name {
-            let control = b < 0x20 || b == 0x7f || (!valid && b >= 0x80)
-            if control {
-                close()
-                out += Array("$'".utf8)
-                switch b {
-                case 10: out += Array("\\n".utf8)
-                case 9: out += Array("\\t".utf8)
-                case 13: out += Array("\\r".utf8)
-                default: out += Array(("\\" + String(b, radix: 8)).utf8)
-                }
-                out.append(39)
-            } else if b == 39 {
-                close()
-                out += Array("\\'".utf8)
-            } else {
-                open()
-                out.append(b)
-            }
-        }
-        close()
-        return out
-    }
+    static func quoted(_ name: [UInt8]) -> [UInt8] { PathBytes.quoted(name) }
 
     static func permissions(_ e: FileEntry) -> String {
         let p = e.permissions

@@ -197,4 +197,83 @@ extension CLITests {
         r = cli.run(["cat", "home@latest", "/alice/a.txt", "--no-verify"])
         #expect(r.status == 0 && r.out == "v3\n" && r.err.contains("differs from the catalog"))
     }
+
+    /// --keep-both run twice within one second picks a new name each time.
+    @Test func keepBothTwiceInOneSecondPicksUniqueNames() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        let out = s.path + "/out"
+        #expect(cli.run(["restore", "home@latest", "/alice/a.txt", "--to", out]).status == 0)
+        for _ in 0..<3 {
+            let r = cli.run(["restore", "home@latest", "/alice/a.txt", "--to", out, "--keep-both"])
+            #expect(r.status == 0, "\(r.err)")
+        }
+        let names = Self.names(in: out + "/alice")
+        #expect(names.count == 4 && names.allSatisfy { Self.text(out + "/alice/" + $0) == "alpha" }, "\(names)")
+        #expect(names.filter { $0.hasPrefix("a.txt.restored-") }.count == 3)
+    }
+
+    /// A dry run decides as the real run does: a directory in the way of a file fails in both.
+    @Test func dryRunAndRealRunAgreeOnADirectoryInTheWay() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        let out = s.path + "/out"
+        write(out + "/alice/a.txt/inside", "a directory where the file goes")
+        let dry = cli.run(["restore", "home@latest", "/alice/a.txt", "--to", out, "--overwrite", "--dry-run"])
+        let real = cli.run(["restore", "home@latest", "/alice/a.txt", "--to", out, "--overwrite"])
+        #expect(dry.status == 1 && real.status == 1)
+        #expect(dry.out.contains("0 replaced, 1 failed") && real.out.contains("0 replaced, 1 failed"), "\(dry.out)")
+        #expect(dry.err.contains("a directory is in the way") && real.err == dry.err)
+        #expect(Self.text(out + "/alice/a.txt/inside") != nil)
+    }
+
+    /// --overwrite over a symlink counts as replaced; restore's messages quote paths as ls does.
+    @Test func replacedSymlinksCountAndMessagesQuotePaths() throws {
+        let s = Scratch()
+        let cli = Self.smallRepository(s)
+        let out = s.path + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        symlink(s.path + "/elsewhere", out + "/alice")  // where a directory goes
+        var r = cli.run(["restore", "home@latest", "/alice", "--to", out, "--overwrite", "--dry-run"])
+        #expect(r.out.contains("1 replaced"), "\(r.out)")
+        r = cli.run(["restore", "home@latest", "/alice", "--to", out, "--overwrite"])
+        #expect(r.status == 0 && r.out.contains("2 files, 1 dir") && r.out.contains("1 replaced"), "\(r.out)")
+        #expect(Self.text(out + "/alice/a.txt") == "alpha" && !FileManager.default.fileExists(atPath: s.path + "/elsewhere"))
+        symlink("nowhere", out + "/alice/link")
+        try FileManager.default.removeItem(atPath: out + "/alice/b.txt")
+        symlink("nowhere", out + "/alice/b.txt")  // where a file goes
+        r = cli.run(["restore", "home@latest", "/alice/b.txt", "--to", out, "--overwrite"])
+        #expect(r.status == 0 && r.out.contains("1 replaced"), "\(r.out)")
+
+        // A name with a newline and a byte that is not UTF-8, where a directory must be.
+        let snap = s.path + "/snap2"
+        let odd = "new\nline\u{FFFD}"
+        write(snap + "/\(odd)/f", "f")
+        write(snap + "/bad/f", "f")
+        let rename = (snap + "/bad").withCString { from in
+            (Array((snap + "/x").utf8) + [0xff, 0]).withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { Glibc.rename(from, $0.baseAddress!) }
+            }
+        }
+        #expect(rename == 0)
+        #expect(cli.run(["index", snap, "--source", "odd", "--at", "2026-11-21T03:00:00Z"]).status == 0)
+        let out2 = s.path + "/out2"
+        write(out2 + "/\(odd)", "a file where the directory goes")
+        let xff = (Array((out2 + "/x").utf8) + [0xff, 0]).withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) }
+        }
+        close(xff)
+        r = cli.run(["restore", "odd@latest", "/", "--to", out2])
+        #expect(r.status == 4 || r.status == 1)
+        let lines = r.err.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("snapdex: error: ") }, "\(r.err)")
+        #expect(r.err.contains("'/new'$'\\n''line\u{FFFD}/f'") && r.err.contains("'/x'$'\\377''/f'"), "\(r.err)")
+        #expect(r.err.contains("'/new'$'\\n''line\u{FFFD}' is a symlink or not a directory"), "\(r.err)")
+
+        // Empty paths are usage errors.
+        for option in ["--to", "--tar"] {
+            r = cli.run(["restore", "home@latest", "/alice", option, ""])
+            #expect(r.status == 2 && r.err.split(separator: "\n").count == 1 && r.err.contains("\(option) is an empty path"))
+        }
+    }
 }

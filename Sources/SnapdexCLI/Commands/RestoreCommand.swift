@@ -26,7 +26,9 @@ struct RestoreCommand: ParsableCommand {
 
             Conflicts: --skip (the default) leaves what is there; --overwrite replaces it; \
             --if-newer replaces it only when the snapshot's copy is newer; --keep-both writes \
-            NAME.restored-YYYYMMDDTHHMMSS beside it. Directories always merge. Temporary files \
+            NAME.restored-YYYYMMDDTHHMMSS beside it (then -2, -3... when that name is taken). \
+            --overwrite never replaces a directory with a file (the entry fails, in a --dry-run \
+            too). Directories always merge. Temporary files \
             (.snapdex-PID-N.tmp) that a killed restore left in a directory restored into are removed, \
             and so are those (.snapdex-tar-PID-N.tmp) a killed --tar FILE left beside FILE.
 
@@ -67,7 +69,8 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one path to restore") }
-        try refuseEmptyPaths(["--to": to, "--tar": tar])
+        try refuseEmptyPaths(["--to": to])
+        if tar?.isEmpty == true { throw ValidationError("--tar is an empty path; name the archive file, or - for standard output") }
         if [to != nil, inPlace, tar != nil].filter({ $0 }).count != 1 {
             throw ValidationError("give exactly one of --to DIR, --in-place or --tar FILE")
         }

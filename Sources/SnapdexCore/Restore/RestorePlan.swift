@@ -26,6 +26,8 @@ public enum RestoreAction: Equatable, Sendable {
     case replace(String)
     /// Write it beside the existing one under this name.
     case keepBoth(name: [UInt8])
+    /// It cannot be restored there: the entry fails, in a dry run too.
+    case refuse(String)
 
     public var word: String {
         switch self {
@@ -34,6 +36,7 @@ public enum RestoreAction: Equatable, Sendable {
         case .skip: "skip"
         case .replace: "replace"
         case .keepBoth: "keep-both"
+        case .refuse: "fail"
         }
     }
 }
@@ -48,6 +51,9 @@ public enum RestorePlanner {
         case .skip:
             return .skip("already exists; --skip keeps it")
         case .overwrite:
+            if existing.type == .directory {
+                return .refuse("a directory is in the way; a directory is never replaced by a \(entry.type.word)")
+            }
             return .replace("already exists; --overwrite replaces it")
         case .ifNewer:
             if existing.type == .directory { return .skip("a directory is in the way") }
@@ -55,6 +61,18 @@ public enum RestorePlanner {
         case .keepBoth:
             return .keepBoth(name: entry.name + Array(".restored-\(now.compact())".utf8))
         }
+    }
+
+    /// The first of `name`, `name-2`, `name-3`... that is not `taken`: two `--keep-both`
+    /// restores within one second get two names.
+    public static func unusedName(_ name: [UInt8], taken: ([UInt8]) -> Bool) -> [UInt8] {
+        var candidate = name
+        var n = 1
+        while taken(candidate) {
+            n += 1
+            candidate = name + Array("-\(n)".utf8)
+        }
+        return candidate
     }
 
     /// A name from a catalog is safe to create in a directory: not empty, no `/`, not `.` or `..`.

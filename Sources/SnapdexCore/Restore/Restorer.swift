@@ -251,6 +251,8 @@ final class DirectoryOpener {
     private var cache: [[UInt8]: Int32] = [:]
     /// Directories this opener created, in creation order.
     private(set) var created: [[UInt8]] = []
+    /// Directories it created where --overwrite removed a file or symlink first.
+    private(set) var replaced: Set<[UInt8]> = []
     var replaceNonDirectories = false
     /// A restore target, where --overwrite replaces what is in the way; in a snapshot
     /// (read-only, what the point was indexed from) there is nothing to overwrite.
@@ -270,7 +272,7 @@ final class DirectoryOpener {
         if let fd = cache[path] { return fd }
         let (dir, name) = PathBytes.split(path)
         let parent = try open(dir)
-        let shown = String(decoding: PathBytes.display(path), as: UTF8.self)
+        let shown = PathBytes.shown(path)
         switch FS.openDirectory(name, in: parent) {
         case .success(let fd):
             remember(path, fd)
@@ -285,6 +287,7 @@ final class DirectoryOpener {
             guard FS.withCName(name, { unlinkat(parent, $0, 0) }) == 0 else {
                 throw EntryFailure(message: "cannot remove \(shown) to make a directory: \(Errno.current)")
             }
+            replaced.insert(path)
             return try open(path)
         case .failure(let e) where e == .loop || e == .notDirectory:
             throw EntryFailure(message: isTarget
@@ -451,13 +454,25 @@ final class Restorer {
             }
         }
         var action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
-        // Restoring its children made the directory already (catalog order puts them first).
-        if action == .merge, target?.created.contains(path) == true { action = .create }
+        // Restoring its children made the directory already (catalog order puts them first),
+        // over a file or symlink that --overwrite replaced.
+        if action == .merge, target?.replaced.contains(path) == true {
+            action = .replace("a file or symlink was in the way; --overwrite replaces it")
+        } else if action == .merge, target?.created.contains(path) == true {
+            action = .create
+        }
+        if case .keepBoth(let name) = action, dfd >= 0 {
+            action = .keepBoth(name: RestorePlanner.unusedName(name) { n in
+                if case .success = FS.lstat(n, in: dfd) { return true }
+                return false
+            })
+        }
         if case .skip(let why) = action {
             summary.skipped += 1
             report(path, e, "skip", why)
             return
         }
+        if case .refuse(let why) = action { throw EntryFailure(message: why) }
         try checkSnapshot(dir: dir, e)
         var reason: String?
         if case .replace(let why) = action { reason = why }
@@ -470,9 +485,6 @@ final class Restorer {
         }
         let finalName: [UInt8]
         if case .keepBoth(let n) = action { finalName = n } else { finalName = e.name }
-        if case .replace = action, existing?.type == .directory {
-            throw EntryFailure(message: "a directory is in the way; a directory is never replaced by a \(e.type.word)")
-        }
 
         switch e.type {
         case .directory:

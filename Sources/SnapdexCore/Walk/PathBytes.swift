@@ -39,6 +39,44 @@ public enum PathBytes {
         return Array(parts.joined(separator: [slash]))
     }
 
+    /// Quotes a name the way GNU ls does by default on a terminal (shell-escape style):
+    /// plain when safe, in single quotes when it has shell metacharacters, and with `$'…'`
+    /// escapes for control characters and bytes that are not UTF-8. The result is UTF-8.
+    public static func quoted(_ name: [UInt8]) -> [UInt8] {
+        let safe = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_".utf8))
+        if !name.isEmpty && name.allSatisfy({ safe.contains($0) }) { return name }
+        let valid = String(validatingUTF8: name.map { CChar(bitPattern: $0) } + [0]) != nil
+        var out: [UInt8] = []
+        var inQuote = false
+        func open() { if !inQuote { out.append(39); inQuote = true } }
+        func close() { if inQuote { out.append(39); inQuote = false } }
+        for b in name {
+            let control = b < 0x20 || b == 0x7f || (!valid && b >= 0x80)
+            if control {
+                close()
+                out += Array("$'".utf8)
+                switch b {
+                case 10: out += Array("\\n".utf8)
+                case 9: out += Array("\\t".utf8)
+                case 13: out += Array("\\r".utf8)
+                default: out += Array(("\\" + String(b, radix: 8)).utf8)
+                }
+                out.append(39)
+            } else if b == 39 {
+                close()
+                out += Array("\\'".utf8)
+            } else {
+                open()
+                out.append(b)
+            }
+        }
+        close()
+        return out
+    }
+
+    /// `display(path)`, quoted as `ls` would, for a message that names a path.
+    public static func shown(_ path: [UInt8]) -> String { String(decoding: quoted(display(path)), as: UTF8.self) }
+
     /// The path as users see it: `/` + relative path.
     public static func display(_ path: [UInt8]) -> [UInt8] { [slash] + path }
 

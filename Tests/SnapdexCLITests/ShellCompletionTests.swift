@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// zsh and fish complete sources, point references and catalog paths from the repository, as
+/// bash does (PackagingTests.bashCompletesSourcesPointsAndPaths). Their completion functions
+/// only run in an interactive shell (fish's `complete -C` cannot read the command line when
+/// not interactive), so each shell runs under a pseudo-terminal and Tab is pressed for real.
+@Suite struct ShellCompletionTests {
+    /// Types LINE into SHELL under a pty after SETUP, presses Tab, and returns what the
+    /// terminal showed.
+    static let driver = #"""
+        import os, pty, select, sys, time
+        path, setup, line = sys.argv[1], sys.argv[2], sys.argv[3]
+        shell = os.path.basename(path)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ['TERM'] = 'xterm'
+            os.execv(path, [shell, '-f', '-i'] if shell == 'zsh' else [shell, '--no-config', '-i'])
+        def read(until, limit):
+            out, end = b'', time.time() + limit
+            while time.time() < end and until not in out:
+                if select.select([fd], [], [], 0.1)[0]:
+                    try: out += os.read(fd, 65536)
+                    except OSError: break
+            return out
+        read(b'\x07never', 1.5)
+        os.write(fd, setup.encode() + b'; echo READY-$((1+1))\r' if shell == 'zsh' else setup.encode() + b'; echo READY-(math 1+1)\r')
+        read(b'READY-2', 30)
+        read(b'\x07never', 0.5)
+        os.write(fd, line.encode() + b'\t')
+        sys.stdout.write(read(b'\x07never', 8).decode('utf-8', 'replace'))
+        os.write(fd, b'\x03exit\r')
+        """#
+
+    @Test(arguments: ["zsh", "fish"])
+    func completesSourcesPointsAndCatalogPaths(shell: String) throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("snapdex is not built in .build/debug; run `make test`")
+            return
+        }
+        guard let shellPath = ["/bin/\(shell)", "/usr/bin/\(shell)"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            Issue.record("\(shell) is not installed; `make test` installs it")
+            return
+        }
+        let s = Scratch()
+        write(s.path + "/snap/docs/My Letter.txt", "l")
+        write(s.path + "/snap/docs/notes.txt", "n")
+        let repo = s.path + "/repo"
+        #expect(try runTool(binary, ["init", "--repo", repo]).status == 0)
+        #expect(try runTool(binary, ["index", s.path + "/snap", "--source", "home", "--at", "2026-01-01", "--repo", repo]).status == 0)
+        let script = try runTool(binary, ["--generate-completion-script", shell]).out
+        let bin = (binary as NSString).deletingLastPathComponent
+        let setup: String
+        if shell == "zsh" {
+            try script.write(toFile: s.path + "/_snapdex", atomically: true, encoding: .utf8)
+            setup = "PATH=\(bin):$PATH; fpath=(\(s.path) $fpath); autoload -U compinit; compinit -u"
+        } else {
+            try script.write(toFile: s.path + "/snapdex.fish", atomically: true, encoding: .utf8)
+            setup = "set PATH \(bin) $PATH; source \(s.path)/snapdex.fish"
+        }
+        let cases = [("snapdex ls --repo \(repo) h", "home@latest"),
+                     ("snapdex ls --repo \(repo) home@latest /docs/n", "/docs/notes.txt")]
+        for (line, expected) in cases {
+            let r = try runTool("/usr/bin/python3", ["-c", Self.driver, shellPath, setup, line])
+            #expect(r.out.contains(line.replacingOccurrences(of: line.split(separator: " ").last!, with: expected)),
+                    "\(shell): Tab after `\(line)` should give \(expected); the terminal showed: \(r.out.suffix(400))")
+        }
+    }
+}
