@@ -175,6 +175,11 @@ public final class Repository {
             // A folder with a repository's catalogs but no config lost its config: damage, not
             // "no repository" (whose advice, `init`, refuses a folder that is not empty).
             if FileIO.isDirectory(root + "/catalogs") { throw SnapdexError.configDamaged(path: root + "/config", reason: "missing") }
+            // `init` refuses a path that is taken, so only a free one gets that advice.
+            if FileIO.exists(root) && !FileIO.isDirectory(root) { throw SnapdexError.notARepository(path: root, what: "a file") }
+            if FileIO.isDirectory(root) && !FileIO.names(in: root).isEmpty {
+                throw SnapdexError.notARepository(path: root, what: "a directory of other files")
+            }
             throw SnapdexError.repositoryMissing(path: root)
         }
         struct Config: Decodable { var format: Int }
@@ -227,6 +232,9 @@ public final class Repository {
     }
 
     public func source(named name: String) throws -> SourceRecord {
+        guard !name.isEmpty else {
+            throw SnapdexError.invalidArgument("the source name is empty; name one (`snapdex source list` lists them), as in SOURCE@latest")
+        }
         guard let s = try read({ db in try SourceRecord.fetchOne(db, key: name) }) else { throw SnapdexError.sourceUnknown(name) }
         return s
     }

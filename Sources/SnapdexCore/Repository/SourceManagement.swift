@@ -22,8 +22,11 @@ extension Repository {
     /// `snapdex source set`: changes the given properties of a source, keeping the rest.
     public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?,
                           filters: SnapshotFilterChange = SnapshotFilterChange(), wait: Double = 0) throws {
-        for dir in [snapshots, livePath].compactMap({ $0 }) where !FileIO.isDirectory(dir) {
+        if let dir = snapshots, !FileIO.isDirectory(dir) {
             throw FileIO.exists(dir) ? SnapdexError.notADirectory(dir) : SnapdexError.snapshotDirectoryMissing(dir)
+        }
+        if let dir = livePath, !FileIO.isDirectory(dir) {
+            throw FileIO.exists(dir) ? SnapdexError.invalidArgument("live path \(dir) is not a directory; name the directory restores go back to") : SnapdexError.livePathNotFound(dir)
         }
         try updateSource(name, wait: wait) { c in
             if let snapshots { c.snapshots = Repository.absolute(snapshots) }

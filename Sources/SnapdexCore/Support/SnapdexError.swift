@@ -4,6 +4,9 @@
 /// 1 failure, 2 usage, 3 damaged data found, 4 partial (some items failed).
 public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case repositoryMissing(path: String)
+    /// `--repo` names something that exists but is no repository (a file, a folder of other
+    /// things): `init` would refuse it, so the advice is only to name the right one.
+    case notARepository(path: String, what: String)
     case repositoryExists(path: String)
     case repositoryLocked(path: String, pid: Int32?)
     case repositoryNewerFormat(path: String, found: Int, supported: Int)
@@ -13,6 +16,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case sourceHasIndexes(String, count: Int)
     case sourceHasNoSnapshotsFolder(String)
     case snapshotDirectoryMissing(String)
+    /// `source add/set --live-path` names a directory that does not exist.
+    case livePathNotFound(String)
     /// `--time-from name` and a snapshot whose name holds no time (`why` says what was wrong);
     /// `retry` is the index command that uses the folder's mtime instead.
     case snapshotNameHasNoTime(path: String, why: String, retry: String)
@@ -72,6 +77,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .repositoryMissing(let p):
             return "no Snapdex repository at \(p); create one with `snapdex init --repo \(p)` or point --repo / SNAPDEX_REPO at an existing one"
+        case .notARepository(let p, let what):
+            return "\(p) is \(what), not a Snapdex repository; point --repo or SNAPDEX_REPO at a repository"
         case .repositoryExists(let p):
             return "a Snapdex repository already exists at \(p); use it, or choose another --repo"
         case .repositoryLocked(let p, let pid):
@@ -91,6 +98,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "source '\(n)' has no snapshots folder; set one with `snapdex source set \(n) --snapshots DIR`, or index one directory with `snapdex index DIR --source \(n)`"
         case .snapshotDirectoryMissing(let p):
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
+        case .livePathNotFound(let p):
+            return "live path \(p) does not exist; check the path, or mount the file system it is on"
         case .snapshotNameHasNoTime(let p, let why, let retry):
             return "cannot read a point time from the name of snapshot \(p): \(why), and --time-from name allows no other; give the time with --at, or let the folder's mtime stand in: `\(retry)`"
         case .snapshotsFolderNotSnapshot(let p, let advice):
