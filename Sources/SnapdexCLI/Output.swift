@@ -43,6 +43,12 @@ public final class Output: @unchecked Sendable {
         write([10])
     }
 
+    /// What a command that changes things did (`created …`, `forgot …`): not printed with
+    /// -q, which leaves only errors; listings asked for (--dry-run, --json) print anyway.
+    public func result(_ text: String) {
+        if !Log.quiet { line(text) }
+    }
+
     /// A line on standard error (warnings, progress, errors).
     public func error(_ text: String, newline: Bool = true) {
         flush()

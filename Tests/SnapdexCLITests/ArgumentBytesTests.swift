@@ -73,3 +73,35 @@ import Glibc
         #expect(!s.unicodeScalars.contains("\u{FFFD}"))
     }
 }
+
+/// `find` patterns are bytes too: a non-UTF-8 glob or regex (`caf\351`, Latin-1) matches the
+/// name with that byte, and only it. A real process, as only a real argv carries such bytes.
+@Test func findPatternsAreBytes() throws {
+    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        Issue.record("snapdex is not built in .build/debug; run `make test`")
+        return
+    }
+    let s = Scratch()
+    let script = """
+        set -e
+        cd "$1"; B="$2"
+        mkdir -p snaps/2026-11-21
+        printf 'l' > "snaps/2026-11-21/$(printf 'caf\\351')"
+        printf 'uu' > "snaps/2026-11-21/café"
+        "$B" init --repo repo > /dev/null
+        "$B" source add s --snapshots "$PWD/snaps" --repo repo > /dev/null
+        "$B" index --source s --repo repo > /dev/null
+        "$B" find "$(printf 'caf\\351')" --json --repo repo > glob.out
+        "$B" find "$(printf '^caf\\351$')" --regex --json --repo repo > regex.out
+        "$B" find "$(printf '/caf\\351')" --path --json --repo repo > path.out
+        """
+    let r = try runTool("/bin/sh", ["-c", script, "sh", s.path, binary])
+    #expect(r.status == 0, "\(r.out)")
+    for file in ["glob.out", "regex.out", "path.out"] {
+        let out = String(decoding: FileManager.default.contents(atPath: s.path + "/" + file) ?? Data(), as: UTF8.self)
+        let lines = out.split(separator: "\n")
+        #expect(lines.count == 1, "\(file): \(out)")
+        #expect(lines.first?.contains("\"size\":1") == true && !out.contains("café"), "\(file): \(out)")
+    }
+}

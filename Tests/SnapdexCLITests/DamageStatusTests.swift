@@ -48,9 +48,9 @@ extension CLITests {
         let r = cli.run("points")
         #expect(r.status == 3)
         #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("config is damaged (missing)") && !r.err.contains("snapdex init"), "\(r.err)")
-        // A folder that never was a repository is still "no repository".
+        // A folder that never was a repository (here, of snapshots) is still not one, not damage.
         let none = CLI(repo: s.path + "/snaps").run("points")
-        #expect(none.status == 1 && none.err.contains("no Snapdex repository"))
+        #expect(none.status == 1 && none.err.contains("not a Snapdex repository"), "\(none.err)")
     }
 
     @Test func aDamagedOrMissingSourceJSONIsExitThreeWhereItsSettingsAreShown() throws {

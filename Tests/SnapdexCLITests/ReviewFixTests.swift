@@ -85,3 +85,142 @@ extension CLITests {
         #expect(log.sessions.contains { $0.kind == "index" }, "\(log.sessions.map(\.kind))")
     }
 }
+
+extension CLITests {
+    /// Two points at one instant (sanoid's daily and hourly): SOURCE@TIME naming both is refused
+    /// listing each id, each id works as printed, and @latest agrees with find --latest-only.
+    @Test func aTimeSharedByTwoPointsIsRefused() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/autosnap_2026-11-21_03:00:01_daily/f", "daily")
+        write(s.path + "/snaps/autosnap_2026-11-21_03:00:01_hourly/f", "hourly")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source u").status == 0)
+        for command in [["ls", "u@2026-11-21T03:00:01Z", "/"], ["forget", "u@2026-11-21T03:00:01Z"]] {
+            let r = cli.run(command)
+            #expect(r.status == 2, "\(command) \(r.out) \(r.err)")
+            #expect(r.err.contains("names 2 restore points with the same time"), "\(r.err)")
+        }
+        #expect(pointTimes(cli, source: "u").count == 2, "nothing was forgotten")
+        let refused = cli.run(["forget", "u@2026-11-21T03:00:01Z"]).err
+        let ids = try #require(refused.split(separator: "(").dropFirst().first?.split(separator: ")").first)
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(ids.count == 2, "\(refused)")
+        // @latest and find --latest-only pick the same one of the two.
+        let latest = cli.run("cat u@latest /f").out
+        let found = cli.run("find f --latest-only --json").out
+        #expect(["daily", "hourly"].contains(latest), "\(latest)")
+        #expect(found.contains("\"size\":\(latest.utf8.count),"), "\(found) \(latest)")
+        // Each id listed works as printed.
+        #expect(cli.run(["forget", ids[0]]).status == 0)
+        #expect(cli.run(["ls", "u@2026-11-21T03:00:01Z", "/"]).status == 0)
+    }
+
+    /// A held point is not forgotten or purged: refused naming the hold, the release works as
+    /// printed, and --force removes it anyway.
+    @Test func heldPointsAreNotForgotten() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-20/f", "a")
+        write(s.path + "/snaps/2026-11-21/f", "b")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("index --source u").status == 0)
+        #expect(cli.run("point keep u@2026-11-20 --until never").status == 0)
+        #expect(cli.run("point keep u@2026-11-21 --until 2200-01-01").status == 0)
+        let forget = cli.run("forget u@2026-11-20T00:00:00Z")
+        #expect(forget.status == 1, "\(forget.out) \(forget.err)")
+        #expect(forget.err.contains("is held (kept until never)"), "\(forget.err)")
+        let purge = cli.run("source remove u --purge")
+        #expect(purge.status == 1 && purge.err.contains("2 points"), "\(purge.err)")
+        #expect(pointTimes(cli, source: "u").count == 2)
+        let advice = try #require(forget.err.split(separator: "`").dropFirst().first.map(String.init))
+        #expect(advice.hasPrefix("snapdex point keep ") && advice.hasSuffix(" --release"), "\(advice)")
+        #expect(cli.run(Array(advice.split(separator: " ").dropFirst().map(String.init))).status == 0)
+        #expect(cli.run("forget u@2026-11-20T00:00:00Z").status == 0)
+        #expect(cli.run("source remove u --purge").status == 1, "the other point is still held")
+        #expect(cli.run("source remove u --purge --force").status == 0)
+        #expect(pointTimes(cli, source: "u").isEmpty)
+    }
+}
+
+extension CLITests {
+    /// A partial point is indexed again by `index --source S --replace`, as the man page
+    /// advises, by a user who can read what it lacks; the point keeps its time and is whole.
+    @Test func replaceIndexesPartialPointsAgain() throws {
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/ok/a", "a")
+        write(s.path + "/snaps/2026-11-21/secret/b", "b")
+        chmod(s.path + "/snaps/2026-11-21/secret", 0)
+        defer { chmod(s.path + "/snaps/2026-11-21/secret", 0o755) }
+        mkdir(repo, 0o700)
+        if getuid() == 0 { chown(repo, Self.nobody, Self.nobody) }
+        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
+            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
+            return
+        }
+        #expect(initRun.status == 0, "\(initRun.out)")
+        #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
+        let partial = try #require(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo]))
+        #expect(partial.status == ExitStatus.partial, "\(partial.out)")
+        if getuid() != 0 { chmod(s.path + "/snaps/2026-11-21/secret", 0o755) }
+        let cli = CLI(repo: repo)
+        // The advice of `index --help`, run as printed.
+        let again = cli.run("index --source u --replace")
+        #expect(again.status == 0, "\(again.out) \(again.err)")
+        #expect(again.out.contains("indexed u@") && again.out.contains("replaced index"), "\(again.out)")
+        let json = cli.run("points --source u --json").out.split(separator: "\n")
+        #expect(json.count == 1 && json[0].contains("\"status\":\"ok\""), "\(json)")
+        #expect(cli.run("index --source u --replace").out.contains("nothing to index"), "a whole point is not indexed again")
+    }
+}
+
+extension CLITests {
+    /// Root writing into a repository another user owns gives new files that owner; a manifest
+    /// the user still cannot read (written 0600 by root before) is a permission error (exit 1,
+    /// one line), never damage nor `forget` advice, and rescan refuses rather than drop it.
+    @Test func unreadableManifestsArePermissionErrorsNotDamage() throws {
+        guard getuid() == 0 else { return }  // only root can write as another user
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/a", "a")
+        mkdir(repo, 0o700)
+        chown(repo, Self.nobody, Self.nobody)
+        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
+            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
+            return
+        }
+        #expect(initRun.status == 0, "\(initRun.out)")
+        #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
+        #expect(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo])?.status == 0)
+        let cli = CLI(repo: repo)
+        let replaced = cli.run(["index", s.path + "/snaps/2026-11-21", "--source", "u", "--replace"])
+        #expect(replaced.status == 0, "\(replaced.err)")
+        // Everything root made belongs to the repository's owner.
+        let all = FileManager.default.enumerator(atPath: repo)!.allObjects as! [String]
+        for name in all {
+            var st = stat()
+            lstat(repo + "/" + name, &st)
+            #expect(st.st_uid == Self.nobody, "\(name) is owned by \(st.st_uid)")
+        }
+        #expect(try Self.runUnprivileged(["verify", "--repo", repo])?.status == 0)
+
+        // A manifest root wrote 0600 for itself (as older versions did).
+        let manifest = try #require(all.first { $0.hasSuffix(".manifest") })
+        chown(repo + "/" + manifest, 0, 0)
+        chmod(repo + "/" + manifest, 0o600)
+        for args in [["ls", "u@latest", "/"], ["verify"], ["rescan"]] {
+            let r = try #require(try Self.runUnprivileged(args + ["--repo", repo]))
+            #expect(r.status == ExitStatus.failure, "\(args): \(r.out)")
+            #expect(r.out.contains("cannot read \(repo)/\(manifest): permission denied; run snapdex as the user that owns \(repo)"), "\(args): \(r.out)")
+            #expect(!r.out.contains("damage") && !r.out.contains("forget"), "\(args): \(r.out)")
+        }
+        let points = try #require(try Self.runUnprivileged(["points", "--json", "--repo", repo]))
+        #expect(points.out.contains("\"source\":\"u\""), "the point is still there: \(points.out)")
+        #expect(cli.run("points --json").out.contains("\"source\":\"u\""))
+    }
+}

@@ -63,7 +63,8 @@ import Testing
                      ("snapdex ls --repo \(repo) home@latest /docs/n", "/docs/notes.txt")]
         for (line, expected) in cases {
             let r = try runTool("/usr/bin/python3", ["-c", Self.driver, shellPath, setup, line])
-            #expect(r.out.contains(line.replacingOccurrences(of: line.split(separator: " ").last!, with: expected)),
+            // Only the last word is completed (the scratch path may hold its letters too).
+            #expect(r.out.contains(line.dropLast(line.split(separator: " ").last!.count) + expected),
                     "\(shell): Tab after `\(line)` should give \(expected); the terminal showed: \(r.out.suffix(400))")
         }
     }

@@ -8,8 +8,9 @@ import Glibc
 #endif
 
 /// Runs a program under a pseudo-terminal (python3's pty module) and types into it. Each step
-/// is keys to send and text to wait for after what the previous step waited for (20 s at
-/// most); "" is a pause of `pause` seconds instead. Prints the screen bytes (base64) and the exit status;
+/// is keys to send and text to wait for after what the previous step waited for (120 s at
+/// most: CI shares two cores, and a wait ends as soon as the text shows); "" is a pause of
+/// `pause` seconds instead. Prints the screen bytes (base64) and the exit status;
 /// exits 1 naming the step whose text never came.
 private let ptyDriver = #"""
 import base64, json, os, pty, select, sys, time
@@ -34,14 +35,15 @@ def wait_for(text, limit):
             if not d: break
             screen += d
     return not text
-ok = wait_for("> ", 20)
+LIMIT = 120
+ok = wait_for("> ", LIMIT)
 failed = None if ok else "the first prompt"
 for keys, expect, pause in steps:
     if failed: break
     os.write(fd, keys.encode("utf-8", "surrogateescape"))
-    if not wait_for(expect, 20 if expect else pause): failed = repr(keys) + " never showed " + repr(expect)
+    if not wait_for(expect, LIMIT if expect else pause): failed = repr(keys) + " never showed " + repr(expect)
 status = None
-end = time.time() + 20
+end = time.time() + LIMIT
 while time.time() < end and status is None:
     try:
         r, _, _ = select.select([fd], [], [], 0.05)
@@ -100,6 +102,7 @@ func runInTerminal(_ argv: [String], environment: [String: String], steps: [(Str
         write(snap + "/bob/b.xlsx", "PK\u{3}\u{4}not text")
         for i in 0..<5_100 { write(snap + "/many/f\(i).txt", "") }  // a listing across many catalog chunks
         let huge = open(snap + "/huge.bin", O_WRONLY | O_CREAT, 0o644)
+        _ = Glibc.write(huge, "huge start\n", 11)  // shows that cat runs, then Ctrl-C
         _ = ftruncate(huge, 8 << 30)  // long enough to read that Ctrl-C comes while cat runs
         close(huge)
         let repo = s.path + "/repo"
@@ -124,7 +127,7 @@ func runInTerminal(_ argv: [String], environment: [String: String], steps: [(Str
             // Long output goes through the pager.
             ("ls /many\n", "PAGED:f999.txt", 0),
             // Ctrl-C stops a running command and the shell goes on, marks kept.
-            ("", "> ", 0), ("cat -f /huge.bin\n", "", 1.0), ("\u{3}", "interrupted", 0), ("", "> ", 0), ("marked\n", "q.txt", 0),
+            ("", "> ", 0), ("cat -f /huge.bin\n", "PAGED:huge start", 0), ("\u{3}", "interrupted", 0), ("", "> ", 0), ("marked\n", "q.txt", 0),
             // (A pause after the prompt: a key sent while libedit sets up the terminal can
             // be the terminal's, where Ctrl-D on its own is lost.)
             ("", "> ", 0), ("", "", 0.5), ("\u{4}", "", 0.5),
@@ -136,6 +139,46 @@ func runInTerminal(_ argv: [String], environment: [String: String], steps: [(Str
         #expect(!t.screen.contains("\u{7}"), "Tab rang the bell")
         #expect(!t.screen.contains("Unexpected argument"))
         #expect(FileManager.default.fileExists(atPath: s.path + "/marked.tar"))
+    }
+}
+
+extension TerminalShellTests {
+    /// Ctrl-C while the shell restores a folder (to a directory, then to an archive) stops the
+    /// restore between entries: the shell says so and prompts again, an archive is not
+    /// written, and the session is logged as cancelled.
+    @Test func ctrlCStopsARestoreInTheShell() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("snapdex is not built in .build/debug; run `make test`")
+            return
+        }
+        let s = Scratch()
+        let snap = s.path + "/snap"
+        for d in 0..<30 { for i in 0..<200 { write(snap + "/d\(d)/f\(i).txt", "file \(d) \(i)\n") } }
+        let repo = s.path + "/repo"
+        #expect(try runTool(binary, ["init", "--repo", repo]).status == 0)
+        #expect(try runTool(binary, ["index", snap, "--source", "tank", "--at", "2026-01-01", "--repo", repo]).status == 0)
+        // The progress line (on a terminal, every 256 entries) says the restore is under way:
+        // Ctrl-C comes then, not after a guessed pause.
+        let steps: [(String, String, Double)] = [
+            ("restore / --to \(s.path)/out\n", " entries", 0), ("\u{3}", "interrupted", 0), ("", "> ", 0),
+            ("restore / --tar \(s.path)/out.tar\n", " entries", 0), ("\u{3}", "interrupted", 0), ("", "> ", 0),
+            ("exit\n", "", 1.0),
+        ]
+        let t = try runInTerminal([binary, "browse", "tank@latest", "--repo", repo],
+                                  environment: ["TERM": "xterm", "LANG": "C.UTF-8"], steps: steps)
+        #expect(t.failed == nil, "\(t.failed ?? ""); screen:\n\(t.screen.suffix(3000).debugDescription)")
+        #expect(t.status == 1, "the stopped restores count as failed commands; screen:\n\(t.screen.suffix(1500).debugDescription)")
+        #expect(!t.screen.contains("restored 6000 files"), "a restore ran to the end; screen:\n\(t.screen.suffix(1500).debugDescription)")
+        #expect(t.screen.contains("restore stopped"))
+        let restored = FileManager.default.enumerator(atPath: s.path + "/out")?.allObjects.count ?? 0
+        #expect(restored < 6030, "\(restored) entries restored")
+        let left = try FileManager.default.contentsOfDirectory(atPath: s.path)
+        #expect(!left.contains("out.tar"))
+        #expect(!left.contains { $0.contains(".tmp") || $0.hasPrefix(".snapdex") }, "temporaries left: \(left)")
+        let log = try runTool(binary, ["sessions", "--json", "--repo", repo])
+        let restores = log.out.split(separator: "\n").filter { $0.contains("\"kind\":\"restore\"") }
+        #expect(restores.count == 2 && restores.allSatisfy { $0.contains("\"result\":\"cancelled\"") }, "\(restores)")
     }
 }
 

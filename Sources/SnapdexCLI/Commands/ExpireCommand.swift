@@ -64,7 +64,7 @@ struct ExpireCommand: ParsableCommand {
             o.number("expired", report.expired.count)
             o.number("freed_blocks", report.freedBlocks)
             out.line(bytes: o.encoded)
-        } else {
+        } else if report.dryRun || !Log.quiet {
             Format.table(rows).forEach(out.line)
             let verb = report.dryRun ? "would expire" : "expired"
             out.line("\(report.kept) kept, \(report.expired.count) \(verb)" + (report.dryRun ? " (dry run: nothing changed)" : ", \(report.freedBlocks) blocks freed"))

@@ -69,7 +69,7 @@ struct FindCommand: ParsableCommand {
             if let source { _ = try repo.source(named: source) }
             points = try repo.points(source: source)
         }
-        if latestOnly { points = Dictionary(grouping: points, by: \.source).values.compactMap { $0.max { $0.time < $1.time } }.sorted { $0.source < $1.source } }
+        if latestOnly { points = Dictionary(grouping: points, by: \.source).values.compactMap { $0.max { ($0.time, $0.id) < ($1.time, $1.id) } }.sorted { $0.source < $1.source } }
         let out = Output.current
         let short = try repo.shortIDs()
         // Hits are printed as they are found, so the columns are sized from what is known

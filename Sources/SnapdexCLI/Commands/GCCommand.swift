@@ -21,6 +21,6 @@ struct GCCommand: ParsableCommand {
     func run() throws {
         let repo = try repository.open()
         let n = try repo.withWriterLock(wait: wait.wait) { try repo.collectGarbage() }
-        Output.current.line("removed \(n) unreferenced block(s)")
+        Output.current.result("removed \(n) unreferenced block(s)")
     }
 }

@@ -59,7 +59,8 @@ struct IndexCommand: ParsableCommand {
 
             EXIT STATUS: 0 indexed; 1 failure (nothing is published); 2 bad option; 4 partial \
             (published, but some paths could not be read: run it again as a user who can read \
-            them, with --replace for a point that has an index).
+            them, with --replace for a point that has an index: `snapdex index --source S \
+            --replace` indexes every partial point of S again).
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -82,7 +83,7 @@ struct IndexCommand: ParsableCommand {
     var oneFileSystem = false
     @Option(help: ArgumentHelp("A label stored with the point.", valueName: "text"))
     var label: String?
-    @Flag(help: "Index again a source and point time that already have an index, replacing it.")
+    @Flag(help: "Index again a source and point time that already have an index, replacing it; without DIR, index again the source's partial points.")
     var replace = false
     @Option(help: ArgumentHelp("Keep this point at least until this time (a date alone means the end of that day), or 'never', whatever the policy.", valueName: "time"))
     var keepUntil: String?

@@ -47,7 +47,7 @@ struct PointCommand: ParsableCommand {
             let p = try repo.resolve(point)
             let t = try parseHold(until, option: "--until")
             try repo.keep(p, until: t, wait: wait.wait)
-            Output.current.line(t.map { "point \(p.id.prefix(12)) is kept until \(TimeDisplay.retainUntil($0))" } ?? "point \(p.id.prefix(12)) has no hold")
+            Output.current.result(t.map { "point \(p.id.prefix(12)) is kept until \(TimeDisplay.retainUntil($0))" } ?? "point \(p.id.prefix(12)) has no hold")
         }
     }
 }

@@ -82,8 +82,8 @@ struct PolicyCommand: ParsableCommand {
             let repo = try repository.open()
             let n = try repo.setPolicy(source: source, policy: policy, applyToExisting: applyToExisting, wait: wait.wait)
             let out = Output.current
-            out.line(policy.isEmpty ? "\(source): no policy (keep everything)" : "\(source): \(policy.text)")
-            if applyToExisting { out.line("written into \(n) existing index(es)") }
+            out.result(policy.isEmpty ? "\(source): no policy (keep everything)" : "\(source): \(policy.text)")
+            if applyToExisting { out.result("written into \(n) existing index(es)") }
         }
     }
 

@@ -27,7 +27,7 @@ struct RescanCommand: ParsableCommand {
         let r = try Repository.rebuildDatabase(at: repository.path, wait: wait.wait)
         let out = Output.current
         for s in r.skipped { out.error("snapdex: skipped: \(s)") }
-        out.line("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")
+        out.result("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")
         if !r.skipped.isEmpty { throw CommandExit(ExitStatus.damaged) }
     }
 }

@@ -86,9 +86,10 @@ struct RestoreCommand: ParsableCommand {
         try Self.restore(repo: repo, point: p, paths: rels, to: to, inPlace: inPlace, tar: tar, conflicts: conflicts, json: json)
     }
 
-    /// Shared with the browse shell's `restore`.
+    /// Shared with the browse shell's `restore`, whose `shouldStop` is Ctrl-C: the restore
+    /// stops between entries and this throws `Interrupt.Cancelled`.
     static func restore(repo: Repository, point p: PointRecord, paths rels: [[UInt8]], to: String?, inPlace: Bool, tar: String?,
-                        conflicts: ConflictOptions, json: Bool) throws {
+                        conflicts: ConflictOptions, json: Bool, shouldStop: (() -> Bool)? = nil) throws {
         let dryRun = conflicts.dryRun
         let out = Output.current
         var target: RestoreTarget
@@ -128,8 +129,17 @@ struct RestoreCommand: ParsableCommand {
             out.error("\r\(n) entries  \(Format.bytes(bytes))  \(Format.bytes(UInt64(Double(bytes) / max(secs, 0.001))))/s   ", newline: false)
         } : nil
         Log.info("restoring \(rels.count) path(s) of \(p.source)@\(TimeDisplay.reference(p.pointTime)) from \(p.snapshot)")
-        let s = try repo.restore(point: p, options: options, events: printer, progress: progress)
+        let s = try repo.restore(point: p, options: options, events: printer, progress: progress, shouldStop: shouldStop)
         if progress != nil { out.error("\r\u{1B}[K", newline: false) }
+        if s.cancelled {
+            let done = "\(Format.count(s.files, "file")), \(Format.count(s.directories, "dir")), \(Format.count(s.links, "link")), \(s.others) other"
+            if let tar {
+                out.error("\nrestore stopped: \(tar) was not written (\(done) had been archived)")
+            } else {
+                out.error("\nrestore stopped: \(done) restored before it, the rest not")
+            }
+            throw Interrupt.Cancelled()
+        }
         // A partial point lacks what could not be read: say what the restored subtrees lack.
         if p.unreadable > 0 {
             let lacking = try repo.manifest(of: p).unreadable.listed.filter { u in
@@ -162,8 +172,8 @@ struct RestoreCommand: ParsableCommand {
             o.double("seconds", s.seconds)
             out.line(bytes: o.encoded)
         } else if tar == "-" {
-            out.error(summaryLine)
-        } else if s.unwrittenArchive == nil {
+            if !Log.quiet { out.error(summaryLine) }
+        } else if s.unwrittenArchive == nil, dryRun || !Log.quiet {
             out.line(summaryLine)
         }
         if let path = s.unwrittenArchive {

@@ -178,13 +178,16 @@ struct SourceCommand: ParsableCommand {
             abstract: "Remove a source.",
             discussion: """
                 Refuses while the source has indexes, unless --purge, which removes them and \
-                every block no other index uses.
+                every block no other index uses. A held point (`snapdex point keep`) is never \
+                purged: the command is refused, naming the hold and how to release it, unless \
+                --force.
 
                 Examples:
                   snapdex source remove web
                   snapdex source remove web --purge
 
-                EXIT STATUS: 0 removed; 1 unknown source, or it has indexes and no --purge.
+                EXIT STATUS: 0 removed; 1 unknown source, or it has indexes and no --purge, or \
+                a held point and no --force.
                 """)
 
         @OptionGroup var repository: RepositoryOptions
@@ -193,10 +196,12 @@ struct SourceCommand: ParsableCommand {
         var name: String
         @Flag(help: "Also remove the source's indexes.")
         var purge = false
+        @Flag(help: "With --purge, remove held points too (see point keep).")
+        var force = false
 
         func run() throws {
             let repo = try repository.open()
-            let n = try repo.removeSource(name, purge: purge, wait: wait.wait)
+            let n = try repo.removeSource(name, purge: purge, force: force, wait: wait.wait)
             if !Log.quiet { Output.current.line("removed source \(name)" + (n > 0 ? " and its \(Format.count(n, "index", "indexes"))" : "")) }
         }
     }

@@ -52,7 +52,7 @@ struct VerifyCommand: ParsableCommand {
         }
         for r in try repo.repair(report, wait: wait.wait) {
             if let from = r.repairedFrom {
-                out.line("repaired block \(r.hash) from point \(from.prefix(12))")
+                out.result("repaired block \(r.hash) from point \(from.prefix(12))")
             } else {
                 let ids = r.points.map { String($0.prefix(12)) }.joined(separator: " ")
                 let advice = ids.isEmpty ? "no remaining point uses it" : "forget the points that use it (`snapdex forget \(ids)`)"
@@ -75,6 +75,8 @@ struct VerifyCommand: ParsableCommand {
             out.line("damaged block \(b.hash): \(b.reason); affects points: \(b.points.map { String($0.prefix(12)) }.joined(separator: ", "))")
         }
         let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)"
+        // Clean is the quiet case; damage is printed even with -q.
+        if report.isClean && Log.quiet { return }
         out.line("verified \(report.pointsChecked) point(s), \(report.blocksChecked) block(s): \(verdict)")
     }
 }

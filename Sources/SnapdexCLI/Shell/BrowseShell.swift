@@ -17,7 +17,8 @@ struct BrowseCommand: ParsableCommand {
             `help COMMAND` shows each one's options. Line editing, history (kept per repository) \
             and tab completion of commands and catalog paths come from libedit; Tab quotes names \
             as ls prints them. Ctrl-C cancels the line being typed, or stops the running command, \
-            and keeps the marks; Ctrl-D or exit leaves. On a terminal, output longer than the \
+            and keeps the marks (a restore stops between entries: what it restored stays, its \
+            archive is not written, and `snapdex sessions` shows it cancelled); Ctrl-D or exit leaves. On a terminal, output longer than the \
             screen goes through $PAGER (default: less -R), and cat shows what a binary file is \
             instead of printing it (cat -f prints it).
 
@@ -58,7 +59,7 @@ final class BrowseShell {
     private(set) var point: PointRecord
     private(set) var reader: CatalogReader
     var cwd: [UInt8] = []
-    var marked: [[UInt8]] = []
+    var marked: [MarkedEntry] = []
     /// Where commands print: `Output.current`, which paging swaps for a buffer.
     var out: Output { Output.current }
     /// Whether a person is at a terminal: then `cat` describes binary files instead of
@@ -72,7 +73,9 @@ final class BrowseShell {
     }
 
     /// How the shell names its point to people: `SOURCE@TIME`.
-    var pointName: String { "\(point.source)@\(point.pointTime.rfc3339())" }
+    var pointName: String { Self.name(of: point) }
+
+    static func name(of point: PointRecord) -> String { "\(point.source)@\(point.pointTime.rfc3339())" }
 
     var prompt: String { "\(pointName):\(String(decoding: Format.quoted(PathBytes.display(cwd)), as: UTF8.self))> " }
 
@@ -231,6 +234,13 @@ final class BrowseShell {
         if common.count > prefix.count { return .replace(characters: replaced, text: quoted(common, folder: false)) }
         return .choices(hits.map { String(decoding: Format.quoted($0.name), as: UTF8.self) + ($0.type == .directory ? "/" : "") })
     }
+}
+
+/// A marked path and the point it was marked in: `restore` takes it from that point, even
+/// after `use` moved the shell to another.
+struct MarkedEntry {
+    let path: [UInt8]
+    var point: PointRecord
 }
 
 /// Advice in errors, told as the shell's own commands: inside the shell `ls` and `points`

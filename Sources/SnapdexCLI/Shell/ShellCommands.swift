@@ -36,7 +36,8 @@ struct ShellCommand: ParsableCommand {
             try shell.repository.list(reader: shell.reader, pointName: shell.pointName, path: p, recursive: false) { g in
                 try Interrupt.check()
                 for e in g.entries {
-                    let mark: [UInt8] = shell.marked.contains(PathBytes.join(g.path, e.name)) ? [42, 32] : []
+                    let path = PathBytes.join(g.path, e.name)
+                    let mark: [UInt8] = shell.marked.contains { $0.path == path && $0.point.id == shell.point.id } ? [42, 32] : []
                     shell.out.line(bytes: mark + (long ? LongFormat.line(e) : Format.quoted(e.name) + (e.type == .directory ? [47] : [])))
                 }
             }
@@ -132,12 +133,20 @@ struct ShellCommand: ParsableCommand {
     }
 
     struct Mark: ParsableCommand, ShellRunnable {
-        static let configuration = CommandConfiguration(abstract: "Mark entries for restore: a path, or a glob on names in the current directory.")
+        static let configuration = CommandConfiguration(
+            abstract: "Mark entries of the current point for restore: a path, or a glob on names in the current directory.",
+            discussion: "A mark remembers its point: after `use`, restore still takes it from there. Marking a marked path again moves its mark to the current point.")
         @Argument(help: "Paths or globs.")
         var patterns: [String]
 
         func run(in shell: BrowseShell) throws {
-            for p in try ShellCommand.matching(patterns, in: shell) where !shell.marked.contains(p) { shell.marked.append(p) }
+            for p in try ShellCommand.matching(patterns, in: shell) {
+                if let i = shell.marked.firstIndex(where: { $0.path == p }) {
+                    shell.marked[i].point = shell.point
+                } else {
+                    shell.marked.append(MarkedEntry(path: p, point: shell.point))
+                }
+            }
             shell.out.line("\(shell.marked.count) marked")
         }
     }
@@ -152,21 +161,24 @@ struct ShellCommand: ParsableCommand {
                 shell.marked.removeAll()
             } else {
                 let drop = Set(try ShellCommand.matching(patterns, in: shell))
-                shell.marked.removeAll { drop.contains($0) }
+                shell.marked.removeAll { drop.contains($0.path) }
             }
             shell.out.line("\(shell.marked.count) marked")
         }
     }
 
     struct Marked: ParsableCommand, ShellRunnable {
-        static let configuration = CommandConfiguration(abstract: "List the marked entries.")
+        static let configuration = CommandConfiguration(abstract: "List the marked entries, each with the point it was marked in.")
         func run(in shell: BrowseShell) throws {
-            for p in shell.marked { shell.out.line(bytes: Format.quoted(PathBytes.display(p))) }
+            for m in shell.marked {
+                shell.out.line(bytes: Format.quoted(PathBytes.display(m.path)) + Array("  (\(BrowseShell.name(of: m.point)))".utf8))
+            }
         }
     }
 
     struct Restore: ParsableCommand, ShellRunnable {
-        static let configuration = CommandConfiguration(abstract: "Restore paths (the marked entries when none is given).")
+        static let configuration = CommandConfiguration(
+            abstract: "Restore paths of the current point (the marked entries, each from its own point, when none is given).")
         @Argument(help: "Paths to restore (default: the marked entries).")
         var paths: [String] = []
         @Option(help: ArgumentHelp("Restore under this directory.", valueName: "dir"))
@@ -178,16 +190,37 @@ struct ShellCommand: ParsableCommand {
         @OptionGroup var conflicts: ConflictOptions
 
         func run(in shell: BrowseShell) throws {
-            let rels = paths.isEmpty ? shell.marked : try paths.map { try shell.resolve($0) }
-            guard !rels.isEmpty else { throw SnapdexError.invalidArgument("nothing to restore: name paths or `mark` some first") }
+            // Each mark comes from the point it was marked in; named paths from the current one.
+            var groups: [(point: PointRecord, paths: [[UInt8]])] = []
+            if paths.isEmpty {
+                for m in shell.marked {
+                    if let i = groups.firstIndex(where: { $0.point.id == m.point.id }) { groups[i].paths.append(m.path) }
+                    else { groups.append((m.point, [m.path])) }
+                }
+            } else {
+                groups = [(shell.point, try paths.map { try shell.resolve($0) })]
+            }
+            guard !groups.isEmpty else { throw SnapdexError.invalidArgument("nothing to restore: name paths or `mark` some first") }
             guard [to != nil, inPlace, tar != nil].filter({ $0 }).count == 1 else {
                 throw SnapdexError.invalidArgument("give one of --to DIR, --tar FILE or --in-place")
             }
             if tar == "-" {
                 throw SnapdexError.invalidArgument("the shell's output is this terminal; give --tar a file name")
             }
-            try RestoreCommand.restore(repo: shell.repository, point: shell.point, paths: rels, to: to, inPlace: inPlace, tar: tar,
-                                       conflicts: conflicts, json: false)
+            if groups.count > 1, tar != nil {
+                throw SnapdexError.invalidArgument("the marks come from \(groups.count) points and an archive holds one point's files; restore them with --to DIR, or unmark all but one point's marks (`marked` shows each one's point)")
+            }
+            var worst: CommandExit?
+            for g in groups {
+                if groups.count > 1 { shell.out.line("from \(BrowseShell.name(of: g.point)):") }
+                do {
+                    try RestoreCommand.restore(repo: shell.repository, point: g.point, paths: g.paths, to: to, inPlace: inPlace, tar: tar,
+                                               conflicts: conflicts, json: false, shouldStop: { Interrupt.requested })
+                } catch let e as CommandExit {
+                    worst = e  // partial: the other points' marks are still restored
+                }
+            }
+            if let worst { throw worst }
         }
     }
 

@@ -82,11 +82,17 @@ public struct FindQuery {
         if let type, e.type != type { return false }
         switch pattern {
         case .glob(let g, let path):
+            // Patterns are bytes too: a typed non-UTF-8 byte (`caf\351`) reaches here as its
+            // escape scalar, and matches the byte itself, never its UTF-8 spelling.
             let subject = path ? PathBytes.display(PathBytes.join(dir, e.name)) : e.name
-            return FS.withCName(subject) { fnmatch(g, $0, ignoreCase ? FindQuery.caseFold : 0) == 0 }
+            return FS.withCName(PathString.bytes(g)) { pattern in
+                FS.withCName(subject) { fnmatch(pattern, $0, ignoreCase ? FindQuery.caseFold : 0) == 0 }
+            }
         case .regex(let r, let path):
+            // The subject is decoded as arguments are (non-UTF-8 bytes as escape scalars), so a
+            // regex typed with such a byte matches it.
             let subject = path ? PathBytes.display(PathBytes.join(dir, e.name)) : e.name
-            return String(decoding: subject, as: UTF8.self).contains(r)
+            return PathString.string(subject).contains(r)
         }
     }
 }

@@ -63,7 +63,9 @@ extension Repository {
 
     /// Removes the given indexes by hand, whatever the policy says; returns those that were
     /// still there (with `dryRun`, those that would go, changing nothing) and the blocks freed.
-    public func forget(_ points: [PointRecord], dryRun: Bool = false, wait: Double = 0) throws -> (forgotten: [PointRecord], freedBlocks: Int) {
+    /// Points under a hold (`point keep`) are refused unless `force`.
+    public func forget(_ points: [PointRecord], dryRun: Bool = false, force: Bool = false, wait: Double = 0) throws -> (forgotten: [PointRecord], freedBlocks: Int) {
+        if !force { try refuseHeld(points) }
         // A point exists while its manifest file does (a damaged one has no database row).
         func exists(_ p: PointRecord) -> Bool {
             FileIO.exists(manifestPath(source: p.source, id: p.id)) || (try? self.point(id: p.id)) != nil
@@ -79,6 +81,18 @@ extension Repository {
                                      source: Set(live.map(\.source)).count == 1 ? live.first?.source : nil))
             return (live, freed)
         }
+    }
+
+    /// Refuses to remove points whose hold has not ended: a hold (`point keep --until`) is a
+    /// promise that only releasing it, or --force, breaks.
+    func refuseHeld(_ points: [PointRecord]) throws {
+        let now = Timestamp.now.nanoseconds
+        let held = points.filter { ($0.retainUntil ?? .min) > now }
+        guard let first = held.first else { return }
+        let short = try shortIDs()
+        let ids = held.map { short[$0.id] ?? String($0.id.prefix(12)) }
+        throw SnapdexError.pointHeld(ids: ids, until: TimeDisplay.retainUntil(Timestamp(nanoseconds: first.retainUntil!)),
+                                     release: "snapdex point keep \(ids[0]) --release")
     }
 
     /// Sets (or with nil clears) a point's retain-until, rewriting its manifest atomically.

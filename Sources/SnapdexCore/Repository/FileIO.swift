@@ -6,6 +6,27 @@ import CSystemShims
 /// Whole-file reads and atomic writes for the repository's own files (manifests, blocks,
 /// configuration). Catalog contents never go through string paths built from snapshot names.
 enum FileIO {
+    /// The owner new repository files and folders get: set when root opens a repository that
+    /// another user owns, so that user can still read what root wrote (nil: the creator's).
+    nonisolated(unsafe) static var owner: (uid: uid_t, gid: gid_t)?
+
+    /// Gives an open file the repository's owner (`fchown(2)`), when root writes for another user.
+    static func adopt(_ fd: Int32) {
+        if let owner { _ = fchown(fd, owner.uid, owner.gid) }
+    }
+
+    /// Gives a path the repository's owner (`lchown(2)`), for files made by others (SQLite's).
+    static func adopt(path: String) {
+        if let owner { _ = PathString.withCString(path) { lchown($0, owner.uid, owner.gid) } }
+    }
+
+    /// Sets `owner` from the repository folder: its owner when this process is root and it is
+    /// not, else nil.
+    static func adoptOwner(of root: String) {
+        var st = stat()
+        guard geteuid() == 0, PathCalls.stat(root, &st) == 0, st.st_uid != 0 else { owner = nil; return }
+        owner = (st.st_uid, st.st_gid)
+    }
     static func readAll(_ path: String) throws -> [UInt8] {
         let fd: Int32
         switch syscall({ PathCalls.open(path, O_RDONLY | O_CLOEXEC) }) {
@@ -54,6 +75,7 @@ enum FileIO {
         case .success(let f): fd = f
         case .failure(let e): throw SnapdexError.io("cannot create", path, e)
         }
+        adopt(fd)
         var ok = false
         defer {
             close(fd)
@@ -88,7 +110,11 @@ enum FileIO {
     }
 
     static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
-        if PathCalls.mkdir(path, mode) != 0 && errno != EEXIST { throw SnapdexError.io("cannot create directory", path, .current) }
+        if PathCalls.mkdir(path, mode) == 0 {
+            adopt(path: path)
+        } else if errno != EEXIST {
+            throw SnapdexError.io("cannot create directory", path, .current)
+        }
     }
 
     static func remove(_ path: String) { PathCalls.unlink(path) }

@@ -184,6 +184,9 @@ public final class Indexer {
         let snapshots = SnapshotLayout.snapshots(in: folder)
         let folders = SnapshotFolders(roots: snapshots.map(\.root))
         var claimed = Set<String>()
+        // With --replace, a partial point whose folder is still there is indexed again (as a
+        // user who can read what it lacks), at its own time, replacing it.
+        var again: [(String, Timestamp)] = []
         for p in points {
             guard let recorded = try? repository.manifest(of: p).identity else {
                 // Indexed before identities were recorded: its folder while it has its time.
@@ -195,6 +198,7 @@ public final class Indexer {
             guard let now = folders.holder(of: recorded, recordedAt: p.snapshot) else { continue }
             claimed.insert(now)
             if now != p.snapshot { try record(p, to: now) }
+            if options.replace && p.unreadable > 0 { again.append((now, p.pointTime)) }
         }
         var found: [(String, Timestamp)] = []
         var readings: [String: SnapshotTime] = [:]
@@ -225,7 +229,7 @@ public final class Indexer {
             try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
         }
         for (path, _) in found { if let w = readings[path]?.warning { warning?(w) } }
-        return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        return (found + again).sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 
     /// Records, durably, that `p`'s snapshot is now at `path`, and reports it.

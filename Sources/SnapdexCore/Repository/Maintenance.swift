@@ -62,6 +62,8 @@ extension Repository {
                 manifests.append((p, try manifest(of: p)))
             } catch SnapdexError.pointExpired(let id) {
                 report.skipped.append(id)
+            } catch let e as SnapdexError where e.isPermissionDenied {
+                throw e
             } catch let e as SnapdexError {
                 report.damagedManifests.append((p.id, "\(e)"))
             }
@@ -74,11 +76,13 @@ extension Repository {
                 let path = manifestPath(source: f.source, id: f.id)
                 let reason: String
                 do {
-                    let m = try Manifest.decode(try FileIO.readAll(path), path: path)
+                    let m = try Manifest.decode(try readRepositoryFile(path), path: path)
                     // Published after the database was read (an index running meanwhile): a
                     // point that is not damaged, verified by the next run.
                     if m.idHex == f.id && m.source == f.source { continue }
                     reason = "\(path) holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
+                } catch let e as SnapdexError where e.isPermissionDenied {
+                    throw e
                 } catch {
                     if !FileIO.exists(path) { continue }  // expired or forgotten meanwhile
                     reason = "\(error)"
@@ -236,6 +240,13 @@ extension Repository {
         let root = try checkedRoot(path)
         let lock = try WriterLock(path: root + "/lock", wait: wait)
         defer { lock.release() }
+        // A manifest this user may not read would be left out of the new database, dropping a
+        // healthy point: refused before anything is removed.
+        let before = CatalogListing(catalogs: root + "/catalogs")
+        for f in before.manifests.values.sorted(by: { $0.id < $1.id }) {
+            let path = root + "/catalogs/" + f.source + "/" + f.id + ".manifest"
+            if case .failure(let e as SnapdexError) = Result(catching: { try readFile(path, repository: root) }), e.isPermissionDenied { throw e }
+        }
         for suffix in ["", "-wal", "-shm"] { FileIO.remove(root + "/snapdex.db" + suffix) }
         let repo = try Repository(root: root, announce: false)
         try repo.recover()

@@ -3,6 +3,8 @@ import GRDB
 extension Repository {
     /// Resolves what users type for a point: an id prefix (`3fa9c1`), `SOURCE@latest`, or
     /// `SOURCE@TIME`, the newest point at or before TIME (a date alone means the end of that day).
+    /// Points that share a time are ordered by id (`points(source:)`), so `@latest` is the last of
+    /// them, as in `find --latest-only`; `SOURCE@TIME` naming several points is refused, listing them.
     public func resolve(_ reference: String) throws -> PointRecord {
         if let at = reference.firstIndex(of: "@") {
             let source = String(reference[..<at])
@@ -15,6 +17,11 @@ extension Repository {
             }
             let t = try TimeParser.read(when, endOfDay: true)
             guard let p = points.last(where: { $0.time <= t.nanoseconds }) else { throw SnapdexError.pointUnknown(reference) }
+            let shared = points.filter { $0.time == p.time }
+            if shared.count > 1 {
+                let short = try shortIDs()
+                throw SnapdexError.pointTimeShared(reference, ids: shared.map { short[$0.id] ?? $0.id })
+            }
             return p
         }
         let prefix = reference.lowercased()

@@ -57,6 +57,9 @@ public struct ReconcileReport: Sendable, Equatable {
     public var sourcesChanged = 0
     /// Manifests on disk that could not be read (damaged): not in the database.
     public var unreadable: [String] = []
+    /// Manifests on disk the current user may not read: not damaged, and a row the database
+    /// has for them stays.
+    public var forbidden: [String] = []
     public var changed: Bool { added + updated + removed + sourcesChanged > 0 }
 }
 
@@ -139,6 +142,10 @@ extension Repository {
             let row = rows[f.id]
             if let row, row.source == f.source, row.stamp == f.stamp { continue }
             let path = manifestPath(source: f.source, id: f.id)
+            if case .failure(SnapdexError.permissionDenied) = Result(catching: { try readRepositoryFile(path) }) {
+                report.forbidden.append(path)
+                continue
+            }
             guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
                   m.idHex == f.id, m.source == f.source
             else {

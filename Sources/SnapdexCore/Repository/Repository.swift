@@ -149,6 +149,8 @@ public final class Repository {
             }
             if PathCalls.mkdir(root, 0o700) != 0 { throw SnapdexError.io("cannot create directory", root, .current) }
         }
+        // An empty folder another user made for root to fill: the files are that user's.
+        FileIO.adoptOwner(of: root)
         try FileIO.makeDirectory(root + "/catalogs")
         try FileIO.makeDirectory(root + "/blocks")
         let config = "{\"format\": \(FormatConstants.repositoryVersion), \"created\": \"\(Timestamp.now.rfc3339())\"}\n"
@@ -173,6 +175,11 @@ public final class Repository {
             // A folder with a repository's catalogs but no config lost its config: damage, not
             // "no repository" (whose advice, `init`, refuses a folder that is not empty).
             if FileIO.isDirectory(root + "/catalogs") { throw SnapdexError.configDamaged(path: root + "/config", reason: "missing") }
+            // `init` refuses a path that is taken, so only a free one gets that advice.
+            if FileIO.exists(root) && !FileIO.isDirectory(root) { throw SnapdexError.notARepository(path: root, what: "a file") }
+            if FileIO.isDirectory(root) && !FileIO.names(in: root).isEmpty {
+                throw SnapdexError.notARepository(path: root, what: "a directory of other files")
+            }
             throw SnapdexError.repositoryMissing(path: root)
         }
         struct Config: Decodable { var format: Int }
@@ -187,6 +194,7 @@ public final class Repository {
 
     init(root: String, announce: Bool = true) throws {
         self.root = root
+        FileIO.adoptOwner(of: root)
         do {
             database = try Schema.open(path: root + "/snapdex.db")
         } catch SnapdexError.databaseUnwritable(_, let why) {
@@ -195,11 +203,16 @@ public final class Repository {
         }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
         let report = try reconcile()
+        // SQLite made these files as root: the repository's owner must still open them.
+        for suffix in ["", "-wal", "-shm"] where FileIO.exists(root + "/snapdex.db" + suffix) { FileIO.adopt(path: root + "/snapdex.db" + suffix) }
         guard announce else { return }
         if try report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
             notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
         } else if report.added + report.removed + report.updated > 0 {
             notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
+        }
+        if !report.forbidden.isEmpty {
+            notes.append("\(report.forbidden.count) manifest(s) cannot be read: permission denied (\(report.forbidden.prefix(3).joined(separator: ", "))); run snapdex as the user that owns \(root)")
         }
         if !report.unreadable.isEmpty {
             notes.append("\(report.unreadable.count) manifest(s) cannot be read (\(report.unreadable.prefix(3).joined(separator: ", "))); run `snapdex verify`")
@@ -219,6 +232,9 @@ public final class Repository {
     }
 
     public func source(named name: String) throws -> SourceRecord {
+        guard !name.isEmpty else {
+            throw SnapdexError.invalidArgument("the source name is empty; name one (`snapdex source list` lists them), as in SOURCE@latest")
+        }
         guard let s = try read({ db in try SourceRecord.fetchOne(db, key: name) }) else { throw SnapdexError.sourceUnknown(name) }
         return s
     }
@@ -267,7 +283,8 @@ public final class Repository {
 
     public func points(source: String? = nil) throws -> [PointRecord] {
         try read { db in
-            var q = PointRecord.order(PointRecord.Columns.source, PointRecord.Columns.time)
+            // Points that share a time are ordered by id: the one rule for which is newest.
+            var q = PointRecord.order(PointRecord.Columns.source, PointRecord.Columns.time, PointRecord.Columns.id)
             if let source { q = q.filter(PointRecord.Columns.source == source) }
             return try q.fetchAll(db)
         }
@@ -277,11 +294,25 @@ public final class Repository {
         try read { db in try PointRecord.fetchOne(db, key: id) }
     }
 
+    /// A repository file's bytes; a file the current user may not read is a permission
+    /// error naming the repository, never damage.
+    func readRepositoryFile(_ path: String) throws -> [UInt8] {
+        try Repository.readFile(path, repository: root)
+    }
+
+    static func readFile(_ path: String, repository: String) throws -> [UInt8] {
+        do {
+            return try FileIO.readAll(path)
+        } catch SnapdexError.io(_, _, let e) where e == .accessDenied || e == .notPermitted {
+            throw SnapdexError.permissionDenied(path: path, repository: repository)
+        }
+    }
+
     public func manifest(of point: PointRecord) throws -> Manifest {
         let path = manifestPath(source: point.source, id: point.id)
         let bytes: [UInt8]
         do {
-            bytes = try FileIO.readAll(path)
+            bytes = try readRepositoryFile(path)
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
             if try self.point(id: point.id) == nil || journalNames(point.id) { throw SnapdexError.pointExpired(point.id) }
             throw SnapdexError.manifestDamaged(path: path, reason: "file is missing")
@@ -485,6 +516,7 @@ public final class Repository {
         line.append(10)
         let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
+        FileIO.adopt(fd)
         // A line torn by a crash (no newline at its end) is ended first, so it stays one
         // unreadable line and does not swallow this record. Writers hold the repository lock.
         var last: UInt8 = 10

@@ -22,8 +22,11 @@ extension Repository {
     /// `snapdex source set`: changes the given properties of a source, keeping the rest.
     public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?,
                           filters: SnapshotFilterChange = SnapshotFilterChange(), wait: Double = 0) throws {
-        for dir in [snapshots, livePath].compactMap({ $0 }) where !FileIO.isDirectory(dir) {
+        if let dir = snapshots, !FileIO.isDirectory(dir) {
             throw FileIO.exists(dir) ? SnapdexError.notADirectory(dir) : SnapdexError.snapshotDirectoryMissing(dir)
+        }
+        if let dir = livePath, !FileIO.isDirectory(dir) {
+            throw FileIO.exists(dir) ? SnapdexError.invalidArgument("live path \(dir) is not a directory; name the directory restores go back to") : SnapdexError.livePathNotFound(dir)
         }
         try updateSource(name, wait: wait) { c in
             if let snapshots { c.snapshots = Repository.absolute(snapshots) }
@@ -50,12 +53,14 @@ extension Repository {
         }
     }
 
-    /// `snapdex source remove`; with `purge` its indexes go too.
-    public func removeSource(_ name: String, purge: Bool, wait: Double = 0) throws -> Int {
+    /// `snapdex source remove`; with `purge` its indexes go too, unless one is held (`point
+    /// keep`) and not `force`.
+    public func removeSource(_ name: String, purge: Bool, force: Bool = false, wait: Double = 0) throws -> Int {
         try withWriterLock(wait: wait) {
             _ = try source(named: name)
             let points = try self.points(source: name)
             if !points.isEmpty && !purge { throw SnapdexError.sourceHasIndexes(name, count: points.count) }
+            if !force { try refuseHeld(points) }
             try forgetLocked(points)
             FileIO.remove(sourceDirectory(name) + "/source.json")
             try write { db in _ = try SourceRecord.deleteOne(db, key: name) }

@@ -69,6 +69,9 @@ public struct RestoreSummary: Sendable {
     public var staleTempFilesRemoved = 0
     /// The `--tar FILE` that was not written because entries failed (its partial copy is removed).
     public var unwrittenArchive: String?
+    /// Whether the restore was stopped (Ctrl-C in the browse shell) before every entry was
+    /// done: what was restored stays, an archive is not written.
+    public var cancelled = false
 
     /// 0 when nothing failed; 4 (partial) when something failed and something else was
     /// restored or skipped; 1 when every entry failed or the archive was not written.
@@ -93,8 +96,11 @@ struct EntryFailure: Error {
 
 extension Repository {
     /// Restores paths of a point from the snapshot directory it was indexed from.
+    /// `shouldStop` is asked between entries; when it says yes the restore stops there, an
+    /// archive is discarded, and the session is logged as cancelled.
     public func restore(point: PointRecord, options: RestoreOptions, events: ((RestoreEvent) -> Void)? = nil,
-                        progress: ((Int, UInt64, Double) -> Void)? = nil) throws -> RestoreSummary {
+                        progress: ((Int, UInt64, Double) -> Void)? = nil,
+                        shouldStop: (() -> Bool)? = nil) throws -> RestoreSummary {
         // Where the snapshot is now (a rotation may have renamed its folder); never another one.
         let snapshot = try snapshotFolder(of: point)
         var options = options
@@ -141,6 +147,7 @@ extension Repository {
             let restorer = try Restorer(reader: reader, snapshot: snapshot, options: options)
             restorer.events = events
             restorer.progress = progress
+            restorer.shouldStop = shouldStop
             s = try restorer.run()
             s.staleTempFilesRemoved += archive?.staleTempFilesRemoved ?? 0
         } catch let w as ArchiveWriteFailure {
@@ -152,7 +159,9 @@ extension Repository {
             throw error
         }
         if let archive {
-            if s.failed > 0 && !archive.isDirect {
+            if s.cancelled {
+                archive.discard()
+            } else if s.failed > 0 && !archive.isDirect {
                 archive.discard()
                 s.unwrittenArchive = archive.path
             } else {
@@ -162,7 +171,7 @@ extension Repository {
         if !options.dryRun {
             logSession(SessionRecord(
                 kind: "restore", started: started.rfc3339(), ended: Timestamp.now.rfc3339(),
-                result: s.exitStatus == ExitStatus.success ? "ok" : s.exitStatus == ExitStatus.partial ? "partial" : "failed",
+                result: s.cancelled ? "cancelled" : s.exitStatus == ExitStatus.success ? "ok" : s.exitStatus == ExitStatus.partial ? "partial" : "failed",
                 counts: ["files": Int64(s.files), "directories": Int64(s.directories), "bytes": Int64(s.bytes),
                          "skipped": Int64(s.skipped), "replaced": Int64(s.replaced), "failed": Int64(s.failed)],
                 points: [point.id], warnings: Array((s.errors + s.differences.map { "\(String(decoding: $0.path, as: UTF8.self)): \($0.message)" } + s.warnings).prefix(100)), message: nil,
@@ -317,6 +326,8 @@ final class Restorer {
     var tar: TarWriter?
     var events: ((RestoreEvent) -> Void)?
     var progress: ((Int, UInt64, Double) -> Void)?
+    /// Asked before each entry; yes stops the restore there.
+    var shouldStop: (() -> Bool)?
     private var summary = RestoreSummary()
     /// First restored path of each inode with several links, so the others become links.
     private var linked: [UInt64: [UInt8]] = [:]
@@ -347,11 +358,27 @@ final class Restorer {
         }
     }
 
+    /// Thrown between entries when `shouldStop` says yes; ends `run`.
+    private struct Stopped: Error {}
+
     func run() throws -> RestoreSummary {
         defer {
             source.close()
             target?.close()
         }
+        do {
+            try restorePaths()
+        } catch is Stopped {
+            summary.cancelled = true
+            summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
+            return summary
+        }
+        if let tar, !options.dryRun { try tar.finish() }
+        summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
+        return summary
+    }
+
+    private func restorePaths() throws {
         for path in options.paths {
             guard let entry = try reader.entry(at: path) else {
                 fail(path, "not in this restore point")
@@ -379,14 +406,12 @@ final class Restorer {
             if !path.isEmpty { try restore(dir: PathBytes.split(path).dir, entry) } else { restoreRootAttributes(entry) }
             fixAncestors(of: path)
         }
-        if let tar, !options.dryRun { try tar.finish() }
-        summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
-        return summary
     }
 
     // MARK: One entry
 
     private func restore(dir: [UInt8], _ e: FileEntry) throws {
+        if shouldStop?() == true { throw Stopped() }
         let path = PathBytes.join(dir, e.name)
         guard RestorePlanner.isSafePath(dir), RestorePlanner.isSafeName(e.name) else {
             fail(path, "unsafe name in the catalog (empty, '.', '..' or containing '/' or NUL); refused")

@@ -17,6 +17,8 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
     public static let notDirectory = Errno(ENOTDIR)
     public static let loop = Errno(ELOOP)
     public static let wouldBlock = Errno(EWOULDBLOCK)
+    public static let accessDenied = Errno(EACCES)
+    public static let notPermitted = Errno(EPERM)
 }
 
 /// Calls a C function that returns -1 and sets errno on failure, retrying on EINTR.

@@ -4,6 +4,9 @@
 /// 1 failure, 2 usage, 3 damaged data found, 4 partial (some items failed).
 public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case repositoryMissing(path: String)
+    /// `--repo` names something that exists but is no repository (a file, a folder of other
+    /// things): `init` would refuse it, so the advice is only to name the right one.
+    case notARepository(path: String, what: String)
     case repositoryExists(path: String)
     case repositoryLocked(path: String, pid: Int32?)
     case repositoryNewerFormat(path: String, found: Int, supported: Int)
@@ -13,6 +16,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case sourceHasIndexes(String, count: Int)
     case sourceHasNoSnapshotsFolder(String)
     case snapshotDirectoryMissing(String)
+    /// `source add/set --live-path` names a directory that does not exist.
+    case livePathNotFound(String)
     /// `--time-from name` and a snapshot whose name holds no time (`why` says what was wrong);
     /// `retry` is the index command that uses the folder's mtime instead.
     case snapshotNameHasNoTime(path: String, why: String, retry: String)
@@ -25,6 +30,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case snapshotEmpty(path: String, retry: String)
     case pointUnknown(String)
     case pointAmbiguous(String, candidates: [String])
+    /// `SOURCE@TIME` where several points share that time (sanoid's daily and hourly at one instant).
+    case pointTimeShared(String, ids: [String])
+    /// forget or `source remove --purge` of points under a hold; `release` names the command that releases the first.
+    case pointHeld(ids: [String], until: String, release: String)
     case pointExists(source: String, time: String, id: String)
     case pointExpired(String)
     case pathNotFound(point: String, path: String)
@@ -42,6 +51,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case archiveNotWritten(path: String, reason: String, oldKept: Bool)
     case archiveIncomplete(reason: String)
     case manifestDamaged(path: String, reason: String)
+    /// A repository file the current user may not read (root wrote it 0600 into another
+    /// user's repository): a permission problem, never damage.
+    case permissionDenied(path: String, repository: String)
     case blockDamaged(hash: String, reason: String)
     case blockMissing(hash: String)
     case catalogNewerFormat(path: String, found: Int, supported: Int)
@@ -65,6 +77,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .repositoryMissing(let p):
             return "no Snapdex repository at \(p); create one with `snapdex init --repo \(p)` or point --repo / SNAPDEX_REPO at an existing one"
+        case .notARepository(let p, let what):
+            return "\(p) is \(what), not a Snapdex repository; point --repo or SNAPDEX_REPO at a repository"
         case .repositoryExists(let p):
             return "a Snapdex repository already exists at \(p); use it, or choose another --repo"
         case .repositoryLocked(let p, let pid):
@@ -84,6 +98,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "source '\(n)' has no snapshots folder; set one with `snapdex source set \(n) --snapshots DIR`, or index one directory with `snapdex index DIR --source \(n)`"
         case .snapshotDirectoryMissing(let p):
             return "snapshot directory \(p) does not exist; check the path or mount the snapshot"
+        case .livePathNotFound(let p):
+            return "live path \(p) does not exist; check the path, or mount the file system it is on"
         case .snapshotNameHasNoTime(let p, let why, let retry):
             return "cannot read a point time from the name of snapshot \(p): \(why), and --time-from name allows no other; give the time with --at, or let the folder's mtime stand in: `\(retry)`"
         case .snapshotsFolderNotSnapshot(let p, let advice):
@@ -100,6 +116,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "no restore point matches '\(r)'; list points with `snapdex points`"
         case .pointAmbiguous(let r, let c):
             return "'\(r)' matches \(c.count) restore points (\(c.prefix(5).joined(separator: ", "))); type more of the id"
+        case .pointTimeShared(let r, let ids):
+            return "'\(r)' names \(ids.count) restore points with the same time (\(ids.joined(separator: ", "))); name the one you mean by its id"
+        case .pointHeld(let ids, let until, let release):
+            let which = ids.count == 1 ? "point \(ids[0]) is" : "\(ids.count) points (\(ids.prefix(5).joined(separator: ", "))) are"
+            return "\(which) held (kept until \(until)), so nothing was removed; release the hold with `\(release)`, or pass --force to remove held points anyway"
         case .pointExists(let s, let t, let id):
             return "source '\(s)' already has index \(id) of this folder at \(t); pass --replace to index the folder again (the new index replaces that one)"
         case .pointExpired(let r):
@@ -129,6 +150,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "the archive \(p) was not written: \(why); the partial archive was removed\(kept ? " and the existing \(p) is unchanged" : "")"
         case .archiveIncomplete(let why):
             return "the archive is incomplete (\(why)); what was written is only part of it"
+        case .permissionDenied(let p, let repo):
+            return "cannot read \(p): permission denied; run snapdex as the user that owns \(repo)"
         case .manifestDamaged(let p, let why):
             return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
         case .blockDamaged(let h, let why):
@@ -169,10 +192,16 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    public var isPermissionDenied: Bool {
+        if case .permissionDenied = self { return true }
+        return false
+    }
+
     /// The process exit status for this error.
     public var exitCode: Int32 {
         switch self {
-        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal:
+        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal,
+             .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
