@@ -43,7 +43,7 @@ test: test-deps
 	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
 	$(MAKE) fuzz
-	TZ=UTC $(SWIFT) test --disable-xctest
+	TZ=UTC SNAPDEX_CAMPAIGN_SEED=$(CAMPAIGN_SEED) $(SWIFT) test --disable-xctest
 
 # Runs the libFuzzer target on the manifest and chunk decoders for FUZZ_SECONDS over the
 # committed seed corpus (Fuzz/corpus); any trap fails it. `Fuzz/run.sh 600` runs longer.

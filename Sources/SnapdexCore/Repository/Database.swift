@@ -185,7 +185,7 @@ enum Schema {
             return pool
         } catch let e as DatabaseError {
             switch e.resultCode {
-            case .SQLITE_NOTADB, .SQLITE_CORRUPT: throw SnapdexError.databaseDamaged(path: path, reason: e.message ?? "\(e)")
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT, .SQLITE_CONSTRAINT: throw SnapdexError.databaseDamaged(path: path, reason: e.message ?? "\(e)")
             case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_FULL, .SQLITE_IOERR:
                 throw SnapdexError.databaseUnwritable(path: path, reason: e.message ?? "\(e)")
             default: throw SnapdexError.database(e.message ?? "\(e)")

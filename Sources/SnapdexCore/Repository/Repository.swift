@@ -381,7 +381,9 @@ public final class Repository {
     /// (not only when opened) is damage, exit 3, which `snapdex rescan` repairs.
     func databaseError(_ e: DatabaseError) -> SnapdexError {
         switch e.resultCode {
-        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .databaseDamaged(path: databasePath, reason: e.message ?? "\(e)")
+        // Snapdex writes the cache idempotently, so a constraint failure means its tables and
+        // indexes disagree (a damaged page SQLite did not notice): damage that rescan repairs.
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_CONSTRAINT: return .databaseDamaged(path: databasePath, reason: e.message ?? "\(e)")
         default: return .database(e.message ?? "\(e)")
         }
     }
