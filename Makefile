@@ -35,6 +35,10 @@ release: deps
 demo: release
 	bash Samples/scenario.sh .build/release/snapdex
 
+# The campaigns' seed: fixed, so a CI run can be replayed exactly; `make test CAMPAIGN_SEED=N`
+# explores others (Tests/SnapdexCLITests/Campaigns.swift).
+CAMPAIGN_SEED ?= 70300
+
 # Runs the whole test suite: a short fuzz run of the decoders, then Swift Testing (last, so
 # its summary closes the output). The man-page check needs the argument parser's
 # generate-manual tool, which the first line builds.
