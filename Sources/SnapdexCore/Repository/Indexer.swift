@@ -161,14 +161,14 @@ public final class Indexer {
         if let dir = options.directory {
             let snapshot = SnapshotLayout.snapshot(at: Repository.absolute(dir))
             if snapshot.layout == .plain, SnapshotLayout.isSnapshotsFolder(snapshot.root) {
-                throw SnapdexError.snapshotsFolderNotSnapshot(path: snapshot.root, advice: "`snapdex source set \(config.name) --snapshots \(snapshot.root)`, then `snapdex index --source \(config.name)`")
+                throw SnapdexError.snapshotsFolderNotSnapshot(path: snapshot.root, advice: "`snapdex source set \(config.name) --snapshots \(ShellWord.quoted(snapshot.root))`, then `snapdex index --source \(config.name)`")
             }
             if !options.allowEmpty, SnapshotLayout.isEmptyDirectory(snapshot.root) {
                 throw SnapdexError.snapshotEmpty(path: snapshot.root, retry: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --allow-empty")
             }
             if let at = options.at { return [(snapshot.root, at)] }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
-            try t.check(retry: "snapdex index \(snapshot.root) --source \(config.name) --time-from auto")
+            try t.check(retry: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --time-from auto")
             if let w = t.warning { warning?(w) }
             // A snapshot indexed before under another name (a rotation renamed it) is
             // re-located, not indexed again.
@@ -223,7 +223,7 @@ public final class Indexer {
         // Only the snapshots about to be indexed are refused or warned about: the others have
         // their points already.
         for (path, _) in found where readings[path]?.layout == .plain && SnapshotLayout.isSnapshotsFolder(path) {
-            throw SnapdexError.snapshotsFolderNotSnapshot(path: path, advice: "`snapdex source set \(config.name) --snapshots \(path)`")
+            throw SnapdexError.snapshotsFolderNotSnapshot(path: path, advice: "`snapdex source set \(config.name) --snapshots \(ShellWord.quoted(path))`")
         }
         for (path, _) in found {
             try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
