@@ -10,11 +10,7 @@ import Glibc
 /// not UTF-8 and newlines; an empty path is refused. Run as a real process from a shell, as
 /// only a real argv carries such bytes.
 @Test func pathArgumentsReachTheKernelAsTheBytesTyped() throws {
-    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        Issue.record("snapdex is not built in .build/debug; run `make test`")
-        return
-    }
+    guard let binary = builtSnapdex() else { return }
     let s = Scratch()
     let script = """
         set -e
@@ -77,11 +73,7 @@ import Glibc
 /// `find` patterns are bytes too: a non-UTF-8 glob or regex (`caf\351`, Latin-1) matches the
 /// name with that byte, and only it. A real process, as only a real argv carries such bytes.
 @Test func findPatternsAreBytes() throws {
-    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        Issue.record("snapdex is not built in .build/debug; run `make test`")
-        return
-    }
+    guard let binary = builtSnapdex() else { return }
     let s = Scratch()
     let script = """
         set -e

@@ -4,6 +4,17 @@ import Testing
 /// The package root, from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// The debug snapdex binary that tests run as a real process, or nil after recording that it
+/// is not built.
+func builtSnapdex() -> String? {
+    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        Issue.record("snapdex is not built in .build/debug; run `make test`")
+        return nil
+    }
+    return binary
+}
+
 @discardableResult
 func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String) {
     let p = Process()
@@ -92,11 +103,7 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
     /// point references, catalog paths of the point on the line, and local paths for
     /// directory options.
     @Test func bashCompletesSourcesPointsAndPaths() throws {
-        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("snapdex is not built in .build/debug; run `make test`")
-            return
-        }
+        guard let binary = builtSnapdex() else { return }
         let s = Scratch()
         write(s.path + "/snap/docs/My Letter.txt", "l")
         write(s.path + "/snap/docs/notes.txt", "n")
@@ -139,11 +146,7 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
     /// the subcommands.
     @Test(arguments: ["bash", "zsh", "fish"])
     func completionScriptsLoad(shell: String) throws {
-        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("snapdex is not built in .build/debug; run `make test`")
-            return
-        }
+        guard let binary = builtSnapdex() else { return }
         let script = try runTool(binary, ["--generate-completion-script", shell])
         #expect(script.status == 0)
         for sub in ["index", "restore", "browse", "expire", "find"] { #expect(script.out.contains(sub)) }
@@ -160,11 +163,7 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
 /// Unreadable directories are warnings, not failures. Root reads everything, so as root the
 /// built binary is run as nobody (setpriv); otherwise as the current user.
 @Test func unreadableDirectoriesAreWarningsNotFailures() throws {
-    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        Issue.record("snapdex is not built in .build/debug; run `make test`")
-        return
-    }
+    guard let binary = builtSnapdex() else { return }
     let s = Scratch()
     chmod(s.path, 0o777)
     write(s.path + "/snap/open/a", "a")
@@ -197,11 +196,7 @@ func runTool(_ path: String, _ args: [String], stdin: String? = nil) throws -> (
 /// A local time the zone skips (a daylight-saving gap) is refused, not moved by mktime; run
 /// as a process because TZ is process-wide.
 @Test func localTimesInADaylightSavingGapAreRefused() throws {
-    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        Issue.record("snapdex is not built in .build/debug; run `make test`")
-        return
-    }
+    guard let binary = builtSnapdex() else { return }
     guard FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/Europe/Berlin") else { return }  // no tzdata
     let s = Scratch()
     let repo = s.path + "/repo"

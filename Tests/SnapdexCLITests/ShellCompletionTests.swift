@@ -36,11 +36,7 @@ import Testing
 
     @Test(arguments: ["zsh", "fish"])
     func completesSourcesPointsAndCatalogPaths(shell: String) throws {
-        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("snapdex is not built in .build/debug; run `make test`")
-            return
-        }
+        guard let binary = builtSnapdex() else { return }
         guard let shellPath = ["/bin/\(shell)", "/usr/bin/\(shell)"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             Issue.record("\(shell) is not installed; `make test` installs it")
             return

@@ -161,11 +161,7 @@ extension CLITests {
 /// time its tool meant. Run as a real process in a zone an hour east of UTC (Europe/Berlin in
 /// November), so that local-time names and UTC names really differ.
 @Test func snapshotToolsLayoutsGiveTheRightTimes() throws {
-    let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        Issue.record("snapdex is not built in .build/debug; run `make test`")
-        return
-    }
+    guard let binary = builtSnapdex() else { return }
     let s = Scratch()
     let snaps = s.path + "/snaps"
     // snapshot folder (as under the snapshots folder) -> the instant it stands for.

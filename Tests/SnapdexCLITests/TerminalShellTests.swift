@@ -82,11 +82,7 @@ func runInTerminal(_ argv: [String], environment: [String: String], steps: [(Str
 @Suite struct TerminalShellTests {
     /// The browse shell as a person meets it: a terminal, Tab, Ctrl-C, Ctrl-D, a pager.
     @Test func browseShellUnderAPseudoTerminal() throws {
-        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("snapdex is not built in .build/debug; run `make test`")
-            return
-        }
+        guard let binary = builtSnapdex() else { return }
         let s = Scratch()
         let snap = s.path + "/snap"
         write(snap + "/bob/My Documents/file.txt", "in my documents\n")
@@ -147,11 +143,7 @@ extension TerminalShellTests {
     /// restore between entries: the shell says so and prompts again, an archive is not
     /// written, and the session is logged as cancelled.
     @Test func ctrlCStopsARestoreInTheShell() throws {
-        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("snapdex is not built in .build/debug; run `make test`")
-            return
-        }
+        guard let binary = builtSnapdex() else { return }
         let s = Scratch()
         let snap = s.path + "/snap"
         for d in 0..<30 { for i in 0..<200 { write(snap + "/d\(d)/f\(i).txt", "file \(d) \(i)\n") } }
