@@ -78,6 +78,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case notOnObjectStorage(what: String, location: String)
     /// Sending a writer's changes to object storage failed part way; `why` is the store's error.
     case storeSendFailed(location: String, why: String)
+    /// An object-store key that is not a relative repository path of plain names.
+    case objectKeyInvalid(key: String)
 
     public var description: String {
         switch self {
@@ -201,6 +203,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(what) does not work on a repository on object storage (\(location)) yet; run it on a local repository"
         case .storeSendFailed(let location, let why):
             return "sending the changes to \(location) failed part way (\(why)); nothing half-done is visible there: rerun the same command, and what was sent is not sent again"
+        case .objectKeyInvalid(let key):
+            return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
         }
     }
 
