@@ -69,6 +69,8 @@ public struct SnapdexCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
+            // Requests to object storage are reported whether the command succeeded or not.
+            defer { StoreUsage.report(json: arguments.contains("--json")) }
             try command.run()
             return ExitStatus.success
         } catch let e as SnapdexError {
@@ -186,6 +188,8 @@ public struct CommandExit: Error {
 public struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
     public var repo: String?
+    @Option(name: .long, help: ArgumentHelp("For a repository on object storage: the most this host's cache keeps of the blocks it read (like 500M or 2G; default 1G).", valueName: "size", visibility: .hidden))
+    public var cacheSize: String?
     @Flag(name: .shortAndLong, help: "Say more on standard error (what is being done, counts).")
     public var verbose = false
     @Flag(name: .shortAndLong, help: "Say only errors on standard error (no warnings).")
@@ -200,6 +204,9 @@ public struct RepositoryOptions: ParsableArguments {
     public func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
         try refuseEmptyPaths(["--repo": repo])
+        if let cacheSize, ByteSize.parse(cacheSize) == nil {
+            throw ValidationError("--cache-size takes a size such as 500M or 2G, not '\(cacheSize)'")
+        }
         // Applied here, once per parsed command line, so that commands which never open a
         // repository (init) are as quiet, and print times as, asked.
         configureLogging()
@@ -207,10 +214,30 @@ public struct RepositoryOptions: ParsableArguments {
 
     public func open() throws -> Repository {
         configureLogging()
-        let r = try Repository.open(at: path)
-        Log.info("repository \(r.root)")
+        let r: Repository
+        switch RepositoryAddress(path) {
+        case .folder(let dir):
+            r = try Repository.open(at: dir)
+            Log.info("repository \(r.root)")
+        case .objectStore(let url):
+            r = try Repository.open(store: try objectStore(url), cache: cacheOptions)
+            Log.info("repository \(url), this host's cache in \(r.root)")
+        }
         for note in r.notes { Log.warning(note) }
         return r
+    }
+
+    /// Creates the repository `--repo` names (`init`).
+    public func create() throws -> Repository {
+        configureLogging()
+        switch RepositoryAddress(path) {
+        case .folder(let dir): return try Repository.create(at: dir)
+        case .objectStore(let url): return try Repository.create(store: try objectStore(url, creating: true), cache: cacheOptions)
+        }
+    }
+
+    var cacheOptions: StoreCacheOptions {
+        StoreCacheOptions(limit: cacheSize.flatMap(ByteSize.parse) ?? StoreMirror.defaultCacheLimit)
     }
 
     public func configureLogging() {

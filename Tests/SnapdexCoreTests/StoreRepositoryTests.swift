@@ -95,6 +95,22 @@ import Testing
         #expect(try other.verify().isClean)
     }
 
+    @Test func indexOnAHostWithAColdCacheReadsNoBlockItReuses() throws {
+        let tmp = TempDir()
+        let store = TestFolderStore(root: tmp.sub("bucket"))
+        let hostA = try Repository.create(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheA")))
+        Self.snapshot(tmp.sub("s1"), files: 6_000)
+        try Self.index(hostA, "home", tmp.sub("s1"), at: 1_000)
+        let blocks = try Self.keys(store, "blocks/").count
+        let hostB = try Repository.open(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheB")))
+        let before = store.requestCounts()
+        try Self.index(hostB, "home", tmp.sub("s1"), at: 2_000)
+        // The manifests say what the store holds: no GET (or HEAD) per block to check it.
+        #expect(store.requestCounts().get - before.get < blocks / 2)
+        #expect(store.requestCounts().head - before.head <= 1)
+        #expect(try hostB.points().count == 2)
+    }
+
     @Test func aRunCutOffWhileSendingPublishesNothingAndItsRerunSendsNothingTwice() throws {
         let tmp = TempDir()
         let store = TestFolderStore(root: tmp.sub("bucket"))

@@ -5,13 +5,11 @@ import Foundation
 import Glibc
 #endif
 
-/// A minimal ObjectStore over a real folder (the same layout a local repository has), with
-/// request counts and an optional failure after a number of PUTs (a store that goes away part
-/// way). For the tests until the real stores land; it stores files, nothing in memory.
+/// The real FolderObjectStore, with a record of what was sent and an optional failure after a
+/// number of PUTs (a store that goes away part way through a run).
 final class TestFolderStore: ObjectStore, @unchecked Sendable {
-    let root: String
+    let folder: FolderObjectStore
     private let lock = NSLock()
-    private var counts = RequestCounts()
     /// PUTs allowed before every further one fails (nil: no limit).
     var putsBeforeFailure: Int?
     /// Every key sent by `put`, in order.
@@ -19,21 +17,11 @@ final class TestFolderStore: ObjectStore, @unchecked Sendable {
 
     struct Gone: Error, CustomStringConvertible { var description: String { "connection reset by the test" } }
 
-    init(root: String) {
-        self.root = root
-        Tree.mkdir(root)
-    }
+    init(root: String) { folder = FolderObjectStore(root: root) }
 
-    var location: String { "test-store:" + root }
+    var location: String { folder.location }
 
-    private func count(_ body: (inout RequestCounts) -> Void) { lock.withLock { body(&counts) } }
-
-    func get(_ key: String) throws -> [UInt8]? {
-        count { $0.get += 1 }
-        guard let d = FileManager.default.contents(atPath: root + "/" + key) else { return nil }
-        count { $0.bytesReceived += Int64(d.count) }
-        return [UInt8](d)
-    }
+    func get(_ key: String) throws -> [UInt8]? { try folder.get(key) }
 
     func put(_ key: String, _ bytes: [UInt8]) throws {
         try lock.withLock {
@@ -41,62 +29,24 @@ final class TestFolderStore: ObjectStore, @unchecked Sendable {
                 if n <= 0 { throw Gone() }
                 putsBeforeFailure = n - 1
             }
-            counts.put += 1
-            counts.bytesSent += Int64(bytes.count)
             sentKeys.append(key)
         }
-        let path = root + "/" + key
-        Tree.mkdir((path as NSString).deletingLastPathComponent)
-        let tmp = path + ".\(UInt64.random(in: 0...UInt64.max)).part"
-        try Data(bytes).write(to: URL(fileURLWithPath: tmp))
-        guard rename(tmp, path) == 0 else { throw Gone() }
+        try folder.put(key, bytes)
     }
 
-    func putIfAbsent(_ key: String, _ bytes: [UInt8]) throws -> Bool {
-        count { $0.put += 1 }
-        let path = root + "/" + key
-        Tree.mkdir((path as NSString).deletingLastPathComponent)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { return false }
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        return true
-    }
+    func putIfAbsent(_ key: String, _ bytes: [UInt8]) throws -> Bool { try folder.putIfAbsent(key, bytes) }
+    func head(_ key: String) throws -> ObjectInfo? { try folder.head(key) }
+    func list(prefix: String) throws -> [ObjectInfo] { try folder.list(prefix: prefix) }
+    func delete(_ key: String) throws { try folder.delete(key) }
+    func requestCounts() -> RequestCounts { folder.requestCounts() }
 
-    func head(_ key: String) throws -> ObjectInfo? {
-        count { $0.head += 1 }
-        return info(key)
-    }
-
-    private func info(_ key: String) -> ObjectInfo? {
-        var st = stat()
-        guard stat(root + "/" + key, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return ObjectInfo(key: key, size: Int64(st.st_size), modifiedSeconds: Int64(st.st_mtim.tv_sec))
-    }
-
-    func list(prefix: String) throws -> [ObjectInfo] {
-        count { $0.list += 1 }
-        var out: [ObjectInfo] = []
-        let e = FileManager.default.enumerator(atPath: root)
-        while let rel = e?.nextObject() as? String {
-            guard rel.hasPrefix(prefix), !rel.hasSuffix(".part"), let i = info(rel) else { continue }
-            out.append(i)
-        }
-        return out.sorted { $0.key < $1.key }
-    }
-
-    func delete(_ key: String) throws {
-        count { $0.delete += 1 }
-        unlink(root + "/" + key)
-    }
-
-    func requestCounts() -> RequestCounts { lock.withLock { counts } }
-
-    /// Sets the object's time (the store's clock), for gc's horizon.
+    /// Moves the object's time back (the store's clock), for gc's horizon.
     func age(_ key: String, seconds: Int64) {
+        let path = folder.root + "/" + key
         var st = stat()
-        guard stat(root + "/" + key, &st) == 0 else { return }
-        var times = [timespec(tv_sec: st.st_mtim.tv_sec - Int(seconds), tv_nsec: 0), timespec(tv_sec: st.st_mtim.tv_sec - Int(seconds), tv_nsec: 0)]
-        _ = utimensat(AT_FDCWD, root + "/" + key, &times, 0)
+        guard stat(path, &st) == 0 else { return }
+        let t = timespec(tv_sec: st.st_mtim.tv_sec - Int(seconds), tv_nsec: 0)
+        var times = [t, t]
+        _ = utimensat(AT_FDCWD, path, &times, 0)
     }
 }

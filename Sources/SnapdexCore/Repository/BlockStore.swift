@@ -72,7 +72,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     public func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
         if let stored = known[hash] {
             reused += 1
-            if stored == BlockStore.pendingSize || lock.withLock({ verified.contains(hash) }) {
+            // On object storage a block some manifest references is in the store (gc keeps
+            // it): reading it back would cost a GET per reused block, on a cold cache all of them.
+            if stored == BlockStore.pendingSize || fetchMissing != nil || lock.withLock({ verified.contains(hash) }) {
                 return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
             }
             // A block the database knows is reused only once its file reads back intact; a

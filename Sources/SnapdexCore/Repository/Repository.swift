@@ -120,6 +120,9 @@ public final class Repository {
     /// `root` then is.
     public let mirror: StoreMirror?
 
+    /// Where the repository is, as people name it: its folder, or its object storage URL.
+    public var location: String { mirror?.store.location ?? root }
+
     var catalogsDirectory: String { root + "/catalogs" }
     var journalPath: String { root + "/journal" }
     var lockPath: String { root + "/lock" }

@@ -1,0 +1,71 @@
+import SnapdexCore
+
+/// Where `--repo` (or SNAPDEX_REPO) points: a folder, or a repository on object storage
+/// named by a URL. A URL is never taken for a local path.
+enum RepositoryAddress: Equatable {
+    case folder(String)
+    case objectStore(url: String)
+
+    init(_ text: String) {
+        // `scheme://...`: letters, digits, '+', '-', '.' before "://", as URLs have.
+        if let r = text.range(of: "://"), !text[..<r.lowerBound].isEmpty,
+           text[..<r.lowerBound].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) {
+            self = .objectStore(url: text)
+        } else {
+            self = .folder(text)
+        }
+    }
+}
+
+/// The object stores this process opened, for the request report of `-v` and `--json`.
+enum StoreUsage {
+    nonisolated(unsafe) static var stores: [any ObjectStore] = []
+
+    static var total: RequestCounts { stores.reduce(RequestCounts()) { $0 + $1.requestCounts() } }
+
+    /// With -v, one line on standard error; with --json, one JSON line on standard output
+    /// (`{"requests": {...}}`) after the command's own output. Nothing for a local repository.
+    static func report(json: Bool) {
+        guard !stores.isEmpty else { return }
+        let c = total
+        Log.info("object storage: \(c.total) request(s): \(c.get) GET, \(c.put) PUT, \(c.list) LIST, \(c.head) HEAD, \(c.delete) DELETE; \(c.bytesSent) byte(s) sent, \(c.bytesReceived) received")
+        if json {
+            var requests = JSONObject()
+            requests.number("get", c.get)
+            requests.number("put", c.put)
+            requests.number("list", c.list)
+            requests.number("head", c.head)
+            requests.number("delete", c.delete)
+            requests.number("bytes_sent", c.bytesSent)
+            requests.number("bytes_received", c.bytesReceived)
+            var line = JSONObject()
+            line.raw("requests", json: requests.encoded)
+            Output.current.line(bytes: line.encoded)
+        }
+        stores.removeAll()
+    }
+}
+
+/// `--cache-size`: bytes, with an optional K, M, G or T suffix (powers of 1024).
+enum ByteSize {
+    static func parse(_ text: String) -> Int64? {
+        var digits = Substring(text.uppercased())
+        var unit: Int64 = 1
+        if digits.hasSuffix("IB") { digits.removeLast(2) } else if digits.hasSuffix("B") { digits.removeLast() }
+        if let last = digits.last, let i = "KMGT".firstIndex(of: last) {
+            unit = Int64(1) << (10 * ("KMGT".distance(from: "KMGT".startIndex, to: i) + 1))
+            digits.removeLast()
+        }
+        guard let n = Int64(digits), n >= 0 else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : v
+    }
+}
+
+/// The store a repository URL names, registered for the request report.
+func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStore {
+    guard url.hasPrefix("s3://") else {
+        throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory or s3://BUCKET/PREFIX")
+    }
+    throw SnapdexError.invalidArgument("\(url): repositories on object storage (s3://) are not in this build of snapdex yet; use a directory for --repo")
+}
