@@ -27,7 +27,8 @@ public struct SnapdexCommand: ParsableCommand {
             has RFC 3339 UTC.
 
             ENVIRONMENT: SNAPDEX_REPO is the repository when --repo is not given (else \
-            ~/.local/share/snapdex). TZ sets the zone of times without one, of dates shown to \
+            ~/.local/share/snapdex). XDG_CACHE_HOME holds each host's cache of a repository \
+            on object storage (else ~/.cache). TZ sets the zone of times without one, of dates shown to \
             people, and of retention's weeks, months and years. Snapdex prints no colour, so \
             NO_COLOR needs nothing.
 
@@ -186,9 +187,9 @@ public struct CommandExit: Error {
 /// `--repo`, `-v`, `-q` and `--utc`, accepted by every command (and before it:
 /// `GlobalOptions.hoisted`).
 public struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
+    @Option(name: .long, help: ArgumentHelp("The repository directory, or file:///PATH for a folder kept as object storage that many hosts share (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
     public var repo: String?
-    @Option(name: .long, help: ArgumentHelp("For a repository on object storage: the most this host's cache keeps of the blocks it read (like 500M or 2G; default 1G).", valueName: "size", visibility: .hidden))
+    @Option(name: .long, help: ArgumentHelp("For a repository on object storage: the most this host's cache keeps of the blocks it read (like 500M or 2G; default 1G).", valueName: "size"))
     public var cacheSize: String?
     @Flag(name: .shortAndLong, help: "Say more on standard error (what is being done, counts).")
     public var verbose = false
@@ -222,6 +223,7 @@ public struct RepositoryOptions: ParsableArguments {
         case .objectStore(let url):
             r = try Repository.open(store: try objectStore(url), cache: cacheOptions)
             Log.info("repository \(url), this host's cache in \(r.root)")
+            r.mirror?.warn = { Log.warning($0) }
         }
         for note in r.notes { Log.warning(note) }
         return r

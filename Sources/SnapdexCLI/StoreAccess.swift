@@ -62,10 +62,41 @@ enum ByteSize {
     }
 }
 
-/// The store a repository URL names, registered for the request report.
+/// The store a repository URL names, registered for the request report: `file:///PATH`, a
+/// folder laid out as object storage (one many hosts share, each with its own cache, locked
+/// by lock objects), or `s3://BUCKET/PREFIX` once this build has the S3 store.
 func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStore {
-    guard url.hasPrefix("s3://") else {
-        throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory or s3://BUCKET/PREFIX")
+    let store: any ObjectStore
+    if url.hasPrefix("file://") {
+        let path = String(url.dropFirst("file://".count))
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
+            throw SnapdexError.invalidArgument("\(url) names no absolute folder: write file:///PATH with PATH from the root (three slashes)")
+        }
+        var root = path
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        store = NamedStore(FolderObjectStore(root: root), location: "file://" + root)
+    } else if url.hasPrefix("s3://") {
+        throw SnapdexError.invalidArgument("\(url): repositories on S3 object storage are not in this build of snapdex yet; use a directory or file:///PATH for --repo")
+    } else {
+        throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory or file:///PATH")
     }
-    throw SnapdexError.invalidArgument("\(url): repositories on object storage (s3://) are not in this build of snapdex yet; use a directory for --repo")
+    StoreUsage.stores.append(store)
+    return store
+}
+
+/// A store shown by the URL it was named with (messages then print commands that work).
+final class NamedStore: ObjectStore, @unchecked Sendable {
+    let inner: any ObjectStore
+    let location: String
+    init(_ inner: any ObjectStore, location: String) {
+        self.inner = inner
+        self.location = location
+    }
+    func get(_ key: String) throws -> [UInt8]? { try inner.get(key) }
+    func put(_ key: String, _ bytes: [UInt8]) throws { try inner.put(key, bytes) }
+    func putIfAbsent(_ key: String, _ bytes: [UInt8]) throws -> Bool { try inner.putIfAbsent(key, bytes) }
+    func head(_ key: String) throws -> ObjectInfo? { try inner.head(key) }
+    func list(prefix: String) throws -> [ObjectInfo] { try inner.list(prefix: prefix) }
+    func delete(_ key: String) throws { try inner.delete(key) }
+    func requestCounts() -> RequestCounts { inner.requestCounts() }
 }

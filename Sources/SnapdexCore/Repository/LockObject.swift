@@ -87,7 +87,12 @@ public final class LockObject: @unchecked Sendable {
         return out
     }
 
-    public func isStale(now: Int64 = LockObject.nowSeconds) -> Bool { record.expiresSeconds < now }
+    /// Past its expiry, or held by a process of this host that is gone (killed): no need to
+    /// wait out the expiry for a writer this host knows is dead.
+    public func isStale(now: Int64 = LockObject.nowSeconds) -> Bool {
+        if record.expiresSeconds < now { return true }
+        return record.host == LockObject.hostName() && record.pid > 0 && kill(record.pid, 0) != 0 && errno == ESRCH
+    }
 
     /// The lock as messages name it.
     public var description: String {
@@ -110,7 +115,8 @@ public final class LockObject: @unchecked Sendable {
             let others = try all(in: store).filter { $0.record.id != record.id && $0.scope.conflicts(with: scope) }
             for o in others where o.isStale() && !named.contains(o.record.id) {
                 named.insert(o.record.id)
-                note("lock \(o.description) expired at \(time(o.record.expiresSeconds)) without a heartbeat: its writer is presumed dead and the lock is ignored")
+                let why = o.record.expiresSeconds < nowSeconds ? "expired at \(time(o.record.expiresSeconds)) without a heartbeat" : "belongs to a process of this host that is gone"
+                note("lock \(o.description) \(why): its writer is presumed dead and the lock is ignored")
                 if scope == .exclusive { try store.delete(o.key) }
             }
             return others.first { !$0.isStale() }

@@ -217,7 +217,7 @@ public final class Repository {
         // A host's cache of a repository on object storage is filled this way on first use.
         if try mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
             notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
-        } else if report.added + report.removed + report.updated > 0 {
+        } else if mirror == nil && report.added + report.removed + report.updated > 0 {
             notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
         }
         if !report.forbidden.isEmpty {

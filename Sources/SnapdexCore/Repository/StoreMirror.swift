@@ -24,6 +24,8 @@ public final class StoreMirror: @unchecked Sendable {
     public private(set) var heldLock: LockObject?
     /// What people should know (stale locks ignored, a pull skipped); the CLI prints them.
     public internal(set) var notes: [String] = []
+    /// Told each note made after the repository was opened (a stale lock met by a writer).
+    public var warn: (@Sendable (String) -> Void)?
 
     /// What the cache holds of each store object of `catalogs/`, as of the last pull or push.
     private var state: MirrorState
@@ -32,6 +34,8 @@ public final class StoreMirror: @unchecked Sendable {
     private let started = Timestamp.now
     private let trimLock = NSLock()
     private var fetchedBytes: Int64 = 0
+    private var sentCount = 0
+    static let crashAfterBlocks = ProcessInfo.processInfo.environment["SNAPDEX_CRASH_AFTER_BLOCKS_SENT"].flatMap(Int.init)
 
     var statePath: String { root + "/mirror.json" }
     /// Blocks sent by a run that did not finish (one hex hash a line): a rerun asks the store
@@ -166,6 +170,9 @@ public final class StoreMirror: @unchecked Sendable {
             }
             try store.put(key, bytes)
             try appendSent(h)
+            sentCount += 1
+            // Tests kill a real process here, part way through sending (like SNAPDEX_CRASH_AT).
+            if sentCount == StoreMirror.crashAfterBlocks { _exit(137) }
         }
         for key in changed where key.hasSuffix("/source.json") { try send(key) }
         for key in changed where key.hasSuffix(".manifest") { try send(key) }
@@ -285,7 +292,8 @@ public final class StoreMirror: @unchecked Sendable {
             try store.delete(info.key)
             removed += 1
         }
-        storeBlocks = live
+        // `storeBlocks` stays as pulled: the push after a removal deletes the blocks only the
+        // removed manifests used, which are too new for the horizon above.
         return removed
     }
 
@@ -293,7 +301,10 @@ public final class StoreMirror: @unchecked Sendable {
 
     /// Takes the lock object for `scope`, waiting up to `wait` seconds for conflicting ones.
     func lock(_ scope: LockScope, wait: Double) throws {
-        let lock = try LockObject.acquire(scope, in: store, wait: wait) { [weak self] note in self?.notes.append(note) }
+        let lock = try LockObject.acquire(scope, in: store, wait: wait) { [weak self] note in
+            self?.notes.append(note)
+            self?.warn?(note)
+        }
         heldLock = lock
     }
 
