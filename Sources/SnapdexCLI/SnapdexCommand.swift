@@ -213,7 +213,9 @@ public struct RepositoryOptions: ParsableArguments {
         configureLogging()
     }
 
-    public func open() throws -> Repository {
+    /// Opens the repository; `rebuild` (rescan) starts a repository on object storage with a
+    /// new database in this host's cache.
+    public func open(rebuild: Bool = false) throws -> Repository {
         configureLogging()
         let r: Repository
         switch RepositoryAddress(path) {
@@ -221,7 +223,7 @@ public struct RepositoryOptions: ParsableArguments {
             r = try Repository.open(at: dir)
             Log.info("repository \(r.root)")
         case .objectStore(let url):
-            r = try Repository.open(store: try objectStore(url), cache: cacheOptions)
+            r = try Repository.open(store: try objectStore(url), cache: cacheOptions, rebuild: rebuild)
             Log.info("repository \(url), this host's cache in \(r.root)")
             r.mirror?.warn = { Log.warning($0) }
         }

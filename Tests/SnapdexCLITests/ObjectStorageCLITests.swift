@@ -96,6 +96,11 @@ import Testing
         #expect(try run(["restore", "home@latest", "d0/new.txt", "--to", dir + "/out"], host: "b").status == 0)
         #expect(FileManager.default.fileExists(atPath: dir + "/out/d0/new.txt"))
         #expect(try run(["verify"], host: "b").status == 0)
+        // The database is a cache of this host's: rescan rebuilds it, even when damaged.
+        let db = dir + "/cache-b/snapdex/" + ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/cache-b/snapdex"))?.first ?? "") + "/snapdex.db"
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: db))
+        let rescan = try run(["rescan"], host: "b")
+        #expect(rescan.status == 0 && rescan.out.contains("2 point(s)"), "\(rescan.out)")
         #expect(try run(["verify", "--repair"], host: "b").out.contains("does not work on a repository on object storage"))
         // Writers on host b; host a sees the result.
         #expect(try run(["policy", "set", "home", "--keep-last", "1", "--apply-to-existing"], host: "b").status == 0)

@@ -31,7 +31,9 @@ extension Repository {
     /// Opens the repository in `store`: its catalog files are mirrored into this host's cache
     /// (only what changed is fetched), which is then used like a local repository whose
     /// missing blocks are fetched from the store.
-    public static func open(store: any ObjectStore, cache: StoreCacheOptions = StoreCacheOptions()) throws -> Repository {
+    /// With `rebuild`, the cache's database is deleted first and rebuilt from the catalog
+    /// files (`rescan`: it works when the database is damaged).
+    public static func open(store: any ObjectStore, cache: StoreCacheOptions = StoreCacheOptions(), rebuild: Bool = false) throws -> Repository {
         let (bytes, config) = try storeConfig(store)
         // A repository written before ids existed is named by where it is.
         let id = config.id.flatMap { PointID.isValid($0) ? $0 : nil } ?? String(Digest.of(Array(store.location.utf8)).hex.prefix(32))
@@ -45,6 +47,11 @@ extension Repository {
             mirror.trimCache(holdingLock: true)
         } else {
             mirror.notes.append("another snapdex of this host is writing to \(store.location); answering from this host's cache of it")
+        }
+        if rebuild {
+            let lock = try WriterLock(path: mirror.root + "/lock", wait: 0)
+            defer { lock.release() }
+            for suffix in ["", "-wal", "-shm"] { FileIO.remove(mirror.root + "/snapdex.db" + suffix) }
         }
         let repo = try Repository(root: mirror.root, mirror: mirror)
         repo.notes = mirror.notes + repo.notes
