@@ -1,3 +1,4 @@
+import Foundation
 import SnapdexCore
 
 /// Where `--repo` (or SNAPDEX_REPO) points: a folder, or a repository on object storage
@@ -74,6 +75,12 @@ func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStor
         }
         var root = path
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        // Local writers lock with flock on REPO/lock, object-storage writers with lock
+        // objects: one folder used both ways would have two writers at once (a local gc could
+        // delete blocks an index here sent for a manifest not yet published).
+        if FileManager.default.fileExists(atPath: root + "/lock") {
+            throw SnapdexError.invalidArgument("\(root) is a local repository (it has a lock file), not one kept as object storage; use --repo \(ShellWord.quoted(root))")
+        }
         store = NamedStore(FolderObjectStore(root: root), location: "file://" + root)
     } else if url.hasPrefix("s3://") {
         throw SnapdexError.invalidArgument("\(url): repositories on S3 object storage are not in this build of snapdex yet; use a directory or file:///PATH for --repo")

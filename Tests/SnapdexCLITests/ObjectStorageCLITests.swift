@@ -31,6 +31,11 @@ import Testing
             #expect(r.out.split(separator: "\n").count == 1)
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
         }
+        // A local repository is not opened as object storage: its writers lock another way.
+        #expect(try Self.run(["init", "--repo", dir + "/local"], cwd: dir).status == 0)
+        let both = try Self.run(["points", "--repo", "file://" + dir + "/local"], cwd: dir)
+        #expect(both.status == 2 && both.out.contains("use --repo " + dir + "/local"))
+        #expect(try Self.run(["points", "--repo", dir + "/local"], cwd: dir).status == 0)
         let bad = try Self.run(["points", "--repo", "/nonexistent", "--cache-size", "lots"], cwd: dir)
         #expect(bad.status == 2)
         #expect(bad.out.contains("--cache-size takes a size"))
