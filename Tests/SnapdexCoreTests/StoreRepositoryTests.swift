@@ -186,6 +186,20 @@ import Testing
         #expect(Set(try Self.keys(store, "blocks/")) == live.union([fresh]))
     }
 
+    @Test func aDamagedBlockObjectIsReportedAndNeverCached() throws {
+        let tmp = TempDir()
+        let store = TestFolderStore(root: tmp.sub("bucket"))
+        let hostA = try Repository.create(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheA")))
+        Self.snapshot(tmp.sub("s1"), files: 200)
+        try Self.index(hostA, "home", tmp.sub("s1"), at: 1_000)
+        let key = try Self.keys(store, "blocks/")[0]
+        try store.put(key, Array("not a block".utf8))
+        let hostB = try Repository.open(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheB")))
+        let report = try hostB.verify()
+        #expect(report.damagedBlocks.map(\.hash) == [String(key.split(separator: "/").last!)])
+        #expect(!FileManager.default.fileExists(atPath: tmp.sub("cacheB/") + key))
+    }
+
     @Test func theBlockCacheKeepsToItsCap() throws {
         let tmp = TempDir()
         let store = TestFolderStore(root: tmp.sub("bucket"))
