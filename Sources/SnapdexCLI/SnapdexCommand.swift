@@ -108,13 +108,13 @@ enum GlobalOptions {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            if flags.contains(a) || a.hasPrefix("--repo=") {
+            if flags.contains(a) || a.hasPrefix("--repo=") || a.hasPrefix("--cache-size=") {
                 globals.append(a)
                 i += 1
             } else if a.count > 2, a.hasPrefix("-"), !a.hasPrefix("--"), a.dropFirst().allSatisfy({ $0 == "v" || $0 == "q" }) {
                 globals += a.dropFirst().map { "-\($0)" }
                 i += 1
-            } else if a == "--repo" && i + 1 < arguments.count {
+            } else if (a == "--repo" || a == "--cache-size") && i + 1 < arguments.count {
                 globals += [a, arguments[i + 1]]
                 i += 2
             } else {

@@ -36,6 +36,8 @@ import Testing
         let both = try Self.run(["points", "--repo", "file://" + dir + "/local"], cwd: dir)
         #expect(both.status == 2 && both.out.contains("use --repo " + dir + "/local"))
         #expect(try Self.run(["points", "--repo", dir + "/local"], cwd: dir).status == 0)
+        // Like --repo, --cache-size may come before the command's name.
+        #expect(try Self.run(["--cache-size", "2G", "--repo", dir + "/local", "points"], cwd: dir).status == 0)
         let bad = try Self.run(["points", "--repo", "/nonexistent", "--cache-size", "lots"], cwd: dir)
         #expect(bad.status == 2)
         #expect(bad.out.contains("--cache-size takes a size"))
