@@ -133,6 +133,7 @@ public final class CatalogWriter {
            let baseRaw = try? sink.read(base.hash), baseRaw.first == raw.first,
            let delta = PartDelta.make(base: baseRaw, target: raw, entries: pendingCount) {
             patchedParts += 1
+            sink.reuse([base])  // counted as reused: the new point needs it as much as the delta
             return PartRef(block: try sink.put(delta), base: base, whole: hash, delta: true)
         }
         return PartRef(block: try sink.put(raw, hash: hash))
