@@ -172,7 +172,8 @@ extension Repository {
     /// published), and when that reproduces a part with the block's exact hash, the block file
     /// is written from it. Blocks that verify but do not decode cannot be repaired this way.
     public func repair(_ report: VerifyReport, chunking: ChunkingParameters = .standard, wait: Double = 0) throws -> [BlockRepair] {
-        try withWriterLock(wait: wait) {
+        if let mirror { throw SnapdexError.notOnObjectStorage(what: "`snapdex verify --repair`", location: mirror.store.location) }
+        return try withWriterLock(wait: wait) {
             var pending: [Digest: VerifyReport.DamagedBlock] = [:]
             var results: [BlockRepair] = []
             for b in report.damagedBlocks {
