@@ -200,6 +200,8 @@ public struct RepositoryOptions: ParsableArguments {
     public func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
         try refuseEmptyPaths(["--repo": repo])
+        // A URL is never taken for a local path (exit 2, as for any misuse of an option).
+        do { try ObjectStorageURL.refuseAsRepository(path) } catch let e as SnapdexError { throw ValidationError(e.description) }
         // Applied here, once per parsed command line, so that commands which never open a
         // repository (init) are as quiet, and print times as, asked.
         configureLogging()

@@ -74,6 +74,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case partial(String)
     /// An object-store key that is not a relative repository path of plain names.
     case objectKeyInvalid(key: String)
+    /// Between Snapdex and an object store (S3): credentials, buckets, the network.
+    case objectStorage(ObjectStorageError)
 
     public var description: String {
         switch self {
@@ -193,6 +195,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return why
         case .objectKeyInvalid(let key):
             return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
+        case .objectStorage(let e):
+            return e.description
         }
     }
 
@@ -210,6 +214,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
+        case .objectStorage(let e): return e.exitCode
         default: return ExitStatus.failure
         }
     }
