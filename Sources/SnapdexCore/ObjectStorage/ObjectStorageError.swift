@@ -4,8 +4,6 @@
 public enum ObjectStorageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// An `s3://` URL that cannot name a bucket and prefix.
     case malformedURL(url: String, why: String)
-    /// `--repo` names a URL: repositories on object storage are not supported by this version.
-    case repositoryURLUnsupported(url: String)
     case invalidEndpoint(value: String, variable: String)
     case noCredentials(file: String, profile: String)
     case credentialsIncomplete(origin: String, missing: String)
@@ -29,8 +27,6 @@ public enum ObjectStorageError: Error, CustomStringConvertible, Equatable, Senda
         switch self {
         case .malformedURL(let url, let why):
             return "\(url) is not an object-storage location: \(why); write it as s3://BUCKET or s3://BUCKET/PREFIX"
-        case .repositoryURLUnsupported(let url):
-            return "\(url): this version of Snapdex keeps repositories in local folders only; give --repo (or SNAPDEX_REPO) a directory"
         case .invalidEndpoint(let value, let variable):
             return "\(variable)=\(value) is not an http:// or https:// URL with a host; set it like http://127.0.0.1:7480, or unset it for AWS"
         case .noCredentials(let file, let profile):
@@ -38,7 +34,7 @@ public enum ObjectStorageError: Error, CustomStringConvertible, Equatable, Senda
         case .credentialsIncomplete(let origin, let missing):
             return "the S3 credentials in \(origin) lack \(missing); set it there"
         case .wrongCredentials(let endpoint, let id, let origin, let code):
-            return "\(endpoint) refused access key \(id) from \(origin) (\(code)); check the key ID and secret (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials) and the clock"
+            return "\(endpoint) refused access key \(id) from \(origin) (\(code)); check the key ID and secret (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials), AWS_REGION and the clock"
         case .accessDenied(let operation, let location, let id):
             return "access denied: access key \(id) may not \(operation) \(location); ask the bucket's owner for that permission or use other credentials"
         case .noSuchBucket(let bucket, let endpoint):
@@ -60,7 +56,7 @@ public enum ObjectStorageError: Error, CustomStringConvertible, Equatable, Senda
     /// 2 for what was typed wrong, 1 for everything else.
     public var exitCode: Int32 {
         switch self {
-        case .malformedURL, .repositoryURLUnsupported, .invalidEndpoint: return ExitStatus.usage
+        case .malformedURL, .invalidEndpoint: return ExitStatus.usage
         default: return ExitStatus.failure
         }
     }

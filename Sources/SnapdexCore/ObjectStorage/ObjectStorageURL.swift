@@ -21,6 +21,9 @@ public struct ObjectStorageURL: Hashable, Sendable, CustomStringConvertible {
     /// Parses `s3://BUCKET[/PREFIX]`, refusing (exit 2) what S3 would refuse or misread.
     public static func parse(_ text: String) throws -> ObjectStorageURL {
         func refuse(_ why: String) -> SnapdexError { .objectStorage(.malformedURL(url: text, why: why)) }
+        if text.lowercased().hasPrefix("s3:") && !text.lowercased().hasPrefix("s3://") {
+            throw refuse("s3: is followed by two slashes")
+        }
         guard text.lowercased().hasPrefix("s3://") else {
             if looksLikeURL(text) {
                 let scheme = text[..<text.range(of: "://")!.lowerBound]
@@ -65,15 +68,6 @@ public struct ObjectStorageURL: Hashable, Sendable, CustomStringConvertible {
         let parts = name.split(separator: ".")
         if parts.count == 4 && parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) { return "a bucket name is not an IP address, '\(name)' looks like one" }
         return nil
-    }
-
-    /// Refuses `--repo` / `SNAPDEX_REPO` values written as URLs (exit 2): a malformed s3:// URL
-    /// says what is wrong with it, a well-formed one that this version keeps repositories in
-    /// folders only. Never taken for a relative path (it once made a folder named `s3:`).
-    public static func refuseAsRepository(_ text: String) throws {
-        guard looksLikeURL(text) else { return }
-        if text.lowercased().hasPrefix("s3://") { _ = try parse(text) }
-        throw SnapdexError.objectStorage(.repositoryURLUnsupported(url: text))
     }
 
     /// The object key of a repository-relative key (`config` → `PREFIX/config`).
