@@ -8,10 +8,12 @@ public enum FormatConstants {
     /// First 8 bytes of every block file.
     public static let blockMagic: [UInt8] = Array("SNAPDEXB".utf8)
     /// The catalog format version this build writes in manifests. Version 2 adds optional
-    /// manifest tags (13-15) that version-1 readers skip, so the oldest-reader field stays 1.
-    public static let catalogVersion: UInt16 = 2
+    /// manifest tags (13-15) that version-1 readers skip; version 3 adds trailing time
+    /// exception columns that older readers skip (showing the nearest representable time), so
+    /// the oldest-reader field stays 1.
+    public static let catalogVersion: UInt16 = 3
     /// The newest catalog format version this build reads.
-    public static let catalogMaxReadVersion: UInt16 = 2
+    public static let catalogMaxReadVersion: UInt16 = 3
     /// The version byte of block files: their layout is unchanged since catalog format 1, and
     /// a version-1 reader counts any other byte as damage, so it stays 1.
     public static let blockVersion: UInt8 = 1

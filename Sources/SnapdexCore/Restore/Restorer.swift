@@ -450,7 +450,7 @@ final class Restorer {
                 sweepStaleTemporaries(in: dfd, dir: dir)
             }
             if dfd >= 0, case .success(let st) = FS.lstat(e.name, in: dfd) {
-                existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.nanoMTime)
+                existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.fileMTime)
             }
         }
         var action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
@@ -670,7 +670,7 @@ final class Restorer {
     static func difference(fd: Int32, from e: FileEntry) -> String? {
         guard case .success(let st) = FS.fstat(fd) else { return nil }
         if UInt64(st.st_size) != e.size { return "\(st.st_size) bytes in the snapshot, \(e.size) in the catalog" }
-        if st.nanoMTime != e.mtime { return "another mtime in the snapshot than in the catalog" }
+        if st.fileMTime != e.mtime { return "another mtime in the snapshot than in the catalog" }
         return nil
     }
 
@@ -734,7 +734,7 @@ final class Restorer {
         if isRoot { _ = fchown(fd, e.uid, e.gid) } else { warnOwner() }
         _ = fchmod(fd, mode_t(e.permissions))
         if let sfd { copyXattrs(from: sfd, to: fd) }
-        var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), spec(e.mtime)]
+        var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), e.mtime.spec]
         if let sfd, case .success(let st) = FS.fstat(sfd) { times[0] = st.st_atim }
         _ = futimens(fd, &times)
     }
@@ -743,7 +743,7 @@ final class Restorer {
     private func applyAttributes(at dfd: Int32, name: [UInt8], _ e: FileEntry, follow: Bool) throws {
         FS.withCName(name) { n in
             if isRoot { _ = fchownat(dfd, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) }
-            var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), spec(e.mtime)]
+            var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), e.mtime.spec]
             _ = utimensat(dfd, n, &times, AT_SYMLINK_NOFOLLOW)
         }
         if !isRoot { warnOwner() }
@@ -768,11 +768,6 @@ final class Restorer {
                 summary.warnings.append("cannot set extended attribute \(String(decoding: name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)): \(Errno.current)")
             }
         }
-    }
-
-    private func spec(_ ns: Int64) -> timespec {
-        let t = Timestamp(nanoseconds: ns)
-        return timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.subsecondNanos))
     }
 
     private func warnOwner() {
