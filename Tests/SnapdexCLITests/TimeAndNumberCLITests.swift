@@ -150,6 +150,25 @@ extension CLITests {
         #expect(tar.contains("mtime=10413878400.000000007"))
         #expect(cli.run("verify").status == 0)
 
+        // Restored onto a file system that cannot hold the time (ext4 keeps 1901..2446), a
+        // file gets the nearest time it holds, and restore says so.
+        let shm = "/dev/shm/snapdex-far-\(getpid())"
+        if mkdir(shm, 0o700) == 0 {
+            defer { try? FileManager.default.removeItem(atPath: shm) }
+            write(shm + "/far", "x")
+            Self.setTimes(shm + "/far", seconds: 100_000_000_000, nanos: 5)  // 5138
+            #expect(cli.run(["index", shm, "--source", "shm", "--at", "2026-01-01T00:00:00Z"]).status == 0)
+            r = cli.run(["restore", "shm@latest", "/far", "--to", s.path + "/onto"])
+            var held = stat()
+            #expect(lstat(s.path + "/onto/far", &held) == 0)
+            if held.st_mtim.tv_sec != 100_000_000_000 {
+                #expect(r.status == 0 && r.err.contains("cannot hold the mtime of 1 restored entry: /far has ")
+                    && r.err.contains(", not 5138-11-16T09:46:40.000000005Z; --tar records"), "\(r.err)")
+            } else {
+                #expect(!r.err.contains("cannot hold"), "\(r.err)")
+            }
+        }
+
         // A point time taken from a directory's mtime must fit a point time: it asks for --at.
         write(s.path + "/later/f", "l")
         Self.setTimes(s.path + "/later", seconds: y2300)

@@ -333,6 +333,10 @@ final class Restorer {
     private var linked: [UInt64: [UInt8]] = [:]
     private let isRoot = geteuid() == 0
     private var warnedOwner = false
+    /// Entries whose mtime the target's file system could not hold (ext4 keeps 1901..2446),
+    /// and the first of them as an example for the warning.
+    private var timesNotHeld = 0
+    private var firstTimeNotHeld: String?
     private let started = Timestamp.now
     private var nextReport = 256
     /// Directories already searched for stale temporary files.
@@ -374,8 +378,22 @@ final class Restorer {
             return summary
         }
         if let tar, !options.dryRun { try tar.finish() }
+        if let firstTimeNotHeld {
+            summary.warnings.append("the target's file system cannot hold the mtime of \(timesNotHeld) restored entr\(timesNotHeld == 1 ? "y" : "ies"): "
+                + "\(firstTimeNotHeld); --tar records such times exactly")
+        }
         summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
         return summary
+    }
+
+    /// Notes an entry whose mtime came back other than it was set: the file system moved it
+    /// to the nearest time it can hold, without an error.
+    private func checkTimeHeld(_ e: FileEntry, _ st: stat?) {
+        guard let st, st.fileMTime != e.mtime else { return }
+        timesNotHeld += 1
+        if firstTimeNotHeld == nil {
+            firstTimeNotHeld = "\(String(decoding: PathBytes.display(e.name), as: UTF8.self)) has \(st.fileMTime.rfc3339(fraction: true)), not \(e.mtime.rfc3339(fraction: true))"
+        }
     }
 
     private func restorePaths() throws {
@@ -736,7 +754,7 @@ final class Restorer {
         if let sfd { copyXattrs(from: sfd, to: fd) }
         var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), e.mtime.spec]
         if let sfd, case .success(let st) = FS.fstat(sfd) { times[0] = st.st_atim }
-        _ = futimens(fd, &times)
+        if futimens(fd, &times) == 0, case .success(let st) = FS.fstat(fd) { checkTimeHeld(e, st) }
     }
 
     /// Owner and times of a symlink, fifo or device by name, without following it.
@@ -744,7 +762,10 @@ final class Restorer {
         FS.withCName(name) { n in
             if isRoot { _ = fchownat(dfd, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) }
             var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), e.mtime.spec]
-            _ = utimensat(dfd, n, &times, AT_SYMLINK_NOFOLLOW)
+            if utimensat(dfd, n, &times, AT_SYMLINK_NOFOLLOW) == 0 {
+                var st = stat()
+                if fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 { checkTimeHeld(e, st) }
+            }
         }
         if !isRoot { warnOwner() }
     }
