@@ -137,10 +137,12 @@ extension Repository {
         }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
         try write { db in
+            let update = CatalogueUpdate(db)
             for (p, m) in updated {
                 let path = manifestPath(source: p.source, id: p.id)
-                try Catalogue.insert(m, manifestBytes: m.encode().count, stamp: ManifestFile.stamp(of: path) ?? "", in: db)
+                try update.add(m, manifestBytes: m.encode().count, stamp: ManifestFile.stamp(of: path) ?? "")
             }
+            try update.finish()
         }
         try finish()
         endJournal()

@@ -129,13 +129,15 @@ extension Repository {
             let row = try pointRow(r)
             rows[row.id] = (row.source, row.stamp)
         }
+        let update = CatalogueUpdate(db)
         for (id, row) in rows {
             if let f = listing.manifests[id], f.source == row.source { continue }
-            _ = try PointRecord.deleteOne(db, key: id)
+            try update.remove(point: id)
             report.removed += 1
         }
+        try update.finish()
         for name in known.keys where !listing.sources.contains(name) {
-            _ = try SourceRecord.deleteOne(db, key: name)
+            try Catalogue.deleteSource(name, in: db)
             report.sourcesChanged += 1
         }
         for f in listing.manifests.values.sorted(by: { $0.id < $1.id }) {
@@ -153,9 +155,10 @@ extension Repository {
                 report.unreadable.append(path)
                 continue
             }
-            try Catalogue.insert(m, manifestBytes: bytes.count, stamp: f.stamp, in: db)
+            try update.add(m, manifestBytes: bytes.count, stamp: f.stamp)
             if row == nil || row?.source != f.source { report.added += 1 } else { report.updated += 1 }
         }
+        try update.finish()
         if report.removed > 0 || report.updated > 0 { _ = try Catalogue.deleteUnreferencedBlocks(in: db) }
         return report
     }

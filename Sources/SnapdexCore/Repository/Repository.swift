@@ -343,15 +343,7 @@ public final class Repository {
     /// Stored bytes of each point's blocks: those only it references, and those it shares.
     public func catalogSizes() throws -> [String: (own: Int64, shared: Int64)] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT pb.point AS point,
-                       SUM(CASE WHEN rc.n = 1 THEN b.storedSize ELSE 0 END) AS own,
-                       SUM(CASE WHEN rc.n > 1 THEN b.storedSize ELSE 0 END) AS shared
-                FROM pointBlock pb
-                JOIN block b ON b.hash = pb.hash
-                JOIN (SELECT hash, COUNT(*) AS n FROM pointBlock GROUP BY hash) rc ON rc.hash = pb.hash
-                GROUP BY pb.point
-                """)
+            let rows = try Row.fetchAll(db, sql: "SELECT point, ownBytes AS own, sharedBytes AS shared FROM pointBlocks")
             var out: [String: (Int64, Int64)] = [:]
             for r in rows {
                 guard let point: String = r.checked("point"), let own: Int64 = r.checked("own"), let shared: Int64 = r.checked("shared")
