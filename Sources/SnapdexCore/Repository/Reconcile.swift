@@ -15,7 +15,12 @@ struct ManifestFile: Equatable {
     /// A regular file's inode, size and mtime, or nil when there is none.
     static func stamp(of path: String) -> String? {
         var st = stat()
-        guard PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard PathCalls.lstat(path, &st) == 0 else { return nil }
+        return stamp(st)
+    }
+
+    static func stamp(_ st: stat) -> String? {
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }
 }
@@ -27,15 +32,20 @@ struct CatalogListing {
 
     /// Lists source folders and their manifests. Names that are not a valid source name or
     /// point id are left alone: nothing read from the repository is used as a path unchecked.
+    /// Every command runs this (10,000 manifests at scale), so names stay bytes until they pass
+    /// and each file is stat'ed relative to its folder.
     init(catalogs: String) {
+        let suffix = Array(".manifest".utf8)
         for name in FileIO.names(in: catalogs) {
             let dir = catalogs + "/" + name
             guard (try? SourceConfig.validate(name: name)) != nil, FileIO.isDirectory(dir) else { continue }
             sources.append(name)
-            for file in FileIO.names(in: dir) where file.hasSuffix(".manifest") {
-                let id = String(file.dropLast(".manifest".count))
-                guard PointID.isValid(id) else { continue }
-                guard let stamp = ManifestFile.stamp(of: dir + "/" + file) else { continue }
+            guard case .success(let fd) = FS.openDirectory(path: dir) else { continue }
+            defer { close(fd) }
+            guard case .success(let files) = FS.listNames(in: fd) else { continue }
+            for file in files where file.count == 32 + suffix.count && file.suffix(suffix.count).elementsEqual(suffix) {
+                let id = String(decoding: file.prefix(32), as: UTF8.self)
+                guard PointID.isValid(id), case .success(let st) = FS.lstat(file, in: fd), let stamp = ManifestFile.stamp(st) else { continue }
                 manifests[id] = ManifestFile(source: name, id: id, stamp: stamp)
             }
         }
