@@ -43,6 +43,7 @@ struct CatalogListing {
             guard case .success(let fd) = FS.openDirectory(path: dir) else { continue }
             defer { close(fd) }
             guard case .success(let files) = FS.listNames(in: fd) else { continue }
+            manifests.reserveCapacity(manifests.count + files.count)
             for file in files where file.count == 32 + suffix.count && file.suffix(suffix.count).elementsEqual(suffix) {
                 let id = String(decoding: file.prefix(32), as: UTF8.self)
                 guard PointID.isValid(id), case .success(let st) = FS.lstat(file, in: fd), let stamp = ManifestFile.stamp(st) else { continue }
