@@ -245,13 +245,16 @@ enum Format {
         let counts = rows.map { $0.map(\.count) }
         var widths = [Int](repeating: 0, count: first.count)
         for r in counts { for (i, n) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], n) } }
+        let right = widths.indices.map { rightAligned.contains($0) }
         return zip(rows, counts).map { r, n in
             var line = ""
             for (i, c) in r.enumerated() {
                 if i > 0 { line += "  " }
-                let right = rightAligned.contains(i)
-                let fill = i == r.count - 1 && !right ? 0 : max(0, (i < widths.count ? widths[i] : 0) - n[i])
-                if right { line += String(repeating: " ", count: fill) + c } else { line += c + String(repeating: " ", count: fill) }
+                let alignRight = i < right.count && right[i]
+                let fill = i == r.count - 1 && !alignRight ? 0 : max(0, (i < widths.count ? widths[i] : 0) - n[i])
+                if alignRight { line += String(repeating: " ", count: fill) }
+                line += c
+                if !alignRight && fill > 0 { line += String(repeating: " ", count: fill) }
             }
             return line
         }

@@ -101,10 +101,10 @@ extension Repository {
         return (SourceConfig(name: name).record, true)
     }
 
-    /// A point row's identity columns. A damaged database can hold NULLs or other types here,
+    /// A point row's identity columns (selected as id, source, stamp). A damaged database can hold NULLs or other types here,
     /// which GRDB's plain subscripts would trap on: that is damage (exit 3), never a trap.
     private func pointRow(_ r: Row) throws -> (id: String, source: String, stamp: String) {
-        guard let id: String = r.checked("id"), let source: String = r.checked("source"), let stamp: String = r.checked("stamp")
+        guard let id: String = r.checked(at: 0), let source: String = r.checked(at: 1), let stamp: String = r.checked(at: 2)
         else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a point row holds a value of the wrong type") }
         return (id, source, stamp)
     }

@@ -282,12 +282,8 @@ public final class Repository {
     // MARK: Points
 
     public func points(source: String? = nil) throws -> [PointRecord] {
-        try read { db in
-            // Points that share a time are ordered by id: the one rule for which is newest.
-            var q = PointRecord.order(PointRecord.Columns.source, PointRecord.Columns.time, PointRecord.Columns.id)
-            if let source { q = q.filter(PointRecord.Columns.source == source) }
-            return try q.fetchAll(db)
-        }
+        // Points that share a time are ordered by id: the one rule for which is newest.
+        try read { db in try PointRecord.fetchAll(db, source: source) }
     }
 
     public func point(id: String) throws -> PointRecord? {
@@ -343,10 +339,10 @@ public final class Repository {
     /// Stored bytes of each point's blocks: those only it references, and those it shares.
     public func catalogSizes() throws -> [String: (own: Int64, shared: Int64)] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT point, ownBytes AS own, sharedBytes AS shared FROM pointBlocks")
+            let rows = try Row.fetchCursor(db, sql: "SELECT point, ownBytes, sharedBytes FROM pointBlocks")
             var out: [String: (Int64, Int64)] = [:]
-            for r in rows {
-                guard let point: String = r.checked("point"), let own: Int64 = r.checked("own"), let shared: Int64 = r.checked("shared")
+            while let r = try rows.next() {
+                guard let point: String = r.checked(at: 0), let own: Int64 = r.checked(at: 1), let shared: Int64 = r.checked(at: 2)
                 else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a block row holds a value of the wrong type") }
                 out[point] = (own, shared)
             }
