@@ -68,6 +68,8 @@ public struct ReconcileReport: Sendable, Equatable {
     public var sourcesChanged = 0
     /// Manifests on disk that could not be read (damaged): not in the database.
     public var unreadable: [String] = []
+    /// Why each of `unreadable` could not be read, as a message, by path.
+    public var damage: [String: String] = [:]
     /// Manifests on disk the current user may not read: not damaged, and a row the database
     /// has for them stays.
     public var forbidden: [String] = []
@@ -155,15 +157,22 @@ extension Repository {
             let row = rows[f.id]
             if let row, row.source == f.source, row.stamp == f.stamp { continue }
             let path = manifestPath(source: f.source, id: f.id)
-            if case .failure(SnapdexError.permissionDenied) = Result(catching: { try readRepositoryFile(path) }) {
+            let bytes: [UInt8], m: Manifest
+            do {
+                bytes = try readRepositoryFile(path)
+                m = try Manifest.decode(bytes, path: path)
+            } catch SnapdexError.permissionDenied {
                 report.forbidden.append(path)
                 continue
-            }
-            guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
-                  m.idHex == f.id, m.source == f.source
-            else {
+            } catch {
                 // Damaged: a row the database already had stays, so verify names the point.
                 report.unreadable.append(path)
+                report.damage[path] = "\(error)"
+                continue
+            }
+            guard m.idHex == f.id, m.source == f.source else {
+                report.unreadable.append(path)
+                report.damage[path] = "\(path): holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
                 continue
             }
             try update.add(m, manifestBytes: bytes.count, stamp: f.stamp)

@@ -116,6 +116,9 @@ public final class Repository {
     /// Things people should know about how the repository was opened (the database was
     /// rebuilt from the catalog files, a source.json is damaged); the CLI prints them.
     public internal(set) var notes: [String] = []
+    /// What the reconcile that opened the repository changed (a rebuild, when the database
+    /// was new).
+    var reconciledAtOpen = ReconcileReport()
 
     var catalogsDirectory: String { root + "/catalogs" }
     var journalPath: String { root + "/journal" }
@@ -203,6 +206,7 @@ public final class Repository {
         }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
         let report = try reconcile()
+        reconciledAtOpen = report
         // SQLite made these files as root: the repository's owner must still open them.
         for suffix in ["", "-wal", "-shm"] where FileIO.exists(root + "/snapdex.db" + suffix) { FileIO.adopt(path: root + "/snapdex.db" + suffix) }
         guard announce else { return }
