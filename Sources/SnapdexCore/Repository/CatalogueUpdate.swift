@@ -41,12 +41,13 @@ final class CatalogueUpdate {
     }
 
     /// Records a published manifest, replacing the point's rows if it has them (a reader's
-    /// reconcile may have recorded the manifest first; a rewrite records it again).
-    func add(_ m: Manifest, manifestBytes: Int, stamp: String) throws {
-        try remove(point: m.idHex)
+    /// reconcile may have recorded the manifest first; a rewrite records it again). `isNew`
+    /// skips that look-up for a caller that has just seen the point is not there (a rebuild).
+    func add(_ m: Manifest, manifestBytes: Int, stamp: String, isNew: Bool = false) throws {
+        if !isNew { try remove(point: m.idHex) }
         var record = PointRecord(manifest: m, manifestBytes: manifestBytes)
         record.stamp = stamp
-        try record.insert(db)
+        try record.insert(db, cached: true)
         var blocks = Set<Int64>()
         for b in m.blocks { blocks.insert(try number(of: b)) }
         let sorted = blocks.sorted()

@@ -113,9 +113,9 @@ extension Repository {
 
     private func needsReconcile(_ listing: CatalogListing) throws -> Bool {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point")
-            guard rows.count == listing.manifests.count else { return true }
-            for r in rows {
+            guard try PointRecord.fetchCount(db) == listing.manifests.count else { return true }
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, source, stamp FROM point")
+            while let r = try rows.next() {
                 let row = try pointRow(r)
                 guard let f = listing.manifests[row.id], f.source == row.source, f.stamp == row.stamp else { return true }
             }
@@ -138,7 +138,8 @@ extension Repository {
             }
         }
         var rows: [String: (source: String, stamp: String)] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point") {
+        let cursor = try Row.fetchCursor(db, sql: "SELECT id, source, stamp FROM point")
+        while let r = try cursor.next() {
             let row = try pointRow(r)
             rows[row.id] = (row.source, row.stamp)
         }
@@ -175,7 +176,7 @@ extension Repository {
                 report.damage[path] = "\(path): holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
                 continue
             }
-            try update.add(m, manifestBytes: bytes.count, stamp: f.stamp)
+            try update.add(m, manifestBytes: bytes.count, stamp: f.stamp, isNew: row == nil)
             if row == nil || row?.source != f.source { report.added += 1 } else { report.updated += 1 }
         }
         try update.finish()
