@@ -113,8 +113,8 @@ def chunk_refs(table):
                 raw, i = varint(table, i + 32)
                 stored, i = varint(table, i)
                 refs.append((start, i, h, raw, stored))
-            if form == 1:
-                i += 32
+            if form != 0:
+                i += 32  # the whole part's hash of a patched (1) or delta (2) part
             parts.append((form, refs))
         out.append(parts)
     if i != len(table):
