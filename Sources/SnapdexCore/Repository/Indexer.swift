@@ -327,8 +327,7 @@ public final class Indexer {
             committed = true
             if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
             let freed = try repository.write { db in
-                if let existing { _ = try PointRecord.deleteOne(db, key: existing.id) }
-                try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, in: db)
+                try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, replacing: existing.map { [$0.id] } ?? [], in: db)
                 return try Catalogue.deleteUnreferencedBlocks(in: db)
             }
             _ = repository.deleteBlocks(freed)
