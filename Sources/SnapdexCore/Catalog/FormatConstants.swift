@@ -7,11 +7,12 @@ public enum FormatConstants {
     public static let manifestMagic: [UInt8] = Array("SNAPDEXM".utf8)
     /// First 8 bytes of every block file.
     public static let blockMagic: [UInt8] = Array("SNAPDEXB".utf8)
-    /// The catalog format version this build writes in manifests. Version 2 adds optional
-    /// manifest tags (13-15) that version-1 readers skip, so the oldest-reader field stays 1.
-    public static let catalogVersion: UInt16 = 2
+    /// The catalog format version this build writes in manifests. Versions 2 and 3 add
+    /// optional manifest tags (13-15; 18-19) that version-1 readers skip, so the oldest-reader
+    /// field stays 1.
+    public static let catalogVersion: UInt16 = 3
     /// The newest catalog format version this build reads.
-    public static let catalogMaxReadVersion: UInt16 = 2
+    public static let catalogMaxReadVersion: UInt16 = 3
     /// The version byte of block files: their layout is unchanged since catalog format 1, and
     /// a version-1 reader counts any other byte as damage, so it stays 1.
     public static let blockVersion: UInt8 = 1
