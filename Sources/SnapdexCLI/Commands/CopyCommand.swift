@@ -62,7 +62,7 @@ struct CopyCommand: ParsableCommand {
 
     func validate() throws {
         try refuseEmptyPaths(["--to": to])
-        if dryRun && expire { throw ValidationError("--expire changes the target, which --dry-run does not; give one (see `snapdex expire --repo TARGET --dry-run`)") }
+        if dryRun && expire { throw ValidationError("--expire changes the target and --dry-run changes nothing; give one of them") }
     }
 
     func run() throws {

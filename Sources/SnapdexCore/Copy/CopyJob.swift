@@ -55,12 +55,13 @@ extension Repository {
     public func copy(_ options: CopyOptions) throws -> CopyReport {
         let started = Timestamp.now
         var report = CopyReport(target: options.target, dryRun: options.dryRun)
+        // Checked before the target is made: a mistyped name leaves no new repository behind.
+        for s in options.sources { _ = try source(named: s) }
         let target = try CopyTarget.open(options.target, create: !options.dryRun, wait: options.wait)
         report.targetCreated = target.created
         if let t = target.repository, t.root == root || RepositoryMarks.id(config: t.config) == id {
             throw SnapdexError.invalidArgument("the target \(options.target) is this repository; name another folder with --to")
         }
-        for s in options.sources { _ = try source(named: s) }
         if options.dryRun {
             try copyLocked(options, target: target, report: &report)
         } else {
@@ -277,6 +278,8 @@ final class CopyTarget {
         do {
             let repo = try Repository.open(at: root)
             return CopyTarget(store: FolderObjectStore(root: repo.root), repository: repo, created: false)
+        } catch SnapdexError.notARepository(_, let what) {
+            throw SnapdexError.invalidArgument("cannot copy to \(root): it is \(what), not a Snapdex repository; name a repository, or a new or empty folder, with --to")
         } catch SnapdexError.repositoryMissing {
             // A dry run reads the folder that is not there: no objects.
             guard create else { return CopyTarget(store: FolderObjectStore(root: root), repository: nil, created: true) }
