@@ -143,7 +143,9 @@ extension Repository {
                       base: (Digest, CatalogReader) throws -> [UInt8], _ body: (FindHit) throws -> Void) throws {
         let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
         for (i, chunk) in reader.manifest.chunks.enumerated() {
-            let namesBlock = chunk.parts[0].block.hash
+            // A names delta is known by the part it rebuilds: the same delta over another
+            // base would be other names.
+            let namesBlock = chunk.parts[0].whole ?? chunk.parts[0].block.hash
             if nameHits[namesBlock] == nil {
                 var flat = 0
                 var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
@@ -159,16 +161,17 @@ extension Repository {
             // The names were matched for another point's chunk: this manifest must agree on
             // how many entries the block holds, or its content columns do not line up.
             guard names.count == chunk.entries else {
-                throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
+                throw SnapdexError.blockDamaged(hash: chunk.parts[0].block.hash.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
             }
             let content = chunk.parts[1]
             let values: ChunkCodec.ContentColumns
             do {
-                values = try ChunkCodec.decodeContent(try base(content.root.hash, reader),
-                                                      patch: content.base == nil ? nil : try reader.block(content.block.hash),
-                                                      count: chunk.entries)
+                let part = try CatalogReader.part(content, entries: chunk.entries) { h in
+                    h == content.root.hash ? try base(h, reader) : try reader.block(h)
+                }
+                values = try ChunkCodec.decodeContent(part.whole, patch: part.patch, count: chunk.entries)
             } catch let d as ChunkCodec.Damaged {
-                throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
+                throw SnapdexError.blockDamaged(hash: (d.block ?? content.block.hash).hex, reason: d.reason)
             }
             for h in names.hits {
                 guard h.flat < values.sizes.count, h.flat < values.mtimes.count, h.flat < values.hashes.count else {

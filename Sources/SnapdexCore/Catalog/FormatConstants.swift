@@ -7,9 +7,11 @@ public enum FormatConstants {
     public static let manifestMagic: [UInt8] = Array("SNAPDEXM".utf8)
     /// First 8 bytes of every block file.
     public static let blockMagic: [UInt8] = Array("SNAPDEXB".utf8)
-    /// The catalog format version this build writes in manifests. Versions 2 and 3 add
-    /// optional manifest tags (13-15; 18-19) that version-1 readers skip, so the oldest-reader
-    /// field stays 1.
+    /// The catalog format version this build writes in manifests. Version 2 adds optional
+    /// manifest tags (13-15) that version-1 readers skip, so the oldest-reader field stays 1.
+    /// Version 3 adds delta parts (kind 4, chunk table form 2): a manifest that uses one says
+    /// 3 as its oldest reader, one that does not still says 1. Version 3 also adds optional
+    /// tags 18-19 (copied points), which older readers skip.
     public static let catalogVersion: UInt16 = 3
     /// The newest catalog format version this build reads.
     public static let catalogMaxReadVersion: UInt16 = 3

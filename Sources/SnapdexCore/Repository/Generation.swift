@@ -13,12 +13,6 @@ import Foundation
 enum RepositoryMarks {
     static let generationFile = "generation"
 
-    /// A new repository's id: 16 random bytes, as hex.
-    static func newID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) })
-    }
-
     /// The id of the repository whose config file holds `config`.
     static func id(config: [UInt8]) -> [UInt8] {
         struct Config: Decodable { var id: String? }
