@@ -205,10 +205,10 @@ import Glibc
     }
 
     /// A repository written by Snapdex 0.2 (catalog format 2, a config without an id),
-    /// committed under Golden/repo-v2: still read and verified, and copied like any other.
+    /// committed under Golden/repo-v2-copy: still read and verified, and copied like any other.
     @Test func aVersion2RepositoryIsReadAndCopied() throws {
         let tmp = TempDir()
-        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/repo-v2").path
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/repo-v2-copy").path
         try FileManager.default.copyItem(atPath: golden, toPath: tmp.sub("old"))
         let old = try Repository.open(at: tmp.sub("old"))
         let p = try #require(old.points().first)
