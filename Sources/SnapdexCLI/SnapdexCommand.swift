@@ -187,7 +187,7 @@ public struct CommandExit: Error {
 /// `--repo`, `-v`, `-q` and `--utc`, accepted by every command (and before it:
 /// `GlobalOptions.hoisted`).
 public struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The repository directory, or file:///PATH for a folder kept as object storage that many hosts share (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
+    @Option(name: .long, help: ArgumentHelp("The repository directory, or a repository on object storage that many hosts share: s3://BUCKET/PREFIX (endpoint and keys from the AWS_* variables) or file:///PATH (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
     public var repo: String?
     @Option(name: .long, help: ArgumentHelp("For a repository on object storage: the most this host's cache keeps of the blocks it read (like 500M or 2G; default 1G).", valueName: "size"))
     public var cacheSize: String?
