@@ -111,6 +111,7 @@ struct IndexCommand: ParsableCommand {
         options.keepUntil = try parseHold(keepUntil, option: "--keep-until")
         options.wait = wait.wait
         options.allowEmpty = allowEmpty
+        options.commandLine = SnapdexCommand.typed
         let out = Output.current
         let indexer = Indexer(repository: repo)
         indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(TimeDisplay.reference(time))") }

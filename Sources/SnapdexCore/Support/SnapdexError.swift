@@ -243,6 +243,27 @@ public enum ShellWord {
         if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
         return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
+
+    /// The user's own command line (`words`, as typed after `snapdex`) with `option` set to
+    /// `value` (a flag when nil) in place of any value they gave it, quoted for the shell: the
+    /// retry an error advises keeps every other option they gave (--repo, --at, --label...).
+    public static func retry(_ words: [String], setting option: String, to value: String? = nil) -> String {
+        // After `--` every word is an argument, so the option goes before it.
+        let end = words.firstIndex(of: "--") ?? words.count
+        var kept: [String] = []
+        var i = 0
+        while i < end {
+            if words[i] == option {
+                i += value == nil ? 1 : 2
+                continue
+            }
+            if !words[i].hasPrefix(option + "=") { kept.append(words[i]) }
+            i += 1
+        }
+        kept += [option] + (value.map { [$0] } ?? [])
+        kept += words[end...]
+        return (["snapdex"] + kept.map(quoted)).joined(separator: " ")
+    }
 }
 
 /// Exit statuses, documented in snapdex(1).
