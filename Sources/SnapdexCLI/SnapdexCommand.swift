@@ -47,7 +47,7 @@ public struct SnapdexCommand: ParsableCommand {
             FindCommand.self, VersionsCommand.self, DiffCommand.self, InfoCommand.self, CatCommand.self,
             RestoreCommand.self, BrowseCommand.self,
             PolicyCommand.self, ExpireCommand.self, ForgetCommand.self, PointCommand.self,
-            VerifyCommand.self, RescanCommand.self, GCCommand.self, SessionsCommand.self,
+            VerifyCommand.self, RescanCommand.self, GCCommand.self, SessionsCommand.self, CopyCommand.self,
         ])
 
     public init() {}
