@@ -282,7 +282,7 @@ public final class Indexer {
             return recorded.isHeld(by: identity, atRecordedPath: true)
         }
         if let existing, !options.replace {
-            throw SnapdexError.pointExists(source: config.name, time: time.rfc3339(), id: String(existing.id.prefix(12)))
+            throw SnapdexError.pointExists(source: config.name, time: time.exactRFC3339(), id: String(existing.id.prefix(12)))
         }
         var rng = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -345,7 +345,7 @@ public final class Indexer {
 
             let catalogBytes = Set(manifest.blocks).reduce(bytes.count) { $0 + $1.storedSize }
             let summary = IndexSummary(
-                id: idHex, source: config.name, time: time.rfc3339(), snapshot: directory, entries: counts.entries,
+                id: idHex, source: config.name, time: time.exactRFC3339(), snapshot: directory, entries: counts.entries,
                 files: counts.files, directories: counts.directories, bytes: counts.bytes, newBlocks: store.written.count,
                 reusedBlocks: store.reused, bytesWritten: store.bytesWritten + bytes.count, catalogBytes: catalogBytes,
                 hashedFiles: counts.hashedFiles, hashesReused: counts.hashesReused,

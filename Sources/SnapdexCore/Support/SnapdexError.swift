@@ -44,6 +44,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// `diff`: the path is in neither point.
     case pathInNeitherPoint(String, String, path: String)
     case pointNotExact(String, nearest: String, time: String)
+    /// A destructive command's typed time matches points only when rounded to the second.
+    case pointWithinSecond(String, candidates: [String])
     case livePathMissing(source: String, path: String)
     case snapshotFileMismatch(path: String, message: String)
     case archiveExists(path: String)
@@ -148,6 +150,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(path) is in neither restore point \(a) nor \(b); list what is there with `snapdex ls \(a) \(parent)`"
         case .pointNotExact(let r, let nearest, let time):
             return "'\(r)' is not the time of a restore point; the nearest point at or before it is \(nearest) at \(time): pass --nearest to use it, or name it by its id"
+        case .pointWithinSecond(let r, let c):
+            return "'\(r)' is not the time of a restore point, but \(c.count == 1 ? "a point lies" : "\(c.count) points lie") within that second: \(c.prefix(5).joined(separator: ", ")); name the one you mean by its exact reference or id"
         case .livePathMissing(let s, let p):
             return "the live path \(p) of source '\(s)' does not exist or is not a directory; mount it, or correct it with `snapdex source set \(s) --live-path DIR`"
         case .snapshotFileMismatch(let p, let message):
@@ -220,7 +224,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// The process exit status for this error.
     public var exitCode: Int32 {
         switch self {
-        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal,
+        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
              .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
