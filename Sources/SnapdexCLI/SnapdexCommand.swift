@@ -52,6 +52,10 @@ public struct SnapdexCommand: ParsableCommand {
 
     public init() {}
 
+    /// The words of the command line being run, as typed (before --repo and the like are
+    /// hoisted): what an error's retry advice repeats.
+    nonisolated(unsafe) static var typed: [String] = []
+
     /// Parses and runs one command line, printing errors as one line; returns the exit status.
     public static func runMain(_ arguments: [String]? = nil) -> Int32 {
         let out = Output.current
@@ -59,6 +63,7 @@ public struct SnapdexCommand: ParsableCommand {
         Log.level = .warning
         TimeDisplay.utc = false
         let given = arguments ?? commandLine()
+        typed = given
         if let why = GlobalOptions.misuse(given) {
             out.error("snapdex: \(why)")
             return ExitStatus.usage
