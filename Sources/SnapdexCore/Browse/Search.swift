@@ -128,9 +128,10 @@ extension Repository {
             return r
         }
         var skipped: [String] = []
+        let matcher = NameMatcher(query)
         for point in points {
             do {
-                try find(query, in: point, nameHits: &nameHits, base: base, body)
+                try find(query, in: point, matcher: matcher, nameHits: &nameHits, base: base, body)
             } catch SnapdexError.pointExpired(let id) {
                 skipped.append(id)
             }
@@ -138,22 +139,27 @@ extension Repository {
         return skipped
     }
 
-    private func find(_ query: FindQuery, in point: PointRecord,
+    private func find(_ query: FindQuery, in point: PointRecord, matcher: NameMatcher,
                       nameHits: inout [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])],
                       base: (Digest, CatalogReader) throws -> [UInt8], _ body: (FindHit) throws -> Void) throws {
         let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
-        for (i, chunk) in reader.manifest.chunks.enumerated() {
+        for chunk in reader.manifest.chunks {
+            // The manifest reader lets only chunks of three parts through.
             let namesBlock = chunk.parts[0].block.hash
+            guard chunk.parts[0].base == nil else { throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "names part cannot be a patch") }
             if nameHits[namesBlock] == nil {
-                var flat = 0
                 var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
-                for g in try reader.chunk(i, level: .names) {
-                    for e in g.entries {
-                        if query.matchesName(dir: g.path, e) { hits.append((flat, g.path, e)) }
-                        flat += 1
+                let entries: Int
+                do {
+                    let scan = try NamesScan(try reader.block(namesBlock))
+                    while try scan.next() {
+                        if matcher.matches(scan) { hits.append((scan.flat, scan.directory, scan.entry)) }
                     }
+                    entries = scan.count
+                } catch let d as ChunkCodec.Damaged {
+                    throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: d.reason)
                 }
-                nameHits[namesBlock] = (flat, hits)
+                nameHits[namesBlock] = (entries, hits)
             }
             guard let names = nameHits[namesBlock], !names.hits.isEmpty else { continue }
             // The names were matched for another point's chunk: this manifest must agree on
@@ -162,22 +168,19 @@ extension Repository {
                 throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
             }
             let content = chunk.parts[1]
-            let values: ChunkCodec.ContentColumns
+            let values: [(size: UInt64, mtime: Int64, hash: Digest?)]
             do {
-                values = try ChunkCodec.decodeContent(try base(content.root.hash, reader),
+                values = try ChunkCodec.contentValues(try base(content.root.hash, reader),
                                                       patch: content.base == nil ? nil : try reader.block(content.block.hash),
-                                                      count: chunk.entries)
+                                                      count: chunk.entries, at: names.hits.map(\.flat))
             } catch let d as ChunkCodec.Damaged {
                 throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
             }
-            for h in names.hits {
-                guard h.flat < values.sizes.count, h.flat < values.mtimes.count, h.flat < values.hashes.count else {
-                    throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: "holds fewer entries than its names block")
-                }
+            for (h, v) in zip(names.hits, values) {
                 var e = h.entry
-                e.size = values.sizes[h.flat]
-                e.mtime = values.mtimes[h.flat]
-                e.hash = values.hashes[h.flat]
+                e.size = v.size
+                e.mtime = v.mtime
+                e.hash = v.hash
                 if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
             }
         }

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `find` scans names parts in place and prefilters globs by a literal; these check that it
+/// gives exactly what a straightforward scan gives: every chunk decoded, every entry tested
+/// with `FindQuery.matches`, in catalog order, point after point.
+@Suite struct SearchTests {
+    /// Three points of a tree spanning several chunks: the second changes some files in place
+    /// (patched content, shared names), the third renames and adds some (new names blocks).
+    static func chain(_ tmp: TempDir) throws -> Repository {
+        let snap = tmp.sub("snap")
+        let words = ["Budget", "report", "notes", "Kilo", "icon", "data", "a*b", "x[1]", "back\\slash", "MiXeD"]
+        let exts = [".txt", ".xlsx", ".md", ".TXT", ""]
+        for d in 0..<60 {
+            let dir = snap + "/\(words[d % words.count])-dir\(d)" + (d % 3 == 0 ? "/Sub\(d)" : "")
+            for f in 0..<200 {
+                Tree.write(dir + "/\(words[(d + f) % words.count])_\(f)\(exts[f % exts.count])", "\(d) \(f)")
+            }
+        }
+        // Names that are not UTF-8, and letters fnmatch's case folding maps from outside ASCII
+        // in a UTF-8 locale (U+212A KELVIN SIGN to k, U+0130 to i).
+        Tree.mkdir(snap + "/odd")
+        Tree.write(dir: snap + "/odd", name: Array("caf".utf8) + [0xE9, 0x2E, 0x74, 0x78, 0x74], "latin-1")
+        Tree.write(dir: snap + "/odd", name: [0x62, 0x61, 0x64, 0xFF, 0xFE], "bytes")
+        Tree.write(snap + "/odd/\u{212A}ilo.txt", "kelvin")
+        Tree.write(snap + "/odd/\u{130}con.md", "dotted I")
+        Tree.write(dir: snap + "/odd", name: Array("new\nline.txt".utf8), "newline")
+        symlink("report_1.txt", snap + "/odd/link.txt")
+        mkfifo(snap + "/odd/fifo", 0o644)
+
+        let repo = try tmp.makeRepository()
+        var options = IndexOptions(source: "home", directory: snap)
+        options.hash = true
+        options.at = Timestamp(seconds: 1_700_000_000)
+        _ = try Indexer(repository: repo).run(options)
+        for f in stride(from: 0, to: 200, by: 37) {
+            Tree.write(snap + "/report-dir1/\(words[(1 + f) % words.count])_\(f)\(exts[f % exts.count])", "changed \(f), longer")
+        }
+        options.at = Timestamp(seconds: 1_700_086_400)
+        _ = try Indexer(repository: repo).run(options)
+        for f in 0..<40 { Tree.write(snap + "/notes-dir2/added \(f).txt", "new") }
+        rename(snap + "/icon-dir4", snap + "/Icon-renamed")
+        options.at = Timestamp(seconds: 1_700_172_800)
+        _ = try Indexer(repository: repo).run(options)
+        return repo
+    }
+
+    struct Hit: Equatable, CustomStringConvertible {
+        var point: String
+        var path: [UInt8]
+        var entry: FileEntry
+        var description: String { "\(point.prefix(6)) \(PathString.string(path))" }
+    }
+
+    /// Every entry of the points, by the straightforward way: each chunk decoded whole.
+    static func decodeAll(_ repo: Repository, _ points: [PointRecord]) throws -> [(point: String, dir: [UInt8], entry: FileEntry)] {
+        var all: [(point: String, dir: [UInt8], entry: FileEntry)] = []
+        for point in points {
+            let reader = try repo.reader(for: point)
+            for i in reader.manifest.chunks.indices {
+                for g in try reader.chunk(i, level: .content) {
+                    for e in g.entries { all.append((point.id, g.path, e)) }
+                }
+            }
+        }
+        return all
+    }
+
+    /// What `find` gives, by the straightforward way.
+    static func reference(_ all: [(point: String, dir: [UInt8], entry: FileEntry)], _ query: FindQuery) -> [Hit] {
+        all.filter { query.matches(dir: $0.dir, $0.entry) }.map { Hit(point: $0.point, path: PathBytes.join($0.dir, $0.entry.name), entry: $0.entry) }
+    }
+
+    static func found(_ repo: Repository, _ query: FindQuery, _ points: [PointRecord]) throws -> [Hit] {
+        var hits: [Hit] = []
+        try repo.find(query, in: points) { hits.append(Hit(point: $0.point.id, path: $0.path, entry: $0.entry)) }
+        return hits
+    }
+
+    @Test func findGivesWhatAStraightforwardScanGives() throws {
+        let tmp = TempDir()
+        let repo = try Self.chain(tmp)
+        let points = try repo.points()
+        #expect(points.count == 3)
+        // The tree spans several chunks, in every point.
+        for p in points { #expect(try repo.manifest(of: p).chunks.count >= 2) }
+
+        var queries: [FindQuery] = []
+        let globs = ["*", "report_1.txt", "Budget_*", "budget_*", "*.txt", "*.TXT", "*_1?.md", "[Bb]udget*", "[!a-z]*",
+                     "*a\\*b*", "x\\[1\\]*", "*back\\\\slash*", "kilo*", "*KILO*", "Kilo_*", "*ilo*", "icon*", "*con*",
+                     "caf\u{F7E9}.txt", "caf?.txt", "bad*", "new\nline.txt", "*[[:upper:]]*_3.md", "added 1*", "nothing-matches*",
+                     "link.txt", "fifo", "*dir*"]
+        for g in globs {
+            for ignoreCase in [false, true] {
+                queries.append(FindQuery(pattern: try FindQuery.glob(g, path: false), ignoreCase: ignoreCase))
+            }
+        }
+        for g in ["/report-dir1/*", "*/Sub*/*_1*", "*-dir2/*", "/odd/*", "*ICON*/*", "*r/report*"] {
+            for ignoreCase in [false, true] {
+                queries.append(FindQuery(pattern: try FindQuery.glob(g, path: true), ignoreCase: ignoreCase))
+            }
+        }
+        for (r, path) in [("^report_1[0-9]\\.txt$", false), ("budget", false), ("^/odd/", true)] {
+            for ignoreCase in [false, true] {
+                queries.append(FindQuery(pattern: try FindQuery.regex(r, path: path, ignoreCase: ignoreCase), ignoreCase: ignoreCase))
+            }
+        }
+        var typed = FindQuery(pattern: try FindQuery.glob("*", path: false))
+        typed.type = .directory
+        queries.append(typed)
+        typed.type = .symlink
+        queries.append(typed)
+        var sized = FindQuery(pattern: try FindQuery.glob("*_1*", path: false))
+        sized.larger = 5
+        sized.smaller = 12
+        queries.append(sized)
+        var timed = FindQuery(pattern: try FindQuery.glob("report*", path: false))
+        timed.newer = Timestamp(seconds: 1_700_000_000)
+        queries.append(timed)
+
+        var total = 0
+        let all = try Self.decodeAll(repo, points)
+        for (n, q) in queries.enumerated() {
+            let expected = Self.reference(all, q)
+            let got = try Self.found(repo, q, points)
+            #expect(got == expected, "\(q.pattern) ignoreCase \(q.ignoreCase): \(got.count) hits, expected \(expected.count)")
+            total += expected.count
+            // One point alone gives the same as that point's share of all of them.
+            if n % 5 == 0 {
+                let last = try Self.found(repo, q, [points[2]])
+                #expect(last == expected.filter { $0.point == points[2].id })
+            }
+        }
+        #expect(total > 100_000)
+        // The awkward names are found, not just agreed on.
+        let kelvin = try Self.found(repo, FindQuery(pattern: try FindQuery.glob("kilo.txt", path: false), ignoreCase: true), points)
+        #expect(kelvin.isEmpty || kelvin.allSatisfy { $0.path.starts(with: Array("odd/".utf8)) })
+        let latin = try Self.found(repo, FindQuery(pattern: try FindQuery.glob("caf\u{F7E9}.txt", path: false)), points)
+        #expect(latin.count == 3)
+    }
+
+    /// Every string a glob matches holds the literal the prefilter takes from it: checked with
+    /// fnmatch itself on generated globs and names, in the C locale and in C.UTF-8 (where case
+    /// folding reaches beyond ASCII).
+    @Test func everyMatchHoldsTheGlobsLiteral() throws {
+        let pieces: [[UInt8]] = ["a", "b", "K", "k", "i", "I", "x", "*", "?", "[ab]", "[!a]", "[[:alpha:]]", "\\*", "\\", "]", ".", "/"]
+            .map { Array($0.utf8) }
+        let letters: [[UInt8]] = ["a", "b", "k", "K", "i", "I", "x", "*", ".", "/", "]", "\\"].map { Array($0.utf8) }
+            + [Array("\u{212A}".utf8), Array("\u{130}".utf8), [0xE9], [0xFF]]
+        var rng = SystemRandomNumberGenerator()
+        for localeName in ["C", "C.UTF-8"] {
+            let loc = newlocale(1 << LC_CTYPE, localeName, nil)
+            #expect(loc != nil)
+            let old = uselocale(loc)
+            defer {
+                uselocale(old)
+                freelocale(loc)
+            }
+            for _ in 0..<3000 {
+                let glob = (0..<Int.random(in: 1...5, using: &rng)).flatMap { _ in pieces.randomElement(using: &rng)! }
+                for ignoreCase in [false, true] {
+                    let literal = GlobLiteral.longest(in: glob, ignoreCase: ignoreCase)
+                    if literal.isEmpty { continue }
+                    for _ in 0..<30 {
+                        let subject = (0..<Int.random(in: 1...7, using: &rng)).flatMap { _ in letters.randomElement(using: &rng)! }
+                        let matched = FS.withCName(glob) { g in FS.withCName(subject) { fnmatch(g, $0, ignoreCase ? FindQuery.caseFold : 0) == 0 } }
+                        guard matched else { continue }
+                        let held = subject.withUnsafeBufferPointer { GlobLiteral.contains($0, literal, ignoreCase: ignoreCase) }
+                        #expect(held, "\(localeName): '\(PathString.string(glob))' matched '\(PathString.string(subject))' without '\(PathString.string(literal))'")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func literalsFollowFnmatchSyntax() {
+        func lit(_ g: String, _ i: Bool = false) -> String { String(decoding: GlobLiteral.longest(in: Array(g.utf8), ignoreCase: i), as: UTF8.self) }
+        #expect(lit("budget*.xlsx") == "budget")
+        #expect(lit("*.conf") == ".conf")
+        #expect(lit("a\\*bc?d") == "a*bc")
+        #expect(lit("[abc]def") == "def")
+        #expect(lit("[]x]yz") == "yz")
+        #expect(lit("[[:alpha:]]xyz") == "")
+        #expect(lit("abc\\") == "")
+        #expect(lit("README.md", true) == "readme.md")
+        #expect(lit("Kilo.TXT", true) == "lo.txt")
+        #expect(lit("caf\u{E9}s", true) == "caf")
+    }
+}
