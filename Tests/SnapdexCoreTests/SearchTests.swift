@@ -191,4 +191,83 @@ import Glibc
         #expect(lit("Kilo.TXT", true) == "lo.txt")
         #expect(lit("caf\u{E9}s", true) == "caf")
     }
+
+    /// A names filter never says "no" for a name or literal its block holds.
+    @Test func namesFiltersNeverRuleOutWhatABlockHolds() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("abcKkIiXY-_.0123".utf8) + [0xE9, 0xC3, 0xFF]
+        for _ in 0..<20 {
+            var groups: [DirectoryGroup] = []
+            var names: [[UInt8]] = []
+            for d in 0..<Int.random(in: 1...6, using: &rng) {
+                let dir: [UInt8] = d == 0 ? [] : Array("d\(d)/".utf8) + (0..<Int.random(in: 1...6, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+                var seen = Set<[UInt8]>()
+                for _ in 0..<Int.random(in: 1...300, using: &rng) {
+                    seen.insert((0..<Int.random(in: 1...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+                }
+                let entries = seen.sorted { $0.lexicographicallyPrecedes($1) }.map { FileEntry(name: $0, type: .file) }
+                groups.append(DirectoryGroup(path: dir, entries: entries))
+                names += entries.map { PathBytes.display(PathBytes.join(dir, $0.name)) }
+                names += entries.map(\.name)
+            }
+            let scan = try NamesScan(ChunkCodec.encode(groups)[0])
+            let builder = NamesFilterBuilder()
+            while try scan.next() { builder.add(scan) }
+            let filter = builder.finish()
+            for g in groups {
+                for e in g.entries { #expect(filter.mayHoldName(NamesFilter.nameHash(e.name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }))) }
+            }
+            for s in names where s.count >= 3 {
+                let from = Int.random(in: 0...(s.count - 3), using: &rng)
+                let to = Int.random(in: (from + 3)...s.count, using: &rng)
+                let literal = s[from..<to].map(NamesFilter.lower)
+                #expect(filter.mayHold(literal: literal), "\(PathString.string(s)) holds \(PathString.string(literal))")
+            }
+        }
+    }
+
+    /// After one find, a block that cannot hold the name is not read at all; the filters file
+    /// is a cache: damaged, it is ignored and written anew, and answers stay the same.
+    @Test func namesFiltersSkipBlocksAndAreOnlyACache() throws {
+        let tmp = TempDir()
+        let repo = try Self.chain(tmp)
+        let points = try repo.points()
+        let filterFile = NamesFilterFile.path(in: repo.root)
+        let plain = FindQuery(pattern: try FindQuery.glob("notes_2.md", path: false))
+        let expected = Self.reference(try Self.decodeAll(repo, points), plain)
+        #expect(!expected.isEmpty)
+        #expect(!FileIO.exists(filterFile))
+        #expect(try Self.found(repo, plain, points) == expected)
+        #expect(FileIO.exists(filterFile))
+        let saved = try FileIO.readAll(filterFile)
+        #expect(try NamesFilterFile.decode(saved).count >= 2)
+
+        // Damaged in any way, the file is ignored (same answers) and written anew.
+        var flipped = saved
+        flipped[saved.count / 2] ^= 0x10
+        for bad in [flipped, Array(saved.prefix(40)), Array("not a filter file".utf8)] {
+            try FileIO.writeAtomically(filterFile, bad, durable: false)
+            #expect(try Self.found(repo, plain, points) == expected)
+            #expect(try FileIO.readAll(filterFile) == saved)
+        }
+
+        // A names block whose filter rules the name out is never read: with its file gone, a
+        // search for a name it cannot hold still answers, one for a name it holds does not.
+        let manifest = try repo.manifest(of: points[0])
+        let filters = try NamesFilterFile.decode(saved)
+        let holder = try #require(manifest.chunks.first { c in
+            try ChunkCodec.decode(names: repo.blocks.read(c.parts[0].block.hash), content: nil, state: nil)
+                .contains { g in g.entries.contains { $0.name == Array("Budget_0.txt".utf8) } }
+        })
+        let block = holder.parts[0].block.hash
+        #expect(filters[block] != nil)
+        let absent = FindQuery(pattern: try FindQuery.glob("no-such-name-anywhere.txt", path: false))
+        let other = try FindQuery.glob("*.nothing-has-this-extension", path: false)
+        chmod(repo.blocks.path(of: block), 0o600)
+        rename(repo.blocks.path(of: block), repo.blocks.path(of: block) + ".away")
+        #expect(try Self.found(repo, absent, points).isEmpty)
+        #expect(try Self.found(repo, FindQuery(pattern: other), points).isEmpty)
+        #expect(throws: SnapdexError.self) { try Self.found(repo, FindQuery(pattern: try FindQuery.glob("Budget_0.txt", path: false)), points) }
+        rename(repo.blocks.path(of: block) + ".away", repo.blocks.path(of: block))
+    }
 }

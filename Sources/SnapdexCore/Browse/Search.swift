@@ -106,60 +106,103 @@ public struct FindHit {
 
 extension Repository {
     /// Searches the given points and calls `body` for each hit. Names are matched once per
-    /// names block, however many points share it; for the chunks holding a name that matched,
-    /// only the content part is read (its base blocks, which points share, are kept decompressed
-    /// in a small cache). Memory stays flat in the number of points.
+    /// names block, however many points share it, by scanning the block in place; a block
+    /// whose names filter (a cache in `REPO/names-filters`, built on the first scan) says it
+    /// cannot hold a match is not read at all. For the chunks holding a name that matched,
+    /// only the content values of those entries are read (base blocks, which points share,
+    /// are kept decompressed in a small cache). Memory stays flat in the number of points.
     ///
     /// A point expired or forgotten while it is searched is skipped, not reported as damage:
     /// returns the ids of those points (their hits found before it went may have been given).
     @discardableResult
     public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws -> [String] {
-        var nameHits: [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])] = [:]
-        // Whole content blocks are what points share (patches are each point's own); enough
-        // of them are kept to cover a large catalog's chunks from one point to the next.
-        var baseCache: [Digest: [UInt8]] = [:]
-        var baseOrder: [Digest] = []
-        func base(_ h: Digest, _ reader: CatalogReader) throws -> [UInt8] {
-            if let r = baseCache[h] { return r }
-            let r = try reader.block(h)
-            baseCache[h] = r
-            baseOrder.append(h)
-            if baseOrder.count > 1024 { baseCache[baseOrder.removeFirst()] = nil }
-            return r
-        }
+        let search = Search(query, filterFile: NamesFilterFile.path(in: root))
         var skipped: [String] = []
-        let matcher = NameMatcher(query)
+        defer { search.saveFilters { [blocks] in FileIO.exists(blocks.path(of: $0)) } }
         for point in points {
             do {
-                try find(query, in: point, matcher: matcher, nameHits: &nameHits, base: base, body)
+                try search.run(in: point, reader: try reader(for: point, cache: ChunkCache(limit: 1)), body)
             } catch SnapdexError.pointExpired(let id) {
                 skipped.append(id)
             }
         }
         return skipped
     }
+}
 
-    private func find(_ query: FindQuery, in point: PointRecord, matcher: NameMatcher,
-                      nameHits: inout [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])],
-                      base: (Digest, CatalogReader) throws -> [UInt8], _ body: (FindHit) throws -> Void) throws {
-        let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
+/// One `find` over any number of points: what it learnt of each names block (its hits, or
+/// that it holds none) and the content bases it keeps, so that points sharing blocks cost
+/// only their own.
+final class Search {
+    typealias NameHit = (flat: Int, dir: [UInt8], entry: FileEntry)
+    let query: FindQuery
+    private let matcher: NameMatcher
+    private let probe: NamesFilterProbe?
+    private var nameHits: [Digest: (count: Int, hits: [NameHit])] = [:]
+    // Whole content blocks are what points share (patches are each point's own); enough
+    // of them are kept to cover a large catalog's chunks from one point to the next.
+    private var baseCache: [Digest: [UInt8]] = [:]
+    private var baseOrder: [Digest] = []
+    private let filterFile: String
+    private var filters: [Digest: NamesFilter]
+    private var filtersAdded = false
+    private lazy var builder = NamesFilterBuilder()
+
+    init(_ query: FindQuery, filterFile: String) {
+        self.query = query
+        matcher = NameMatcher(query)
+        probe = NamesFilterProbe(query, literal: matcher.literal)
+        self.filterFile = filterFile
+        filters = NamesFilterFile.load(filterFile)
+    }
+
+    /// Writes the filters built in this search with those already kept (best effort: a cache).
+    func saveFilters(keep: (Digest) -> Bool) {
+        if filtersAdded { NamesFilterFile.save(filters, to: filterFile, keep: keep) }
+    }
+
+    private func base(_ h: Digest, _ reader: CatalogReader) throws -> [UInt8] {
+        if let r = baseCache[h] { return r }
+        let r = try reader.block(h)
+        baseCache[h] = r
+        baseOrder.append(h)
+        if baseOrder.count > 1024 { baseCache[baseOrder.removeFirst()] = nil }
+        return r
+    }
+
+    /// The entries of a names block whose names match, found by scanning it in place (and
+    /// building its filter on the way when it has none).
+    private func scan(_ block: Digest, _ reader: CatalogReader) throws -> (count: Int, hits: [NameHit]) {
+        var hits: [NameHit] = []
+        let build = filters[block] == nil
+        do {
+            let scan = try NamesScan(try reader.block(block))
+            while try scan.next() {
+                if build { builder.add(scan) }
+                if matcher.matches(scan) { hits.append((scan.flat, scan.directory, scan.entry)) }
+            }
+            if build {
+                filters[block] = builder.finish()
+                filtersAdded = true
+            }
+            return (scan.count, hits)
+        } catch let d as ChunkCodec.Damaged {
+            if build { _ = builder.finish() }
+            throw SnapdexError.blockDamaged(hash: block.hex, reason: d.reason)
+        }
+    }
+
+    func run(in point: PointRecord, reader: CatalogReader, _ body: (FindHit) throws -> Void) throws {
         for chunk in reader.manifest.chunks {
             // The manifest reader lets only chunks of three parts through.
             let namesBlock = chunk.parts[0].block.hash
             guard chunk.parts[0].base == nil else { throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "names part cannot be a patch") }
             if nameHits[namesBlock] == nil {
-                var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
-                let entries: Int
-                do {
-                    let scan = try NamesScan(try reader.block(namesBlock))
-                    while try scan.next() {
-                        if matcher.matches(scan) { hits.append((scan.flat, scan.directory, scan.entry)) }
-                    }
-                    entries = scan.count
-                } catch let d as ChunkCodec.Damaged {
-                    throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: d.reason)
+                if let probe, let f = filters[namesBlock], !probe.mayMatch(f) {
+                    nameHits[namesBlock] = (chunk.entries, [])
+                } else {
+                    nameHits[namesBlock] = try scan(namesBlock, reader)
                 }
-                nameHits[namesBlock] = (entries, hits)
             }
             guard let names = nameHits[namesBlock], !names.hits.isEmpty else { continue }
             // The names were matched for another point's chunk: this manifest must agree on

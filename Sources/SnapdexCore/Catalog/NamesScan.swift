@@ -13,6 +13,8 @@ public final class NamesScan {
     public private(set) var uid: UInt32 = 0
     public private(set) var gid: UInt32 = 0
     public private(set) var device: UInt64 = 0
+    /// Whether the current entry is the first of its run (its directory just changed).
+    public private(set) var startsRun = false
     private var target: Range<Int> = 0..<0
     /// `buffer[0..<pathEnd]` is `/DIR/NAME`, `buffer[nameStart..<pathEnd]` the name.
     private var buffer: UnsafeMutablePointer<UInt8>
@@ -70,6 +72,7 @@ public final class NamesScan {
     }
 
     private func step(_ p: UnsafeBufferPointer<UInt8>) throws -> Bool {
+        startsRun = leftInRun == 0
         while leftInRun == 0 {
             if runs.isAtEnd {
                 guard total == count else { throw ChunkCodec.Damaged(reason: "names part lists \(total) entries, header says \(count)") }
