@@ -270,4 +270,34 @@ import Glibc
         #expect(throws: SnapdexError.self) { try Self.found(repo, FindQuery(pattern: try FindQuery.glob("Budget_0.txt", path: false)), points) }
         rename(repo.blocks.path(of: block) + ".away", repo.blocks.path(of: block))
     }
+
+    /// A string length that reaches past its column is damage, as `ChunkCodec.decode` says,
+    /// not a read into the next column (the fuzzer found this).
+    @Test func namesScanRejectsAStringPastItsColumn() throws {
+        func part(name: [UInt8]) -> [UInt8] {
+            var w = ByteWriter()
+            w.byte(PartKind.names.rawValue)
+            w.varint(1)
+            w.varint(8)
+            var runs = ByteWriter()
+            runs.varint(0)
+            runs.string([UInt8]())
+            runs.varint(1)
+            let columns: [[UInt8]] = [runs.bytes, [EntryType.file.rawValue], name, [0x24], [0], [0], [], []]
+            for c in columns { w.string(c) }
+            return w.bytes
+        }
+        let good = part(name: [0, 1, UInt8(ascii: "a")])
+        let scan = try NamesScan(good)
+        #expect(try scan.next())
+        #expect(Array(scan.name) == [UInt8(ascii: "a")])
+        #expect(try !scan.next())
+        // The name's length says 2; one byte follows it in the column.
+        let bad = part(name: [0, 2, UInt8(ascii: "a")])
+        #expect(throws: (any Error).self) { try ChunkCodec.decode(names: bad, content: nil, state: nil) }
+        #expect(throws: ChunkCodec.Damaged.self) {
+            let s = try NamesScan(bad)
+            while try s.next() {}
+        }
+    }
 }

@@ -79,7 +79,7 @@ public final class NamesScan {
                 return false
             }
             let shared = try readCount(p, &runs, limit: dirLength)
-            let suffix = try readCount(p, &runs, limit: runs.remaining)
+            let suffix = try readLength(p, &runs)
             let dirEnd = shared + suffix
             reserve(dirEnd + 3)
             copy(p, from: runs.offset, length: suffix, to: 1 + shared)
@@ -101,7 +101,7 @@ public final class NamesScan {
         type = t
         // The shared prefix is with the previous name of the same run (none at a run's start).
         let shared = try readCount(p, &names, limit: pathEnd - nameStart)
-        let suffix = try readCount(p, &names, limit: names.remaining)
+        let suffix = try readLength(p, &names)
         reserve(nameStart + shared + suffix + 1)
         copy(p, from: names.offset, length: suffix, to: nameStart + shared)
         names.offset += suffix
@@ -112,7 +112,7 @@ public final class NamesScan {
         gid = UInt32(truncatingIfNeeded: try varint(p, &gids))
         target = 0..<0
         if t == .symlink {
-            let n = try readCount(p, &targets, limit: targets.remaining)
+            let n = try readLength(p, &targets)
             target = targets.offset..<targets.offset + n
             targets.offset += n
         }
@@ -174,6 +174,14 @@ public final class NamesScan {
             if b < 0x80 { return result }
             shift += 7
         }
+    }
+
+    /// The length of a string that follows in the column: it must fit in what is left of it.
+    @inline(__always)
+    private func readLength(_ p: UnsafeBufferPointer<UInt8>, _ c: inout Cursor) throws -> Int {
+        let v = try varint(p, &c)
+        guard v <= UInt64(c.remaining) else { throw ByteReader.Truncated() }
+        return Int(v)
     }
 
     @inline(__always)
