@@ -139,10 +139,14 @@ final class Search {
     private let matcher: NameMatcher
     private let probe: NamesFilterProbe?
     private var nameHits: [Digest: (count: Int, hits: [NameHit])] = [:]
-    // Whole content blocks are what points share (patches are each point's own); enough
-    // of them are kept to cover a large catalog's chunks from one point to the next.
-    private var baseCache: [Digest: [UInt8]] = [:]
-    private var baseOrder: [Digest] = []
+    /// Whole content blocks are what points share (patches are each point's own): the values
+    /// of the matched entries in each are kept, so a point sharing it reads only its patch.
+    private struct BaseKey: Hashable {
+        var content: Digest
+        var names: Digest
+        var entries: Int
+    }
+    private var baseValues: [BaseKey: ChunkCodec.ContentValues] = [:]
     private let filterFile: String
     private var filters: [Digest: NamesFilter]
     private var filtersAdded = false
@@ -161,14 +165,6 @@ final class Search {
         if filtersAdded { NamesFilterFile.save(filters, to: filterFile, keep: keep) }
     }
 
-    private func base(_ h: Digest, _ reader: CatalogReader) throws -> [UInt8] {
-        if let r = baseCache[h] { return r }
-        let r = try reader.block(h)
-        baseCache[h] = r
-        baseOrder.append(h)
-        if baseOrder.count > 1024 { baseCache[baseOrder.removeFirst()] = nil }
-        return r
-    }
 
     /// The entries of a names block whose names match, found by scanning it in place (and
     /// building its filter on the way when it has none).
@@ -211,11 +207,19 @@ final class Search {
                 throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
             }
             let content = chunk.parts[1]
-            let values: [(size: UInt64, mtime: Int64, hash: Digest?)]
+            let wanted = names.hits.map(\.flat)
+            let key = BaseKey(content: content.root.hash, names: namesBlock, entries: chunk.entries)
+            var values: ChunkCodec.ContentValues
             do {
-                values = try ChunkCodec.contentValues(try base(content.root.hash, reader),
-                                                      patch: content.base == nil ? nil : try reader.block(content.block.hash),
-                                                      count: chunk.entries, at: names.hits.map(\.flat))
+                if let known = baseValues[key] {
+                    values = known
+                } else {
+                    values = try ChunkCodec.contentValues(try reader.block(content.root.hash), count: chunk.entries, at: wanted)
+                    baseValues[key] = values
+                }
+                if content.base != nil {
+                    try ChunkCodec.applyContent(try reader.block(content.block.hash), count: chunk.entries, at: wanted, to: &values)
+                }
             } catch let d as ChunkCodec.Damaged {
                 throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
             }

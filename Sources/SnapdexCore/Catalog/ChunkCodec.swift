@@ -290,16 +290,26 @@ public enum ChunkCodec {
         }
     }
 
+    /// Content values of some entries of a chunk: size, mtime and hash.
+    public typealias ContentValues = [(size: UInt64, mtime: Int64, hash: Digest?)]
+
     /// The size, mtime and hash of the entries at `wanted` (flat indices, ascending) of a
     /// chunk's content part with its patch applied, as `decodeContent` would give them, without
     /// building the columns of the other entries. Checks what `decodeContent` checks.
-    public static func contentValues(_ raw: [UInt8], patch: [UInt8]?, count: Int, at wanted: [Int]) throws -> [(size: UInt64, mtime: Int64, hash: Digest?)] {
+    public static func contentValues(_ raw: [UInt8], patch: [UInt8]?, count: Int, at wanted: [Int]) throws -> ContentValues {
+        var out = try contentValues(raw, count: count, at: wanted)
+        if let patch { try applyContent(patch, count: count, at: wanted, to: &out) }
+        return out
+    }
+
+    /// The values at `wanted` of a whole content part (no patch applied).
+    public static func contentValues(_ raw: [UInt8], count: Int, at wanted: [Int]) throws -> ContentValues {
         do {
             let (_, c1) = try columns(raw, kind: .content, expected: count)
             guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
             var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
             guard count <= flags.remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
-            var out: [(size: UInt64, mtime: Int64, hash: Digest?)] = []
+            var out: ContentValues = []
             out.reserveCapacity(wanted.count)
             var next = 0
             var prevMtime: Int64 = 0
@@ -319,7 +329,15 @@ public enum ChunkCodec {
                 if take { next += 1 }
             }
             guard next == wanted.count else { throw Damaged(reason: "holds fewer entries than its names block") }
-            guard let patch else { return out }
+            return out
+        } catch is ByteReader.Truncated {
+            throw Damaged(reason: "truncated content column")
+        }
+    }
+
+    /// Applies a content patch to `values`, the values at `wanted` of its base.
+    public static func applyContent(_ patch: [UInt8], count: Int, at wanted: [Int], to values: inout ContentValues) throws {
+        do {
             let (_, p) = try columns(patch, kind: .patch, expected: count)
             guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
             var target = p[0], indices = p[1], pSizes = p[2], pMtimes = p[3], pFlags = p[4], pHashes = p[5]
@@ -335,9 +353,8 @@ public enum ChunkCodec {
                 let hash = try readHash(&pFlags, &pHashes)
                 // Patch indices ascend (each is a gap from the previous one), as `wanted` does.
                 while at < wanted.count && wanted[at] < index { at += 1 }
-                if at < wanted.count && wanted[at] == index { out[at] = (size, prevTime, hash) }
+                if at < wanted.count && wanted[at] == index { values[at] = (size, prevTime, hash) }
             }
-            return out
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
         }
