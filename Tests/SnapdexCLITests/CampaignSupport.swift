@@ -190,6 +190,11 @@ final class CampaignFixture: @unchecked Sendable {
     let days = ["2026-11-01", "2026-11-02", "2026-11-03"]
     /// The manifests of the pristine repository: relative path to the blocks they reference.
     private(set) var references = [String: Set<String>]()
+    /// The pristine manifests (relative paths) by source and point time, and their blocks in
+    /// the order the manifests reference them: point ids are random and block hashes depend on
+    /// file times, so a seed picks the same file in every build of the fixture only from these.
+    private(set) var manifestOrder = [String]()
+    private(set) var blockOrder = [String]()
     /// A snapshot folder not yet indexed, for `index DIR` runs.
     var freshSnapshot: String { snaps + "/extra/2026-11-04" }
 
@@ -210,19 +215,22 @@ final class CampaignFixture: @unchecked Sendable {
         s.ok(["index", "--source", "work", "--hash"])
         s.ok(["sessions"])
         for m in RepoFiles.manifests(base) { references[RepoFiles.relative(m, to: base)] = RepoFiles.references(ofManifest: m)! }
+        let decoded = RepoFiles.manifests(base).map { ($0, try! Manifest.decode(Array(RepoFiles.read($0)!), path: $0)) }
+            .sorted { ($0.1.source, $0.1.pointTime.nanoseconds) < ($1.1.source, $1.1.pointTime.nanoseconds) }
+        manifestOrder = decoded.map { RepoFiles.relative($0.0, to: base) }
+        var seen = Set<String>()
+        for (_, m) in decoded {
+            for b in m.blocks.map({ Hex.encode($0.hash.bytes) }) where seen.insert(b).inserted { blockOrder.append("blocks/\(b.prefix(2))/\(b)") }
+        }
         // A journal as a killed writer leaves it, and an older one to swap in.
-        let ids = pointIDs(base)
-        let home = ids.filter { $0.source == "home" }.map(\.id).sorted()
+        let home = manifestOrder.filter { $0.hasPrefix("catalogs/home/") }.map { String(($0 as NSString).lastPathComponent.dropLast(".manifest".count)) }
         try! Data("add home \(home[0])\n".utf8).write(to: URL(fileURLWithPath: older + "/journal"))
         try! Data("remove work 0123456789abcdef0123456789abcdef\nadd home \(home.last!)\n".utf8).write(to: URL(fileURLWithPath: base + "/journal.at-rest"))
     }
 
-    /// The (source, id) of every manifest in `repo`.
-    func pointIDs(_ repo: String) -> [(source: String, id: String)] {
-        RepoFiles.manifests(repo).map { m in
-            let parts = m.split(separator: "/")
-            return (String(parts[parts.count - 2]), String(parts.last!.dropLast(".manifest".count)))
-        }
+    /// `repo`'s files among `order` (paths relative to a repository), in that order.
+    func present(_ order: [String], in repo: String) -> [String] {
+        order.map { repo + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Blocks that must still exist in `repo`: those referenced by every manifest file now in

@@ -113,6 +113,49 @@ extension CLITests {
         #expect(FileManager.default.fileExists(atPath: oldest))
     }
 
+    /// The damage matrix's intermittent case 8 (issue 8): zeros in a manifest that retention
+    /// dooms. The database still had that point's row (a damaged manifest keeps the row it had),
+    /// so `expire` removed the manifest on the database's word, found every remaining manifest
+    /// readable and exited 0, where its dry run exited 3. It depended on which manifest the
+    /// campaign's seed picked among randomly named ones, not on the seed alone. Damage that
+    /// leaves the file's identity (inode, size, mtime) as it was, as bit rot does, is not even
+    /// noticed by reconcile: only reading every manifest tells.
+    @Test(arguments: ["rewritten", "rotted in place"])
+    func expireRemovesNothingWhenTheManifestItWouldExpireIsDamaged(how: String) throws {
+        let s = Scratch()
+        let cli = Self.cachedRepository(s)
+        let repo = s.path + "/repo"
+        #expect(cli.run("policy set home --keep-last 2 --apply-to-existing").status == 0)
+        let oldest = try Repository.open(at: repo).points().min { $0.time < $1.time }!
+        let path = repo + "/catalogs/home/" + oldest.id + ".manifest"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for i in bytes.count / 3..<bytes.count / 2 { bytes[i] = 0 }
+        chmod(path, 0o600)
+        if how == "rewritten" {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } else {
+            var st = stat()
+            #expect(lstat(path, &st) == 0)
+            let fd = open(path, O_WRONLY)
+            #expect(fd >= 0 && pwrite(fd, bytes, bytes.count, 0) == bytes.count)
+            var times = [st.st_atim, st.st_mtim]
+            #expect(futimens(fd, &times) == 0)
+            close(fd)
+        }
+        let dry = cli.run("expire --dry-run")
+        #expect(dry.status == 3 && dry.err.contains("cannot be read"), "\(dry.err)")
+        let before = RepoFiles.manifests(repo)
+        let blocks = Self.blockFiles(repo)
+        let run = cli.run("expire")
+        #expect(run.status == 3 && run.err.contains("cannot be read") && run.err.contains("`snapdex verify`"), "\(run.status) \(run.err)")
+        #expect(run.err.split(separator: "\n").count <= 2, "\(run.err)")
+        #expect(RepoFiles.manifests(repo) == before)
+        #expect(Self.blockFiles(repo) == blocks)
+        // The advice names the damaged point.
+        let verify = cli.run("verify")
+        #expect(verify.status == 3 && verify.out.contains(String(oldest.id.prefix(8))) || verify.err.contains(String(oldest.id.prefix(8))), "\(verify.out) \(verify.err)")
+    }
+
     /// Found by the race campaign: verify read the database, an index published a point, and
     /// verify then found a manifest the database did not know and called it damaged.
     @Test func verifyDoesNotCallAPointPublishedWhileItRunsDamaged() throws {

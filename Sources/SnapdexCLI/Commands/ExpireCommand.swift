@@ -17,7 +17,7 @@ struct ExpireCommand: ParsableCommand {
               snapdex expire --now 2027-06-01 --dry-run
 
             EXIT STATUS: 0 done; 1 failure (what was removed stays removed; nothing is half-removed); \
-            3 a manifest cannot be read, so no block is freed (--dry-run exits 3 too).
+            3 a manifest cannot be read, so nothing is removed (--dry-run exits 3 too).
             """)
 
     @OptionGroup var repository: RepositoryOptions

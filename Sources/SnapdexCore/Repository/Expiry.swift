@@ -44,6 +44,10 @@ extension Repository {
         }
         let started = Timestamp.now
         return try withWriterLock(wait: wait) {
+            // A manifest that cannot be read keeps the database row it had, and retention would
+            // judge that point by the row: its manifest would go on the database's word. So,
+            // as the dry run, nothing is removed until every manifest reads.
+            _ = try liveBlocks()
             let decisions = try retentionPlan(source: source, now: now)
             let doomed = Set(decisions.filter { !$0.keep }.map(\.candidate.id))
             let records = try points(source: source).filter { doomed.contains($0.id) }

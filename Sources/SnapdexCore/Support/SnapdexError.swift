@@ -72,6 +72,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case catalogsUnreadable(paths: [String])
     case interrupted(String)
     case partial(String)
+    /// An object-store key that is not a relative repository path of plain names.
+    case objectKeyInvalid(key: String)
 
     public var description: String {
         switch self {
@@ -189,6 +191,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "interrupted: \(why)"
         case .partial(let why):
             return why
+        case .objectKeyInvalid(let key):
+            return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
         }
     }
 
