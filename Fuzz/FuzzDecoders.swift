@@ -3,9 +3,13 @@
 ///
 /// - even: a manifest body, sealed here with its SHA-256 so the fuzzer explores the fields
 ///   rather than the checksum;
-/// - odd: five length-prefixed strings (names, content, state, content patch, state patch)
-///   decoded as a chunk, its content decoded alone, and its names checked as `verify` does;
-///   `find`'s in-place readers (`NamesScan`, `contentValues`) must agree with those decoders.
+/// - 1 modulo 4: five length-prefixed strings (names, content, state, content patch, state
+///   patch) decoded as a chunk, its content decoded alone, and its names checked as `verify`
+///   does; `find`'s in-place readers (`NamesScan`, `contentValues`) must agree with those
+///   decoders;
+/// - 3 modulo 4: two length-prefixed strings (a delta part, its base) applied, the result
+///   decoded as a names part; and the base and the delta's bytes taken as a base and a target
+///   for a new delta, which must rebuild that target.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDecoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
@@ -19,6 +23,17 @@ public func fuzzDecoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             _ = m.retainUntil?.rfc3339()
             _ = m.blockHashes.count
             _ = Manifest.decode(m.encode())  // what decodes also encodes and decodes again
+        }
+    } else if selector % 4 == 3 {
+        var r = ByteReader(rest)
+        let delta = (try? r.string()) ?? []
+        let base = (try? r.string()) ?? []
+        if let rebuilt = try? PartDelta.apply(delta, base: base, entries: nil) {
+            _ = try? ChunkCodec.decode(names: rebuilt, content: nil, state: nil)
+        }
+        if let made = PartDelta.make(base: base, target: delta, entries: 7) {
+            // A delta the writer makes must rebuild its target: anything else is a bug, so it traps.
+            guard (try? PartDelta.apply(made, base: base, entries: 7)) == delta else { fatalError("delta does not rebuild its target") }
         }
     } else {
         var r = ByteReader(rest)

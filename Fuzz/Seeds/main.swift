@@ -54,6 +54,17 @@ func chunkInput(_ strings: [[UInt8]]) -> [UInt8] {
 save("chunk-whole", chunkInput([parts[0], parts[1], parts[2]]))
 save("chunk-patched", chunkInput([parts[0], parts[1], parts[2], contentPatch, statePatch]))
 save("chunk-names-only", chunkInput([parts[0]]))
+// A names part with an entry added and one removed, as a delta of the first (kind 4).
+var churned = runs
+churned[0].entries.remove(at: 3)
+churned[2].entries.insert(entry(50, .file), at: 5)
+let churnedParts = ChunkCodec.encode(churned)
+let namesDelta = PartDelta.make(base: parts[0], target: churnedParts[0], entries: 38)!
+var deltaInput = ByteWriter()
+deltaInput.byte(3)
+deltaInput.string(namesDelta)
+deltaInput.string(parts[0])
+save("delta-names", deltaInput.bytes)
 
 var m = Manifest(id: Array(0..<16), source: "home", pointTime: Timestamp(seconds: 1_763_700_000),
                  indexedAt: Timestamp(seconds: 1_763_700_100, nanos: 5), kind: .manual, snapshotPath: "/tank/home/.zfs/snapshot/daily")
@@ -69,6 +80,9 @@ m.chunks = [
     ChunkRef(firstDir: Array("home/dir-2".utf8), firstName: Array("name-2".utf8), entries: 14,
              parts: [PartRef(block: ref(parts[0])), PartRef(block: ref(contentPatch), base: ref(parts[1]), whole: Digest.of(stateParts[1])),
                      PartRef(block: ref(statePatch), base: ref(parts[2]), whole: Digest.of(stateParts[2]))]),
+    ChunkRef(firstDir: Array("home/dir-3".utf8), firstName: Array("name-3".utf8), entries: 38,
+             parts: [PartRef(block: ref(namesDelta), base: ref(parts[0]), whole: Digest.of(churnedParts[0]), delta: true),
+                     PartRef(block: ref(churnedParts[1])), PartRef(block: ref(churnedParts[2]))]),
 ]
 save("manifest", [0] + m.encode().dropLast(Digest.byteCount))
 m.chunks = []

@@ -14,7 +14,9 @@ enum DynamicCompletion {
             if w == "--repo", i + 1 < words.count { path = unquote(words[i + 1]) }
             if w.hasPrefix("--repo=") { path = unquote(String(w.dropFirst(7))) }
         }
-        return try? Repository.open(at: path ?? Repository.defaultPath())
+        // Completion never waits on a network: only local repositories complete names.
+        guard case .folder(let dir) = RepositoryAddress(path ?? Repository.defaultPath()) else { return nil }
+        return try? Repository.open(at: dir)
     }
 
     /// Words arrive verbatim; a quoted or escaped one is read the way the shell will.

@@ -27,7 +27,8 @@ public struct SnapdexCommand: ParsableCommand {
             has RFC 3339 UTC.
 
             ENVIRONMENT: SNAPDEX_REPO is the repository when --repo is not given (else \
-            ~/.local/share/snapdex). TZ sets the zone of times without one, of dates shown to \
+            ~/.local/share/snapdex). XDG_CACHE_HOME holds each host's cache of a repository \
+            on object storage (else ~/.cache). TZ sets the zone of times without one, of dates shown to \
             people, and of retention's weeks, months and years. Snapdex prints no colour, so \
             NO_COLOR needs nothing.
 
@@ -69,6 +70,8 @@ public struct SnapdexCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
+            // Requests to object storage are reported whether the command succeeded or not.
+            defer { StoreUsage.report(json: arguments.contains("--json")) }
             try command.run()
             return ExitStatus.success
         } catch let e as SnapdexError {
@@ -105,13 +108,13 @@ enum GlobalOptions {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            if flags.contains(a) || a.hasPrefix("--repo=") {
+            if flags.contains(a) || a.hasPrefix("--repo=") || a.hasPrefix("--cache-size=") {
                 globals.append(a)
                 i += 1
             } else if a.count > 2, a.hasPrefix("-"), !a.hasPrefix("--"), a.dropFirst().allSatisfy({ $0 == "v" || $0 == "q" }) {
                 globals += a.dropFirst().map { "-\($0)" }
                 i += 1
-            } else if a == "--repo" && i + 1 < arguments.count {
+            } else if (a == "--repo" || a == "--cache-size") && i + 1 < arguments.count {
                 globals += [a, arguments[i + 1]]
                 i += 2
             } else {
@@ -184,8 +187,10 @@ public struct CommandExit: Error {
 /// `--repo`, `-v`, `-q` and `--utc`, accepted by every command (and before it:
 /// `GlobalOptions.hoisted`).
 public struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The repository directory (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
+    @Option(name: .long, help: ArgumentHelp("The repository directory, or file:///PATH for a folder kept as object storage that many hosts share (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
     public var repo: String?
+    @Option(name: .long, help: ArgumentHelp("For a repository on object storage: the most this host's cache keeps of the blocks it read (like 500M or 2G; default 1G).", valueName: "size"))
+    public var cacheSize: String?
     @Flag(name: .shortAndLong, help: "Say more on standard error (what is being done, counts).")
     public var verbose = false
     @Flag(name: .shortAndLong, help: "Say only errors on standard error (no warnings).")
@@ -200,17 +205,43 @@ public struct RepositoryOptions: ParsableArguments {
     public func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other; give one") }
         try refuseEmptyPaths(["--repo": repo])
+        if let cacheSize, ByteSize.parse(cacheSize) == nil {
+            throw ValidationError("--cache-size takes a size such as 500M or 2G, not '\(cacheSize)'")
+        }
         // Applied here, once per parsed command line, so that commands which never open a
         // repository (init) are as quiet, and print times as, asked.
         configureLogging()
     }
 
-    public func open() throws -> Repository {
+    /// Opens the repository; `rebuild` (rescan) starts a repository on object storage with a
+    /// new database in this host's cache.
+    public func open(rebuild: Bool = false) throws -> Repository {
         configureLogging()
-        let r = try Repository.open(at: path)
-        Log.info("repository \(r.root)")
+        let r: Repository
+        switch RepositoryAddress(path) {
+        case .folder(let dir):
+            r = try Repository.open(at: dir)
+            Log.info("repository \(r.root)")
+        case .objectStore(let url):
+            r = try Repository.open(store: try objectStore(url), cache: cacheOptions, rebuild: rebuild)
+            Log.info("repository \(url), this host's cache in \(r.root)")
+            r.mirror?.warn = { Log.warning($0) }
+        }
         for note in r.notes { Log.warning(note) }
         return r
+    }
+
+    /// Creates the repository `--repo` names (`init`).
+    public func create() throws -> Repository {
+        configureLogging()
+        switch RepositoryAddress(path) {
+        case .folder(let dir): return try Repository.create(at: dir)
+        case .objectStore(let url): return try Repository.create(store: try objectStore(url, creating: true), cache: cacheOptions)
+        }
+    }
+
+    var cacheOptions: StoreCacheOptions {
+        StoreCacheOptions(limit: cacheSize.flatMap(ByteSize.parse) ?? StoreMirror.defaultCacheLimit)
     }
 
     public func configureLogging() {

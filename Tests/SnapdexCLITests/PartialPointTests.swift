@@ -161,7 +161,7 @@ extension CLITests {
         #expect(m.unreadable.listed.count == UnreadableList.limit)
         let back = try Manifest.decode(m.encode(), path: "test")
         #expect(back.unreadable == m.unreadable)
-        #expect(back.formatVersion == 2)
+        #expect(back.formatVersion == FormatConstants.catalogVersion)
         // A point with nothing unreadable writes no tag 15.
         var plain = m
         plain.unreadable = UnreadableList()

@@ -196,6 +196,45 @@ import Glibc
         try repo.withWriterLock {}  // released
     }
 
+    /// `release` unlocks before it closes. The lock belongs to the open file description, and a
+    /// child process started while it is held can share that description (close-on-exec does
+    /// not cover a descriptor given to the child on purpose, nor the instant between fork and
+    /// exec): closing alone would leave the repository locked until the child exits.
+    @Test func releasingTheLockFreesItWhileAChildStillHoldsItsDescriptor() throws {
+        let tmp = TempDir()
+        let repo = try tmp.makeRepository()
+        var child: pid_t = 0
+        defer {
+            if child > 0 {
+                kill(child, SIGKILL)
+                var status: Int32 = 0
+                waitpid(child, &status, 0)
+            }
+        }
+        let lockPath = try #require(realpath(repo.root + "/lock", nil).map { p in defer { free(p) }; return String(cString: p) })
+        try repo.withWriterLock {
+            // The lock's descriptor, found as the process sees it.
+            let fd = try #require(FileIO.names(in: "/proc/self/fd").compactMap(Int32.init).first { fd in
+                var buffer = [CChar](repeating: 0, count: 4096)
+                let n = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+                return n > 0 && String(cString: buffer) == lockPath
+            })
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, fd, 3)
+            var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("60"), nil]
+            defer { argv.forEach { free($0) } }
+            #expect(posix_spawn(&child, "/bin/sleep", &actions, nil, &argv, environ) == 0)
+            var buffer = [CChar](repeating: 0, count: 4096)
+            #expect(readlink("/proc/\(child)/fd/3", &buffer, buffer.count - 1) > 0 && String(cString: buffer) == lockPath)
+        }
+        // The child still has the lock file open; the lock itself is free.
+        #expect(kill(child, 0) == 0)
+        let other = try Repository.open(at: repo.root)
+        try other.withWriterLock(wait: 0) {}
+    }
+
     @Test func indexingTheSamePointTwiceIsRefusedUnlessReplace() throws {
         let tmp = TempDir()
         let snap = tmp.sub("snap")

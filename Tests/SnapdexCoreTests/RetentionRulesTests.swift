@@ -218,8 +218,8 @@ import Glibc
         m.policy = Manifest.settings(of: policy)
         m.calendarZone = "America/New_York"
         let bytes = m.encode()
-        // Writer version 2, oldest reader 1: a Snapdex 0.1 reader skips tag 14.
-        #expect(Array(bytes[8..<12]) == [2, 0, 1, 0])
+        // Oldest reader 1 (no delta parts): a Snapdex 0.1 reader skips tag 14.
+        #expect(Array(bytes[8..<12]) == [UInt8(FormatConstants.catalogVersion), 0, 1, 0])
         let back = try Manifest.decode(bytes, path: "x")
         #expect(back.calendarZone == "America/New_York")
         #expect(back == m)

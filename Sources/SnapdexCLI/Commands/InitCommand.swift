@@ -19,7 +19,7 @@ struct InitCommand: ParsableCommand {
     @OptionGroup var repository: RepositoryOptions
 
     func run() throws {
-        let repo = try Repository.create(at: repository.path)
-        if !Log.quiet { Output.current.line("created repository \(repo.root)") }
+        let repo = try repository.create()
+        if !Log.quiet { Output.current.line("created repository \(repo.location)") }
     }
 }

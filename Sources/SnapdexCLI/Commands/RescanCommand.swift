@@ -24,7 +24,13 @@ struct RescanCommand: ParsableCommand {
 
     func run() throws {
         repository.configureLogging()
-        let r = try Repository.rebuildDatabase(at: repository.path, wait: wait.wait)
+        let r: RescanReport
+        if case .objectStore = RepositoryAddress(repository.path) {
+            // On object storage the database is this host's cache: rebuilt in it.
+            r = try repository.open(rebuild: true).rescan(wait: wait.wait)
+        } else {
+            r = try Repository.rebuildDatabase(at: repository.path, wait: wait.wait)
+        }
         let out = Output.current
         for s in r.skipped { out.error("snapdex: skipped: \(s)") }
         out.result("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")

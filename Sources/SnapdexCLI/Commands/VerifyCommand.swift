@@ -36,13 +36,17 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let repo = try repository.open()
+        if repair, let mirror = repo.mirror { throw SnapdexError.notOnObjectStorage(what: "`snapdex verify --repair`", location: mirror.store.location) }
         let selected = try points.map { try repo.resolve($0) }
         var report = try repo.verify(points: selected)
         show(report)
         guard !report.isClean else { return }
         let out = Output.current
         guard repair else {
-            if !report.damagedBlocks.isEmpty {
+            if !report.damagedBlocks.isEmpty, repo.mirror != nil {
+                let ids = Set(report.damagedBlocks.flatMap(\.points)).map { String($0.prefix(12)) }.sorted().joined(separator: " ")
+                out.error("snapdex: damage found; on object storage damaged blocks cannot be written again yet: remove the points that use them with `snapdex forget \(ids)` and index their snapshots again")
+            } else if !report.damagedBlocks.isEmpty {
                 out.error("snapdex: damage found; run `snapdex verify --repair` to write the damaged blocks again from the snapshots that still hold them")
             } else {
                 let ids = report.damagedManifests.map(\.point).joined(separator: " ")

@@ -70,7 +70,7 @@ struct ShellCommand: ParsableCommand {
         var path: String
 
         func run(in shell: BrowseShell) throws {
-            try InfoCommand.parse([shell.point.id, try shell.display(path), "--repo", shell.repository.root]).run()
+            try InfoCommand.parse([shell.point.id, try shell.display(path), "--repo", shell.repository.location]).run()
         }
     }
 
@@ -98,7 +98,7 @@ struct ShellCommand: ParsableCommand {
         var path: String
 
         func run(in shell: BrowseShell) throws {
-            try VersionsCommand.parse([shell.point.source, try shell.display(path), "--repo", shell.repository.root]).run()
+            try VersionsCommand.parse([shell.point.source, try shell.display(path), "--repo", shell.repository.location]).run()
         }
     }
 
@@ -110,14 +110,14 @@ struct ShellCommand: ParsableCommand {
         var path: String = "."
 
         func run(in shell: BrowseShell) throws {
-            try DiffCommand.parse([other, shell.point.id, try shell.display(path), "--repo", shell.repository.root]).run()
+            try DiffCommand.parse([other, shell.point.id, try shell.display(path), "--repo", shell.repository.location]).run()
         }
     }
 
     struct Points: ParsableCommand, ShellRunnable {
         static let configuration = CommandConfiguration(abstract: "List this source's points.")
         func run(in shell: BrowseShell) throws {
-            try PointsCommand.parse(["--source", shell.point.source, "--repo", shell.repository.root]).run()
+            try PointsCommand.parse(["--source", shell.point.source, "--repo", shell.repository.location]).run()
         }
     }
 

@@ -150,6 +150,9 @@ final class Search {
     private let filterFile: String
     private var filters: [Digest: NamesFilter]
     private var filtersAdded = false
+    /// The names parts this search met: their filters are kept when the file is written
+    /// (one rebuilt from a delta has no block file of its own to vouch for it).
+    private var seen: Set<Digest> = []
     private lazy var builder = NamesFilterBuilder()
 
     init(_ query: FindQuery, filterFile: String) {
@@ -162,17 +165,17 @@ final class Search {
 
     /// Writes the filters built in this search with those already kept (best effort: a cache).
     func saveFilters(keep: (Digest) -> Bool) {
-        if filtersAdded { NamesFilterFile.save(filters, to: filterFile, keep: keep) }
+        if filtersAdded { NamesFilterFile.save(filters, to: filterFile) { seen.contains($0) || keep($0) } }
     }
 
 
     /// The entries of a names block whose names match, found by scanning it in place (and
     /// building its filter on the way when it has none).
-    private func scan(_ block: Digest, _ reader: CatalogReader) throws -> (count: Int, hits: [NameHit]) {
+    private func scan(_ part: PartRef, as block: Digest, entries: Int, _ reader: CatalogReader) throws -> (count: Int, hits: [NameHit]) {
         var hits: [NameHit] = []
         let build = filters[block] == nil
         do {
-            let scan = try NamesScan(try reader.block(block))
+            let scan = try NamesScan(try CatalogReader.part(part, entries: entries, load: reader.block).whole)
             while try scan.next() {
                 if build { builder.add(scan) }
                 if matcher.matches(scan) { hits.append((scan.flat, scan.directory, scan.entry)) }
@@ -184,44 +187,55 @@ final class Search {
             return (scan.count, hits)
         } catch let d as ChunkCodec.Damaged {
             if build { _ = builder.finish() }
-            throw SnapdexError.blockDamaged(hash: block.hex, reason: d.reason)
+            throw SnapdexError.blockDamaged(hash: (d.block ?? part.block.hash).hex, reason: d.reason)
         }
     }
 
     func run(in point: PointRecord, reader: CatalogReader, _ body: (FindHit) throws -> Void) throws {
         for chunk in reader.manifest.chunks {
-            // The manifest reader lets only chunks of three parts through.
-            let namesBlock = chunk.parts[0].block.hash
-            guard chunk.parts[0].base == nil else { throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "names part cannot be a patch") }
+            // The manifest reader lets only chunks of three parts through. A names delta is
+            // known by the part it rebuilds: the same delta over another base is other names.
+            let namesPart = chunk.parts[0]
+            let namesBlock = namesPart.whole ?? namesPart.block.hash
+            guard namesPart.base == nil || namesPart.delta else {
+                throw SnapdexError.blockDamaged(hash: namesPart.block.hash.hex, reason: "names part cannot be a patch")
+            }
+            seen.insert(namesBlock)
             if nameHits[namesBlock] == nil {
                 if let probe, let f = filters[namesBlock], !probe.mayMatch(f) {
                     nameHits[namesBlock] = (chunk.entries, [])
                 } else {
-                    nameHits[namesBlock] = try scan(namesBlock, reader)
+                    nameHits[namesBlock] = try scan(namesPart, as: namesBlock, entries: chunk.entries, reader)
                 }
             }
             guard let names = nameHits[namesBlock], !names.hits.isEmpty else { continue }
             // The names were matched for another point's chunk: this manifest must agree on
             // how many entries the block holds, or its content columns do not line up.
             guard names.count == chunk.entries else {
-                throw SnapdexError.blockDamaged(hash: namesBlock.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
+                throw SnapdexError.blockDamaged(hash: namesPart.block.hash.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
             }
             let content = chunk.parts[1]
             let wanted = names.hits.map(\.flat)
-            let key = BaseKey(content: content.root.hash, names: namesBlock, entries: chunk.entries)
+            // A delta rebuilds a whole part (known by its hash); a patch applies to the values of
+            // its base's.
+            let key = BaseKey(content: content.delta ? (content.whole ?? content.block.hash) : content.root.hash,
+                              names: namesBlock, entries: chunk.entries)
             var values: ChunkCodec.ContentValues
             do {
                 if let known = baseValues[key] {
                     values = known
                 } else {
-                    values = try ChunkCodec.contentValues(try reader.block(content.root.hash), count: chunk.entries, at: wanted)
+                    let whole = content.delta
+                        ? try CatalogReader.part(content, entries: chunk.entries, load: reader.block).whole
+                        : try reader.block(content.root.hash)
+                    values = try ChunkCodec.contentValues(whole, count: chunk.entries, at: wanted)
                     baseValues[key] = values
                 }
-                if content.base != nil {
+                if content.base != nil && !content.delta {
                     try ChunkCodec.applyContent(try reader.block(content.block.hash), count: chunk.entries, at: wanted, to: &values)
                 }
             } catch let d as ChunkCodec.Damaged {
-                throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: d.reason)
+                throw SnapdexError.blockDamaged(hash: (d.block ?? content.block.hash).hex, reason: d.reason)
             }
             for (h, v) in zip(names.hits, values) {
                 var e = h.entry

@@ -58,7 +58,7 @@ public final class CatalogReader {
         do {
             groups = try CatalogReader.decode(c, level: level, load: load)
         } catch let d as ChunkCodec.Damaged {
-            throw SnapdexError.blockDamaged(hash: c.parts[0].block.hash.hex, reason: d.reason)
+            throw SnapdexError.blockDamaged(hash: (d.block ?? c.parts[0].block.hash).hex, reason: d.reason)
         }
         cache.put(c, level, groups)
         return groups
@@ -66,22 +66,36 @@ public final class CatalogReader {
 
     /// Loads and decodes one chunk's parts, applying patches to their bases.
     static func decode(_ c: ChunkRef, level: DecodeLevel, load: (Digest) throws -> [UInt8]) throws -> [DirectoryGroup] {
-        func whole(_ p: PartRef) throws -> [UInt8] { try load(p.root.hash) }
-        func patch(_ p: PartRef) throws -> [UInt8]? { p.base == nil ? nil : try load(p.block.hash) }
         guard c.parts.count == 3 else { throw ChunkCodec.Damaged(reason: "chunk has \(c.parts.count) parts") }
-        let names = try load(c.parts[0].block.hash)
-        guard c.parts[0].base == nil else { throw ChunkCodec.Damaged(reason: "names part cannot be a patch") }
-        let groups = try ChunkCodec.decode(
-            names: names,
-            content: level >= .content ? try whole(c.parts[1]) : nil,
-            state: level >= .full ? try whole(c.parts[2]) : nil,
-            contentPatch: level >= .content ? try patch(c.parts[1]) : nil,
-            statePatch: level >= .full ? try patch(c.parts[2]) : nil)
+        guard c.parts[0].base == nil || c.parts[0].delta else { throw ChunkCodec.Damaged(reason: "names part cannot be a patch") }
+        let names = try part(c.parts[0], entries: c.entries, load: load).whole
+        let content = level >= .content ? try part(c.parts[1], entries: c.entries, load: load) : nil
+        let state = level >= .full ? try part(c.parts[2], entries: c.entries, load: load) : nil
+        let groups = try ChunkCodec.decode(names: names, content: content?.whole, state: state?.whole,
+                                           contentPatch: content?.patch, statePatch: state?.patch)
         // Callers index the chunk's entries by the manifest's count (find's content columns):
         // a names block that disagrees with it is damage, found here rather than as a trap.
         let count = groups.reduce(0) { $0 + $1.entries.count }
         guard count == c.entries else { throw ChunkCodec.Damaged(reason: "holds \(count) entries, manifest says \(c.entries)") }
         return groups
+    }
+
+    /// One part's bytes: a whole part, or the whole base and the patch of its values that a
+    /// reader applies after decoding it (form 1), or the part rebuilt from its base and delta
+    /// (form 2), checked against the part's recorded SHA-256.
+    public static func part(_ p: PartRef, entries: Int, load: (Digest) throws -> [UInt8]) throws -> (whole: [UInt8], patch: [UInt8]?) {
+        guard let base = p.base else { return (try load(p.block.hash), nil) }
+        guard p.delta else { return (try load(base.hash), try load(p.block.hash)) }
+        let rebuilt: [UInt8]
+        do {
+            rebuilt = try PartDelta.apply(try load(p.block.hash), base: try load(base.hash), entries: entries)
+        } catch let d as ChunkCodec.Damaged {
+            throw ChunkCodec.Damaged(reason: d.reason, block: p.block.hash)
+        }
+        guard let whole = p.whole, Digest.of(rebuilt) == whole else {
+            throw ChunkCodec.Damaged(reason: "delta does not rebuild its part from base \(base.hash.hex.prefix(12))", block: p.block.hash)
+        }
+        return (rebuilt, nil)
     }
 
     /// A block's verified uncompressed bytes, read the way this reader reads its chunks (a

@@ -34,9 +34,9 @@ public final class CatalogWriter {
     private let parameters: ChunkingParameters
     private var pending: [DirectoryGroup] = []
     private var pendingCount = 0
-    /// For each names block of the previous index, the whole blocks its content and state
-    /// parts are (or are patched from): the bases for patches of the same entries.
-    private let bases: [Digest: [BlockRef]]
+    /// The previous index's chunks, in catalog order: a chunk's delta base is the whole block
+    /// behind the same part of the one whose key range holds its first key.
+    private let previousChunks: [ChunkRef]
     /// The previous index's patched parts, by the hash of the whole part they stand for.
     private let patched: [Digest: PartRef]
     public private(set) var chunks: [ChunkRef] = []
@@ -46,13 +46,11 @@ public final class CatalogWriter {
     public init(sink: BlockSink, parameters: ChunkingParameters = .standard, previous: Manifest? = nil) {
         self.sink = sink
         self.parameters = parameters
-        var bases: [Digest: [BlockRef]] = [:]
         var patched: [Digest: PartRef] = [:]
         for c in previous?.chunks ?? [] {
-            bases[c.parts[0].block.hash] = c.parts.map(\.root)
             for p in c.parts { if let w = p.whole { patched[w] = p } }
         }
-        self.bases = bases
+        self.previousChunks = (previous?.chunks ?? []).filter { $0.parts.count == 3 }
         self.patched = patched
     }
 
@@ -97,30 +95,46 @@ public final class CatalogWriter {
         pending.removeAll { $0.entries.isEmpty }
         guard let first = pending.first else { return }
         let raws = ChunkCodec.encode(pending)
-        let names = try sink.put(raws[0])
-        var parts = [PartRef(block: names)]
-        for kind in [PartKind.content, .state] {
-            parts.append(try store(raws[Int(kind.rawValue)], kind: kind, names: raws[0], namesHash: names.hash, contentRaw: raws[1]))
+        let base = baseChunk(dir: first.path, name: first.entries[0].name)
+        var parts: [PartRef] = []
+        for kind in [PartKind.names, .content, .state] {
+            parts.append(try store(raws[Int(kind.rawValue)], base: base?.parts[Int(kind.rawValue)].root))
         }
         chunks.append(ChunkRef(firstDir: first.path, firstName: first.entries[0].name, entries: pendingCount, parts: parts))
         pending.removeAll(keepingCapacity: true)
         pendingCount = 0
     }
 
-    /// Stores a content or state part whole, or, when the previous index had a part for the
-    /// same entries and few of them changed, as a patch of that part.
-    private func store(_ raw: [UInt8], kind: PartKind, names: [UInt8], namesHash: Digest, contentRaw: [UInt8]) throws -> PartRef {
+    /// The previous index's chunk whose key range holds (dir, name): the last whose first key
+    /// is not after it (or the first chunk). Chunk boundaries depend only on keys, so it
+    /// holds about the same entries even when entries were added or removed.
+    private func baseChunk(dir: [UInt8], name: [UInt8]) -> ChunkRef? {
+        guard !previousChunks.isEmpty else { return nil }
+        var lo = 0, hi = previousChunks.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let c = previousChunks[mid]
+            if CatalogOrder.compare(dir: c.firstDir, name: c.firstName, dir: dir, name: name) <= 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return previousChunks[max(lo - 1, 0)]
+    }
+
+    /// Stores a part whole, or, when it is new and a delta of `base` (a whole block of the
+    /// same part of the previous index) is at most a quarter of it, as that delta. A base is
+    /// always a whole block, so reading a part never needs more than two blocks.
+    private func store(_ raw: [UInt8], base: BlockRef?) throws -> PartRef {
         let hash = Digest.of(raw)
         if sink.contains(hash) { return PartRef(block: try sink.put(raw, hash: hash)) }
         if let same = patched[hash], same.blocks.allSatisfy({ sink.holdsIntact($0.hash) }) {
             sink.reuse(same.blocks)
             return same
         }
-        if let base = bases[namesHash]?[Int(kind.rawValue)],
-           let baseRaw = try? sink.read(base.hash),
-           let patch = try? ChunkCodec.patch(kind: kind, names: names, content: contentRaw, base: baseRaw, current: pending) {
+        if let base, base.hash != hash,
+           let baseRaw = try? sink.read(base.hash), baseRaw.first == raw.first,
+           let delta = PartDelta.make(base: baseRaw, target: raw, entries: pendingCount) {
             patchedParts += 1
-            return PartRef(block: try sink.put(patch), base: base, whole: hash)
+            sink.reuse([base])  // counted as reused: the new point needs it as much as the delta
+            return PartRef(block: try sink.put(delta), base: base, whole: hash, delta: true)
         }
         return PartRef(block: try sink.put(raw, hash: hash))
     }

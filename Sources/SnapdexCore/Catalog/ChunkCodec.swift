@@ -9,8 +9,11 @@ public enum PartKind: UInt8, CaseIterable, Sendable {
     case names = 0
     case content = 1
     case state = 2
-    /// A patch of a content or state part: new values for the entries that changed.
+    /// A patch of a content or state part: new values for the entries that changed (written
+    /// before format 3, still read).
     case patch = 3
+    /// Any part as edits of an earlier whole part's bytes (`PartDelta`, format 3).
+    case delta = 4
 }
 
 /// Encodes a chunk (a run of catalog entries, grouped by directory) into its three parts and
@@ -19,7 +22,14 @@ public enum PartKind: UInt8, CaseIterable, Sendable {
 public enum ChunkCodec {
     public struct Damaged: Error, CustomStringConvertible {
         public let reason: String
+        /// The block at fault when it is not the chunk's names block (a delta that does not
+        /// rebuild its part).
+        public var block: Digest?
         public var description: String { reason }
+        public init(reason: String, block: Digest? = nil) {
+            self.reason = reason
+            self.block = block
+        }
     }
 
     // MARK: Encoding

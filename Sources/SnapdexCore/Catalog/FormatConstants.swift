@@ -9,9 +9,11 @@ public enum FormatConstants {
     public static let blockMagic: [UInt8] = Array("SNAPDEXB".utf8)
     /// The catalog format version this build writes in manifests. Version 2 adds optional
     /// manifest tags (13-15) that version-1 readers skip, so the oldest-reader field stays 1.
-    public static let catalogVersion: UInt16 = 2
+    /// Version 3 adds delta parts (kind 4, chunk table form 2): a manifest that uses one says
+    /// 3 as its oldest reader, one that does not still says 1.
+    public static let catalogVersion: UInt16 = 3
     /// The newest catalog format version this build reads.
-    public static let catalogMaxReadVersion: UInt16 = 2
+    public static let catalogMaxReadVersion: UInt16 = 3
     /// The version byte of block files: their layout is unchanged since catalog format 1, and
     /// a version-1 reader counts any other byte as damage, so it stays 1.
     public static let blockVersion: UInt8 = 1

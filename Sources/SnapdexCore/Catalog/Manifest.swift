@@ -24,12 +24,17 @@ public struct PartRef: Equatable, Sendable {
     public var block: BlockRef
     public var base: BlockRef?
     /// For a patched part: the SHA-256 of the whole part it stands for, so that the next
-    /// index can tell an unchanged part without decoding it.
+    /// index can tell an unchanged part without decoding it, and a reader can check a part
+    /// rebuilt from a delta.
     public var whole: Digest?
-    public init(block: BlockRef, base: BlockRef? = nil, whole: Digest? = nil) {
+    /// Whether `block` is a delta (part kind 4, chunk table form 2) of `base`'s bytes, rather
+    /// than a patch of its entries' values (kind 3, form 1, written before format 3).
+    public var delta: Bool
+    public init(block: BlockRef, base: BlockRef? = nil, whole: Digest? = nil, delta: Bool = false) {
         self.block = block
         self.base = base
         self.whole = whole
+        self.delta = delta
     }
 
     /// The blocks this part needs.
@@ -128,7 +133,9 @@ public struct Manifest: Equatable, Sendable {
         var w = ByteWriter(capacity: 256 + chunks.count * 120)
         w.raw(FormatConstants.manifestMagic)
         w.uint16LE(formatVersion)
-        w.uint16LE(1)  // the oldest reader version that can read this manifest
+        // The oldest reader version that can read this manifest: deltas (format 3) are a part
+        // form older readers would take for damage; without them a version-1 reader reads it.
+        w.uint16LE(chunks.contains { $0.parts.contains(where: \.delta) } ? 3 : 1)
         func field(_ tag: Tag, _ body: (inout ByteWriter) -> Void) {
             var f = ByteWriter()
             body(&f)
@@ -191,7 +198,7 @@ public struct Manifest: Equatable, Sendable {
                 f.varint(c.entries)
                 f.varint(c.parts.count)
                 for p in c.parts {
-                    f.varint(p.base == nil ? 0 : 1)
+                    f.varint(p.base == nil ? 0 : p.delta ? 2 : 1)
                     for b in p.blocks {
                         f.raw(b.hash.bytes)
                         f.varint(b.rawSize)
@@ -301,11 +308,11 @@ public struct Manifest: Equatable, Sendable {
                         for _ in 0..<k {
                             switch try f.varint() {
                             case 0: parts.append(PartRef(block: try block()))
-                            case 1:
+                            case let form where form == 1 || form == 2:
                                 let base = try block()
                                 let patch = try block()
                                 let whole = Digest(trusted: Array(try f.raw(Digest.byteCount)))
-                                parts.append(PartRef(block: patch, base: base, whole: whole))
+                                parts.append(PartRef(block: patch, base: base, whole: whole, delta: form == 2))
                             default: throw damaged("unknown part form")
                             }
                         }

@@ -26,6 +26,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     public private(set) var reused = 0
     /// Called before each new block is written (fault injection in tests).
     var beforeWrite: (() throws -> Void)?
+    /// For a repository on object storage, where this directory is the host's cache: the
+    /// block file's bytes from the store when the cache lacks it (nil when the store does too).
+    var fetchMissing: (@Sendable (Digest) throws -> [UInt8]?)?
 
     private var pool: WorkerPool?
     private var workers: WorkerPool {
@@ -69,7 +72,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     public func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
         if let stored = known[hash] {
             reused += 1
-            if stored == BlockStore.pendingSize || lock.withLock({ verified.contains(hash) }) {
+            // On object storage a block some manifest references is in the store (gc keeps
+            // it): reading it back would cost a GET per reused block, on a cold cache all of them.
+            if stored == BlockStore.pendingSize || fetchMissing != nil || lock.withLock({ verified.contains(hash) }) {
                 return BlockRef(hash: hash, rawSize: raw.count, storedSize: stored)
             }
             // A block the database knows is reused only once its file reads back intact; a
@@ -171,8 +176,21 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         do {
             bytes = try FileIO.readAll(p)
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
-            throw SnapdexError.blockMissing(hash: hash.hex)
+            guard let fetchMissing, let fetched = try fetchMissing(hash) else { throw SnapdexError.blockMissing(hash: hash.hex) }
+            // Checked before it is cached: a damaged object never becomes a trusted cache file.
+            let raw = try BlockStore.decode(fetched, hash: hash)
+            try FileIO.makeDirectory(String(p.dropLast(65)))
+            // Worker threads may fetch the same block at once: each writes its own temporary.
+            let tmp = p + "." + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".tmp"
+            try FileIO.write(tmp, fetched, exclusive: false, durable: false, mode: 0o400)
+            if case .failure(let e) = syscall({ PathCalls.rename(tmp, p) }) {
+                FileIO.remove(tmp)
+                throw SnapdexError.io("cannot rename", tmp, e)
+            }
+            return raw
         }
+        // The cache evicts the least recently used blocks: a hit counts as a use.
+        if fetchMissing != nil { _ = utimensat(AT_FDCWD, p, nil, 0) }
         return try BlockStore.decode(bytes, hash: hash)
     }
 

@@ -101,7 +101,7 @@ extension Repository {
 
     /// Sets (or with nil clears) a point's retain-until, rewriting its manifest atomically.
     public func keep(_ point: PointRecord, until: Timestamp?, wait: Double = 0) throws {
-        try withWriterLock(wait: wait) {
+        try withWriterLock(wait: wait, scope: .source(point.source)) {
             try rewriteManifests([point], .retainUntil(until))
         }
     }
@@ -110,7 +110,7 @@ extension Repository {
     /// stored in each of its manifests.
     public func setPolicy(source name: String, policy: RetentionPolicy, applyToExisting: Bool, wait: Double = 0) throws -> Int {
         try policy.validate()
-        return try withWriterLock(wait: wait) {
+        return try withWriterLock(wait: wait, scope: applyToExisting ? .exclusive : .source(name)) {
             _ = try source(named: name)
             var config = try loadSourceConfig(name)
             config.policy = policy.isEmpty ? nil : policy.text

@@ -122,7 +122,7 @@ public final class Indexer {
     }
 
     public func run(_ options: IndexOptions) throws -> [IndexSummary] {
-        try repository.withWriterLock(wait: options.wait) {
+        try repository.withWriterLock(wait: options.wait, scope: .source(options.source)) {
             repository.blocks.begin(known: try repository.knownBlocks())
             let config = try sourceConfig(for: options)
             var summaries: [IndexSummary] = []

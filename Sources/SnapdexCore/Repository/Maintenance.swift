@@ -112,11 +112,15 @@ extension Repository {
             for c in m.chunks {
                 var raws: [Digest: [UInt8]] = [:]
                 var whole = true
+                var fresh = false
                 for b in c.parts.flatMap(\.blocks) {
-                    if let prior = checked[b.hash], prior != nil {
-                        whole = false
+                    if let prior = checked[b.hash] {
+                        // Read before: damaged, or intact and read again below only when this
+                        // chunk is decoded (a base shared by many chunks' deltas).
+                        if prior != nil { whole = false }
                         continue
                     }
+                    fresh = true
                     do {
                         raws[b.hash] = try blocks.read(b.hash)
                         checked[b.hash] = .some(nil)
@@ -132,16 +136,21 @@ extension Repository {
                         whole = false
                     }
                 }
-                guard whole else {
+                guard whole, fresh else {
                     names.reset()
                     continue
                 }
                 do {
-                    let groups = try CatalogReader.decode(c, level: .full) { h in raws[h] ?? [] }
+                    let groups = try CatalogReader.decode(c, level: .full) { h in try raws[h] ?? blocks.read(h) }
                     if let problem = names.check(groups) {
                         checked[c.parts[0].block.hash] = .some(problem)
                         names.reset()
                     }
+                } catch SnapdexError.blockMissing {
+                    names.reset()  // a block read intact earlier in this run, gone with its point since
+                } catch let d as ChunkCodec.Damaged {
+                    checked[d.block ?? c.parts[0].block.hash] = .some("does not decode: \(d)")
+                    names.reset()
                 } catch {
                     checked[c.parts[0].block.hash] = .some("does not decode: \(error)")
                     names.reset()
@@ -163,7 +172,8 @@ extension Repository {
     /// published), and when that reproduces a part with the block's exact hash, the block file
     /// is written from it. Blocks that verify but do not decode cannot be repaired this way.
     public func repair(_ report: VerifyReport, chunking: ChunkingParameters = .standard, wait: Double = 0) throws -> [BlockRepair] {
-        try withWriterLock(wait: wait) {
+        if let mirror { throw SnapdexError.notOnObjectStorage(what: "`snapdex verify --repair`", location: mirror.store.location) }
+        return try withWriterLock(wait: wait) {
             var pending: [Digest: VerifyReport.DamagedBlock] = [:]
             var results: [BlockRepair] = []
             for b in report.damagedBlocks {
@@ -213,7 +223,15 @@ extension Repository {
         for h in wanted { if let raw = sink.captured[h] { out[h] = raw } }
         for c in m.chunks {
             let wholes = c.parts.map { sink.captured[$0.whole ?? $0.block.hash] }
-            for (i, part) in c.parts.enumerated() where part.base != nil && wanted.contains(part.block.hash) {
+            for (i, part) in c.parts.enumerated() where part.delta && wanted.contains(part.block.hash) {
+                // A delta is made again from its (intact) base and the part it rebuilds.
+                guard let base = part.base, let target = wholes[i], let baseRaw = try? blocks.read(base.hash),
+                      let delta = PartDelta.make(base: baseRaw, target: target, entries: c.entries),
+                      Digest.of(delta) == part.block.hash
+                else { continue }
+                out[part.block.hash] = delta
+            }
+            for (i, part) in c.parts.enumerated() where part.base != nil && !part.delta && wanted.contains(part.block.hash) {
                 guard let base = part.base, let kind = PartKind(rawValue: UInt8(i)),
                       let names = wholes[0], let content = wholes[1], let state = wholes[2],
                       let baseRaw = try? blocks.read(base.hash),

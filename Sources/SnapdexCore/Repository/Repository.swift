@@ -116,6 +116,12 @@ public final class Repository {
     /// Things people should know about how the repository was opened (the database was
     /// rebuilt from the catalog files, a source.json is damaged); the CLI prints them.
     public internal(set) var notes: [String] = []
+    /// For a repository on object storage: the store, and this host's cache of it, which
+    /// `root` then is.
+    public let mirror: StoreMirror?
+
+    /// Where the repository is, as people name it: its folder, or its object storage URL.
+    public var location: String { mirror?.store.location ?? root }
 
     var catalogsDirectory: String { root + "/catalogs" }
     var journalPath: String { root + "/journal" }
@@ -153,7 +159,7 @@ public final class Repository {
         FileIO.adoptOwner(of: root)
         try FileIO.makeDirectory(root + "/catalogs")
         try FileIO.makeDirectory(root + "/blocks")
-        let config = "{\"format\": \(FormatConstants.repositoryVersion), \"created\": \"\(Timestamp.now.rfc3339())\"}\n"
+        let config = RepositoryConfig.text(id: RepositoryConfig.newID())
         _ = try Schema.open(path: root + "/snapdex.db")
         FileIO.remove(root + "/lock")
         try FileIO.write(root + "/lock", [], exclusive: false, durable: false)
@@ -192,8 +198,9 @@ public final class Repository {
         return root
     }
 
-    init(root: String, announce: Bool = true) throws {
+    init(root: String, announce: Bool = true, mirror: StoreMirror? = nil) throws {
         self.root = root
+        self.mirror = mirror
         FileIO.adoptOwner(of: root)
         do {
             database = try Schema.open(path: root + "/snapdex.db")
@@ -202,13 +209,15 @@ public final class Repository {
             notes.append("the database \(root)/snapdex.db cannot be opened for writing (\(why)); answering from the catalog files")
         }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
+        if let mirror { blocks.fetchMissing = { [mirror] h in try mirror.fetchBlock(h) } }
         let report = try reconcile()
         // SQLite made these files as root: the repository's owner must still open them.
         for suffix in ["", "-wal", "-shm"] where FileIO.exists(root + "/snapdex.db" + suffix) { FileIO.adopt(path: root + "/snapdex.db" + suffix) }
         guard announce else { return }
-        if try report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
+        // A host's cache of a repository on object storage is filled this way on first use.
+        if try mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
             notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
-        } else if report.added + report.removed + report.updated > 0 {
+        } else if mirror == nil && report.added + report.removed + report.updated > 0 {
             notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
         }
         if !report.forbidden.isEmpty {
@@ -391,11 +400,42 @@ public final class Repository {
     // MARK: Writing
 
     /// Runs `body` holding the writer lock, after finishing whatever a killed writer left.
-    public func withWriterLock<T>(wait: Double = 0, _ body: () throws -> T) throws -> T {
+    /// On object storage the lock is also a lock object for `scope` (index runs of different
+    /// sources run at once), the cache is brought up to date first, and what `body` changed
+    /// is sent to the store after it, even when it failed part way (what it published stays
+    /// published, as in a local repository).
+    public func withWriterLock<T>(wait: Double = 0, scope: LockScope = .exclusive, _ body: () throws -> T) throws -> T {
+        if let mirror { try mirror.lock(scope, wait: wait) }
+        defer { mirror?.unlock() }
         let lock = try WriterLock(path: lockPath, wait: wait)
         defer { lock.release() }
+        if let mirror {
+            try mirror.pull()
+            try mirror.beginWrite()
+        }
         try recover()
-        return try body()
+        guard let mirror else { return try body() }
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try? pushToStore(mirror)
+            throw error
+        }
+        try pushToStore(mirror)
+        return result
+    }
+
+    private func pushToStore(_ mirror: StoreMirror) throws {
+        do {
+            try mirror.push()
+        } catch let e as SnapdexError {
+            if case .storeSendFailed = e { throw e }
+            throw SnapdexError.storeSendFailed(location: mirror.store.location, why: "\(e)")
+        } catch {
+            throw SnapdexError.storeSendFailed(location: mirror.store.location, why: "\(error)")
+        }
+        mirror.trimCache(holdingLock: true)
     }
 
     /// Notes, durably, what a writer is about to change, so that whoever takes the lock next
@@ -483,6 +523,8 @@ public final class Repository {
             }
         }
         _ = try write { db in try Catalogue.deleteUnreferencedBlocks(in: db) }
+        // On object storage the cache's blocks are only copies: what counts is the store's.
+        if let mirror { return try mirror.collectGarbage() }
         return removed
     }
 

@@ -8,7 +8,7 @@ extension Repository {
         if let s = config.snapshots, !FileIO.isDirectory(s) {
             throw FileIO.exists(s) ? SnapdexError.notADirectory(s) : SnapdexError.snapshotDirectoryMissing(s)
         }
-        try withWriterLock(wait: wait) {
+        try withWriterLock(wait: wait, scope: .source(config.name)) {
             if try FileIO.exists(sourceDirectory(config.name) + "/source.json") || (read { db in try SourceRecord.fetchOne(db, key: config.name) }) != nil {
                 throw SnapdexError.sourceExists(config.name)
             }
@@ -45,7 +45,7 @@ extension Repository {
 
     /// Updates a source's stored configuration (the caller validates).
     public func updateSource(_ name: String, wait: Double = 0, _ change: (inout SourceConfig) throws -> Void) throws {
-        try withWriterLock(wait: wait) {
+        try withWriterLock(wait: wait, scope: .source(name)) {
             _ = try source(named: name)
             var c = try loadSourceConfig(name)
             try change(&c)

@@ -72,6 +72,12 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case catalogsUnreadable(paths: [String])
     case interrupted(String)
     case partial(String)
+    /// A repository on object storage where a writer's lock object conflicts with this one's.
+    case repositoryBusy(location: String, holder: String)
+    /// A command (or option) that does not work on a repository on object storage yet.
+    case notOnObjectStorage(what: String, location: String)
+    /// Sending a writer's changes to object storage failed part way; `why` is the store's error.
+    case storeSendFailed(location: String, why: String)
     /// An object-store key that is not a relative repository path of plain names.
     case objectKeyInvalid(key: String)
 
@@ -191,6 +197,12 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "interrupted: \(why)"
         case .partial(let why):
             return why
+        case .repositoryBusy(let location, let holder):
+            return "repository \(location) is in use by another writer: lock \(holder); wait for it to finish, or retry with --wait SECONDS"
+        case .notOnObjectStorage(let what, let location):
+            return "\(what) does not work on a repository on object storage (\(location)) yet; run it on a local repository"
+        case .storeSendFailed(let location, let why):
+            return "sending the changes to \(location) failed part way (\(why)); nothing half-done is visible there: rerun the same command, and what was sent is not sent again"
         case .objectKeyInvalid(let key):
             return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
         }

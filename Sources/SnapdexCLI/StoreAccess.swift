@@ -1,0 +1,109 @@
+import Foundation
+import SnapdexCore
+
+/// Where `--repo` (or SNAPDEX_REPO) points: a folder, or a repository on object storage
+/// named by a URL. A URL is never taken for a local path.
+enum RepositoryAddress: Equatable {
+    case folder(String)
+    case objectStore(url: String)
+
+    init(_ text: String) {
+        // `scheme://...`: letters, digits, '+', '-', '.' before "://", as URLs have.
+        if let r = text.range(of: "://"), !text[..<r.lowerBound].isEmpty,
+           text[..<r.lowerBound].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) {
+            self = .objectStore(url: text)
+        } else {
+            self = .folder(text)
+        }
+    }
+}
+
+/// The object stores this process opened, for the request report of `-v` and `--json`.
+enum StoreUsage {
+    nonisolated(unsafe) static var stores: [any ObjectStore] = []
+
+    static var total: RequestCounts { stores.reduce(RequestCounts()) { $0 + $1.requestCounts() } }
+
+    /// With -v, one line on standard error; with --json, one JSON line on standard output
+    /// (`{"requests": {...}}`) after the command's own output. Nothing for a local repository.
+    static func report(json: Bool) {
+        guard !stores.isEmpty else { return }
+        let c = total
+        Log.info("object storage: \(c.total) request(s): \(c.get) GET, \(c.put) PUT, \(c.list) LIST, \(c.head) HEAD, \(c.delete) DELETE; \(c.bytesSent) byte(s) sent, \(c.bytesReceived) received")
+        if json {
+            var requests = JSONObject()
+            requests.number("get", c.get)
+            requests.number("put", c.put)
+            requests.number("list", c.list)
+            requests.number("head", c.head)
+            requests.number("delete", c.delete)
+            requests.number("bytes_sent", c.bytesSent)
+            requests.number("bytes_received", c.bytesReceived)
+            var line = JSONObject()
+            line.raw("requests", json: requests.encoded)
+            Output.current.line(bytes: line.encoded)
+        }
+        stores.removeAll()
+    }
+}
+
+/// `--cache-size`: bytes, with an optional K, M, G or T suffix (powers of 1024).
+enum ByteSize {
+    static func parse(_ text: String) -> Int64? {
+        var digits = Substring(text.uppercased())
+        var unit: Int64 = 1
+        if digits.hasSuffix("IB") { digits.removeLast(2) } else if digits.hasSuffix("B") { digits.removeLast() }
+        if let last = digits.last, let i = "KMGT".firstIndex(of: last) {
+            unit = Int64(1) << (10 * ("KMGT".distance(from: "KMGT".startIndex, to: i) + 1))
+            digits.removeLast()
+        }
+        guard let n = Int64(digits), n >= 0 else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : v
+    }
+}
+
+/// The store a repository URL names, registered for the request report: `file:///PATH`, a
+/// folder laid out as object storage (one many hosts share, each with its own cache, locked
+/// by lock objects), or `s3://BUCKET/PREFIX` once this build has the S3 store.
+func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStore {
+    let store: any ObjectStore
+    if url.hasPrefix("file://") {
+        let path = String(url.dropFirst("file://".count))
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
+            throw SnapdexError.invalidArgument("\(url) names no absolute folder: write file:///PATH with PATH from the root (three slashes)")
+        }
+        var root = path
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        // Local writers lock with flock on REPO/lock, object-storage writers with lock
+        // objects: one folder used both ways would have two writers at once (a local gc could
+        // delete blocks an index here sent for a manifest not yet published).
+        if FileManager.default.fileExists(atPath: root + "/lock") {
+            throw SnapdexError.invalidArgument("\(root) is a local repository (it has a lock file), not one kept as object storage; use --repo \(ShellWord.quoted(root))")
+        }
+        store = NamedStore(FolderObjectStore(root: root), location: "file://" + root)
+    } else if url.hasPrefix("s3://") {
+        throw SnapdexError.invalidArgument("\(url): repositories on S3 object storage are not in this build of snapdex yet; use a directory or file:///PATH for --repo")
+    } else {
+        throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory or file:///PATH")
+    }
+    StoreUsage.stores.append(store)
+    return store
+}
+
+/// A store shown by the URL it was named with (messages then print commands that work).
+final class NamedStore: ObjectStore, @unchecked Sendable {
+    let inner: any ObjectStore
+    let location: String
+    init(_ inner: any ObjectStore, location: String) {
+        self.inner = inner
+        self.location = location
+    }
+    func get(_ key: String) throws -> [UInt8]? { try inner.get(key) }
+    func put(_ key: String, _ bytes: [UInt8]) throws { try inner.put(key, bytes) }
+    func putIfAbsent(_ key: String, _ bytes: [UInt8]) throws -> Bool { try inner.putIfAbsent(key, bytes) }
+    func head(_ key: String) throws -> ObjectInfo? { try inner.head(key) }
+    func list(prefix: String) throws -> [ObjectInfo] { try inner.list(prefix: prefix) }
+    func delete(_ key: String) throws { try inner.delete(key) }
+    func requestCounts() -> RequestCounts { inner.requestCounts() }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Where a repository on object storage keeps this host's cache, and how big it may grow.
+public struct StoreCacheOptions: Sendable {
+    /// The cache folder; nil: `$XDG_CACHE_HOME/snapdex/REPO-ID` (else `~/.cache/...`).
+    public var directory: String?
+    public var limit: Int64
+
+    public init(directory: String? = nil, limit: Int64 = StoreMirror.defaultCacheLimit) {
+        self.directory = directory
+        self.limit = limit
+    }
+}
+
+/// The repository's `config` file: its format, and (since Snapdex 0.3.0) an id, which names
+/// a repository on object storage's cache folder on each host.
+struct RepositoryConfig: Decodable {
+    var format: Int
+    var id: String?
+
+    static func text(id: String) -> String {
+        "{\"format\": \(FormatConstants.repositoryVersion), \"created\": \"\(Timestamp.now.rfc3339())\", \"id\": \"\(id)\"}\n"
+    }
+
+    static func newID() -> String {
+        Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
+    }
+}
+
+extension Repository {
+    /// Opens the repository in `store`: its catalog files are mirrored into this host's cache
+    /// (only what changed is fetched), which is then used like a local repository whose
+    /// missing blocks are fetched from the store.
+    /// With `rebuild`, the cache's database is deleted first and rebuilt from the catalog
+    /// files (`rescan`: it works when the database is damaged).
+    public static func open(store: any ObjectStore, cache: StoreCacheOptions = StoreCacheOptions(), rebuild: Bool = false) throws -> Repository {
+        let (bytes, config) = try storeConfig(store)
+        // A repository written before ids existed is named by where it is.
+        let id = config.id.flatMap { PointID.isValid($0) ? $0 : nil } ?? String(Digest.of(Array(store.location.utf8)).hex.prefix(32))
+        let mirror = StoreMirror(store: store, root: cache.directory ?? StoreMirror.cacheDirectory(id: id), cacheLimit: cache.limit)
+        try mirror.prepare(config: bytes)
+        // Not while a writer of this host holds the cache: it may have published a point here
+        // that it is still sending, which a pull would drop. Its readers see the cache as is.
+        if let lock = try? WriterLock(path: mirror.root + "/lock", wait: 0) {
+            defer { lock.release() }
+            try mirror.pull()
+            mirror.trimCache(holdingLock: true)
+        } else {
+            mirror.notes.append("another snapdex of this host is writing to \(store.location); answering from this host's cache of it")
+        }
+        if rebuild {
+            let lock = try WriterLock(path: mirror.root + "/lock", wait: 0)
+            defer { lock.release() }
+            for suffix in ["", "-wal", "-shm"] { FileIO.remove(mirror.root + "/snapdex.db" + suffix) }
+        }
+        let repo = try Repository(root: mirror.root, mirror: mirror)
+        repo.notes = mirror.notes + repo.notes
+        return repo
+    }
+
+    /// Creates an empty repository in `store`: its config, written only if there is none.
+    @discardableResult
+    public static func create(store: any ObjectStore, cache: StoreCacheOptions = StoreCacheOptions()) throws -> Repository {
+        let text = RepositoryConfig.text(id: RepositoryConfig.newID())
+        guard try store.putIfAbsent("config", Array(text.utf8)) else { throw SnapdexError.repositoryExists(path: store.location) }
+        return try open(store: store, cache: cache)
+    }
+
+    static func storeConfig(_ store: any ObjectStore) throws -> ([UInt8], RepositoryConfig) {
+        guard let bytes = try store.get("config") else {
+            if try !store.list(prefix: "catalogs/").isEmpty { throw SnapdexError.configDamaged(path: store.location + "/config", reason: "missing") }
+            throw SnapdexError.repositoryMissing(path: store.location)
+        }
+        guard let config = try? JSONDecoder().decode(RepositoryConfig.self, from: Data(bytes)) else {
+            throw SnapdexError.configDamaged(path: store.location + "/config", reason: "not a Snapdex repository configuration")
+        }
+        guard config.format <= FormatConstants.repositoryVersion else {
+            throw SnapdexError.repositoryNewerFormat(path: store.location, found: config.format, supported: FormatConstants.repositoryVersion)
+        }
+        return (bytes, config)
+    }
+}

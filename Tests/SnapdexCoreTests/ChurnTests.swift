@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import SnapdexCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Points that share under churn: parts stored as deltas of the previous point's parts
+/// (docs/FORMAT.md, "Part 4: delta"), on trees spanning many chunks.
+@Suite struct ChurnTests {
+    /// 60 folders of 100 files (6,060 entries, several chunks), then one file added, one
+    /// removed and one rewritten in every fifth folder: every chunk's names part changes.
+    static func churnedRepository(_ tmp: TempDir) throws -> (Repository, String) {
+        let repo = try tmp.makeRepository()
+        let snap = tmp.sub("snap")
+        for d in 0..<60 { for f in 0..<100 { Tree.write(snap + "/d\(d)/file\(f).txt", "content \(d) \(f)") } }
+        var options = IndexOptions(source: "s", directory: snap)
+        options.at = Timestamp(seconds: 1_000)
+        _ = try Indexer(repository: repo).run(options)
+        for d in stride(from: 0, to: 60, by: 5) {
+            Tree.write(snap + "/d\(d)/file\(d)b.txt", "added")
+            unlink(snap + "/d\(d)/file\(d + 20).txt")
+            unlink(snap + "/d\(d)/file\(d + 30).txt")
+            Tree.write(snap + "/d\(d)/file\(d + 30).txt", "rewritten, longer than before")
+        }
+        options.at = Timestamp(seconds: 2_000)
+        _ = try Indexer(repository: repo).run(options)
+        return (repo, snap)
+    }
+
+    @Test func addsAndRemovesAcrossTheTreeShareTheNamesAndContentOfThePreviousPoint() throws {
+        let tmp = TempDir()
+        let (repo, snap) = try Self.churnedRepository(tmp)
+        let points = try repo.points().sorted { $0.time < $1.time }
+        let first = try repo.manifest(of: points[0]), second = try repo.manifest(of: points[1])
+        #expect(first.chunks.count >= 2)
+        // Every chunk changed; its names and content are deltas of the first point's blocks.
+        for (i, kind) in ["names", "content"].enumerated() {
+            let deltas = second.chunks.filter { $0.parts[i].delta }.count
+            #expect(deltas == second.chunks.count, "\(kind): \(deltas) of \(second.chunks.count) chunks are deltas")
+        }
+        let firstBytes = first.blocks.reduce(0) { $0 + $1.storedSize }
+        let newBytes = Set(second.blocks).subtracting(first.blocks).reduce(0) { $0 + $1.storedSize }
+        #expect(newBytes * 4 < firstBytes, "second point wrote \(newBytes) bytes, first \(firstBytes)")
+        // And it reads back as the tree is.
+        #expect(try IndexerTests.catalogItems(repo, points[1]) == ReferenceWalk.walk(snap))
+        #expect(try repo.verify().isClean)
+        // Manifests with deltas need a format-3 reader; others keep saying 1.
+        #expect(Array(try FileIO.readAll(repo.manifestPath(source: "s", id: points[1].id))[10..<12]) == [3, 0])
+        #expect(Array(try FileIO.readAll(repo.manifestPath(source: "s", id: points[0].id))[10..<12]) == [1, 0])
+    }
+
+    @Test func aDamagedBaseIsDamageOfEveryPointThatNeedsIt() throws {
+        let tmp = TempDir()
+        let (repo, _) = try Self.churnedRepository(tmp)
+        let points = try repo.points()
+        let second = try repo.manifest(of: try repo.resolve("s@latest"))
+        let base = try #require(second.chunks.first { $0.parts[0].delta }?.parts[0].base).hash
+        try DamageTests.flip(repo, base) { $0 - 3 }
+        let report = try repo.verify()
+        let damaged = try #require(report.damagedBlocks.first { $0.hash == base.hex })
+        #expect(Set(damaged.points) == Set(points.map(\.id)))
+        #expect(DamageTests.exitCode { _ = try IndexerTests.catalogItems(repo, try repo.resolve("s@latest")) } == 3)
+    }
+
+    @Test func forgettingThePointThatWroteABaseKeepsTheDeltasReadable() throws {
+        let tmp = TempDir()
+        let (repo, snap) = try Self.churnedRepository(tmp)
+        let points = try repo.points().sorted { $0.time < $1.time }
+        _ = try repo.forget([points[0]])
+        #expect(try repo.verify().isClean)
+        #expect(try IndexerTests.catalogItems(repo, points[1]) == ReferenceWalk.walk(snap))
+    }
+
+    @Test func deltasRebuildTheirTargetAndStayUnderAQuarter() throws {
+        var rng = SplitMix(seed: 12)
+        var base: [UInt8] = []
+        for _ in 0..<40_000 { base.append(UInt8(truncatingIfNeeded: rng.next() % 40)) }
+        var target = base
+        for _ in 0..<100 {
+            let at = Int(rng.next() % UInt64(target.count - 20))
+            switch rng.next() % 3 {
+            case 0: target.insert(contentsOf: (0..<7).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
+            case 1: target.removeSubrange(at..<(at + 5))
+            default: target[at] &+= 1
+            }
+        }
+        let delta = try #require(PartDelta.make(base: base, target: target, entries: 9))
+        #expect(delta.count * 20 < target.count, "\(delta.count) bytes for \(target.count)")
+        #expect(try PartDelta.apply(delta, base: base, entries: 9) == target)
+        #expect(PartDelta.make(base: [], target: [1, 2, 3, 4, 5, 6, 7, 8], entries: 0) == nil)
+        // Unrelated bytes: stored whole instead.
+        #expect(PartDelta.make(base: base, target: (0..<40_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, entries: 9) == nil)
+    }
+
+    @Test func aDamagedDeltaIsDamageNeverATrap() throws {
+        var rng = SplitMix(seed: 13)
+        let base = (0..<5_000).map { UInt8(truncatingIfNeeded: $0 * 7 % 251) }
+        var target = base
+        target.insert(contentsOf: [9, 9, 9], at: 1_000)
+        target.removeSubrange(3_000..<3_010)
+        let delta = try #require(PartDelta.make(base: base, target: target, entries: 3))
+        for _ in 0..<3_000 {
+            var d = delta
+            switch rng.next() % 3 {
+            case 0: d[Int(rng.next() % UInt64(d.count))] ^= UInt8(1 << (rng.next() % 8))
+            case 1: d.removeLast(Int(rng.next() % UInt64(d.count)))
+            default: d[Int(rng.next() % UInt64(d.count))] = 0xff
+            }
+            // Either damage, or bytes that the caller's hash check then refuses.
+            if let out = try? PartDelta.apply(d, base: base, entries: 3), d != delta { _ = out }
+        }
+        #expect(throws: ChunkCodec.Damaged.self) { try PartDelta.apply(delta, base: Array(base.prefix(100)), entries: 3) }
+    }
+}
