@@ -5,6 +5,9 @@ DEPS := libsqlite3-dev liblzma-dev libedit-dev
 # What the tests run besides snapdex: man and groff check the pages, GNU tar and bsdtar
 # extract `restore --tar` archives.
 TEST_DEPS := man-db groff-base tar libarchive-tools zsh fish
+# The S3 gateway the object-storage tests run against (scripts/start-rgw.sh): Ceph's RADOS
+# Gateway with one monitor and one in-memory OSD, about 70 MB without the recommended packages.
+S3_TEST_DEPS := radosgw ceph-mon ceph-osd curl
 
 .PHONY: deps test-deps install-missing build release demo test fuzz man install uninstall clean
 MAN_DATE := 2026-11-22
@@ -16,13 +19,14 @@ deps:
 # Installs the tools the tests run, when any is missing.
 test-deps: deps
 	@$(MAKE) -s install-missing PACKAGES="$(TEST_DEPS)"
+	@$(MAKE) -s install-missing PACKAGES="$(S3_TEST_DEPS)" APT_OPTIONS=--no-install-recommends
 
 install-missing:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_OPTIONS) $$missing; \
 	fi
 
 build: deps
@@ -47,6 +51,11 @@ test: test-deps
 	$(SWIFT) package --allow-writing-to-directory .build/man-check generate-manual --configuration debug \
 	  --multi-page --date $(MAN_DATE) --authors "The Snapdex developers" --output-directory .build/man-check > /dev/null
 	$(MAKE) fuzz
+	@# One S3 gateway for the whole run, found by the tests through SNAPDEX_TEST_S3_*; stopped
+	@# by its own process ids when the tests end, pass or fail (or make is interrupted).
+	@rgw=$$(mktemp -d /tmp/snapdex-rgw.XXXXXX); trap 'scripts/stop-rgw.sh "$$rgw"' EXIT INT TERM; \
+	if scripts/start-rgw.sh "$$rgw" > /dev/null; then set -a; . "$$rgw/env"; set +a; \
+	else echo "make test: the S3 gateway did not start (its log is above); the object-storage tests will try to start their own"; fi; \
 	TZ=UTC SNAPDEX_CAMPAIGN_SEED=$(CAMPAIGN_SEED) $(SWIFT) test --disable-xctest
 
 # Runs the libFuzzer target on the manifest and chunk decoders for FUZZ_SECONDS over the

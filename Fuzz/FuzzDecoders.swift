@@ -45,6 +45,11 @@ public func fuzzDecoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                                                statePatch: parts[2] == nil ? nil : parts[4]) {
             var check = CatalogCheck()
             _ = check.check(groups)
+            // What decodes also encodes and decodes to the same entries (exact times included).
+            let again = ChunkCodec.encode(groups)
+            guard (try? ChunkCodec.decode(names: again[0], content: again[1], state: again[2]))?.map(\.entries) == groups.map(\.entries) else {
+                fatalError("a decoded chunk does not encode and decode to itself")
+            }
             let count = groups.reduce(0) { $0 + $1.entries.count }
             if let content = parts[1] { _ = try? ChunkCodec.decodeContent(content, patch: parts[3], count: count) }
         }

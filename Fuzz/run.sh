@@ -18,7 +18,8 @@ decoders="$core/Support/ByteBuffer.swift $core/Support/Hex.swift $core/Support/T
   $core/Catalog/CatalogCheck.swift $core/Catalog/CatalogOrder.swift $core/Walk/FileEntry.swift
   $core/Walk/PathBytes.swift $core/Walk/SnapshotName.swift $core/Support/TimeDisplay.swift
   $core/Restore/RestorePlan.swift $core/Walk/SnapshotIdentity.swift $core/Walk/UnreadablePath.swift
-  $core/Support/PathString.swift $core/Walk/SystemCalls.swift"
+  $core/Support/PathString.swift $core/Walk/SystemCalls.swift $core/Walk/FileTime.swift
+  $core/Catalog/TimeExceptions.swift"
 swiftc -parse-as-library -O -module-name Crypto -emit-module -emit-module-path "$out/Crypto.swiftmodule" \
   -emit-library -static -o "$out/libCrypto.a" Fuzz/Crypto/SHA256.swift
 if [ "${1:-}" = seeds ]; then

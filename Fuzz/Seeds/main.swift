@@ -14,8 +14,8 @@ func entry(_ i: Int, _ type: EntryType) -> FileEntry {
     e.uid = UInt32(1000 + i)
     e.gid = 100
     e.size = UInt64(i * 4096)
-    e.mtime = 1_763_700_000_000_000_000 + Int64(i) * 1_000_003
-    e.ctime = e.mtime + Int64(i % 4) * 17
+    e.mtime = FileTime(nanoseconds: 1_763_700_000_000_000_000 + Int64(i) * 1_000_003)
+    e.ctime = FileTime(nanoseconds: 1_763_700_000_000_000_000 + Int64(i) * 1_000_003 + Int64(i % 4) * 17)
     e.inode = UInt64(5000 + i * 3)
     e.nlink = type == .directory ? 2 : UInt64(1 + i % 2)
     if type == .symlink { e.target = Array("../target-\(i)".utf8) }
@@ -38,8 +38,8 @@ runs.append(DirectoryGroup(path: [], entries: [FileEntry(name: [], type: .direct
 let parts = ChunkCodec.encode(runs)
 var changed = runs
 changed[1].entries[4].size += 1
-changed[1].entries[4].mtime += 1
-changed[2].entries[1].ctime += 9
+changed[1].entries[4].mtime = FileTime(nanoseconds: changed[1].entries[4].mtime.storedNanoseconds + 1)
+changed[2].entries[1].ctime = FileTime(nanoseconds: changed[2].entries[1].ctime.storedNanoseconds + 9)
 changed[2].entries[1].inode += 1
 let contentPatch = try ChunkCodec.patch(kind: .content, names: parts[0], content: parts[1], base: parts[1], current: changed)!
 let stateParts = ChunkCodec.encode(changed)
@@ -65,6 +65,21 @@ deltaInput.byte(3)
 deltaInput.string(namesDelta)
 deltaInput.string(parts[0])
 save("delta-names", deltaInput.bytes)
+
+// File times outside 64-bit nanoseconds (catalog format 3): exceptions columns in the
+// content and state parts and in both patches.
+var farRuns = runs
+farRuns[0].entries[2].mtime = FileTime(seconds: 20_000_000_000, nanos: 7)!
+farRuns[0].entries[5].ctime = FileTime(seconds: -20_000_000_000, nanos: 0)!
+farRuns[1].entries[0].mtime = FileTime(seconds: .min, nanos: 999_999_999)!
+let farParts = ChunkCodec.encode(farRuns)
+var farChanged = farRuns
+farChanged[1].entries[4].mtime = FileTime(seconds: .max, nanos: 1)!
+farChanged[2].entries[1].ctime = FileTime(seconds: -30_000_000_000, nanos: 3)!
+let farNew = ChunkCodec.encode(farChanged)
+let farContentPatch = try ChunkCodec.patch(kind: .content, names: farParts[0], content: farParts[1], base: farParts[1], current: farChanged)!
+let farStatePatch = try ChunkCodec.patch(kind: .state, names: farParts[0], content: farNew[1], base: farParts[2], current: farChanged)!
+save("chunk-far-times", chunkInput([farParts[0], farParts[1], farParts[2], farContentPatch, farStatePatch]))
 
 var m = Manifest(id: Array(0..<16), source: "home", pointTime: Timestamp(seconds: 1_763_700_000),
                  indexedAt: Timestamp(seconds: 1_763_700_100, nanos: 5), kind: .manual, snapshotPath: "/tank/home/.zfs/snapshot/daily")

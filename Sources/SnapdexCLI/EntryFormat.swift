@@ -18,8 +18,8 @@ enum EntryJSON {
         o.string("mode", Format.octalMode(e.permissions))
         o.number("uid", e.uid)
         o.number("gid", e.gid)
-        o.string("mtime", Timestamp(nanoseconds: e.mtime).rfc3339(fraction: true))
-        if state { o.string("ctime", Timestamp(nanoseconds: e.ctime).rfc3339(fraction: true)) }
+        o.string("mtime", e.mtime.rfc3339(fraction: true))
+        if state { o.string("ctime", e.ctime.rfc3339(fraction: true)) }
         if e.type == .symlink {
             o.string("target", bytes: e.target)
             if !isUTF8(e.target) { o.string("target_b64", Data(e.target).base64EncodedString()) }
@@ -45,7 +45,7 @@ enum LongFormat {
     static func line(_ e: FileEntry, human: Bool = false) -> [UInt8] {
         let size = e.type == .charDevice || e.type == .blockDevice ? "\(e.device >> 8 & 0xfff), \(e.device & 0xff)"
             : human ? Format.shortBytes(e.size) : "\(e.size)"
-        let time = TimeDisplay.minutes(Timestamp(nanoseconds: e.mtime))
+        let time = TimeDisplay.minutes(e.mtime)
         var s = Array("\(Format.permissions(e)) \(Format.pad("\(e.nlink)", 3, right: true)) \(Format.pad("\(e.uid)", 5)) \(Format.pad("\(e.gid)", 5)) \(Format.pad(size, 10, right: true)) \(time) ".utf8)
         s += Format.quoted(e.name.isEmpty ? [UInt8(ascii: "/")] : e.name)
         if e.type == .symlink { s += Array(" -> ".utf8) + Format.quoted(e.target) }

@@ -65,7 +65,7 @@ enum ByteSize {
 
 /// The store a repository URL names, registered for the request report: `file:///PATH`, a
 /// folder laid out as object storage (one many hosts share, each with its own cache, locked
-/// by lock objects), or `s3://BUCKET/PREFIX` once this build has the S3 store.
+/// by lock objects), or `s3://BUCKET/PREFIX`, a bucket on an S3 server.
 func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStore {
     let store: any ObjectStore
     if url.hasPrefix("file://") {
@@ -82,8 +82,11 @@ func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStor
             throw SnapdexError.invalidArgument("\(root) is a local repository (it has a lock file), not one kept as object storage; use --repo \(ShellWord.quoted(root))")
         }
         store = NamedStore(FolderObjectStore(root: root), location: "file://" + root)
-    } else if url.hasPrefix("s3://") {
-        throw SnapdexError.invalidArgument("\(url): repositories on S3 object storage are not in this build of snapdex yet; use a directory or file:///PATH for --repo")
+    } else if url.lowercased().hasPrefix("s3://") {
+        // Endpoint, credentials and region from the variables every S3 tool reads.
+        let s3 = try S3ObjectStore(url: try ObjectStorageURL.parse(url))
+        if creating { try s3.createBucketIfMissing() }
+        store = s3
     } else {
         throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory or file:///PATH")
     }

@@ -370,7 +370,7 @@ extension CLITests {
     }
 
     static func versionsDifferBelowASecond(_ times: [String]) -> Bool {
-        VersionsCommand.differBelowASecond(times.map { try! TimeParser.read($0) })
+        VersionsCommand.differBelowASecond(times.map { FileTime(try! TimeParser.read($0)) })
     }
 
     /// One rule: local time with the zone's offset (TZ), or UTC with --utc, in every listing.

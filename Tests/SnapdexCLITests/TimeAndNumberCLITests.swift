@@ -7,13 +7,13 @@ import Testing
 import Glibc
 #endif
 
-/// Times outside 1677..2262 and numbers that overflow: refused with one line and exit 2, or
-/// recorded clamped with a warning; never wrapped, never a trap. In the serialized CLI suite
+/// Times outside 1677..2262 and numbers that overflow: typed ones refused with one line and
+/// exit 2, file times stored exactly; never wrapped, never a trap. In the serialized CLI suite
 /// because the commands share Output.current.
 extension CLITests {
     /// Sets a file's atime and mtime with utimensat(2), which takes any 64-bit seconds.
-    static func setTimes(_ path: String, seconds: Int64) {
-        var times = [timespec(tv_sec: Int(seconds), tv_nsec: 0), timespec(tv_sec: Int(seconds), tv_nsec: 0)]
+    static func setTimes(_ path: String, seconds: Int64, nanos: Int = 0) {
+        var times = [timespec(tv_sec: Int(seconds), tv_nsec: nanos), timespec(tv_sec: Int(seconds), tv_nsec: nanos)]
         #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
     }
 
@@ -100,28 +100,117 @@ extension CLITests {
         #expect(json.contains("\"time\":\"2026-03-01T00:00:00Z\"") && json.contains("\"time\":\"2026-03-02T00:00:00Z\""), "\(json)")
     }
 
-    @Test func fileTimesOutsideTheRangeAreClampedWithAWarningAndOldTimesAreExact() throws {
+    /// A file time past 2262 (or before 1677, where the file system holds one) is stored
+    /// exactly (catalog format 3) and every reader shows and uses it: ls, info, find, diff,
+    /// versions, restore and --tar.
+    @Test func fileTimesOutsideNanosecondsAreExactInEveryReader() throws {
         let s = Scratch()
         let cli = CLI(repo: s.path + "/repo")
         write(s.path + "/snap/future", "f")
         write(s.path + "/snap/old", "o")
-        Self.setTimes(s.path + "/snap/future", seconds: 10_413_792_000)  // 2300-01-01
+        // Enough ordinary files that the later change of one time is stored as a patch.
+        for i in 0..<10 { write(s.path + "/snap/n\(i)", "\(i)") }
+        let y2300: Int64 = 10_413_792_000
+        Self.setTimes(s.path + "/snap/future", seconds: y2300, nanos: 5)
         Self.setTimes(s.path + "/snap/old", seconds: -618_105_600)  // 1950-06-01
         #expect(cli.run("init").status == 0)
-        let r = cli.run(["index", s.path + "/snap", "--source", "s", "--at", "2026-01-01T00:00:00Z"])
-        #expect(r.status == 0)
-        #expect(r.err.contains("/future: mtime 2300-01-01T00:00:00Z is outside"), "\(r.err)")
-        #expect(r.err.contains("clamped to 2262-04-11T23:47:16.854775807Z"), "\(r.err)")
-        #expect(!r.err.contains("/old:"))
+        var r = cli.run(["index", s.path + "/snap", "--source", "s", "--at", "2026-01-01T00:00:00Z"])
+        #expect(r.status == 0 && !r.err.contains("future"), "\(r.err)")
         let ls = cli.run("ls s@latest / --json").out
-        #expect(ls.contains("\"mtime\":\"2262-04-11T23:47:16.854775807Z\""), "\(ls)")
+        #expect(ls.contains("\"mtime\":\"2300-01-01T00:00:00.000000005Z\""), "\(ls)")
         #expect(ls.contains("\"mtime\":\"1950-06-01T00:00:00.000000000Z\""), "\(ls)")
+        #expect(cli.run("--utc ls -l s@latest /").out.contains("2300-01-01 00:00 future"))
+        r = cli.run("--utc info s@latest /future")
+        #expect(r.out.contains("Modify: 2300-01-01 00:00:00.000000005 +0000"), "\(r.out)")
+        // A typed time cannot pass 2262, but a file past it is newer than every one.
+        r = cli.run("find * --newer 2262-04-11 --json")
+        #expect(r.status == 0 && r.out.contains("/future") && !r.out.contains("/old"), "\(r.out)")
+        r = cli.run("find * --older 2262-04-11 --json")
+        #expect(r.status == 0 && !r.out.contains("/future") && r.out.contains("/old"), "\(r.out)")
 
-        // A point time taken from a directory's mtime is never clamped: it asks for --at.
+        // One out-of-range time for another is a change, though the nanosecond columns agree.
+        Self.setTimes(s.path + "/snap/future", seconds: y2300 + 86_400, nanos: 7)
+        #expect(cli.run(["index", s.path + "/snap", "--source", "s", "--at", "2026-01-02T00:00:00Z"]).status == 0)
+        r = cli.run("diff s@2026-01-01 s@2026-01-02")
+        #expect(r.out.contains("M /future  (mtime)"), "\(r.out)")
+        r = cli.run("versions s /future --json")
+        #expect(r.out.split(separator: "\n").count == 2 && r.out.contains("2300-01-02T00:00:00.000000007Z"), "\(r.out)")
+        r = cli.run("find future --json")
+        #expect(r.out.contains("2300-01-01T00:00:00.000000005Z") && r.out.contains("2300-01-02T00:00:00.000000007Z"), "\(r.out)")
+
+        // Restore sets the exact time; a pax archive records it.
+        r = cli.run(["restore", "s@2026-01-02", "/future", "--to", s.path + "/back"])
+        #expect(r.status == 0, "\(r.err)")
+        var st = stat()
+        #expect(lstat(s.path + "/back/future", &st) == 0)
+        #expect(st.st_mtim.tv_sec == Int(y2300 + 86_400) && st.st_mtim.tv_nsec == 7)
+        r = cli.run(["restore", "s@2026-01-02", "/future", "--tar", s.path + "/f.tar"])
+        #expect(r.status == 0, "\(r.err)")
+        let tar = String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/f.tar")), as: UTF8.self)
+        #expect(tar.contains("mtime=10413878400.000000007"))
+        #expect(cli.run("verify").status == 0)
+
+        // Restored onto a file system that cannot hold the time (ext4 keeps 1901..2446), a
+        // file gets the nearest time it holds, and restore says so.
+        let shm = "/dev/shm/snapdex-far-\(getpid())"
+        if mkdir(shm, 0o700) == 0 {
+            defer { try? FileManager.default.removeItem(atPath: shm) }
+            write(shm + "/far", "x")
+            Self.setTimes(shm + "/far", seconds: 100_000_000_000, nanos: 5)  // 5138
+            #expect(cli.run(["index", shm, "--source", "shm", "--at", "2026-01-01T00:00:00Z"]).status == 0)
+            r = cli.run(["restore", "shm@latest", "/far", "--to", s.path + "/onto"])
+            var held = stat()
+            #expect(lstat(s.path + "/onto/far", &held) == 0)
+            if held.st_mtim.tv_sec != 100_000_000_000 {
+                #expect(r.status == 0 && r.err.contains("cannot hold the mtime of 1 restored entry: /far has ")
+                    && r.err.contains(", not 5138-11-16T09:46:40.000000005Z; --tar records"), "\(r.err)")
+            } else {
+                #expect(!r.err.contains("cannot hold"), "\(r.err)")
+            }
+        }
+
+        // A point time taken from a directory's mtime must fit a point time: it asks for --at.
         write(s.path + "/later/f", "l")
-        Self.setTimes(s.path + "/later", seconds: 10_413_792_000)
+        Self.setTimes(s.path + "/later", seconds: y2300)
         let later = cli.run(["index", s.path + "/later", "--source", "s"])
         #expect(later.status == 2 && Self.oneLine(later) && later.err.contains("2300-01-01T00:00:00Z") && later.err.contains("--at"), "\(later.err)")
+    }
+
+    /// A repository written by Snapdex 0.2 (catalog format 2: a content patch, a pre-1970 time
+    /// and a file time of 2300 it stored clamped to 2262) reads as it did, and its blocks
+    /// re-encode to the same bytes, so ordinary trees share blocks across the format change.
+    @Test func aVersionTwoRepositoryReadsAsItDid() throws {
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SnapdexCoreTests/Golden").path
+        let s = Scratch()
+        RepoFiles.copy(golden + "/repo-v2", s.path + "/repo")
+        let cli = CLI(repo: s.path + "/repo")
+        for (point, file) in [("6e502138", "repo-v2-ls-first.jsonl"), ("b7649205", "repo-v2-ls-second.jsonl")] {
+            let expected = try String(contentsOfFile: golden + "/" + file, encoding: .utf8)
+            let r = cli.run("ls \(point) /d --json")
+            #expect(r.status == 0 && r.out == expected, "\(r.out)")
+        }
+        #expect(cli.run("diff 6e502138 b7649205").out.contains("M /d/f3  (size, mtime)"))
+        #expect(cli.run("verify").status == 0)
+        let repo = try Repository.open(at: s.path + "/repo")
+        var parts = 0
+        for point in try repo.points() {
+            let manifest = try repo.manifest(of: point)
+            #expect(manifest.formatVersion == 2)
+            for chunk in manifest.chunks {
+                func whole(_ p: PartRef) throws -> [UInt8] { try repo.blocks.read(p.root.hash) }
+                func patch(_ p: PartRef) throws -> [UInt8]? { p.base == nil ? nil : try repo.blocks.read(p.block.hash) }
+                let names = try whole(chunk.parts[0])
+                let groups = try ChunkCodec.decode(names: names, content: whole(chunk.parts[1]), state: whole(chunk.parts[2]),
+                                                   contentPatch: patch(chunk.parts[1]), statePatch: patch(chunk.parts[2]))
+                let again = ChunkCodec.encode(groups)
+                for (i, p) in chunk.parts.enumerated() {
+                    #expect(Digest.of(again[i]) == (p.whole ?? p.block.hash), "part \(i) of a chunk of \(point.id)")
+                    parts += 1
+                }
+            }
+        }
+        #expect(parts == 6)
     }
 
     @Test func numbersThatOverflowAreOneLineAndExitTwo() throws {

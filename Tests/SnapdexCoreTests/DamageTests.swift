@@ -95,8 +95,8 @@ import Glibc
             for i in 0..<20 {
                 var e = FileEntry(name: Array("n\(i)".utf8), type: i % 5 == 0 ? .directory : i % 7 == 0 ? .symlink : .file)
                 e.size = UInt64(i * 1000)
-                e.mtime = Int64(i) * 1_000_000_007
-                e.ctime = e.mtime + 5
+                e.mtime = FileTime(nanoseconds: Int64(i) * 1_000_000_007)
+                e.ctime = FileTime(nanoseconds: Int64(i) * 1_000_000_007 + 5)
                 e.inode = UInt64(100 + i)
                 e.nlink = 1
                 e.target = e.type == .symlink ? Array("t\(i)".utf8) : []

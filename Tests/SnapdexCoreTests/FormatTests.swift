@@ -11,11 +11,11 @@ import Testing
 
     @Test func chunksRoundTripEveryField() throws {
         var e1 = FileEntry(name: Array("x\ny".utf8), type: .file, permissions: 0o4755, uid: 1000, gid: 100, size: 1 << 40,
-                           mtime: -5, ctime: 1_700_000_000_123_456_789, inode: 99, nlink: 3)
+                           mtime: FileTime(nanoseconds: -5), ctime: FileTime(nanoseconds: 1_700_000_000_123_456_789), inode: 99, nlink: 3)
         e1.hash = Digest.of([1, 2, 3])
         let e2 = FileEntry(name: [0xff, 0x00], type: .symlink, target: [0xfe, 0x2f], children: 0)
         let e3 = FileEntry(name: Array("dev".utf8), type: .charDevice, device: 0x0501)
-        let e4 = FileEntry(name: Array("sub".utf8), type: .directory, mtime: 7, inode: 5, nlink: 2, children: 4, treeFiles: 10, treeBytes: 1234)
+        let e4 = FileEntry(name: Array("sub".utf8), type: .directory, mtime: FileTime(nanoseconds: 7), inode: 5, nlink: 2, children: 4, treeFiles: 10, treeBytes: 1234)
         let groups = [DirectoryGroup(path: Array("a/b".utf8), entries: [e1, e2]), DirectoryGroup(path: Array("a".utf8), entries: [e3, e4])]
         let parts = ChunkCodec.encode(groups)
         #expect(parts.count == 3)

@@ -326,19 +326,19 @@ import Glibc
     }
 
     @Test func conflictDecisionsAreAPureFunction() {
-        let e = FileEntry(name: Array("f".utf8), type: .file, mtime: 100)
+        let e = FileEntry(name: Array("f".utf8), type: .file, mtime: FileTime(nanoseconds: 100))
         let now = Timestamp(seconds: 1_800_000_000)
         #expect(RestorePlanner.decide(e, existing: nil, policy: .skip, now: now) == .create)
-        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .file, mtime: 50), policy: .ifNewer, now: now) == .replace("the snapshot's copy is newer"))
-        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .file, mtime: 100), policy: .ifNewer, now: now) == .skip("the existing copy is as new or newer"))
-        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .directory, mtime: 1), policy: .ifNewer, now: now) == .skip("a directory is in the way"))
-        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .directory, mtime: 1), policy: .overwrite, now: now)
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .file, mtime: FileTime(nanoseconds: 50)), policy: .ifNewer, now: now) == .replace("the snapshot's copy is newer"))
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .file, mtime: FileTime(nanoseconds: 100)), policy: .ifNewer, now: now) == .skip("the existing copy is as new or newer"))
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .directory, mtime: FileTime(nanoseconds: 1)), policy: .ifNewer, now: now) == .skip("a directory is in the way"))
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .directory, mtime: FileTime(nanoseconds: 1)), policy: .overwrite, now: now)
             == .refuse("a directory is in the way; a directory is never replaced by a file"))
-        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .symlink, mtime: 1), policy: .overwrite, now: now) == .replace("already exists; --overwrite replaces it"))
+        #expect(RestorePlanner.decide(e, existing: ExistingEntry(type: .symlink, mtime: FileTime(nanoseconds: 1)), policy: .overwrite, now: now) == .replace("already exists; --overwrite replaces it"))
         let taken: Set<[UInt8]> = [Array("f.r".utf8), Array("f.r-2".utf8)]
         #expect(RestorePlanner.unusedName(Array("f.r".utf8)) { taken.contains($0) } == Array("f.r-3".utf8))
         let d = FileEntry(name: Array("d".utf8), type: .directory)
-        #expect(RestorePlanner.decide(d, existing: ExistingEntry(type: .directory, mtime: 1), policy: .skip, now: now) == .merge)
+        #expect(RestorePlanner.decide(d, existing: ExistingEntry(type: .directory, mtime: FileTime(nanoseconds: 1)), policy: .skip, now: now) == .merge)
         #expect(!RestorePlanner.isSafeName(Array("..".utf8)) && !RestorePlanner.isSafeName(Array("a/b".utf8)) && !RestorePlanner.isSafeName([]))
         #expect(RestorePlanner.isSafePath(Array("a/b".utf8)) && !RestorePlanner.isSafePath(Array("a/../b".utf8)) && !RestorePlanner.isSafePath(Array("/a".utf8)))
     }

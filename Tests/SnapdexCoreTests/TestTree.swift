@@ -105,7 +105,7 @@ enum ReferenceWalk {
         var mode: UInt32
         var uid: UInt32, gid: UInt32
         var size: UInt64
-        var mtime: Int64, ctime: Int64
+        var mtime: FileTime, ctime: FileTime
         var inode: UInt64, nlink: UInt64
         var target: [UInt8]
     }
@@ -152,8 +152,7 @@ enum ReferenceWalk {
                 target = buf[0..<max(k, 0)].map { UInt8(bitPattern: $0) }
             }
             out.append(Item(path: path, type: type, mode: mode & 0o7777, uid: st.st_uid, gid: st.st_gid, size: UInt64(st.st_size),
-                            mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                            ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+                            mtime: FileTime(st.st_mtim), ctime: FileTime(st.st_ctim),
                             inode: UInt64(st.st_ino), nlink: UInt64(st.st_nlink), target: target))
             if type == .directory {
                 let child = openat(fd, cn, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)

@@ -120,35 +120,78 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(throws: SnapdexError.self) { _ = try TimeParser.read("2026-02-30") }
     }
 
-    @Test func fileTimesRoundTripThroughTheCatalogOrAreClamped() throws {
+    /// A random file time across stat's whole range: half within 64-bit nanoseconds, half
+    /// anywhere in 64-bit seconds (shifted so that every magnitude comes up).
+    static func randomFileTime(_ i: Int, _ rng: inout SeededRandom) -> FileTime {
+        let secs: Int64 = i % 2 == 0 ? Int64.random(in: -9_223_372_037...9_223_372_036, using: &rng)
+            : Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...40, using: &rng)
+        let nanos = Int64.random(in: 0..<1_000_000_000, using: &rng)
+        return FileTime(seconds: secs, nanos: i % 7 == 0 ? 0 : nanos)!
+    }
+
+    @Test func fileTimesRoundTripExactlyThroughTheCatalog() throws {
         var rng = SeededRandom(seed: 0x5eed_0002)
         var entries: [FileEntry] = []
-        var clampedCount = 0
+        var outside = 0
         for i in 0..<3000 {
-            // Half across the representable range, half across stat's whole 64-bit range.
-            let secs: Int64 = i % 2 == 0 ? Int64.random(in: -9_223_372_037...9_223_372_036, using: &rng)
-                : Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...40, using: &rng)
-            let nanos = Int64.random(in: 0..<1_000_000_000, using: &rng)
-            let (t, clamped) = FileTime.stored(seconds: secs, nanos: nanos)
-            let exact = Int128(secs) * 1_000_000_000 + Int128(nanos)
-            if exact >= Int128(Int64.min) && exact <= Int128(Int64.max) {
-                #expect(!clamped && t.nanoseconds == Int64(exact), "\(secs).\(nanos)")
-            } else {
-                clampedCount += 1
-                #expect(clamped && t == (exact > 0 ? Timestamp.max : Timestamp.min), "\(secs).\(nanos)")
+            let t = Self.randomFileTime(i, &rng), c = Self.randomFileTime(i / 2, &rng)
+            let exact = Int128(t.seconds) * 1_000_000_000 + Int128(t.nanos)
+            #expect(t.fitsNanoseconds == (exact >= Int128(Int64.min) && exact <= Int128(Int64.max)), "\(t)")
+            if !t.fitsNanoseconds {
+                outside += 1
+                #expect(t.storedNanoseconds == (exact > 0 ? Int64.max : Int64.min), "\(t)")
             }
-            let (c, _) = FileTime.stored(seconds: Int64.random(in: Int64.min...Int64.max, using: &rng) >> 20, nanos: nanos)
-            entries.append(FileEntry(name: Array("f\(i)".utf8), type: .file, size: UInt64(i), mtime: t.nanoseconds, ctime: c.nanoseconds,
+            entries.append(FileEntry(name: Array("f\(i)".utf8), type: i % 9 == 0 ? .directory : .file, size: UInt64(i), mtime: t, ctime: c,
                                      inode: UInt64(i), nlink: 1))
         }
-        #expect(clampedCount > 100)
-        entries.append(FileEntry(name: Array("g-max".utf8), type: .file, mtime: .max, ctime: .min))
-        entries.append(FileEntry(name: Array("g-min".utf8), type: .file, mtime: .min, ctime: .max))
+        #expect(outside > 100)
+        let ends = [FileTime(seconds: .max, nanos: 999_999_999)!, FileTime(seconds: .min, nanos: 0)!,
+                    FileTime(nanoseconds: .max), FileTime(nanoseconds: .min), FileTime(seconds: -9_223_372_037, nanos: 145_224_191)!]
+        for (i, t) in ends.enumerated() {
+            entries.append(FileEntry(name: Array("g\(i)".utf8), type: .file, mtime: t, ctime: ends[(i + 1) % ends.count]))
+        }
         entries.sort { $0.name.lexicographicallyPrecedes($1.name) }
         let groups = [DirectoryGroup(path: Array("d".utf8), entries: entries)]
         let parts = ChunkCodec.encode(groups)
         let back = try ChunkCodec.decode(names: parts[0], content: parts[1], state: parts[2])
         #expect(back.map(\.entries) == groups.map(\.entries))
+        let content = try ChunkCodec.decodeContent(parts[1], patch: nil, count: entries.count)
+        #expect(content.mtimes == entries.map(\.mtime))
+
+        // Patches carry exact times too: move some times out of range, some back in, some
+        // from one out-of-range time to another (a change, though the columns agree).
+        var changed = entries
+        for i in stride(from: 0, to: changed.count, by: 40) {
+            changed[i].mtime = Self.randomFileTime(i + 1, &rng)
+            changed[i + 1].ctime = Self.randomFileTime(i + 1, &rng)
+        }
+        changed[5].mtime = FileTime(seconds: changed[5].mtime.fitsNanoseconds ? 20_000_000_000 : changed[5].mtime.seconds &+ 1, nanos: 0)!
+        let newParts = ChunkCodec.encode([DirectoryGroup(path: Array("d".utf8), entries: changed)])
+        let contentPatch = try #require(try ChunkCodec.patch(kind: .content, names: parts[0], content: newParts[1], base: parts[1],
+                                                             current: [DirectoryGroup(path: Array("d".utf8), entries: changed)]))
+        let statePatch = try #require(try ChunkCodec.patch(kind: .state, names: parts[0], content: newParts[1], base: parts[2],
+                                                           current: [DirectoryGroup(path: Array("d".utf8), entries: changed)]))
+        let patched = try ChunkCodec.decode(names: parts[0], content: parts[1], state: parts[2], contentPatch: contentPatch, statePatch: statePatch)
+        #expect(patched.flatMap(\.entries) == changed)
+        #expect(try ChunkCodec.decodeContent(parts[1], patch: contentPatch, count: changed.count).mtimes == changed.map(\.mtime))
+
+        // What an older reader sees: the first columns of each part are exactly those of the
+        // same entries with their times at the nearest end; the exceptions column follows.
+        func clampedTime(_ t: FileTime) -> FileTime { FileTime(nanoseconds: t.storedNanoseconds) }
+        let clamped = entries.map { e in
+            var c = e
+            c.mtime = clampedTime(e.mtime)
+            c.ctime = clampedTime(e.ctime)
+            return c
+        }
+        let clampedParts = ChunkCodec.encode([DirectoryGroup(path: Array("d".utf8), entries: clamped)])
+        for k in [1, 2] {
+            let (_, cols) = try ChunkCodec.columns(parts[k], kind: k == 1 ? .content : .state, expected: nil)
+            let (_, old) = try ChunkCodec.columns(clampedParts[k], kind: k == 1 ? .content : .state, expected: nil)
+            #expect(cols.count == 5 && old.count == 4)
+            #expect(zip(cols.prefix(4), old).allSatisfy { Array($0.bytes[$0.offset..<$0.end]) == Array($1.bytes[$1.offset..<$1.end]) })
+        }
+        #expect(try ChunkCodec.decode(names: parts[0], content: clampedParts[1], state: clampedParts[2]).flatMap(\.entries) == clamped)
 
         // Every storable instant, formatted, parses back to itself.
         for _ in 0..<3000 {
@@ -160,6 +203,48 @@ struct SeededRandom: RandomNumberGenerator {
             var m = Manifest(id: Array(repeating: 1, count: 16), source: "s", pointTime: time, indexedAt: time, kind: .scheduled, snapshotPath: "/s")
             m.retainUntil = Bool.random(using: &rng) ? .never : time
             #expect(try Manifest.decode(m.encode(), path: "m") == m)
+        }
+    }
+
+    /// An exceptions column must name an entry of the chunk, hold a time its nanosecond column
+    /// cannot, a nanosecond count below a second, and agree with that column; else damage.
+    @Test func damagedTimeExceptionsAreDamage() throws {
+        let far = FileTime(seconds: 20_000_000_000, nanos: 1)!
+        let entries = (0..<3).map { FileEntry(name: Array("f\($0)".utf8), type: .file, mtime: $0 == 1 ? far : FileTime(nanoseconds: 5)) }
+        let parts = ChunkCodec.encode([DirectoryGroup(path: [], entries: entries)])
+        #expect(try ChunkCodec.decode(names: parts[0], content: parts[1], state: nil).flatMap(\.entries).map(\.mtime) == entries.map(\.mtime))
+        func content(mtimes: [Int64], exceptions: [UInt8]) -> [UInt8] {
+            var sizes = ByteWriter(), times = ByteWriter(), flags = ByteWriter()
+            var prev: Int64 = 0
+            for t in mtimes {
+                sizes.varint(0)
+                times.zigzag(t &- prev)
+                prev = t
+                flags.byte(0)
+            }
+            var w = ByteWriter()
+            w.byte(PartKind.content.rawValue)
+            w.varint(3)
+            w.varint(5)
+            for c in [sizes.bytes, times.bytes, flags.bytes, [], exceptions] { w.string(c) }
+            return w.bytes
+        }
+        func exception(_ gap: UInt64, _ seconds: Int64, _ nanos: UInt64) -> [UInt8] {
+            var w = ByteWriter()
+            w.varint(gap)
+            w.zigzag(seconds)
+            w.varint(nanos)
+            return w.bytes
+        }
+        let good = content(mtimes: [5, .max, 5], exceptions: exception(1, 20_000_000_000, 1))
+        #expect(try ChunkCodec.decode(names: parts[0], content: good, state: nil).flatMap(\.entries).map(\.mtime) == entries.map(\.mtime))
+        for bad in [content(mtimes: [5, .max, 5], exceptions: exception(3, 20_000_000_000, 1)),  // no entry 3
+                    content(mtimes: [5, .max, 5], exceptions: exception(1, 20_000_000_000, 1_000_000_000)),
+                    content(mtimes: [5, 5, 5], exceptions: exception(1, 20_000_000_000, 1)),  // column disagrees
+                    content(mtimes: [5, .max, 5], exceptions: exception(1, 5, 0)),  // fits the column
+                    content(mtimes: [5, .max, 5], exceptions: exception(1, 20_000_000_000, 1) + [0])] {
+            #expect(throws: ChunkCodec.Damaged.self) { _ = try ChunkCodec.decode(names: parts[0], content: bad, state: nil) }
+            #expect(throws: ChunkCodec.Damaged.self) { _ = try ChunkCodec.decodeContent(bad, patch: nil, count: 3) }
         }
     }
 
@@ -193,13 +278,16 @@ extension TimeRangeTests {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         #expect(fd >= 0)
         let tar = TarWriter(fd: fd)
-        for (i, t) in [Int64.min, -500_000_000, -1_000_000_000, 1_500_000_000, Int64.max].enumerated() {
+        let times = [Int64.min, -500_000_000, -1_000_000_000, 1_500_000_000, Int64.max].map { FileTime(nanoseconds: $0) }
+            + [FileTime(seconds: .min, nanos: 1)!, FileTime(seconds: .max, nanos: 999_999_999)!, FileTime(seconds: -20_000_000_000, nanos: 0)!]
+        for (i, t) in times.enumerated() {
             try tar.write(TarWriter.Header(path: Array("f\(i)".utf8), type: UInt8(ascii: "0"), mode: 0o644, uid: 0, gid: 0, size: 0, mtime: t))
         }
         close(fd)
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
         for want in ["mtime=-9223372036.854775808", "mtime=-0.500000000", "mtime=-1.000000000", "mtime=1.500000000",
-                     "mtime=9223372036.854775807"] {
+                     "mtime=9223372036.854775807", "mtime=-9223372036854775807.999999999", "mtime=9223372036854775807.999999999",
+                     "mtime=-20000000000.000000000"] {
             #expect(text.contains(want), "\(want)")
         }
     }

@@ -128,7 +128,7 @@ struct FindCommand: ParsableCommand {
             }
             let size = hit.entry.type == .directory ? "-" : Format.bytes(hit.entry.size)
             let text = [Format.pad(short[last.id] ?? last.id, idWidth), Format.pad(last.source, sourceWidth), TimeDisplay.text(last.pointTime),
-                        Format.pad(size, FindColumns.sizeWidth, right: true), TimeDisplay.text(Timestamp(nanoseconds: hit.entry.mtime)),
+                        Format.pad(size, FindColumns.sizeWidth, right: true), TimeDisplay.text(hit.entry.mtime),
                         TimeDisplay.text(hit.goneIn.pointTime), ""].joined(separator: "  ")
             out.line(bytes: Array(text.utf8) + Format.quoted(PathBytes.display(hit.path)))
         }
@@ -151,7 +151,7 @@ struct FindColumns {
     func row(_ hit: FindHit, id: String) -> [UInt8] {
         let size = hit.entry.type == .directory ? "-" : Format.bytes(hit.entry.size)
         let text = [Format.pad(id, idWidth), Format.pad(hit.point.source, sourceWidth), TimeDisplay.text(hit.point.pointTime),
-                    Format.pad(size, FindColumns.sizeWidth, right: true), TimeDisplay.text(Timestamp(nanoseconds: hit.entry.mtime)), ""]
+                    Format.pad(size, FindColumns.sizeWidth, right: true), TimeDisplay.text(hit.entry.mtime), ""]
             .joined(separator: "  ")
         return Array(text.utf8) + Format.quoted(PathBytes.display(hit.path))
     }

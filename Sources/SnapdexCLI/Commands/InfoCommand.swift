@@ -58,8 +58,8 @@ struct InfoCommand: ParsableCommand {
         out.line("   Uid: \(e.uid)   Gid: \(e.gid)")
         out.line(" Inode: \(e.inode)   Links: \(e.nlink)")
         if e.type == .charDevice || e.type == .blockDevice { out.line("Device: \(e.device >> 8 & 0xfff),\(e.device & 0xff)") }
-        out.line("Modify: \(TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: true))")
-        out.line("Change: \(TimeDisplay.text(Timestamp(nanoseconds: e.ctime), fraction: true))")
+        out.line("Modify: \(TimeDisplay.text(e.mtime, fraction: true))")
+        out.line("Change: \(TimeDisplay.text(e.ctime, fraction: true))")
         out.line("SHA256: \(e.hash?.hex ?? notReadText(.content) ?? "-")")
         if e.type == .directory {
             if let why = notReadText(.directory) {

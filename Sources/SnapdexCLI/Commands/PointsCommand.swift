@@ -34,13 +34,15 @@ struct PointsCommand: ParsableCommand {
         let points = try repo.points(source: source)
         let sizes = try repo.catalogSizes()
         let short = try repo.shortIDs()
-        let plan = Dictionary(uniqueKeysWithValues: try repo.retentionPlan(source: source, now: .now).map { ($0.candidate.id, $0.reasons) })
+        let plan = Dictionary(uniqueKeysWithValues: repo.retentionPlan(of: points, now: .now).map { ($0.candidate.id, $0.reasons) })
+        var folders: [String: Bool] = [:]  // points of a source often share their snapshot folder
         let out = Output.current
         let width = Format.idWidth(points.map(\.id), short: short)
         var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "STATUS", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
         for p in points {
             let (own, shared) = sizes[p.id] ?? (0, 0)
-            let exists = p.snapshotExists
+            let exists = folders[p.snapshot] ?? p.snapshotExists
+            folders[p.snapshot] = exists
             let reasons = plan[p.id] ?? []
             if json {
                 var o = JSONObject()

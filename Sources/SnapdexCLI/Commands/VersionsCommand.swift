@@ -43,9 +43,9 @@ struct VersionsCommand: ParsableCommand {
         var table = [["FIRST", "LAST", "POINTS", "TYPE", "SIZE", "MTIME", "HASH"]]
         // Two versions whose mtimes share a second would print alike: then every mtime shows
         // its nanoseconds (and point times likewise).
-        let mtimes = rows.compactMap { $0.entry.map { Timestamp(nanoseconds: $0.mtime) } }
+        let mtimes = rows.compactMap { $0.entry?.mtime }
         let fineMtimes = VersionsCommand.differBelowASecond(mtimes)
-        let finePoints = VersionsCommand.differBelowASecond(rows.flatMap { [$0.first.pointTime, $0.last.pointTime] })
+        let finePoints = VersionsCommand.differBelowASecond(rows.flatMap { [FileTime($0.first.pointTime), FileTime($0.last.pointTime)] })
         for r in rows {
             if json {
                 var o = JSONObject()
@@ -59,7 +59,7 @@ struct VersionsCommand: ParsableCommand {
                 if let e = r.entry {
                     o.string("type", e.type.word)
                     o.number("size", e.size)
-                    o.string("mtime", Timestamp(nanoseconds: e.mtime).rfc3339(fraction: true))
+                    o.string("mtime", e.mtime.rfc3339(fraction: true))
                     o.string("hash", e.hash?.hex)
                 }
                 out.line(bytes: o.encoded)
@@ -68,7 +68,7 @@ struct VersionsCommand: ParsableCommand {
                 let last = "\(r.last.id.prefix(width)) \(TimeDisplay.text(r.last.pointTime, fraction: finePoints))"
                 if let e = r.entry {
                     table.append([first, last, "\(r.count)", e.type.word, "\(e.size)",
-                                  TimeDisplay.text(Timestamp(nanoseconds: e.mtime), fraction: fineMtimes), e.hash.map { String($0.hex.prefix(12)) } ?? "-"])
+                                  TimeDisplay.text(e.mtime, fraction: fineMtimes), e.hash.map { String($0.hex.prefix(12)) } ?? "-"])
                 } else {
                     table.append([first, last, "\(r.count)", r.isDeleted ? "deleted" : "not read", "", "", ""])
                 }
@@ -78,8 +78,8 @@ struct VersionsCommand: ParsableCommand {
     }
 
     /// Whether two of `times` are different but fall in the same second.
-    static func differBelowASecond(_ times: [Timestamp]) -> Bool {
-        var bySecond: [Int64: Timestamp] = [:]
+    static func differBelowASecond(_ times: [FileTime]) -> Bool {
+        var bySecond: [Int64: FileTime] = [:]
         for t in times {
             if let other = bySecond[t.seconds], other != t { return true }
             bySecond[t.seconds] = t

@@ -71,8 +71,8 @@ public struct FindQuery {
     func matchesContent(_ e: FileEntry) -> Bool {
         if let larger, e.size <= larger { return false }
         if let smaller, e.size >= smaller { return false }
-        if let newer, e.mtime <= newer.nanoseconds { return false }
-        if let older, e.mtime >= older.nanoseconds { return false }
+        if let newer, e.mtime <= FileTime(newer) { return false }
+        if let older, e.mtime >= FileTime(older) { return false }
         return true
     }
 

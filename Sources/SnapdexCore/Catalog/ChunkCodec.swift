@@ -40,8 +40,10 @@ public enum ChunkCodec {
         var uids = ByteWriter(), gids = ByteWriter(), targets = ByteWriter(), devices = ByteWriter()
         var sizes = ByteWriter(), mtimes = ByteWriter(), hashFlags = ByteWriter(capacity: count), hashes = ByteWriter()
         var inodes = ByteWriter(), nlinks = ByteWriter(), trees = ByteWriter()
+        var mtimeExceptions = TimeExceptions.Writer(), ctimeExceptions = TimeExceptions.Writer()
 
         var prevDir: [UInt8] = []
+        var index = 0
         var prevMtime: Int64 = 0
         var prevInode: Int64 = 0
         for run in runs {
@@ -64,8 +66,12 @@ public enum ChunkCodec {
                 if e.type == .charDevice || e.type == .blockDevice { devices.varint(e.device) }
 
                 sizes.varint(e.size)
-                mtimes.zigzag(e.mtime &- prevMtime)
-                prevMtime = e.mtime
+                let mtime = e.mtime.storedNanoseconds
+                mtimes.zigzag(mtime &- prevMtime)
+                prevMtime = mtime
+                mtimeExceptions.note(index, e.mtime)
+                ctimeExceptions.note(index, e.ctime)
+                index += 1
                 if let h = e.hash {
                     hashFlags.byte(1)
                     hashes.raw(h.bytes)
@@ -85,10 +91,12 @@ public enum ChunkCodec {
             }
         }
         let ctimes = encodeCtimes(runs)
+        // The exceptions column is there only when some time needs it, so that the parts of
+        // every ordinary tree are byte for byte what format 2 wrote (and share its blocks).
         return [
             part(.names, count, [runCol, types, names, modes, uids, gids, targets, devices]),
-            part(.content, count, [sizes, mtimes, hashFlags, hashes]),
-            part(.state, count, [ctimes, inodes, nlinks, trees]),
+            part(.content, count, [sizes, mtimes, hashFlags, hashes] + mtimeExceptions.column),
+            part(.state, count, [ctimes, inodes, nlinks, trees] + ctimeExceptions.column),
         ]
     }
 
@@ -103,9 +111,10 @@ public enum ChunkCodec {
         var prev: Int64 = 0
         for run in runs {
             for e in run.entries {
-                fromMtime.append(e.ctime &- e.mtime)
-                fromPrevious.append(e.ctime &- prev)
-                prev = e.ctime
+                let ctime = e.ctime.storedNanoseconds
+                fromMtime.append(ctime &- e.mtime.storedNanoseconds)
+                fromPrevious.append(ctime &- prev)
+                prev = ctime
             }
         }
         func cost(_ v: [Int64]) -> Int {
@@ -217,13 +226,16 @@ public enum ChunkCodec {
             let (_, c1) = try columns(raw1, kind: .content, expected: count)
             guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
             var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
+            var exact = try TimeExceptions(c1.count > 4 ? c1[4] : nil, limit: count)
             var prevMtime: Int64 = 0
+            var flat = 0
             for g in groups.indices {
                 for i in groups[g].entries.indices {
                     groups[g].entries[i].size = try sizes.varint()
                     prevMtime = prevMtime &+ (try mtimes.zigzag())
-                    groups[g].entries[i].mtime = prevMtime
+                    groups[g].entries[i].mtime = try exact.time(at: flat, stored: prevMtime)
                     groups[g].entries[i].hash = try readHash(&flags, &hashes)
+                    flat += 1
                 }
             }
             if let contentPatch { try apply(contentPatch, kind: .content, to: &groups, count: count) }
@@ -232,15 +244,19 @@ public enum ChunkCodec {
             let (_, c2) = try columns(raw2, kind: .state, expected: count)
             guard c2.count >= 4 else { throw Damaged(reason: "state part has too few columns") }
             var ctimes = c2[0], inodes = c2[1], nlinks = c2[2], trees = c2[3]
+            var exact = try TimeExceptions(c2.count > 4 ? c2[4] : nil, limit: count)
+            var flat = 0
             var prevInode: Int64 = 0
             var prevCtime: Int64 = 0
             let predictor = try ctimes.byte()
             guard predictor <= 1 else { throw Damaged(reason: "unknown ctime predictor \(predictor)") }
             for g in groups.indices {
                 for i in groups[g].entries.indices {
-                    let base = predictor == 0 ? groups[g].entries[i].mtime : prevCtime
+                    // The mtime as its column holds it: the nearest end for an excepted one.
+                    let base = predictor == 0 ? groups[g].entries[i].mtime.storedNanoseconds : prevCtime
                     prevCtime = base &+ (try ctimes.zigzag())
-                    groups[g].entries[i].ctime = prevCtime
+                    groups[g].entries[i].ctime = try exact.time(at: flat, stored: prevCtime)
+                    flat += 1
                     prevInode = prevInode &+ (try inodes.zigzag())
                     groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
                     groups[g].entries[i].nlink = try nlinks.varint()
@@ -256,7 +272,7 @@ public enum ChunkCodec {
     /// matched, without decoding names or building entries.
     public struct ContentColumns {
         public var sizes: [UInt64]
-        public var mtimes: [Int64]
+        public var mtimes: [FileTime]
         public var hashes: [Digest?]
     }
 
@@ -268,15 +284,16 @@ public enum ChunkCodec {
             var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
             // Every entry has a hash kind byte: a count beyond them is damage, not an allocation.
             guard count <= flags.remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
+            var exact = try TimeExceptions(c1.count > 4 ? c1[4] : nil, limit: count)
             var out = ContentColumns(sizes: [], mtimes: [], hashes: [])
             out.sizes.reserveCapacity(count)
             out.mtimes.reserveCapacity(count)
             out.hashes.reserveCapacity(count)
             var prevMtime: Int64 = 0
-            for _ in 0..<count {
+            for flat in 0..<count {
                 out.sizes.append(try sizes.varint())
                 prevMtime = prevMtime &+ (try mtimes.zigzag())
-                out.mtimes.append(prevMtime)
+                out.mtimes.append(try exact.time(at: flat, stored: prevMtime))
                 out.hashes.append(try readHash(&flags, &hashes))
             }
             guard let patch else { return out }
@@ -284,16 +301,20 @@ public enum ChunkCodec {
             guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
             var target = p[0], indices = p[1], pSizes = p[2], pMtimes = p[3], pFlags = p[4], pHashes = p[5]
             guard try target.byte() == PartKind.content.rawValue else { throw Damaged(reason: "patch is not for a content part") }
+            var pExact = try TimeExceptions(p.count > 6 ? p[6] : nil, limit: count)
             var index = -1
+            var listed = 0
             var prevTime: Int64 = 0
             while !indices.isAtEnd {
                 index += try indices.count(limit: count) + 1
                 guard index < count else { throw Damaged(reason: "patch index out of range") }
                 out.sizes[index] = try pSizes.varint()
                 prevTime = prevTime &+ (try pMtimes.zigzag())
-                out.mtimes[index] = prevTime
+                out.mtimes[index] = try pExact.time(at: listed, stored: prevTime)
                 out.hashes[index] = try readHash(&pFlags, &pHashes)
+                listed += 1
             }
+            try pExact.checkAllUsed(listed: listed)
             return out
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
@@ -416,18 +437,20 @@ public enum ChunkCodec {
         // a 200k-entry tree took 14.2 MB with an eighth, 16.2 MB with a quarter or a sixteenth).
         guard changed.count * 8 <= new.count else { return nil }
         var target = ByteWriter(), indices = ByteWriter(), c0 = ByteWriter(), c1 = ByteWriter(), c2 = ByteWriter(), c3 = ByteWriter()
+        var exceptions = TimeExceptions.Writer()
         target.byte(kind.rawValue)
         var prevIndex = -1
         var prevTime: Int64 = 0
         var prevInode: Int64 = 0
-        for i in changed {
+        for (listed, i) in changed.enumerated() {
             let e = new[i]
             indices.varint(i - prevIndex - 1)
             prevIndex = i
+            exceptions.note(listed, kind == .content ? e.mtime : e.ctime)
             if kind == .content {
                 c0.varint(e.size)
-                c1.zigzag(e.mtime &- prevTime)
-                prevTime = e.mtime
+                c1.zigzag(e.mtime.storedNanoseconds &- prevTime)
+                prevTime = e.mtime.storedNanoseconds
                 if let h = e.hash {
                     c2.byte(1)
                     c3.raw(h.bytes)
@@ -435,8 +458,8 @@ public enum ChunkCodec {
                     c2.byte(0)
                 }
             } else {
-                c0.zigzag(e.ctime &- prevTime)
-                prevTime = e.ctime
+                c0.zigzag(e.ctime.storedNanoseconds &- prevTime)
+                prevTime = e.ctime.storedNanoseconds
                 let ino = Int64(bitPattern: e.inode)
                 c1.zigzag(ino &- prevInode)
                 prevInode = ino
@@ -448,7 +471,7 @@ public enum ChunkCodec {
                 }
             }
         }
-        return part(.patch, new.count, [target, indices, c0, c1, c2, c3])
+        return part(.patch, new.count, [target, indices, c0, c1, c2, c3] + exceptions.column)
     }
 
     /// Replaces the fields of `kind` of the entries a patch lists.
@@ -457,6 +480,8 @@ public enum ChunkCodec {
         guard cols.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
         var target = cols[0], indices = cols[1], c0 = cols[2], c1 = cols[3], c2 = cols[4], c3 = cols[5]
         guard try target.byte() == kind.rawValue else { throw Damaged(reason: "patch is not for a \(kind) part") }
+        var exact = try TimeExceptions(cols.count > 6 ? cols[6] : nil, limit: count)
+        var listed = 0
         var g = 0, i = 0, flat = 0
         var index = -1
         var prevTime: Int64 = 0
@@ -480,16 +505,18 @@ public enum ChunkCodec {
             if kind == .content {
                 groups[g].entries[i].size = try c0.varint()
                 prevTime = prevTime &+ (try c1.zigzag())
-                groups[g].entries[i].mtime = prevTime
+                groups[g].entries[i].mtime = try exact.time(at: listed, stored: prevTime)
                 groups[g].entries[i].hash = try readHash(&c2, &c3)
             } else {
                 prevTime = prevTime &+ (try c0.zigzag())
-                groups[g].entries[i].ctime = prevTime
+                groups[g].entries[i].ctime = try exact.time(at: listed, stored: prevTime)
                 prevInode = prevInode &+ (try c1.zigzag())
                 groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
                 groups[g].entries[i].nlink = try c2.varint()
                 try readTree(&c3, into: &groups[g].entries[i])
             }
+            listed += 1
         }
+        try exact.checkAllUsed(listed: listed)
     }
 }

@@ -20,10 +20,19 @@ extension Manifest {
 extension Repository {
     /// Every point as retention sees it, from the values stored with it.
     public func retentionCandidates(source: String? = nil) throws -> [RetentionCandidate] {
-        try points(source: source).map { p in
-            RetentionCandidate(id: p.id, source: p.source, time: p.pointTime, manual: p.pointKind == .manual,
-                               retainUntil: p.retainUntil.map(Timestamp.init(nanoseconds:)),
-                               policy: (try? RetentionPolicy(text: p.policy ?? "")) ?? RetentionPolicy())
+        Repository.retentionCandidates(try points(source: source))
+    }
+
+    /// Candidates for these points. Points of a source mostly share one policy text: each
+    /// text is parsed once.
+    static func retentionCandidates(_ points: [PointRecord]) -> [RetentionCandidate] {
+        var parsed: [String: RetentionPolicy] = [:]
+        return points.map { p in
+            let text = p.policy ?? ""
+            let policy = parsed[text] ?? ((try? RetentionPolicy(text: text)) ?? RetentionPolicy())
+            parsed[text] = policy
+            return RetentionCandidate(id: p.id, source: p.source, time: p.pointTime, manual: p.pointKind == .manual,
+                                      retainUntil: p.retainUntil.map(Timestamp.init(nanoseconds:)), policy: policy)
         }
     }
 
@@ -31,6 +40,12 @@ extension Repository {
     public func retentionPlan(source: String? = nil, now: Timestamp) throws -> [RetentionDecision] {
         if let source { _ = try self.source(named: source) }
         return RetentionPlanner.plan(try retentionCandidates(source: source), now: now, localZone: .local)
+    }
+
+    /// The retention plan at `now` of points already read (all of a source's, or all), for a
+    /// caller that lists them too.
+    public func retentionPlan(of points: [PointRecord], now: Timestamp) -> [RetentionDecision] {
+        RetentionPlanner.plan(Repository.retentionCandidates(points), now: now, localZone: .local)
     }
 
     /// Expires every point the plan does not keep: manifests first, then the database
@@ -141,10 +156,12 @@ extension Repository {
         }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
         try write { db in
+            let update = CatalogueUpdate(db)
             for (p, m) in updated {
                 let path = manifestPath(source: p.source, id: p.id)
-                try Catalogue.insert(m, manifestBytes: m.encode().count, stamp: ManifestFile.stamp(of: path) ?? "", in: db)
+                try update.add(m, manifestBytes: m.encode().count, stamp: ManifestFile.stamp(of: path) ?? "")
             }
+            try update.finish()
         }
         try finish()
         endJournal()

@@ -327,8 +327,7 @@ public final class Indexer {
             committed = true
             if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
             let freed = try repository.write { db in
-                if let existing { _ = try PointRecord.deleteOne(db, key: existing.id) }
-                try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, in: db)
+                try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, replacing: existing.map { [$0.id] } ?? [], in: db)
                 return try Catalogue.deleteUnreferencedBlocks(in: db)
             }
             _ = repository.deleteBlocks(freed)
@@ -504,9 +503,9 @@ public struct SnapshotTime: Sendable {
             if errno == ENOENT { throw SnapdexError.snapshotDirectoryMissing(directory) }
             throw SnapdexError.io("cannot stat", directory, .current)
         }
-        let (t, clamped) = FileTime.stored(st.st_mtim)
-        guard !clamped else {
-            throw SnapdexError.invalidArgument("the mtime of \(directory), \(Civil.rfc3339(seconds: Int64(st.st_mtim.tv_sec))), is outside the times snapdex can store (\(Timestamp.rangeDescription)); give the point time with --at (see `snapdex index --help`)")
+        // A point time is a Timestamp (manifest tag 3): a folder time outside it is refused.
+        guard let t = FileTime(st.st_mtim).timestamp else {
+            throw SnapdexError.invalidArgument("the mtime of \(directory), \(FileTime(st.st_mtim).rfc3339()), is outside the point times snapdex can store (\(Timestamp.rangeDescription)); give the point time with --at (see `snapdex index --help`)")
         }
         return t
     }

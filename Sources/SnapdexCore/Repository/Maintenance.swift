@@ -259,13 +259,15 @@ extension Repository {
         let lock = try WriterLock(path: root + "/lock", wait: wait)
         defer { lock.release() }
         // A manifest this user may not read would be left out of the new database, dropping a
-        // healthy point: refused before anything is removed.
+        // healthy point: refused before anything is removed (opening each is enough to know).
         let before = CatalogListing(catalogs: root + "/catalogs")
         for f in before.manifests.values.sorted(by: { $0.id < $1.id }) {
             let path = root + "/catalogs/" + f.source + "/" + f.id + ".manifest"
-            if case .failure(let e as SnapdexError) = Result(catching: { try readFile(path, repository: root) }), e.isPermissionDenied { throw e }
+            let fd = PathCalls.open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { close(fd) } else if errno == EACCES || errno == EPERM { throw SnapdexError.permissionDenied(path: path, repository: root) }
         }
         for suffix in ["", "-wal", "-shm"] { FileIO.remove(root + "/snapdex.db" + suffix) }
+        // Opening rebuilds the database from the files, reading each manifest once.
         let repo = try Repository(root: root, announce: false)
         try repo.recover()
         var report = RescanReport()
@@ -273,15 +275,9 @@ extension Repository {
         report.sources = listing.sources.count
         report.points = try repo.read { db in try PointRecord.fetchCount(db) }
         report.blocks = try repo.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0 }
-        report.skipped = listing.manifests.values.compactMap { f in
-            let path = repo.manifestPath(source: f.source, id: f.id)
-            do {
-                let m = try Manifest.decode(try FileIO.readAll(path), path: path)
-                return m.idHex == f.id && m.source == f.source ? nil : "\(path): holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
-            } catch {
-                return "\(error)"
-            }
-        }.sorted()
+        // The damaged manifests the rebuild met, less any the recovery removed.
+        let damage = repo.reconciledAtOpen.damage
+        report.skipped = listing.manifests.values.compactMap { damage[repo.manifestPath(source: $0.source, id: $0.id)] }.sorted()
         for name in listing.sources where FileIO.exists(repo.sourceDirectory(name) + "/source.json") {
             if let e = Result(catching: { try repo.loadSourceConfig(name) }).failureValue { report.skipped.append("\(e)") }
         }

@@ -68,7 +68,7 @@ extension Repository {
         for (i, id) in ids.enumerated() {
             var n = 8
             for j in [i - 1, i + 1] where j >= 0 && j < ids.count {
-                let common = zip(id, ids[j]).prefix { $0 == $1 }.count
+                let common = zip(id.utf8, ids[j].utf8).prefix { $0 == $1 }.count  // ids are ASCII hex
                 n = max(n, common + 1)
             }
             out[id] = String(id.prefix(n))

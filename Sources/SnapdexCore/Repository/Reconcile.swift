@@ -15,7 +15,12 @@ struct ManifestFile: Equatable {
     /// A regular file's inode, size and mtime, or nil when there is none.
     static func stamp(of path: String) -> String? {
         var st = stat()
-        guard PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard PathCalls.lstat(path, &st) == 0 else { return nil }
+        return stamp(st)
+    }
+
+    static func stamp(_ st: stat) -> String? {
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }
 }
@@ -27,15 +32,21 @@ struct CatalogListing {
 
     /// Lists source folders and their manifests. Names that are not a valid source name or
     /// point id are left alone: nothing read from the repository is used as a path unchecked.
+    /// Every command runs this (10,000 manifests at scale), so names stay bytes until they pass
+    /// and each file is stat'ed relative to its folder.
     init(catalogs: String) {
+        let suffix = Array(".manifest".utf8)
         for name in FileIO.names(in: catalogs) {
             let dir = catalogs + "/" + name
             guard (try? SourceConfig.validate(name: name)) != nil, FileIO.isDirectory(dir) else { continue }
             sources.append(name)
-            for file in FileIO.names(in: dir) where file.hasSuffix(".manifest") {
-                let id = String(file.dropLast(".manifest".count))
-                guard PointID.isValid(id) else { continue }
-                guard let stamp = ManifestFile.stamp(of: dir + "/" + file) else { continue }
+            guard case .success(let fd) = FS.openDirectory(path: dir) else { continue }
+            defer { close(fd) }
+            guard case .success(let files) = FS.listNames(in: fd) else { continue }
+            manifests.reserveCapacity(manifests.count + files.count)
+            for file in files where file.count == 32 + suffix.count && file.suffix(suffix.count).elementsEqual(suffix) {
+                let id = String(decoding: file.prefix(32), as: UTF8.self)
+                guard PointID.isValid(id), case .success(let st) = FS.lstat(file, in: fd), let stamp = ManifestFile.stamp(st) else { continue }
                 manifests[id] = ManifestFile(source: name, id: id, stamp: stamp)
             }
         }
@@ -57,6 +68,8 @@ public struct ReconcileReport: Sendable, Equatable {
     public var sourcesChanged = 0
     /// Manifests on disk that could not be read (damaged): not in the database.
     public var unreadable: [String] = []
+    /// Why each of `unreadable` could not be read, as a message, by path.
+    public var damage: [String: String] = [:]
     /// Manifests on disk the current user may not read: not damaged, and a row the database
     /// has for them stays.
     public var forbidden: [String] = []
@@ -90,19 +103,19 @@ extension Repository {
         return (SourceConfig(name: name).record, true)
     }
 
-    /// A point row's identity columns. A damaged database can hold NULLs or other types here,
+    /// A point row's identity columns (selected as id, source, stamp). A damaged database can hold NULLs or other types here,
     /// which GRDB's plain subscripts would trap on: that is damage (exit 3), never a trap.
     private func pointRow(_ r: Row) throws -> (id: String, source: String, stamp: String) {
-        guard let id: String = r.checked("id"), let source: String = r.checked("source"), let stamp: String = r.checked("stamp")
+        guard let id: String = r.checked(at: 0), let source: String = r.checked(at: 1), let stamp: String = r.checked(at: 2)
         else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a point row holds a value of the wrong type") }
         return (id, source, stamp)
     }
 
     private func needsReconcile(_ listing: CatalogListing) throws -> Bool {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point")
-            guard rows.count == listing.manifests.count else { return true }
-            for r in rows {
+            guard try PointRecord.fetchCount(db) == listing.manifests.count else { return true }
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, source, stamp FROM point")
+            while let r = try rows.next() {
                 let row = try pointRow(r)
                 guard let f = listing.manifests[row.id], f.source == row.source, f.stamp == row.stamp else { return true }
             }
@@ -125,37 +138,48 @@ extension Repository {
             }
         }
         var rows: [String: (source: String, stamp: String)] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT id, source, stamp FROM point") {
+        let cursor = try Row.fetchCursor(db, sql: "SELECT id, source, stamp FROM point")
+        while let r = try cursor.next() {
             let row = try pointRow(r)
             rows[row.id] = (row.source, row.stamp)
         }
+        let update = CatalogueUpdate(db)
         for (id, row) in rows {
             if let f = listing.manifests[id], f.source == row.source { continue }
-            _ = try PointRecord.deleteOne(db, key: id)
+            try update.remove(point: id)
             report.removed += 1
         }
+        try update.finish()
         for name in known.keys where !listing.sources.contains(name) {
-            _ = try SourceRecord.deleteOne(db, key: name)
+            try Catalogue.deleteSource(name, in: db)
             report.sourcesChanged += 1
         }
         for f in listing.manifests.values.sorted(by: { $0.id < $1.id }) {
             let row = rows[f.id]
             if let row, row.source == f.source, row.stamp == f.stamp { continue }
             let path = manifestPath(source: f.source, id: f.id)
-            if case .failure(SnapdexError.permissionDenied) = Result(catching: { try readRepositoryFile(path) }) {
+            let bytes: [UInt8], m: Manifest
+            do {
+                bytes = try readRepositoryFile(path)
+                m = try Manifest.decode(bytes, path: path)
+            } catch SnapdexError.permissionDenied {
                 report.forbidden.append(path)
                 continue
-            }
-            guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
-                  m.idHex == f.id, m.source == f.source
-            else {
+            } catch {
                 // Damaged: a row the database already had stays, so verify names the point.
                 report.unreadable.append(path)
+                report.damage[path] = "\(error)"
                 continue
             }
-            try Catalogue.insert(m, manifestBytes: bytes.count, stamp: f.stamp, in: db)
+            guard m.idHex == f.id, m.source == f.source else {
+                report.unreadable.append(path)
+                report.damage[path] = "\(path): holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
+                continue
+            }
+            try update.add(m, manifestBytes: bytes.count, stamp: f.stamp, isNew: row == nil)
             if row == nil || row?.source != f.source { report.added += 1 } else { report.updated += 1 }
         }
+        try update.finish()
         if report.removed > 0 || report.updated > 0 { _ = try Catalogue.deleteUnreferencedBlocks(in: db) }
         return report
     }

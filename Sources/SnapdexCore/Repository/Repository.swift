@@ -116,6 +116,9 @@ public final class Repository {
     /// Things people should know about how the repository was opened (the database was
     /// rebuilt from the catalog files, a source.json is damaged); the CLI prints them.
     public internal(set) var notes: [String] = []
+    /// What the reconcile that opened the repository changed (a rebuild, when the database
+    /// was new).
+    var reconciledAtOpen = ReconcileReport()
     /// For a repository on object storage: the store, and this host's cache of it, which
     /// `root` then is.
     public let mirror: StoreMirror?
@@ -211,6 +214,7 @@ public final class Repository {
         blocks = BlockStore(directory: root + "/blocks", known: [:])
         if let mirror { blocks.fetchMissing = { [mirror] h in try mirror.fetchBlock(h) } }
         let report = try reconcile()
+        reconciledAtOpen = report
         // SQLite made these files as root: the repository's owner must still open them.
         for suffix in ["", "-wal", "-shm"] where FileIO.exists(root + "/snapdex.db" + suffix) { FileIO.adopt(path: root + "/snapdex.db" + suffix) }
         guard announce else { return }
@@ -291,12 +295,8 @@ public final class Repository {
     // MARK: Points
 
     public func points(source: String? = nil) throws -> [PointRecord] {
-        try read { db in
-            // Points that share a time are ordered by id: the one rule for which is newest.
-            var q = PointRecord.order(PointRecord.Columns.source, PointRecord.Columns.time, PointRecord.Columns.id)
-            if let source { q = q.filter(PointRecord.Columns.source == source) }
-            return try q.fetchAll(db)
-        }
+        // Points that share a time are ordered by id: the one rule for which is newest.
+        try read { db in try PointRecord.fetchAll(db, source: source) }
     }
 
     public func point(id: String) throws -> PointRecord? {
@@ -352,18 +352,10 @@ public final class Repository {
     /// Stored bytes of each point's blocks: those only it references, and those it shares.
     public func catalogSizes() throws -> [String: (own: Int64, shared: Int64)] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT pb.point AS point,
-                       SUM(CASE WHEN rc.n = 1 THEN b.storedSize ELSE 0 END) AS own,
-                       SUM(CASE WHEN rc.n > 1 THEN b.storedSize ELSE 0 END) AS shared
-                FROM pointBlock pb
-                JOIN block b ON b.hash = pb.hash
-                JOIN (SELECT hash, COUNT(*) AS n FROM pointBlock GROUP BY hash) rc ON rc.hash = pb.hash
-                GROUP BY pb.point
-                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT point, ownBytes, sharedBytes FROM pointBlocks")
             var out: [String: (Int64, Int64)] = [:]
-            for r in rows {
-                guard let point: String = r.checked("point"), let own: Int64 = r.checked("own"), let shared: Int64 = r.checked("shared")
+            while let r = try rows.next() {
+                guard let point: String = r.checked(at: 0), let own: Int64 = r.checked(at: 1), let shared: Int64 = r.checked(at: 2)
                 else { throw SnapdexError.databaseDamaged(path: databasePath, reason: "a block row holds a value of the wrong type") }
                 out[point] = (own, shared)
             }

@@ -63,7 +63,7 @@ extension Repository {
             if !force { try refuseHeld(points) }
             try forgetLocked(points)
             FileIO.remove(sourceDirectory(name) + "/source.json")
-            try write { db in _ = try SourceRecord.deleteOne(db, key: name) }
+            try write { db in try Catalogue.deleteSource(name, in: db) }
             PathCalls.rmdir(sourceDirectory(name))
             return points.count
         }

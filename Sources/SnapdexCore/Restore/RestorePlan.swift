@@ -9,8 +9,8 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
 /// What is at a destination path now.
 public struct ExistingEntry: Equatable, Sendable {
     public var type: EntryType
-    public var mtime: Int64
-    public init(type: EntryType, mtime: Int64) {
+    public var mtime: FileTime
+    public init(type: EntryType, mtime: FileTime) {
         self.type = type
         self.mtime = mtime
     }

@@ -333,6 +333,10 @@ final class Restorer {
     private var linked: [UInt64: [UInt8]] = [:]
     private let isRoot = geteuid() == 0
     private var warnedOwner = false
+    /// Entries whose mtime the target's file system could not hold (ext4 keeps 1901..2446),
+    /// and the first of them as an example for the warning.
+    private var timesNotHeld = 0
+    private var firstTimeNotHeld: String?
     private let started = Timestamp.now
     private var nextReport = 256
     /// Directories already searched for stale temporary files.
@@ -374,8 +378,22 @@ final class Restorer {
             return summary
         }
         if let tar, !options.dryRun { try tar.finish() }
+        if let firstTimeNotHeld {
+            summary.warnings.append("the target's file system cannot hold the mtime of \(timesNotHeld) restored entr\(timesNotHeld == 1 ? "y" : "ies"): "
+                + "\(firstTimeNotHeld); --tar records such times exactly")
+        }
         summary.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
         return summary
+    }
+
+    /// Notes an entry whose mtime came back other than it was set: the file system moved it
+    /// to the nearest time it can hold, without an error.
+    private func checkTimeHeld(_ e: FileEntry, _ st: stat?) {
+        guard let st, st.fileMTime != e.mtime else { return }
+        timesNotHeld += 1
+        if firstTimeNotHeld == nil {
+            firstTimeNotHeld = "\(String(decoding: PathBytes.display(e.name), as: UTF8.self)) has \(st.fileMTime.rfc3339(fraction: true)), not \(e.mtime.rfc3339(fraction: true))"
+        }
     }
 
     private func restorePaths() throws {
@@ -450,7 +468,7 @@ final class Restorer {
                 sweepStaleTemporaries(in: dfd, dir: dir)
             }
             if dfd >= 0, case .success(let st) = FS.lstat(e.name, in: dfd) {
-                existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.nanoMTime)
+                existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.fileMTime)
             }
         }
         var action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
@@ -670,7 +688,7 @@ final class Restorer {
     static func difference(fd: Int32, from e: FileEntry) -> String? {
         guard case .success(let st) = FS.fstat(fd) else { return nil }
         if UInt64(st.st_size) != e.size { return "\(st.st_size) bytes in the snapshot, \(e.size) in the catalog" }
-        if st.nanoMTime != e.mtime { return "another mtime in the snapshot than in the catalog" }
+        if st.fileMTime != e.mtime { return "another mtime in the snapshot than in the catalog" }
         return nil
     }
 
@@ -734,17 +752,20 @@ final class Restorer {
         if isRoot { _ = fchown(fd, e.uid, e.gid) } else { warnOwner() }
         _ = fchmod(fd, mode_t(e.permissions))
         if let sfd { copyXattrs(from: sfd, to: fd) }
-        var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), spec(e.mtime)]
+        var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), e.mtime.spec]
         if let sfd, case .success(let st) = FS.fstat(sfd) { times[0] = st.st_atim }
-        _ = futimens(fd, &times)
+        if futimens(fd, &times) == 0, case .success(let st) = FS.fstat(fd) { checkTimeHeld(e, st) }
     }
 
     /// Owner and times of a symlink, fifo or device by name, without following it.
     private func applyAttributes(at dfd: Int32, name: [UInt8], _ e: FileEntry, follow: Bool) throws {
         FS.withCName(name) { n in
             if isRoot { _ = fchownat(dfd, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) }
-            var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), spec(e.mtime)]
-            _ = utimensat(dfd, n, &times, AT_SYMLINK_NOFOLLOW)
+            var times = [timespec(tv_sec: 0, tv_nsec: Int(SDX_UTIME_OMIT)), e.mtime.spec]
+            if utimensat(dfd, n, &times, AT_SYMLINK_NOFOLLOW) == 0 {
+                var st = stat()
+                if fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 { checkTimeHeld(e, st) }
+            }
         }
         if !isRoot { warnOwner() }
     }
@@ -768,11 +789,6 @@ final class Restorer {
                 summary.warnings.append("cannot set extended attribute \(String(decoding: name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)): \(Errno.current)")
             }
         }
-    }
-
-    private func spec(_ ns: Int64) -> timespec {
-        let t = Timestamp(nanoseconds: ns)
-        return timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.subsecondNanos))
     }
 
     private func warnOwner() {

@@ -28,7 +28,7 @@ final class TarWriter {
         var uid: UInt32
         var gid: UInt32
         var size: UInt64
-        var mtime: Int64
+        var mtime: FileTime
         var link: [UInt8] = []
         var device: UInt64 = 0
         /// The data runs of a sparse file (`size` is its full size); nil for a plain entry.
@@ -80,11 +80,8 @@ final class TarWriter {
         let utf8Link = String(validating: h.link, as: UTF8.self) != nil
         if name.count > 100 && utf8Name { record("path", name) }
         if h.link.count > 100 && utf8Link { record("linkpath", h.link) }
-        // pax times are signed decimals: -0.5 is half a second before the epoch, so print the
-        // magnitude (which Int64.min has too) rather than floor seconds plus a positive fraction.
-        let m = h.mtime.magnitude
-        record("mtime", Array("\(h.mtime < 0 ? "-" : "")\(m / 1_000_000_000).\(pad(Int(m % 1_000_000_000), 9))".utf8))
-        let headerTime = min(max(Timestamp(nanoseconds: h.mtime).seconds, 0), 0o77777777777)  // ustar's field; pax has the exact time
+        record("mtime", Array(h.mtime.paxDecimal.utf8))
+        let headerTime = min(max(h.mtime.seconds, 0), 0o77777777777)  // ustar's field; pax has the exact time
         if storedSize > 0o77777777777 { record("size", Array("\(storedSize)".utf8)) }
         if h.uid > 0o7777777 { record("uid", Array("\(h.uid)".utf8)) }
         if h.gid > 0o7777777 { record("gid", Array("\(h.gid)".utf8)) }

@@ -67,17 +67,21 @@ public enum RetentionPlanner {
 
     public static func plan(_ points: [RetentionCandidate], now: Timestamp, localZone: CalendarZone) -> [RetentionDecision] {
         var decisions: [RetentionDecision] = []
+        decisions.reserveCapacity(points.count)
         let bySource = Dictionary(grouping: points, by: \.source)
         for source in bySource.keys.sorted() {
             let all = bySource[source]!.sorted { ($0.time, $0.id) > ($1.time, $1.id) }  // newest first
-            let scheduled = all.filter { !$0.manual && $0.time <= now }
+            // Points are found by position, not id: `points` plans 10,000 of them.
+            let scheduledPositions = all.indices.filter { !all[$0].manual && all[$0].time <= now }
+            let scheduled = scheduledPositions.map { all[$0] }
+            var rank = [Int?](repeating: nil, count: all.count)  // among the scheduled, newest 0
+            for (r, i) in scheduledPositions.enumerated() { rank[i] = r }
             let newest = all.first { $0.time <= now }
             let newestID = newest?.id ?? all.first?.id
             let oldestID = scheduled.last?.id
-            let rank = Dictionary(uniqueKeysWithValues: scheduled.enumerated().map { ($1.id, $0) })
-            // Period winners per zone and rule, computed for the zones the points name.
-            var winners: [String: [(rank: [String: (rank: Int, period: String)], count: Int)]] = [:]
-            for p in all.reversed() {
+            // Period winners per zone and rule, computed for the zones and rules the points name.
+            var winners: [String: [PeriodWinners?]] = [:]
+            for (i, p) in all.enumerated().reversed() {
                 var reasons: [String] = []
                 let pol = p.policy
                 if p.manual { reasons.append("manual") }
@@ -89,15 +93,18 @@ public enum RetentionPlanner {
                     if let d = pol.keepDays, let newest, within(days: d, of: newest.time, p.time) {
                         reasons.append("keep-days \(d)")
                     }
-                    if let n = pol.keepLast, let r = rank[p.id], r < n { reasons.append("keep-last \(n)") }
+                    if let n = pol.keepLast, let r = rank[i], r < n { reasons.append("keep-last \(n)") }
                     let zone = pol.zone ?? localZone
-                    for (i, rule) in calendarRules.enumerated() {
+                    for (k, rule) in calendarRules.enumerated() {
                         guard let n = rule.count(pol), n > 0 else { continue }
-                        if winners[zone.name] == nil {
-                            winners[zone.name] = calendarRules.map { r in periodWinners(scheduled) { r.period($0, zone) } }
+                        let w: PeriodWinners
+                        if let known = winners[zone.name]?[k] {
+                            w = known
+                        } else {
+                            w = periodWinners(scheduled) { rule.period($0, zone) }
+                            winners[zone.name, default: Array(repeating: nil, count: calendarRules.count)][k] = w
                         }
-                        let w = winners[zone.name]![i]
-                        if let mine = w.rank[p.id], mine.rank < n {
+                        if let r = rank[i], let mine = w.rank[r], mine.rank < n {
                             reasons.append("\(rule.name) \(mine.period)")
                         } else if p.id == oldestID, w.count < n {
                             reasons.append("\(rule.name) oldest (\(w.count) of \(n) \(rule.unit))")
@@ -120,17 +127,23 @@ public enum RetentionPlanner {
         return age < span
     }
 
-    /// For points sorted newest first: the newest point of each period, ranked newest period first.
-    static func periodWinners(_ newestFirst: [RetentionCandidate], key: (Timestamp) -> String)
-        -> (rank: [String: (rank: Int, period: String)], count: Int)
-    {
-        var out: [String: (Int, String)] = [:]
+    /// For points sorted newest first, by position: whether each is the newest point of its
+    /// period, and that period's rank (newest period first) and name; and how many periods
+    /// there are.
+    struct PeriodWinners {
+        var rank: [(rank: Int, period: String)?]
+        var count: Int
+    }
+
+    static func periodWinners(_ newestFirst: [RetentionCandidate], key: (Timestamp) -> String) -> PeriodWinners {
+        var out = PeriodWinners(rank: Array(repeating: nil, count: newestFirst.count), count: 0)
         var seen = Set<String>()
-        for p in newestFirst {
+        for (i, p) in newestFirst.enumerated() {
             let k = key(p.time)
-            if seen.insert(k).inserted { out[p.id] = (seen.count - 1, k) }
+            if seen.insert(k).inserted { out.rank[i] = (seen.count - 1, k) }
         }
-        return (out, seen.count)
+        out.count = seen.count
+        return out
     }
 }
 

@@ -80,6 +80,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case storeSendFailed(location: String, why: String)
     /// An object-store key that is not a relative repository path of plain names.
     case objectKeyInvalid(key: String)
+    /// Between Snapdex and an object store (S3): credentials, buckets, the network.
+    case objectStorage(ObjectStorageError)
 
     public var description: String {
         switch self {
@@ -205,6 +207,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "sending the changes to \(location) failed part way (\(why)); nothing half-done is visible there: rerun the same command, and what was sent is not sent again"
         case .objectKeyInvalid(let key):
             return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
+        case .objectStorage(let e):
+            return e.description
         }
     }
 
@@ -222,6 +226,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
+        case .objectStorage(let e): return e.exitCode
         default: return ExitStatus.failure
         }
     }

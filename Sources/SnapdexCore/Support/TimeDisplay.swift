@@ -15,24 +15,28 @@ public enum TimeDisplay {
 
     /// `YYYY-MM-DD HH:MM:SS +HHMM`; with `fraction`, the nanoseconds after the seconds
     /// (`03:00:00.000000001`), for times that differ only below a second.
-    public static func text(_ t: Timestamp, fraction: Bool = false) -> String {
-        let f = fields(t)
+    public static func text(_ t: Timestamp, fraction: Bool = false) -> String { text(FileTime(t), fraction: fraction) }
+
+    /// A file's time, any year `stat` can report (years beyond 0000..9999 as
+    /// `Civil.yearText` writes them).
+    public static func text(_ t: FileTime, fraction: Bool = false) -> String {
+        let f = fields(seconds: t.seconds)
         var s = "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))"
-        if fraction { s += "." + pad(Int(t.subsecondNanos), 9) }
+        if fraction { s += "." + pad(Int(t.nanos), 9) }
         return s + " " + offsetText(f.offset)
     }
 
     /// `YYYY-MM-DD HH:MM`, the short form of `ls -l` (whose columns have no room for a zone),
     /// in the same zone as `text`.
-    public static func minutes(_ t: Timestamp) -> String {
-        let f = fields(t)
+    public static func minutes(_ t: FileTime) -> String {
+        let f = fields(seconds: t.seconds)
         return "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2))"
     }
 
     /// The time in a point reference people can copy (`home@2026-11-21T03:00:00+05:30`):
     /// RFC 3339 in the same zone as `text`, `Z` with `--utc`; `SOURCE@TIME` reads it back.
     public static func reference(_ t: Timestamp) -> String {
-        let f = fields(t)
+        let f = fields(seconds: t.seconds)
         guard f.offset != 0 else { return t.rfc3339() }
         let zone = offsetText(f.offset)
         return "\(f.date)T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))\(zone.prefix(3)):\(zone.suffix(2))"
@@ -42,7 +46,7 @@ public enum TimeDisplay {
     public static func retainUntil(_ t: Timestamp) -> String { t.isNever ? "never" : text(t) }
 
     /// The zone offset used for `t`, in seconds east of UTC (0 with `--utc`).
-    public static func offsetSeconds(_ t: Timestamp) -> Int { fields(t).offset }
+    public static func offsetSeconds(_ t: Timestamp) -> Int { fields(seconds: t.seconds).offset }
 
     /// `+0530`, `-0800`, `+0000`.
     public static func offsetText(_ seconds: Int) -> String {
@@ -50,16 +54,19 @@ public enum TimeDisplay {
         return (seconds < 0 ? "-" : "+") + pad(m / 60, 2) + pad(m % 60, 2)
     }
 
-    private static func fields(_ t: Timestamp) -> (date: String, hour: Int, minute: Int, second: Int, offset: Int) {
+    private static func fields(seconds: Int64) -> (date: String, hour: Int, minute: Int, second: Int, offset: Int) {
         var offset = 0
         if !utc {
-            var tt = time_t(t.seconds)
+            var tt = time_t(seconds)
             var tm = tm()
             if localtime_r(&tt, &tm) != nil { offset = Int(tm.tm_gmtoff) }
         }
+        // A file time at the very ends of 64-bit seconds has no local time: it stays in UTC.
+        let (local, overflow) = seconds.addingReportingOverflow(Int64(offset))
+        if overflow { offset = 0 }
         // The calendar itself is Civil's, so that every year converts the same way.
-        let c = Civil.fields(seconds: t.seconds &+ Int64(offset))
-        let year = c.year < 0 ? "-" + pad(-c.year, 4) : pad(c.year, 4)
+        let c = Civil.fields(seconds: overflow ? seconds : local)
+        let year = Civil.yearText(c.year)
         return ("\(year)-\(pad(c.month, 2))-\(pad(c.day, 2))", c.hour, c.minute, c.second, offset)
     }
 }

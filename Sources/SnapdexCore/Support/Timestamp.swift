@@ -126,10 +126,19 @@ public enum Civil {
         return (y, m, dd, rem / 3600, rem / 60 % 60, rem % 60)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS` plus whatever `suffix` adds, then `Z`; any Int64 seconds.
+    /// A year as RFC 3339 writes it, four digits, for 0000..9999; outside them as ISO 8601's
+    /// expanded form: a sign and at least four digits (`+10000`, `-0001`), counting years
+    /// astronomically (0000 is 1 BC, -0001 is 2 BC) in the proleptic Gregorian calendar.
+    public static func yearText(_ year: Int) -> String {
+        if year < 0 { return "-" + pad(-year, 4) }
+        return year > 9999 ? "+" + String(year) : pad(year, 4)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` plus whatever `suffix` adds, then `Z`; any Int64 seconds (years
+    /// beyond 0000..9999 as `yearText` writes them).
     public static func rfc3339(seconds: Int64, suffix: (String) -> String = { $0 }) -> String {
         let c = fields(seconds: seconds)
-        return suffix("\(c.year < 0 ? "-" + pad(-c.year, 4) : pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))") + "Z"
+        return suffix("\(yearText(c.year))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))") + "Z"
     }
 }
 

@@ -73,9 +73,9 @@ public struct FileEntry: Equatable, Sendable {
     public var uid: UInt32
     public var gid: UInt32
     public var size: UInt64
-    /// Modification and status-change times, nanoseconds since the epoch.
-    public var mtime: Int64
-    public var ctime: Int64
+    /// Modification and status-change times, exactly as `stat` gave them.
+    public var mtime: FileTime
+    public var ctime: FileTime
     public var inode: UInt64
     public var nlink: UInt64
     /// Device number of a character or block device node.
@@ -90,7 +90,7 @@ public struct FileEntry: Equatable, Sendable {
     public var treeBytes: UInt64
 
     public init(name: [UInt8], type: EntryType, permissions: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
-                size: UInt64 = 0, mtime: Int64 = 0, ctime: Int64 = 0, inode: UInt64 = 0, nlink: UInt64 = 1,
+                size: UInt64 = 0, mtime: FileTime = FileTime(nanoseconds: 0), ctime: FileTime = FileTime(nanoseconds: 0), inode: UInt64 = 0, nlink: UInt64 = 1,
                 device: UInt64 = 0, target: [UInt8] = [], hash: Digest? = nil,
                 children: UInt64 = 0, treeFiles: UInt64 = 0, treeBytes: UInt64 = 0) {
         self.name = name

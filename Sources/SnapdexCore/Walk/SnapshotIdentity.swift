@@ -56,7 +56,7 @@ public struct SnapshotIdentity: Equatable, Sendable {
         for name in picked {
             // A name that vanished between the listing and the stat is left out.
             guard case .success(let e) = FS.lstat(name, in: fd) else { continue }
-            samples.append(Sample(name: name, inode: UInt64(e.st_ino), mtime: e.nanoMTime))
+            samples.append(Sample(name: name, inode: UInt64(e.st_ino), mtime: e.fileMTime.storedNanoseconds))
         }
         return .success(SnapshotIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), samples: samples))
     }

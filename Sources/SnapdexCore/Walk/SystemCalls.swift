@@ -101,25 +101,7 @@ public enum FS {
 }
 
 extension stat {
-    /// mtime and ctime as stored: exact within 1677..2262, else clamped to the nearest end
-    /// (never wrapped, never a trap); `mtimeClamped`/`ctimeClamped` say when that happened.
-    var nanoMTime: Int64 { FileTime.stored(st_mtim).time.nanoseconds }
-    var nanoCTime: Int64 { FileTime.stored(st_ctim).time.nanoseconds }
-}
-
-/// The conversion of a file-system time (`timespec`, any 64-bit seconds) to a stored time.
-public enum FileTime {
-    public static func stored(_ ts: timespec) -> (time: Timestamp, clamped: Bool) {
-        stored(seconds: Int64(ts.tv_sec), nanos: Int64(ts.tv_nsec))
-    }
-
-    public static func stored(seconds: Int64, nanos: Int64) -> (time: Timestamp, clamped: Bool) {
-        Timestamp.clamping(seconds: seconds, nanos: nanos)
-    }
-
-    /// The walk warning for a clamped time: which time, its real value, and what was stored.
-    public static func clampWarning(_ which: String, _ ts: timespec, stored: Timestamp) -> String {
-        "\(which) \(Civil.rfc3339(seconds: Int64(ts.tv_sec))) is outside the times catalog format 1 can store "
-            + "(1677..2262) and was recorded clamped to \(stored.rfc3339(fraction: true))"
-    }
+    /// mtime and ctime exactly as the file system holds them.
+    var fileMTime: FileTime { FileTime(st_mtim) }
+    var fileCTime: FileTime { FileTime(st_ctim) }
 }

@@ -206,11 +206,8 @@ public final class TreeWalker {
     private func entry(name: [UInt8], stat st: stat, path: [UInt8]) -> FileEntry {
         let mode = UInt32(st.st_mode)
         let type = EntryType(mode: mode) ?? .file
-        let mtime = FileTime.stored(st.st_mtim), ctime = FileTime.stored(st.st_ctim)
-        if mtime.clamped { warn(path, FileTime.clampWarning("mtime", st.st_mtim, stored: mtime.time)) }
-        if ctime.clamped { warn(path, FileTime.clampWarning("ctime", st.st_ctim, stored: ctime.time)) }
         var e = FileEntry(name: name, type: type, permissions: mode & 0o7777, uid: UInt32(st.st_uid), gid: UInt32(st.st_gid),
-                          size: UInt64(st.st_size), mtime: mtime.time.nanoseconds, ctime: ctime.time.nanoseconds,
+                          size: UInt64(st.st_size), mtime: st.fileMTime, ctime: st.fileCTime,
                           inode: UInt64(st.st_ino), nlink: UInt64(st.st_nlink))
         if type == .charDevice || type == .blockDevice { e.device = UInt64(st.st_rdev) }
         return e
