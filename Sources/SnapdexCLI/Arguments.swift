@@ -36,7 +36,13 @@ func parseHold(_ text: String?, option: String) throws -> Timestamp? {
     guard let text else { return nil }
     if text == "never" { return .never }
     do {
-        return try TimeParser.read(text, endOfDay: true)
+        let t = try TimeParser.read(text, endOfDay: true)
+        // The last storable nanosecond is the sentinel of a hold with no end: a typed time must
+        // never become one.
+        guard !t.isNever else {
+            throw SnapdexError.invalidArgument("\(text) is the last nanosecond snapdex can store, which stands for a hold with no end; use `\(option) never` for that, or an earlier time")
+        }
+        return t
     } catch SnapdexError.timeOutOfRange(let t, _) {
         throw SnapdexError.timeOutOfRange(t, hint: "for a hold that never ends use `\(option) never`")
     }

@@ -38,7 +38,7 @@ enum DynamicCompletion {
             out.append("\(s.name)@latest")
             guard prefix.hasPrefix(s.name + "@") || prefix == s.name else { continue }
             let recent = ((try? repo.points(source: s.name)) ?? []).suffix(recent)
-            out += recent.reversed().map { "\(s.name)@\(Timestamp(nanoseconds: $0.time).rfc3339())" }
+            out += recent.reversed().map { "\(s.name)@\(TimeDisplay.reference(Timestamp(nanoseconds: $0.time)))" }
         }
         if !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit), let all = try? repo.points() {
             out += all.map { String($0.id.prefix(12)) }.filter { $0.hasPrefix(prefix.lowercased()) }

@@ -47,10 +47,14 @@ public struct SnapdexCommand: ParsableCommand {
             FindCommand.self, VersionsCommand.self, DiffCommand.self, InfoCommand.self, CatCommand.self,
             RestoreCommand.self, BrowseCommand.self,
             PolicyCommand.self, ExpireCommand.self, ForgetCommand.self, PointCommand.self,
-            VerifyCommand.self, RescanCommand.self, GCCommand.self, SessionsCommand.self,
+            VerifyCommand.self, RescanCommand.self, GCCommand.self, SessionsCommand.self, CopyCommand.self,
         ])
 
     public init() {}
+
+    /// The words of the command line being run, as typed (before --repo and the like are
+    /// hoisted): what an error's retry advice repeats.
+    nonisolated(unsafe) static var typed: [String] = []
 
     /// Parses and runs one command line, printing errors as one line; returns the exit status.
     public static func runMain(_ arguments: [String]? = nil) -> Int32 {
@@ -59,6 +63,7 @@ public struct SnapdexCommand: ParsableCommand {
         Log.level = .warning
         TimeDisplay.utc = false
         let given = arguments ?? commandLine()
+        typed = given
         if let why = GlobalOptions.misuse(given) {
             out.error("snapdex: \(why)")
             return ExitStatus.usage
@@ -187,7 +192,7 @@ public struct CommandExit: Error {
 /// `--repo`, `-v`, `-q` and `--utc`, accepted by every command (and before it:
 /// `GlobalOptions.hoisted`).
 public struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The repository directory, or file:///PATH for a folder kept as object storage that many hosts share (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
+    @Option(name: .long, help: ArgumentHelp("The repository directory, or a repository on object storage that many hosts share: s3://BUCKET/PREFIX (endpoint and keys from the AWS_* variables) or file:///PATH (default: $SNAPDEX_REPO, else ~/.local/share/snapdex).", valueName: "dir"), completion: .directory)
     public var repo: String?
     @Option(name: .long, help: ArgumentHelp("For a repository on object storage: the most this host's cache keeps of the blocks it read (like 500M or 2G; default 1G).", valueName: "size"))
     public var cacheSize: String?

@@ -7,10 +7,18 @@ enum RepositoryAddress: Equatable {
     case folder(String)
     case objectStore(url: String)
 
+    /// The URL schemes snapdex reaches.
+    static let schemes = ["s3", "file"]
+
     init(_ text: String) {
         // `scheme://...`: letters, digits, '+', '-', '.' before "://", as URLs have.
         if let r = text.range(of: "://"), !text[..<r.lowerBound].isEmpty,
            text[..<r.lowerBound].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) {
+            self = .objectStore(url: text)
+        } else if Self.schemes.contains(where: { text.lowercased().hasPrefix($0 + ":") }) {
+            // `s3:/bucket` or `file:/srv/x` is a mistyped URL far more often than a folder
+            // named `s3:`; as a folder it would make one. Refused with the right form instead
+            // (a folder of that name is still reachable as ./s3:/bucket).
             self = .objectStore(url: text)
         } else {
             self = .folder(text)
@@ -68,6 +76,11 @@ enum ByteSize {
 /// by lock objects), or `s3://BUCKET/PREFIX`, a bucket on an S3 server.
 func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStore {
     let store: any ObjectStore
+    if let scheme = RepositoryAddress.schemes.first(where: { url.lowercased().hasPrefix($0 + ":") }),
+       !url.lowercased().hasPrefix(scheme + "://") {
+        let form = scheme == "s3" ? "s3://BUCKET/PREFIX" : "file:///PATH"
+        throw SnapdexError.invalidArgument("\(url) is not a repository URL: write \(form) (two slashes after \(scheme):), or ./\(url) for a folder of that name")
+    }
     if url.hasPrefix("file://") {
         let path = String(url.dropFirst("file://".count))
         guard path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
@@ -88,7 +101,7 @@ func objectStore(_ url: String, creating: Bool = false) throws -> any ObjectStor
         if creating { try s3.createBucketIfMissing() }
         store = s3
     } else {
-        throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory or file:///PATH")
+        throw SnapdexError.invalidArgument("\(url) is not a repository snapdex can reach: --repo takes a directory, file:///PATH or s3://BUCKET/PREFIX")
     }
     StoreUsage.stores.append(store)
     return store

@@ -90,4 +90,50 @@ import Glibc
             #expect(xs.st_size == 10 << 20 && xs.st_blocks * 512 < 1 << 20, "\(tool) wrote \(xs.st_blocks * 512) bytes of sparse.bin")
         }
     }
+
+    /// What README and the restore man page say of archive times, checked against both tools:
+    /// GNU tar extracts every time exactly but warns about each time before 1970; bsdtar 3.6.2
+    /// misreads a time before 1970 that has a fraction of a second, and reads the rest exactly.
+    @Test func archiveTimesBeforeNineteenSeventyAsTheDocsSay() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        let tools = ["/usr/bin/tar", "/usr/bin/bsdtar"]
+        guard FileManager.default.isExecutableFile(atPath: binary), tools.allSatisfy(FileManager.default.isExecutableFile) else {
+            Issue.record("needs snapdex in .build/debug, GNU tar and bsdtar: run `make test`, which builds and installs them")
+            return
+        }
+        let s = Scratch()
+        let snap = s.path + "/snap"
+        // name: (seconds, nanoseconds) since 1970, as the file system holds it
+        let times: [String: (Int, Int)] = ["frac-1969": (-1, 123_456_789), "whole-1920": (-1_576_799_877, 0), "frac-1980": (316_656_123, 123_456_789)]
+        for (name, t) in times {
+            write(snap + "/" + name, name)
+            var ts = [timespec(tv_sec: t.0, tv_nsec: t.1), timespec(tv_sec: t.0, tv_nsec: t.1)]
+            #expect(utimensat(AT_FDCWD, snap + "/" + name, &ts, 0) == 0)
+        }
+        let repo = s.path + "/repo"
+        #expect(try runTool(binary, ["init", "--repo", repo]).status == 0)
+        #expect(try runTool(binary, ["index", snap, "--source", "s", "--at", "2026-01-01", "--repo", repo]).status == 0)
+        let archive = s.path + "/a.tar"
+        #expect(try runTool(binary, ["restore", "s@latest", "/", "--tar", archive, "--repo", repo]).status == 0)
+        for tool in tools {
+            let out = s.path + "/x-" + (tool as NSString).lastPathComponent
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let x = try runTool(tool, ["-xf", archive, "-C", out])
+            #expect(x.status == 0, "\(tool): \(x.out)")
+            let gnu = tool == "/usr/bin/tar"
+            for (name, t) in times {
+                var st = stat()
+                stat(out + "/" + name, &st)
+                let got = (st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
+                if gnu || name != "frac-1969" {
+                    #expect(got == t, "\(tool): \(name)")
+                } else {
+                    #expect(got == (0, 876_543_211), "\(tool): \(name): bsdtar now reads it right; update README and restore's help")
+                }
+            }
+            let warned = x.out.contains("implausibly old time stamp")
+            #expect(warned == gnu, "\(tool): \(x.out)")
+            if gnu { #expect(!x.out.contains("frac-1980"), "\(x.out)") }
+        }
+    }
 }

@@ -518,6 +518,7 @@ extension CLITests {
             ("diff", ["diff", "home@2026-11-01", "home@latest", "--json"]),
             ("restore", ["restore", "home@latest", "/docs", "--to", s.path + "/out", "--json"]),
             ("expire", ["expire", "--dry-run", "--json"]),
+            ("copy", ["copy", "--to", s.path + "/offsite", "--json"]),
             ("sessions", ["sessions", "--json"]),
         ]
         for (name, args) in commands {

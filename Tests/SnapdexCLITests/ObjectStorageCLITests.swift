@@ -31,6 +31,15 @@ import Testing
             #expect(r.out.split(separator: "\n").count == 1)
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
         }
+        // A URL with one slash is a mistyped URL: refused (exit 2) with the right form, never
+        // a folder named `s3:`; the folder stays reachable as ./s3:/...
+        for typo in ["s3:/bucket/prefix", "S3:bucket", "file:/srv/catalogs"] {
+            let r = try Self.run(["init", "--repo", typo], cwd: dir)
+            #expect(r.status == 2 && r.out.split(separator: "\n").count == 1 && r.out.contains("two slashes"), "\(typo): \(r.out)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        }
+        #expect(try Self.run(["init", "--repo", "./s3:/bucket"], cwd: dir).status == 0)
+        try FileManager.default.removeItem(atPath: dir + "/s3:")
         // A local repository is not opened as object storage: its writers lock another way.
         #expect(try Self.run(["init", "--repo", dir + "/local"], cwd: dir).status == 0)
         let both = try Self.run(["points", "--repo", "file://" + dir + "/local"], cwd: dir)

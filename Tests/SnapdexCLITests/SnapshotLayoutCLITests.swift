@@ -42,7 +42,7 @@ extension CLITests {
         #expect(cli.run("points --json").out.isEmpty, "nothing is published when a name is refused")
         // The advice, run as printed.
         let advice = try #require(strict.err.split(separator: "`").dropFirst().first.map(String.init))
-        #expect(advice == "snapdex index --source tank --time-from auto")
+        #expect(advice == "snapdex index --source tank --repo \(s.path)/repo --time-from auto")
         let followed = cli.run(Array(advice.split(separator: " ").dropFirst().map(String.init)) + ["-q"])
         #expect(followed.status == 0, "\(followed.err)")
         // -q hides chatter, not guessed times: both fallbacks are named, with the impossible date's reason.
@@ -62,7 +62,7 @@ extension CLITests {
         // index DIR with --time-from name refuses, and advises that one directory.
         write(s.path + "/other/weekly.0/f", "x")
         let refused = cli.run(["index", s.path + "/other/weekly.0", "--source", "rs", "--time-from", "name"])
-        #expect(refused.status == 1 && refused.err.contains("`snapdex index \(s.path)/other/weekly.0 --source rs --time-from auto`"), "\(refused.err)")
+        #expect(refused.status == 1 && refused.err.contains("`snapdex index \(s.path)/other/weekly.0 --source rs --repo \(s.path)/repo --time-from auto`"), "\(refused.err)")
         #expect(cli.run(["index", s.path + "/other/weekly.0", "--source", "rs", "--time-from", "auto"]).status == 0)
         #expect(cli.run(["index", "--source", "rs", "--time-from", "sometimes"]).status == 2)
     }

@@ -46,14 +46,14 @@ struct ExpireCommand: ParsableCommand {
                 var o = JSONObject()
                 o.string("id", c.id)
                 o.string("source", c.source)
-                o.string("time", c.time.rfc3339())
+                o.string("time", c.time.exactRFC3339())
                 o.string("kind", c.manual ? "manual" : "scheduled")
                 o.string("action", d.keep ? "keep" : "expire")
                 o.strings("reasons", d.reasons)
                 out.line(bytes: o.encoded)
             } else {
                 rows.append([d.keep ? "keep" : (report.dryRun ? "would expire" : "expired"), String(c.id.prefix(width)),
-                             c.source, c.time.localDisplay(), c.manual ? "manual" : "scheduled", d.reasons.joined(separator: ", ")])
+                             c.source, TimeDisplay.exactText(c.time), c.manual ? "manual" : "scheduled", d.reasons.joined(separator: ", ")])
             }
         }
         if json {

@@ -83,7 +83,7 @@ struct FindCommand: ParsableCommand {
                 var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
                 o.string("point", hit.point.id)
                 o.string("source", hit.point.source)
-                o.string("point_time", hit.point.pointTime.rfc3339())
+                o.string("point_time", hit.point.pointTime.exactRFC3339())
                 out.line(bytes: o.encoded)
             } else {
                 if !headed {
@@ -114,9 +114,9 @@ struct FindCommand: ParsableCommand {
                 var o = EntryJSON.object(hit.entry, dir: PathBytes.split(hit.path).dir, state: false)
                 o.string("point", last.id)
                 o.string("source", last.source)
-                o.string("point_time", last.pointTime.rfc3339())
+                o.string("point_time", last.pointTime.exactRFC3339())
                 o.string("deleted_point", hit.goneIn.id)
-                o.string("deleted_time", hit.goneIn.pointTime.rfc3339())
+                o.string("deleted_time", hit.goneIn.pointTime.exactRFC3339())
                 out.line(bytes: o.encoded)
                 return
             }

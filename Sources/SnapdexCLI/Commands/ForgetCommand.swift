@@ -55,7 +55,7 @@ struct ForgetCommand: ParsableCommand {
         let out = Output.current
         let width = Format.idWidth(forgotten.map(\.id), short: short)
         for p in forgotten where dryRun || !Log.quiet {
-            out.line("\(dryRun ? "would forget" : "forgot")  \(p.id.prefix(width))  \(p.source)  \(TimeDisplay.text(p.pointTime))")
+            out.line("\(dryRun ? "would forget" : "forgot")  \(p.id.prefix(width))  \(p.source)  \(TimeDisplay.exactText(p.pointTime))")
         }
         if dryRun || !Log.quiet { out.line(dryRun ? "would forget \(forgotten.count) index(es) (dry run: nothing changed)"
                         : "forgot \(forgotten.count) index(es), \(freed) blocks freed") }

@@ -111,6 +111,7 @@ struct IndexCommand: ParsableCommand {
         options.keepUntil = try parseHold(keepUntil, option: "--keep-until")
         options.wait = wait.wait
         options.allowEmpty = allowEmpty
+        options.commandLine = SnapdexCommand.typed
         let out = Output.current
         let indexer = Indexer(repository: repo)
         indexer.willIndex = { dir, time in Log.info("indexing \(dir) as \(source)@\(TimeDisplay.reference(time))") }
@@ -155,12 +156,12 @@ struct IndexCommand: ParsableCommand {
                 var o = JSONObject()
                 o.string("relocated", r.id)
                 o.string("source", r.source)
-                o.string("time", r.time.rfc3339())
+                o.string("time", r.time.exactRFC3339())
                 o.string("from", r.from)
                 o.string("to", r.to)
                 out.line(bytes: o.encoded)
             } else {
-                out.line("moved \(r.source)@\(r.time.rfc3339()) (\(r.id.prefix(12))): its snapshot is now \(r.to), was \(r.from)")
+                out.line("moved \(r.source)@\(TimeDisplay.reference(r.time)) (\(r.id.prefix(12))): its snapshot is now \(r.to), was \(r.from)")
             }
         }
         let summaries = try indexer.run(options)

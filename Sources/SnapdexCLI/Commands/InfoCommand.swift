@@ -44,6 +44,12 @@ struct InfoCommand: ParsableCommand {
                 o.string("unreadable", u.what.word)
                 o.string("unreadable_error", "\(u.errno)")
             }
+            if let c = reader.manifest.copiedFrom {
+                o.string("copied_from", c.repositoryHex)
+                o.string("copied_at", c.copiedAt.rfc3339())
+                o.string("policy", InfoCommand.policyText(reader.manifest.policy, zone: reader.manifest.calendarZone))
+                o.string("origin_policy", reader.manifest.originPolicy.map { InfoCommand.policyText($0.settings, zone: $0.zone) })
+            }
             out.line(bytes: o.encoded)
             return
         }
@@ -70,6 +76,19 @@ struct InfoCommand: ParsableCommand {
         }
         let below = reader.manifest.unreadable.listed.filter { $0.path != rel && PathBytes.isWithin($0.path, rel) }.count
         if below > 0 { out.line("Missing: \(below) path(s) under it could not be read when the point was indexed (`snapdex ls -R` names them)") }
-        out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.text(p.pointTime)))\(p.unreadable > 0 ? ", partial" : "")")
+        out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.exactText(p.pointTime)))\(p.unreadable > 0 ? ", partial" : "")")
+        let m = reader.manifest
+        if let c = m.copiedFrom {
+            // A copy's policy is its target's; the one it was indexed under is kept beside it.
+            out.line("Copied: from repository \(c.repositoryHex) at \(TimeDisplay.text(c.copiedAt))")
+            let origin = m.originPolicy.map { InfoCommand.policyText($0.settings, zone: $0.zone) } ?? "unknown"
+            out.line("Policy: \(InfoCommand.policyText(m.policy, zone: m.calendarZone)) (origin's: \(origin))")
+        }
+    }
+
+    /// A stored policy as `policy set` takes it, or `none`.
+    static func policyText(_ settings: [Manifest.PolicySetting], zone: String?) -> String {
+        let text = RetentionPolicy(settings: settings.map { ($0.name, $0.value) }, zone: zone).text
+        return text.isEmpty ? "none" : text
     }
 }

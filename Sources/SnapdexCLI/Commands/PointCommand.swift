@@ -45,6 +45,7 @@ struct PointCommand: ParsableCommand {
         func run() throws {
             let repo = try repository.open()
             let p = try repo.resolve(point)
+            try repo.refuseRounded(point, resolved: p)
             let t = try parseHold(until, option: "--until")
             try repo.keep(p, until: t, wait: wait.wait)
             Output.current.result(t.map { "point \(p.id.prefix(12)) is kept until \(TimeDisplay.retainUntil($0))" } ?? "point \(p.id.prefix(12)) has no hold")

@@ -48,7 +48,7 @@ struct PointsCommand: ParsableCommand {
                 var o = JSONObject()
                 o.string("id", p.id)
                 o.string("source", p.source)
-                o.string("time", p.pointTime.rfc3339())
+                o.string("time", p.pointTime.exactRFC3339())
                 o.string("kind", p.kind)
                 o.string("label", p.label)
                 o.number("entries", p.entries)
@@ -64,7 +64,7 @@ struct PointsCommand: ParsableCommand {
                 o.bool("snapshot_exists", exists)
                 out.line(bytes: o.encoded)
             } else {
-                rows.append([String(p.id.prefix(width)), p.source, p.pointTime.localDisplay(), p.kind, "\(p.entries)", p.status,
+                rows.append([String(p.id.prefix(width)), p.source, TimeDisplay.exactText(p.pointTime), p.kind, "\(p.entries)", p.status,
                              Format.bytes(UInt64(own + p.manifestBytes)), Format.bytes(UInt64(shared)),
                              reasons.isEmpty ? "expires" : reasons.joined(separator: ", "),
                              p.snapshot + (exists ? "" : " (gone)")])

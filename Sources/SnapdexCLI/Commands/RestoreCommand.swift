@@ -35,7 +35,10 @@ struct RestoreCommand: ParsableCommand {
             --in-place refuses when the live path is missing or not a directory (an unmounted \
             file system). --tar FILE writes beside FILE and renames the archive into place only \
             when every entry was archived; an existing FILE is replaced only with --overwrite. \
-            --tar - refuses a terminal. With --dry-run nothing is written.
+            --tar - refuses a terminal. With --dry-run nothing is written. Archive times are \
+            exact; GNU tar extracts them exactly but warns "implausibly old time stamp" for any \
+            time before 1970, and bsdtar 3.6.2 misreads a time before 1970 with a fraction of a \
+            second (1969-12-31 23:59:59.123456789 comes out as 1970-01-01 00:00:00.876543211).
 
             From a partial point (see `snapdex points`), what could not be read when it was \
             indexed cannot be restored: each such path in the restored folders is named on \

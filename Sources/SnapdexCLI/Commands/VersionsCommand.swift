@@ -50,9 +50,9 @@ struct VersionsCommand: ParsableCommand {
             if json {
                 var o = JSONObject()
                 o.string("first_point", r.first.id)
-                o.string("first_time", r.first.pointTime.rfc3339())
+                o.string("first_time", r.first.pointTime.exactRFC3339())
                 o.string("last_point", r.last.id)
-                o.string("last_time", r.last.pointTime.rfc3339())
+                o.string("last_time", r.last.pointTime.exactRFC3339())
                 o.number("points", r.count)
                 o.bool("exists", r.entry != nil)
                 o.string("state", r.entry != nil ? "present" : r.isDeleted ? "deleted" : "not_read")

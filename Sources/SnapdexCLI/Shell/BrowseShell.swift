@@ -75,7 +75,7 @@ final class BrowseShell {
     /// How the shell names its point to people: `SOURCE@TIME`.
     var pointName: String { Self.name(of: point) }
 
-    static func name(of point: PointRecord) -> String { "\(point.source)@\(point.pointTime.rfc3339())" }
+    static func name(of point: PointRecord) -> String { "\(point.source)@\(point.pointTime.exactRFC3339())" }
 
     var prompt: String { "\(pointName):\(String(decoding: Format.quoted(PathBytes.display(cwd)), as: UTF8.self))> " }
 

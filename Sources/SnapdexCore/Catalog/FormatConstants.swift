@@ -11,7 +11,8 @@ public enum FormatConstants {
     /// manifest tags (13-15) that version-1 readers skip, so the oldest-reader field stays 1.
     /// Version 3 adds delta parts (kind 4, chunk table form 2): a manifest that uses one says
     /// 3 as its oldest reader, one that does not still says 1. Version 3 also adds trailing
-    /// time exception columns, which older readers skip (showing the nearest time they hold).
+    /// time exception columns, which older readers skip (showing the nearest time they hold),
+    /// and optional tags 18-19 (copied points), which older readers skip.
     public static let catalogVersion: UInt16 = 3
     /// The newest catalog format version this build reads.
     public static let catalogMaxReadVersion: UInt16 = 3

@@ -94,6 +94,32 @@ public struct Manifest: Equatable, Sendable {
     public var chunks: [ChunkRef] = []
     /// Paths the walk could not read (tag 15); a point with any is partial.
     public var unreadable = UnreadableList()
+    /// For a point a copy job brought here: where it came from and when (tag 18).
+    public var copiedFrom: CopyOrigin?
+    /// For a copied point: the retention policy it had where it was indexed (tag 19), kept
+    /// when the copy's own policy (tag 9) is the target's.
+    public var originPolicy: OriginPolicy?
+
+    /// The repository a copied point came from (its id, 16 bytes) and when it landed.
+    public struct CopyOrigin: Equatable, Sendable {
+        public var repository: [UInt8]
+        public var copiedAt: Timestamp
+        public init(repository: [UInt8], copiedAt: Timestamp) {
+            self.repository = repository
+            self.copiedAt = copiedAt
+        }
+        public var repositoryHex: String { Hex.encode(repository) }
+    }
+
+    /// A retention policy as tag 9 stores it, with the zone of tag 14.
+    public struct OriginPolicy: Equatable, Sendable {
+        public var settings: [PolicySetting]
+        public var zone: String?
+        public init(settings: [PolicySetting], zone: String?) {
+            self.settings = settings
+            self.zone = zone
+        }
+    }
 
     public struct PolicySetting: Equatable, Sendable {
         public var name: String
@@ -126,6 +152,7 @@ public struct Manifest: Equatable, Sendable {
         case id = 1, source = 2, pointTime = 3, indexedAt = 4, kind = 5, label = 6, snapshotPath = 7
         case toolVersion = 8, policy = 9, retainUntil = 10, counts = 11, hashed = 12, identity = 13
         case calendarZone = 14, unreadable = 15
+        case copiedFrom = 18, originPolicy = 19
         case chunks = 32
     }
 
@@ -185,6 +212,22 @@ public struct Manifest: Equatable, Sendable {
                     f.varint(UInt64(UInt32(bitPattern: u.errno.code)))
                     f.byte(u.what.rawValue)
                 }
+            }
+        }
+        if let copiedFrom {
+            field(.copiedFrom) { f in
+                f.string(copiedFrom.repository)
+                f.zigzag(copiedFrom.copiedAt.nanoseconds)
+            }
+        }
+        if let originPolicy {
+            field(.originPolicy) { f in
+                f.varint(originPolicy.settings.count)
+                for p in originPolicy.settings {
+                    f.string(Array(p.name.utf8))
+                    f.zigzag(p.value)
+                }
+                f.string(Array((originPolicy.zone ?? "").utf8))
             }
         }
         field(.chunks) { f in
@@ -290,6 +333,15 @@ public struct Manifest: Equatable, Sendable {
                         let what = UnreadablePath.What(rawValue: try f.byte()) ?? .entry
                         return UnreadablePath(path: path, what: what, errno: Errno(code))
                     }
+                case .copiedFrom:
+                    m.copiedFrom = CopyOrigin(repository: try f.string(), copiedAt: Timestamp(nanoseconds: try f.zigzag()))
+                case .originPolicy:
+                    let n = try f.count(limit: 64)
+                    let settings = try (0..<n).map { _ in
+                        PolicySetting(name: String(decoding: try f.string(), as: UTF8.self), value: try f.zigzag())
+                    }
+                    let zone = String(decoding: try f.string(), as: UTF8.self)
+                    m.originPolicy = OriginPolicy(settings: settings, zone: zone.isEmpty ? nil : zone)
                 case .chunks:
                     let n = try f.count(limit: f.remaining)
                     var prevDir: [UInt8] = []

@@ -248,8 +248,12 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     /// Removes the files of blocks this writer wrote (after a failed run).
     func discardWritten() {
         pool?.waitIdle()
-        for h in written where !rewritten.contains(h) {
-            FileIO.remove(path(of: h))
+        let doomed = written.filter { !rewritten.contains($0) }
+        // A copy job may have sent one of these blocks before: its archive index must not
+        // trust the file this removes. When the generation cannot be raised, gc removes them.
+        let raised = doomed.isEmpty || (try? Repository.bumpGeneration(root: String(directory.dropLast("/blocks".count)))) != nil
+        for h in doomed {
+            if raised { FileIO.remove(path(of: h)) }
             known[h] = nil
         }
         written.removeAll()

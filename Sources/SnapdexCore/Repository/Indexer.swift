@@ -24,10 +24,20 @@ public struct IndexOptions: Sendable {
     public var wait: Double = 0
     /// Index `directory` even when it has no entries (`index DIR --allow-empty`).
     public var allowEmpty = false
+    /// The words typed after `snapdex`, so that an error's advice is the same command with one
+    /// option changed; nil advises a command built from these options alone.
+    public var commandLine: [String]?
 
     public init(source: String, directory: String? = nil) {
         self.source = source
         self.directory = directory
+    }
+}
+
+extension IndexOptions {
+    /// The command an error advises: the user's own command line with `option` set, else `fallback`.
+    func retry(setting option: String, to value: String? = nil, or fallback: String) -> String {
+        commandLine.map { ShellWord.retry($0, setting: option, to: value) } ?? fallback
     }
 }
 
@@ -164,11 +174,11 @@ public final class Indexer {
                 throw SnapdexError.snapshotsFolderNotSnapshot(path: snapshot.root, advice: "`snapdex source set \(config.name) --snapshots \(ShellWord.quoted(snapshot.root))`, then `snapdex index --source \(config.name)`")
             }
             if !options.allowEmpty, SnapshotLayout.isEmptyDirectory(snapshot.root) {
-                throw SnapdexError.snapshotEmpty(path: snapshot.root, retry: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --allow-empty")
+                throw SnapdexError.snapshotEmpty(path: snapshot.root, retry: options.retry(setting: "--allow-empty", or: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --allow-empty"))
             }
             if let at = options.at { return [(snapshot.root, at)] }
             let t = try SnapshotTime.of(snapshot, timeFrom: timeFrom)
-            try t.check(retry: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --time-from auto")
+            try t.check(retry: options.retry(setting: "--time-from", to: "auto", or: "snapdex index \(ShellWord.quoted(snapshot.root)) --source \(config.name) --time-from auto"))
             if let w = t.warning { warning?(w) }
             // A snapshot indexed before under another name (a rotation renamed it) is
             // re-located, not indexed again.
@@ -226,7 +236,7 @@ public final class Indexer {
             throw SnapdexError.snapshotsFolderNotSnapshot(path: path, advice: "`snapdex source set \(config.name) --snapshots \(ShellWord.quoted(path))`")
         }
         for (path, _) in found {
-            try readings[path]?.check(retry: "snapdex index --source \(config.name) --time-from auto")
+            try readings[path]?.check(retry: options.retry(setting: "--time-from", to: "auto", or: "snapdex index --source \(ShellWord.quoted(config.name)) --time-from auto"))
         }
         for (path, _) in found { if let w = readings[path]?.warning { warning?(w) } }
         return (found + again).sorted { ($0.1, $0.0) < ($1.1, $1.0) }
@@ -272,7 +282,7 @@ public final class Indexer {
             return recorded.isHeld(by: identity, atRecordedPath: true)
         }
         if let existing, !options.replace {
-            throw SnapdexError.pointExists(source: config.name, time: time.rfc3339(), id: String(existing.id.prefix(12)))
+            throw SnapdexError.pointExists(source: config.name, time: time.exactRFC3339(), id: String(existing.id.prefix(12)))
         }
         var rng = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -335,7 +345,7 @@ public final class Indexer {
 
             let catalogBytes = Set(manifest.blocks).reduce(bytes.count) { $0 + $1.storedSize }
             let summary = IndexSummary(
-                id: idHex, source: config.name, time: time.rfc3339(), snapshot: directory, entries: counts.entries,
+                id: idHex, source: config.name, time: time.exactRFC3339(), snapshot: directory, entries: counts.entries,
                 files: counts.files, directories: counts.directories, bytes: counts.bytes, newBlocks: store.written.count,
                 reusedBlocks: store.reused, bytesWritten: store.bytesWritten + bytes.count, catalogBytes: catalogBytes,
                 hashedFiles: counts.hashedFiles, hashesReused: counts.hashesReused,

@@ -48,17 +48,31 @@ extension Repository {
             return PointRecord(id: f.id, source: f.source, time: 0, indexedAt: 0, kind: "damaged", snapshot: "", entries: 0,
                                files: 0, directories: 0, bytes: 0, hashed: false, manifestBytes: 0)
         }
+        // Even --nearest must not take the point before one that TIME's second rounds to.
+        try refuseRounded(reference, resolved: p)
         guard !nearest, let at = reference.firstIndex(of: "@") else { return p }
         let when = String(reference[reference.index(after: at)...])
         if when == "latest" || when.isEmpty { return p }
-        if let t = TimeParser.parse(when) {
-            // Without a fraction typed, any point within that second is the one meant.
-            let window: Int64 = when.contains(".") ? 1 : 1_000_000_000
-            let (after, overflow) = p.time.subtractingReportingOverflow(t.nanoseconds)
-            if !overflow, after >= 0, after < window { return p }
-        }
+        if let t = TimeParser.parse(when), p.time == t.nanoseconds { return p }
         let short = try shortIDs()[p.id] ?? p.id
-        throw SnapdexError.pointNotExact(reference, nearest: short, time: p.pointTime.rfc3339())
+        throw SnapdexError.pointNotExact(reference, nearest: short, time: p.pointTime.exactRFC3339())
+    }
+
+    /// Refuses `SOURCE@TIME` when `resolved` is not exactly at TIME yet points of that source
+    /// lie within TIME's second: the time was typed rounded (or copied from an old message that
+    /// dropped the fraction), and the point before it, `resolved`, is not the one meant.
+    /// Commands that act on a point (`forget`, `point keep`) call this before acting.
+    public func refuseRounded(_ reference: String, resolved p: PointRecord) throws {
+        guard let at = reference.firstIndex(of: "@"), let t = TimeParser.parse(String(reference[reference.index(after: at)...])),
+              p.time != t.nanoseconds else { return }
+        let start = t.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !start.overflow else { return }
+        let within = try points(source: p.source).filter { $0.time >= start.partialValue && $0.time - start.partialValue < 1_000_000_000 }
+        guard !within.isEmpty else { return }
+        let short = try shortIDs()
+        throw SnapdexError.pointWithinSecond(reference, candidates: within.map {
+            "\($0.source)@\(TimeDisplay.reference($0.pointTime)) (\(short[$0.id] ?? $0.id))"
+        })
     }
 
     /// The shortest prefix of each id, at least 8 characters, that no other id shares (git-style).

@@ -502,18 +502,20 @@ public final class Repository {
     @discardableResult
     public func collectGarbage() throws -> Int {
         let live = try liveBlocks()
-        var removed = 0
+        var doomed: [String] = []
         for sub in FileIO.names(in: blocks.directory) where sub.utf8.count == 2 {
             let dir = blocks.directory + "/" + sub
             for n in FileIO.names(in: dir) {
                 if n.hasSuffix(".tmp") {
                     FileIO.remove(dir + "/" + n)
                 } else if let h = Digest(hex: n), !live.contains(h) {
-                    FileIO.remove(dir + "/" + n)
-                    removed += 1
+                    doomed.append(dir + "/" + n)
                 }
             }
         }
+        if !doomed.isEmpty { try bumpGeneration() }
+        for path in doomed { FileIO.remove(path) }
+        let removed = doomed.count
         _ = try write { db in try Catalogue.deleteUnreferencedBlocks(in: db) }
         // On object storage the cache's blocks are only copies: what counts is the store's.
         if let mirror { return try mirror.collectGarbage() }
@@ -524,8 +526,11 @@ public final class Repository {
     /// cannot be read nothing is deleted: gc removes them once the damage is dealt with.
     func deleteBlocks(_ candidates: [Digest]) -> Int {
         guard !candidates.isEmpty, let live = try? liveBlocks() else { return 0 }
+        let doomed = candidates.filter { !live.contains($0) }
+        // Without a raised generation, a copy job could trust an index listing these.
+        guard !doomed.isEmpty, (try? bumpGeneration()) != nil else { return 0 }
         var removed = 0
-        for h in candidates where !live.contains(h) {
+        for h in doomed {
             FileIO.remove(blocks.path(of: h))
             blocks.known[h] = nil
             removed += 1

@@ -44,6 +44,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// `diff`: the path is in neither point.
     case pathInNeitherPoint(String, String, path: String)
     case pointNotExact(String, nearest: String, time: String)
+    /// A destructive command's typed time matches points only when rounded to the second.
+    case pointWithinSecond(String, candidates: [String])
     case livePathMissing(source: String, path: String)
     case snapshotFileMismatch(path: String, message: String)
     case archiveExists(path: String)
@@ -148,6 +150,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(path) is in neither restore point \(a) nor \(b); list what is there with `snapdex ls \(a) \(parent)`"
         case .pointNotExact(let r, let nearest, let time):
             return "'\(r)' is not the time of a restore point; the nearest point at or before it is \(nearest) at \(time): pass --nearest to use it, or name it by its id"
+        case .pointWithinSecond(let r, let c):
+            return "'\(r)' is not the time of a restore point, but \(c.count == 1 ? "a point lies" : "\(c.count) points lie") within that second: \(c.prefix(5).joined(separator: ", ")); name the one you mean by its exact reference or id"
         case .livePathMissing(let s, let p):
             return "the live path \(p) of source '\(s)' does not exist or is not a directory; mount it, or correct it with `snapdex source set \(s) --live-path DIR`"
         case .snapshotFileMismatch(let p, let message):
@@ -220,7 +224,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// The process exit status for this error.
     public var exitCode: Int32 {
         switch self {
-        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .archiveToTerminal,
+        case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
              .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
@@ -242,6 +246,27 @@ public enum ShellWord {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_")
         if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
         return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+
+    /// The user's own command line (`words`, as typed after `snapdex`) with `option` set to
+    /// `value` (a flag when nil) in place of any value they gave it, quoted for the shell: the
+    /// retry an error advises keeps every other option they gave (--repo, --at, --label...).
+    public static func retry(_ words: [String], setting option: String, to value: String? = nil) -> String {
+        // After `--` every word is an argument, so the option goes before it.
+        let end = words.firstIndex(of: "--") ?? words.count
+        var kept: [String] = []
+        var i = 0
+        while i < end {
+            if words[i] == option {
+                i += value == nil ? 1 : 2
+                continue
+            }
+            if !words[i].hasPrefix(option + "=") { kept.append(words[i]) }
+            i += 1
+        }
+        kept += [option] + (value.map { [$0] } ?? [])
+        kept += words[end...]
+        return (["snapdex"] + kept.map(quoted)).joined(separator: " ")
     }
 }
 

@@ -26,6 +26,14 @@ public enum TimeDisplay {
         return s + " " + offsetText(f.offset)
     }
 
+    /// `text` with the fraction whenever it is not 0 (`Timestamp.fractionText`), for point
+    /// times in messages, where two points within one second must not look alike.
+    public static func exactText(_ t: Timestamp) -> String {
+        let s = text(t)
+        guard let space = s.lastIndex(of: " ") else { return s }
+        return s[..<space] + t.fractionText + s[space...]
+    }
+
     /// `YYYY-MM-DD HH:MM`, the short form of `ls -l` (whose columns have no room for a zone),
     /// in the same zone as `text`.
     public static func minutes(_ t: FileTime) -> String {
@@ -34,16 +42,17 @@ public enum TimeDisplay {
     }
 
     /// The time in a point reference people can copy (`home@2026-11-21T03:00:00+05:30`):
-    /// RFC 3339 in the same zone as `text`, `Z` with `--utc`; `SOURCE@TIME` reads it back.
+    /// RFC 3339 in the same zone as `text`, `Z` with `--utc`, with the fraction whenever it is
+    /// not 0; `SOURCE@TIME` reads it back as exactly this instant.
     public static func reference(_ t: Timestamp) -> String {
         let f = fields(seconds: t.seconds)
-        guard f.offset != 0 else { return t.rfc3339() }
+        guard f.offset != 0 else { return t.exactRFC3339() }
         let zone = offsetText(f.offset)
-        return "\(f.date)T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))\(zone.prefix(3)):\(zone.suffix(2))"
+        return "\(f.date)T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))\(t.fractionText)\(zone.prefix(3)):\(zone.suffix(2))"
     }
 
-    /// A hold's end for people: `never`, or `text`.
-    public static func retainUntil(_ t: Timestamp) -> String { t.isNever ? "never" : text(t) }
+    /// A hold's end for people: `never`, or `exactText`.
+    public static func retainUntil(_ t: Timestamp) -> String { t.isNever ? "never" : exactText(t) }
 
     /// The zone offset used for `t`, in seconds east of UTC (0 with `--utc`).
     public static func offsetSeconds(_ t: Timestamp) -> Int { fields(seconds: t.seconds).offset }

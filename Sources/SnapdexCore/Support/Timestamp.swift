@@ -63,8 +63,22 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Civil.rfc3339(seconds: seconds) { s in fraction ? s + "." + pad(Int(subsecondNanos), 9) : s }
     }
 
-    /// `never` for the never-ending hold, else RFC 3339: how a retain-until is shown.
-    public var retainUntilText: String { isNever ? "never" : rfc3339() }
+    /// The nanoseconds after the second as the shortest exact decimal (`.5`, `.25`,
+    /// `.000000001`); empty for a whole second.
+    public var fractionText: String {
+        var n = subsecondNanos
+        guard n != 0 else { return "" }
+        var digits = 9
+        while n % 10 == 0 { n /= 10; digits -= 1 }
+        return "." + pad(Int(n), digits)
+    }
+
+    /// RFC 3339 in UTC with the fraction whenever it is not 0 (`fractionText`): the form every
+    /// point time takes in references and JSON, so that it reads back as the same instant.
+    public func exactRFC3339() -> String { Civil.rfc3339(seconds: seconds) { $0 + fractionText } }
+
+    /// `never` for the never-ending hold, else RFC 3339 (exact): how a retain-until is shown.
+    public var retainUntilText: String { isNever ? "never" : exactRFC3339() }
 
     /// How people see this time: `TimeDisplay.text` (local time with its zone offset, or UTC
     /// with `--utc`).

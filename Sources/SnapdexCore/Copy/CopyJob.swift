@@ -1,0 +1,295 @@
+import Foundation
+
+/// What `snapdex copy` is asked to do.
+public struct CopyOptions: Sendable {
+    /// The target: a folder (made a repository when it is not one yet).
+    public var target: String
+    /// Only these sources' points (all sources when empty).
+    public var sources: [String] = []
+    /// These points (instead of every point of the sources that the target lacks).
+    public var points: [PointRecord] = []
+    public var dryRun = false
+    public var wait: Double = 0
+    /// Apply the target's retention to the copied sources afterwards.
+    public var expire = false
+    /// List the target's blocks even when the archive index looks current.
+    public var rescan = false
+    /// The time the target's retention judges at (`--expire`).
+    public var now: Timestamp = .now
+
+    public init(target: String) { self.target = target }
+}
+
+/// What a copy did (or, with `dryRun`, would do).
+public struct CopyReport: Sendable {
+    public var target: String
+    public var dryRun: Bool
+    /// The target was not a repository and was made one (or would be).
+    public var targetCreated = false
+    /// Points copied (or to copy), oldest first.
+    public var copied: [PointRecord] = []
+    /// Asked-for points the target already holds.
+    public var present: [PointRecord] = []
+    /// Points the target lacks that are older than its newest point of their source (its
+    /// retention expired them, or they were never copied): copied only when named.
+    public var older: [PointRecord] = []
+    public var blocksSent = 0
+    public var bytesSent: Int64 = 0
+    /// Block references the archive index said the target already holds.
+    public var blocksSkipped = 0
+    /// The archive index was rebuilt by listing the target, and why.
+    public var rescanned: String?
+    public var requests = RequestCounts()
+    public var seconds = 0.0
+    /// The target's expire run (`--expire`), per source.
+    public var expired: [String: ExpireReport] = [:]
+}
+
+extension Repository {
+    /// Copies restore points to another repository: for each point, oldest first, the blocks
+    /// the target lacks (by the archive index), then its manifest, which publishes it. Holds
+    /// this repository's writer lock (so no half-published point is seen, and no block is
+    /// expired while it is read) and the target's (so its own readers and writers see a
+    /// point whole or not at all, and no gc there removes a block sent for a manifest not yet
+    /// published).
+    public func copy(_ options: CopyOptions) throws -> CopyReport {
+        let started = Timestamp.now
+        var report = CopyReport(target: options.target, dryRun: options.dryRun)
+        // Checked before the target is made: a mistyped name leaves no new repository behind.
+        for s in options.sources { _ = try source(named: s) }
+        let target = try CopyTarget.open(options.target, create: !options.dryRun, wait: options.wait)
+        report.targetCreated = target.created
+        if let t = target.repository, t.root == root || RepositoryMarks.id(config: t.config) == id {
+            throw SnapdexError.invalidArgument("the target \(options.target) is this repository; name another folder with --to")
+        }
+        if options.dryRun {
+            try copyLocked(options, target: target, report: &report)
+        } else {
+            try withWriterLock(wait: options.wait) {
+                try target.repository!.withWriterLock(wait: options.wait) {
+                    try copyLocked(options, target: target, report: &report)
+                    try target.repository!.reconcile()
+                }
+            }
+            if options.expire {
+                for s in Set(report.copied.map(\.source) + report.present.map(\.source) + options.sources).sorted() {
+                    guard (try? target.repository!.source(named: s)) != nil else { continue }
+                    report.expired[s] = try target.repository!.expire(source: s, now: options.now, dryRun: false, wait: options.wait)
+                }
+            }
+        }
+        report.requests = target.store.requestCounts()
+        report.seconds = Double(Timestamp.now.nanoseconds - started.nanoseconds) / 1e9
+        if !options.dryRun {
+            logSession(SessionRecord(
+                kind: "copy", started: started.rfc3339(), ended: Timestamp.now.rfc3339(), result: "ok",
+                counts: ["points_copied": Int64(report.copied.count), "points_present": Int64(report.present.count),
+                         "blocks_sent": Int64(report.blocksSent), "bytes_sent": report.bytesSent, "blocks_skipped": Int64(report.blocksSkipped)],
+                points: report.copied.map(\.id), warnings: [], message: nil, plan: nil,
+                source: options.sources.count == 1 ? options.sources[0] : nil, target: target.store.location))
+        }
+        return report
+    }
+
+    /// This repository's id (see RepositoryMarks).
+    var id: [UInt8] { RepositoryMarks.id(config: (try? FileIO.readAll(root + "/config")) ?? []) }
+
+    /// The copy itself; the caller holds both writer locks (or, for a dry run, none).
+    private func copyLocked(_ options: CopyOptions, target: CopyTarget, report: inout CopyReport) throws {
+        let store = target.store
+        let selected = try selection(options)
+        let catalogs = try store.list(prefix: "catalogs/").map(\.key)
+        let published = Set(catalogs.filter { $0.hasSuffix(".manifest") })
+        // Without named points the chain grows forward: what the target's own retention
+        // removed is not sent again.
+        var newest: [String: (Int64, String)] = [:]
+        if options.points.isEmpty, let there = target.repository {
+            for p in try there.points() where newest[p.source].map({ $0 < (p.time, p.id) }) ?? true { newest[p.source] = (p.time, p.id) }
+        }
+        for p in selected {
+            if published.contains(CopyTarget.manifestKey(p)) {
+                report.present.append(p)
+            } else if let n = newest[p.source], (p.time, p.id) < n {
+                report.older.append(p)
+            } else {
+                report.copied.append(p)
+            }
+        }
+        guard !report.copied.isEmpty || options.rescan else { return }
+
+        let targetID = RepositoryMarks.id(config: try store.get("config") ?? [])
+        let generation = RepositoryMarks.generation(try store.get(RepositoryMarks.generationFile))
+        let file = ArchiveIndexFile(repository: root, target: targetID)
+        var index = file.load(target: targetID)
+        if target.created {
+            index = ArchiveIndex(target: targetID, generation: generation ?? 0, blocks: [])
+        } else if options.rescan {
+            report.rescanned = "asked for (--rescan)"
+        } else if file.wasInterrupted {
+            report.rescanned = "the last copy to it was interrupted"
+        } else if index == nil {
+            report.rescanned = FileIO.exists(file.path) ? "the archive index is damaged" : "no archive index for it yet"
+        } else if generation == nil || index!.generation != generation! {
+            report.rescanned = "its blocks were deleted since the last copy (generation \(index!.generation) → \(generation.map(String.init) ?? "unreadable"))"
+        }
+        if report.rescanned != nil {
+            let listed = try store.list(prefix: "blocks/").compactMap { o -> Digest? in
+                let name = o.key.split(separator: "/").last.map(String.init) ?? ""
+                guard let h = Digest(hex: name), o.key == CopyTarget.blockKey(h) else { return nil }
+                return h
+            }
+            index = ArchiveIndex(target: targetID, generation: generation ?? 0, blocks: Set(listed))
+        }
+        var known = index!.blocks
+        if !options.dryRun {
+            try file.save(index!)
+            try file.markRunning()
+        }
+
+        // The target's source configurations: a copied point's policy is its source's there.
+        var targetSources: [String: SourceConfig?] = [:]
+        func targetConfig(_ name: String) throws -> SourceConfig? {
+            if let c = targetSources[name] { return c }
+            let key = "catalogs/\(name)/source.json"
+            var config: SourceConfig?
+            if let bytes = try store.get(key) {
+                guard let c = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), c.name == name else {
+                    throw SnapdexError.configDamaged(path: store.location + "/" + key, reason: "not a source configuration for '\(name)'")
+                }
+                config = c
+            } else if !options.dryRun {
+                // A new source there: its folders as here (so restore finds moved snapshots),
+                // no policy of its own (the copies keep their origin's until one is set).
+                var c = try loadSourceConfig(name)
+                c.policy = nil
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try store.put(key, Array(try encoder.encode(c)) + [10])
+                config = c
+            }
+            targetSources[name] = config
+            return config
+        }
+
+        let sourceID = id
+        var pending: [Digest] = []
+        for p in report.copied {
+            var m = try manifest(of: p)
+            var seen = Set<Digest>()
+            for ref in m.blocks where seen.insert(ref.hash).inserted {
+                let h = ref.hash
+                if known.contains(h) {
+                    report.blocksSkipped += 1
+                    continue
+                }
+                known.insert(h)
+                report.blocksSent += 1
+                guard !options.dryRun else {
+                    report.bytesSent += Int64(ref.storedSize)
+                    continue
+                }
+                let bytes = try verifiedBlockFile(h)
+                report.bytesSent += Int64(bytes.count)
+                try store.put(CopyTarget.blockKey(h), bytes)
+                pending.append(h)
+                if pending.count >= 1024 {
+                    try file.append(pending)
+                    pending.removeAll()
+                }
+            }
+            let config = try targetConfig(p.source)
+            guard !options.dryRun else { continue }
+            // Every block is there (each put is durable): the manifest publishes the point.
+            m.originPolicy = m.originPolicy ?? Manifest.OriginPolicy(settings: m.policy, zone: m.calendarZone)
+            m.copiedFrom = Manifest.CopyOrigin(repository: sourceID, copiedAt: .now)
+            if let text = config?.policy, let policy = try? RetentionPolicy(text: text), !policy.isEmpty {
+                m.policy = Manifest.settings(of: policy)
+                m.calendarZone = policy.zone?.name
+            }
+            m.formatVersion = FormatConstants.catalogVersion
+            try store.put(CopyTarget.manifestKey(p), m.encode())
+            try file.append(pending)
+            pending.removeAll()
+        }
+        if !options.dryRun {
+            try file.append(pending)
+            file.clearRunning()
+        }
+    }
+
+    /// The points a copy considers: those named, else every point of the chosen sources,
+    /// oldest first (so a copy chain grows forward).
+    private func selection(_ options: CopyOptions) throws -> [PointRecord] {
+        if !options.points.isEmpty {
+            // Read again under the lock: a point forgotten meanwhile is not copied.
+            return try options.points.map { p in
+                guard let now = try point(id: p.id) else { throw SnapdexError.pointExpired(p.id) }
+                return now
+            }.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+        }
+        let all = try points()
+        let chosen = options.sources.isEmpty ? all : all.filter { options.sources.contains($0.source) }
+        return chosen.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+    }
+
+    /// A block file's bytes as stored, after checking they decode to their hash: damage here
+    /// is not spread to the target.
+    private func verifiedBlockFile(_ h: Digest) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = try readRepositoryFile(blocks.path(of: h))
+        } catch SnapdexError.io(_, _, let e) where e == .noEntry {
+            throw SnapdexError.blockMissing(hash: h.hex)
+        }
+        _ = try BlockStore.decode(bytes, hash: h)
+        return bytes
+    }
+}
+
+/// Where a copy lands: an ObjectStore holding a repository's layout and, for a folder, the
+/// local repository there (whose writer lock and recovery a copy uses).
+final class CopyTarget {
+    let store: any ObjectStore
+    let repository: Repository?
+    let created: Bool
+
+    init(store: any ObjectStore, repository: Repository?, created: Bool) {
+        self.store = store
+        self.repository = repository
+        self.created = created
+    }
+
+    static func blockKey(_ h: Digest) -> String {
+        let hex = h.hex
+        return "blocks/\(hex.prefix(2))/\(hex)"
+    }
+
+    static func manifestKey(_ p: PointRecord) -> String { "catalogs/\(p.source)/\(p.id).manifest" }
+
+    /// The target named by `--to`: a folder, made a repository as `init` would when it is
+    /// none yet (unless `create` is false: a dry run then sees an empty target).
+    static func open(_ location: String, create: Bool, wait: Double) throws -> CopyTarget {
+        guard !location.isEmpty else { throw SnapdexError.invalidArgument("--to is an empty path; name the target folder") }
+        if let scheme = location.range(of: "://") {
+            throw SnapdexError.invalidArgument(
+                "cannot copy to \(location): this snapdex copies to folders only (\(location[..<scheme.lowerBound]):// targets are not supported yet); name a folder with --to")
+        }
+        let root = Repository.absolute(location)
+        do {
+            let repo = try Repository.open(at: root)
+            return CopyTarget(store: FolderObjectStore(root: repo.root), repository: repo, created: false)
+        } catch SnapdexError.notARepository(_, let what) {
+            throw SnapdexError.invalidArgument("cannot copy to \(root): it is \(what), not a Snapdex repository; name a repository, or a new or empty folder, with --to")
+        } catch SnapdexError.repositoryMissing {
+            // A dry run reads the folder that is not there: no objects.
+            guard create else { return CopyTarget(store: FolderObjectStore(root: root), repository: nil, created: true) }
+            let repo = try Repository.create(at: root)
+            return CopyTarget(store: FolderObjectStore(root: repo.root), repository: repo, created: true)
+        }
+    }
+}
+
+extension Repository {
+    /// The config file's bytes (the repository id is derived from them when it has none).
+    var config: [UInt8] { (try? FileIO.readAll(root + "/config")) ?? [] }
+}
