@@ -19,6 +19,18 @@ struct ManifestFile: Equatable {
         return stamp(st)
     }
 
+    /// What a file that is not a regular one is, for a message.
+    static func kind(_ st: stat) -> String {
+        switch st.st_mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return "not a regular file"
+        }
+    }
+
     static func stamp(_ st: stat) -> String? {
         guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
@@ -29,6 +41,9 @@ struct ManifestFile: Equatable {
 struct CatalogListing {
     var sources: [String] = []
     var manifests: [String: ManifestFile] = [:]
+    /// Files named like a manifest that are not regular files (a symbolic link, FIFO, folder):
+    /// not points, but their blocks are unknown, so they stop every deletion of blocks.
+    var irregular: [(path: String, kind: String)] = []
 
     /// Lists source folders and their manifests. Names that are not a valid source name or
     /// point id are left alone: nothing read from the repository is used as a path unchecked.
@@ -46,9 +61,23 @@ struct CatalogListing {
             manifests.reserveCapacity(manifests.count + files.count)
             for file in files where file.count == 32 + suffix.count && file.suffix(suffix.count).elementsEqual(suffix) {
                 let id = String(decoding: file.prefix(32), as: UTF8.self)
-                guard PointID.isValid(id), case .success(let st) = FS.lstat(file, in: fd), let stamp = ManifestFile.stamp(st) else { continue }
+                guard PointID.isValid(id), case .success(let st) = FS.lstat(file, in: fd) else { continue }
+                guard let stamp = ManifestFile.stamp(st) else {
+                    irregular.append((dir + "/" + id + ".manifest", ManifestFile.kind(st)))
+                    continue
+                }
                 manifests[id] = ManifestFile(source: name, id: id, stamp: stamp)
             }
+        }
+    }
+}
+
+extension Repository {
+    /// Refuses while a file named like a manifest is not a regular file (see
+    /// `CatalogListing.irregular`): a writer that removes points must not go on.
+    func refuseIrregularManifests() throws {
+        if let odd = CatalogListing(catalogs: catalogsDirectory).irregular.first {
+            throw SnapdexError.manifestNotRegular(path: odd.path, kind: odd.kind)
         }
     }
 }
@@ -189,7 +218,9 @@ extension Repository {
     func liveBlocks() throws -> Set<Digest> {
         var live = Set<Digest>()
         var unreadable: [String] = []
-        for f in CatalogListing(catalogs: catalogsDirectory).manifests.values {
+        let listing = CatalogListing(catalogs: catalogsDirectory)
+        if let odd = listing.irregular.first { throw SnapdexError.manifestNotRegular(path: odd.path, kind: odd.kind) }
+        for f in listing.manifests.values {
             let path = manifestPath(source: f.source, id: f.id)
             guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
                   m.idHex == f.id, m.source == f.source else {
