@@ -16,7 +16,9 @@ struct VerifyCommand: ParsableCommand {
             With --repair, each damaged or missing block is written again: the newest point that \
             uses it and whose snapshot directory still exists is indexed again in memory, and \
             when that gives back the block's exact bytes, the block file is rewritten. Blocks no \
-            snapshot holds any more are named, with the points that use them.
+            snapshot holds any more are named, with the points that use them. A damaged journal \
+            (what a killed writer was changing, which writers refuse to finish) is removed, and \
+            every point whose manifest is on disk is kept.
 
             Examples:
               snapdex verify

@@ -75,7 +75,7 @@ struct Journal: Equatable {
             body = bytes[..<(bytes.count - checksum.length)]
             if Digest.of(body).hex != checksum.hex { j.damage = "its checksum does not match its lines" }
         } else {
-            j.damage = bytes.isEmpty ? "it is empty" : "it has no checksum line (an older Snapdex wrote it, or it was cut short)"
+            j.damage = bytes.isEmpty ? "it is empty" : "no checksum line: an older Snapdex wrote it, or it was cut short"
         }
         for (n, line) in String(decoding: body, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.isEmpty { continue }
