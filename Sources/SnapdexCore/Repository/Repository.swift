@@ -442,6 +442,14 @@ public final class Repository {
 
     func endJournal() { FileIO.remove(journalPath) }
 
+    /// Throws what `recover` would for a journal that cannot be trusted, changing nothing (a
+    /// dry run fails where its run would).
+    func refuseDamagedJournal() throws {
+        if let bytes = try? FileIO.readAll(journalPath), let damage = Journal.decode(bytes).damage {
+            throw SnapdexError.journalDamaged(path: journalPath, reason: damage)
+        }
+    }
+
     /// Whether a writer's journal names this point: it is being added, removed or rewritten.
     func journalNames(_ id: String) -> Bool {
         // A damaged journal's points are still named: a reader only asks whether a missing
