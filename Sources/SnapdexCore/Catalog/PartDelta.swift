@@ -16,9 +16,10 @@ public enum PartDelta {
     /// The same for a state part: a half. In a hard-link tree every ctime changes every day,
     /// so a state delta is mostly new ctimes whatever its base, and what it copies (the
     /// inodes of unchanged files, link counts, directory totals) a whole part would send
-    /// again. Measured on churn-bench's 30-point scattered chain (50,000 entries), state parts
-    /// cost 13.7% of the first point per point with a quarter, 10.5% with a half, and 13.1%
-    /// with three quarters (deltas that are never rebased carry more of the past each day).
+    /// again. On churn-bench's 30-point scattered chain (50,000 entries) state parts cost,
+    /// per point, 12.9% of the first point with a quarter and 10.2% with a half; re-encoding
+    /// the chain's parts gave 12.6% for two fifths and 13.1% for three quarters (a delta
+    /// that is rebased less often carries more of the past every day).
     static let stateLimitDivisor = 2
     /// No part is larger (a block above it is damage, as in the block store).
     static let maxPartSize = 256 << 20
@@ -26,8 +27,8 @@ public enum PartDelta {
     /// previous copy, then offsets up to 16 bytes either side of it. An entry added or removed
     /// shifts the rest of each column by a few bytes, and in a column of repeated values
     /// (types, modes, owners) the table's first occurrence of a string is almost never the
-    /// place: jumping there cost a names delta about 2.4 times the instructions (measured on
-    /// churn-bench's chain).
+    /// place: jumping there made the instructions of day-to-day names deltas 2.4 times as
+    /// long on churn-bench's scattered chain, and its names deltas 15% larger.
     static let nearby: [Int] = [0] + (1...16).flatMap { [$0, -$0] }
 
     /// The delta part (kind 4) that turns `base` into `target`, or nil when it would pass a
