@@ -179,7 +179,7 @@ extension Repository {
                 }
                 var e = h.entry
                 e.size = values.sizes[h.flat]
-                e.mtime = values.mtimes[h.flat]
+                e.mtime = reader.endsAreBounds ? values.mtimes[h.flat].inOlderCatalog : values.mtimes[h.flat]
                 e.hash = values.hashes[h.flat]
                 if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
             }
