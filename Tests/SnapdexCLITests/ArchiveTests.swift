@@ -20,13 +20,20 @@ import Glibc
 
     func bytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
 
-    @Test func gnuTarAndBsdtarExtractWithoutWarningsAndKeepHoles() throws {
+    static let tools = ["/usr/bin/tar", "/usr/bin/bsdtar"]
+
+    /// The built snapdex, when it and both tools are there; else nil, with an issue recorded.
+    func snapdexAndTars(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
         let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        let tools = ["/usr/bin/tar", "/usr/bin/bsdtar"]
-        guard FileManager.default.isExecutableFile(atPath: binary), tools.allSatisfy(FileManager.default.isExecutableFile) else {
-            Issue.record("needs snapdex in .build/debug, GNU tar and bsdtar: run `make test`, which builds and installs them")
-            return
+        guard FileManager.default.isExecutableFile(atPath: binary), Self.tools.allSatisfy(FileManager.default.isExecutableFile) else {
+            Issue.record("needs snapdex in .build/debug, GNU tar and bsdtar: run `make test`, which builds and installs them", sourceLocation: sourceLocation)
+            return nil
         }
+        return binary
+    }
+
+    @Test func gnuTarAndBsdtarExtractWithoutWarningsAndKeepHoles() throws {
+        guard let binary = snapdexAndTars() else { return }
         let s = Scratch()
         let snap = s.path + "/snap"
         write(snap + "/d/plain.txt", "plain")
@@ -65,7 +72,7 @@ import Glibc
 
         let names = try FileManager.default.contentsOfDirectory(atPath: snap + "/d")
         #expect(names.count == 9)
-        for tool in tools {
+        for tool in Self.tools {
             let out = s.path + "/x-" + (tool as NSString).lastPathComponent
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let x = try runTool(tool, ["-xf", archive, "-C", out])
@@ -95,12 +102,7 @@ import Glibc
     /// GNU tar extracts every time exactly but warns about each time before 1970; bsdtar 3.6.2
     /// misreads a time before 1970 that has a fraction of a second, and reads the rest exactly.
     @Test func archiveTimesBeforeNineteenSeventyAsTheDocsSay() throws {
-        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-        let tools = ["/usr/bin/tar", "/usr/bin/bsdtar"]
-        guard FileManager.default.isExecutableFile(atPath: binary), tools.allSatisfy(FileManager.default.isExecutableFile) else {
-            Issue.record("needs snapdex in .build/debug, GNU tar and bsdtar: run `make test`, which builds and installs them")
-            return
-        }
+        guard let binary = snapdexAndTars() else { return }
         let s = Scratch()
         let snap = s.path + "/snap"
         // name: (seconds, nanoseconds) since 1970, as the file system holds it
@@ -115,7 +117,7 @@ import Glibc
         #expect(try runTool(binary, ["index", snap, "--source", "s", "--at", "2026-01-01", "--repo", repo]).status == 0)
         let archive = s.path + "/a.tar"
         #expect(try runTool(binary, ["restore", "s@latest", "/", "--tar", archive, "--repo", repo]).status == 0)
-        for tool in tools {
+        for tool in Self.tools {
             let out = s.path + "/x-" + (tool as NSString).lastPathComponent
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let x = try runTool(tool, ["-xf", archive, "-C", out])

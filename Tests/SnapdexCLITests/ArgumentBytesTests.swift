@@ -6,15 +6,19 @@ import Testing
 import Glibc
 #endif
 
+/// Runs `script` with /bin/sh in `dir`, stopping at the first command that fails (`set -e`),
+/// with `$B` naming the snapdex `binary`.
+func runScript(in dir: String, binary: String, _ script: String) throws -> (status: Int32, out: String) {
+    try runTool("/bin/sh", ["-c", "set -e\ncd \"$1\"; B=\"$2\"\n" + script, "sh", dir, binary])
+}
+
 /// Paths typed on the command line reach the kernel as the bytes typed, also bytes that are
 /// not UTF-8 and newlines; an empty path is refused. Run as a real process from a shell, as
 /// only a real argv carries such bytes.
 @Test func pathArgumentsReachTheKernelAsTheBytesTyped() throws {
     guard let binary = builtSnapdex() else { return }
     let s = Scratch()
-    let script = """
-        set -e
-        cd "$1"; B="$2"
+    let r = try runScript(in: s.path, binary: binary, """
         odd=$(printf 'x\\377\\ny')
         mkdir -p "snaps/day$odd/dir"
         printf 'hello' > "snaps/day$odd/dir/f$odd"
@@ -26,8 +30,7 @@ import Glibc
         "$B" restore t@latest /dir --to "out$odd" --repo "repo$odd"
         "$B" restore s@latest "/dir/f$odd" --tar "a$odd.tar" --repo "repo$odd"
         "$B" verify --repo "repo$odd"
-        """
-    let r = try runTool("/bin/sh", ["-c", script, "sh", s.path, binary])
+        """)
     #expect(r.status == 0, "\(r.out)")
     let odd: [UInt8] = [0x78, 0xff, 0x0a, 0x79]
     let fd = open(s.path, O_RDONLY | O_DIRECTORY)
@@ -75,9 +78,7 @@ import Glibc
 @Test func findPatternsAreBytes() throws {
     guard let binary = builtSnapdex() else { return }
     let s = Scratch()
-    let script = """
-        set -e
-        cd "$1"; B="$2"
+    let r = try runScript(in: s.path, binary: binary, """
         mkdir -p snaps/2026-11-21
         printf 'l' > "snaps/2026-11-21/$(printf 'caf\\351')"
         printf 'uu' > "snaps/2026-11-21/café"
@@ -87,8 +88,7 @@ import Glibc
         "$B" find "$(printf 'caf\\351')" --json --repo repo > glob.out
         "$B" find "$(printf '^caf\\351$')" --regex --json --repo repo > regex.out
         "$B" find "$(printf '/caf\\351')" --path --json --repo repo > path.out
-        """
-    let r = try runTool("/bin/sh", ["-c", script, "sh", s.path, binary])
+        """)
     #expect(r.status == 0, "\(r.out)")
     for file in ["glob.out", "regex.out", "path.out"] {
         let out = String(decoding: FileManager.default.contents(atPath: s.path + "/" + file) ?? Data(), as: UTF8.self)

@@ -180,6 +180,17 @@ func write(_ path: String, _ text: String) {
         #expect(blocks.isEmpty)
     }
 
+    /// A new repository at `s/repo` with source `name` over the folder `snapshots` (more
+    /// `source add` options in `options`), indexed once (with the options `index`): the setup
+    /// most tests start from.
+    static func indexedSource(_ s: Scratch, _ name: String, snapshots: String, _ options: [String] = [], index: [String] = []) -> CLI {
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", name, "--snapshots", snapshots] + options).status == 0)
+        #expect(cli.run(["index", "--source", name] + index).status == 0)
+        return cli
+    }
+
     /// Flips one byte of a block file.
     static func flip(_ path: String, at offset: (Int) -> Int) throws {
         chmod(path, 0o600)

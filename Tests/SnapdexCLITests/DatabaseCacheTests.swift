@@ -240,16 +240,8 @@ extension CLITests {
         let repo = s.path + "/repo"
         let points = cli.run("points --json").out
         Self.removeDatabase(repo)
-        func sh(_ command: String) -> Int32 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", command]
-            try? p.run()
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
-        try #require(sh("mount --bind '\(repo)' '\(repo)' && mount -o remount,ro,bind '\(repo)'") == 0)
-        defer { _ = sh("umount '\(repo)'") }
+        try #require(Self.sh("mount --bind '\(repo)' '\(repo)' && mount -o remount,ro,bind '\(repo)'") == 0)
+        defer { _ = Self.sh("umount '\(repo)'") }
         #expect(open(repo + "/probe", O_WRONLY | O_CREAT, 0o600) == -1 && errno == EROFS)
         let r = cli.run("points --json")
         #expect(r.status == 0 && r.out == points, "\(r.err)")
@@ -379,16 +371,8 @@ extension CLITests {
         let s = Scratch()
         let mnt = s.path + "/small"
         Tree.make(mnt)
-        func sh(_ command: String) -> Int32 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", command]
-            try? p.run()
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
-        try #require(sh("mount -t tmpfs -o size=4m tmpfs '\(mnt)'") == 0)
-        defer { _ = sh("umount '\(mnt)'") }
+        try #require(Self.sh("mount -t tmpfs -o size=4m tmpfs '\(mnt)'") == 0)
+        defer { _ = Self.sh("umount '\(mnt)'") }
         for d in 1...2 { write(s.path + "/snaps/2026-11-0\(d)/f", "day \(d)") }
         let cli = CLI(repo: mnt + "/repo")
         #expect(cli.run("init").status == 0)
@@ -396,7 +380,7 @@ extension CLITests {
         #expect(cli.run("index --source home").status == 0)
         let points = cli.run("points --json").out
         Self.removeDatabase(mnt + "/repo")
-        _ = sh("dd if=/dev/zero of='\(mnt)/filler' bs=64k 2>/dev/null")
+        _ = Self.sh("dd if=/dev/zero of='\(mnt)/filler' bs=64k 2>/dev/null")
         let r = cli.run("points --json")
         #expect(r.status == 0 && r.out == points, "\(r.err)")
         #expect(cli.run("ls home@latest /").out == "f\n")

@@ -24,6 +24,19 @@ extension CLITests {
         return try runTool(binary, args)
     }
 
+    /// Makes `repo` (0700; as root, owned by the unprivileged user) and runs `init` there as
+    /// that user; false, with an issue recorded, when snapdex is not built.
+    static func initUnprivileged(_ repo: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Bool {
+        mkdir(repo, 0o700)
+        if getuid() == 0 { chown(repo, nobody, nobody) }
+        guard let initRun = try runUnprivileged(["init", "--repo", repo]) else {
+            Issue.record("snapdex is not built in .build/debug; run `swift build` first", sourceLocation: sourceLocation)
+            return false
+        }
+        #expect(initRun.status == 0, "\(initRun.out)", sourceLocation: sourceLocation)
+        return true
+    }
+
     /// A snapshot of more than one chunk with a folder that cannot be listed, a folder that can
     /// be listed but not searched (its entries cannot be stat'ed), and a file that cannot be
     /// read for its hash.
@@ -47,14 +60,7 @@ extension CLITests {
         let repo = s.path + "/repo"
         Self.partlyUnreadableSnapshot(at: snap)
         defer { for d in ["/secret", "/noexec"] { chmod(snap + d, 0o755) } }
-        mkdir(repo, 0o700)
-        if getuid() == 0 { chown(repo, Self.nobody, Self.nobody) }
-
-        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
-            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
-            return
-        }
-        #expect(initRun.status == 0, "\(initRun.out)")
+        guard try Self.initUnprivileged(repo) else { return }
         // -q hides chatter, not what the point lacks.
         let index = try #require(try Self.runUnprivileged(["index", snap, "--source", "t", "--at", "2026-11-21T03:00:00Z",
                                                           "--hash", "-q", "--repo", repo]))

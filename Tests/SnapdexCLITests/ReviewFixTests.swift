@@ -57,10 +57,7 @@ extension CLITests {
     @Test func indexJSONWithNothingToIndexIsJSON() throws {
         let s = Scratch()
         write(s.path + "/snaps/2026-11-20/f", "a")
-        let cli = CLI(repo: s.path + "/repo")
-        #expect(cli.run("init").status == 0)
-        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
-        #expect(cli.run("index --source u").status == 0)
+        let cli = Self.indexedSource(s, "u", snapshots: s.path + "/snaps")
         let r = cli.run("index --source u --json")
         #expect(r.status == 0, "\(r.err)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out)")
@@ -93,10 +90,7 @@ extension CLITests {
         let s = Scratch()
         write(s.path + "/snaps/autosnap_2026-11-21_03:00:01_daily/f", "daily")
         write(s.path + "/snaps/autosnap_2026-11-21_03:00:01_hourly/f", "hourly")
-        let cli = CLI(repo: s.path + "/repo")
-        #expect(cli.run("init").status == 0)
-        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
-        #expect(cli.run("index --source u").status == 0)
+        let cli = Self.indexedSource(s, "u", snapshots: s.path + "/snaps")
         for command in [["ls", "u@2026-11-21T03:00:01Z", "/"], ["forget", "u@2026-11-21T03:00:01Z"]] {
             let r = cli.run(command)
             #expect(r.status == 2, "\(command) \(r.out) \(r.err)")
@@ -123,10 +117,7 @@ extension CLITests {
         let s = Scratch()
         write(s.path + "/snaps/2026-11-20/f", "a")
         write(s.path + "/snaps/2026-11-21/f", "b")
-        let cli = CLI(repo: s.path + "/repo")
-        #expect(cli.run("init").status == 0)
-        #expect(cli.run(["source", "add", "u", "--snapshots", s.path + "/snaps"]).status == 0)
-        #expect(cli.run("index --source u").status == 0)
+        let cli = Self.indexedSource(s, "u", snapshots: s.path + "/snaps")
         #expect(cli.run("point keep u@2026-11-20 --until never").status == 0)
         #expect(cli.run("point keep u@2026-11-21 --until 2200-01-01").status == 0)
         let forget = cli.run("forget u@2026-11-20T00:00:00Z")
@@ -156,13 +147,7 @@ extension CLITests {
         write(s.path + "/snaps/2026-11-21/secret/b", "b")
         chmod(s.path + "/snaps/2026-11-21/secret", 0)
         defer { chmod(s.path + "/snaps/2026-11-21/secret", 0o755) }
-        mkdir(repo, 0o700)
-        if getuid() == 0 { chown(repo, Self.nobody, Self.nobody) }
-        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
-            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
-            return
-        }
-        #expect(initRun.status == 0, "\(initRun.out)")
+        guard try Self.initUnprivileged(repo) else { return }
         #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
         let partial = try #require(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo]))
         #expect(partial.status == ExitStatus.partial, "\(partial.out)")
@@ -188,13 +173,7 @@ extension CLITests {
         chmod(s.path, 0o755)
         let repo = s.path + "/repo"
         write(s.path + "/snaps/2026-11-21/a", "a")
-        mkdir(repo, 0o700)
-        chown(repo, Self.nobody, Self.nobody)
-        guard let initRun = try Self.runUnprivileged(["init", "--repo", repo]) else {
-            Issue.record("snapdex is not built in .build/debug; run `swift build` first")
-            return
-        }
-        #expect(initRun.status == 0, "\(initRun.out)")
+        guard try Self.initUnprivileged(repo) else { return }
         #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
         #expect(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo])?.status == 0)
         let cli = CLI(repo: repo)

@@ -10,6 +10,7 @@ import Glibc
 /// Snapshot folders that rotations rename (rsnapshot, Time Machine style): each point keeps
 /// its own day's bytes. An extension of CLITests because Output.current is process-wide.
 extension CLITests {
+    /// Runs `command` with /bin/sh; its exit status.
     static func sh(_ command: String) -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -27,10 +28,7 @@ extension CLITests {
         write(rs + "/daily.0/localhost/home/unchanged.txt", "same every day")
         write(rs + "/daily.0/README", "top-level file, hard-linked into every day")
         setMTime(rs + "/daily.0", 1_763_100_000)
-        let cli = CLI(repo: s.path + "/repo")
-        #expect(cli.run("init").status == 0)
-        #expect(cli.run(["source", "add", "rs", "--snapshots", rs, "--time-from", "mtime"]).status == 0)
-        #expect(cli.run("index --source rs").status == 0)
+        let cli = Self.indexedSource(s, "rs", snapshots: rs, ["--time-from", "mtime"])
         var ids = try Repository.open(at: s.path + "/repo").points().map(\.id)  // ids[day]
         #expect(ids.count == 1)
 
@@ -94,10 +92,7 @@ extension CLITests {
     @Test func aJournalledRelocationIsFinishedByTheNextWriter() throws {
         let s = Scratch()
         write(s.path + "/rs/daily.0/f", "day 0")
-        let cli = CLI(repo: s.path + "/repo")
-        #expect(cli.run("init").status == 0)
-        #expect(cli.run(["source", "add", "rs", "--snapshots", s.path + "/rs"]).status == 0)
-        #expect(cli.run("index --source rs").status == 0)
+        let cli = Self.indexedSource(s, "rs", snapshots: s.path + "/rs")
         let repo = try Repository.open(at: s.path + "/repo")
         let p = try repo.points()[0]
         #expect(rename(s.path + "/rs/daily.0", s.path + "/rs/daily.1") == 0)

@@ -25,10 +25,7 @@ extension CLITests {
                 utimensat(AT_FDCWD, snap + "/" + f, &t, 0)
             }
         }
-        let cli = CLI(repo: s.path + "/repo")
-        #expect(cli.run("init").status == 0)
-        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"]).status == 0)
-        #expect(cli.run("index --source home --hash").status == 0)
+        _ = Self.indexedSource(s, "home", snapshots: s.path + "/snaps", index: ["--hash"])
 
         let script = """
             pwd

@@ -112,15 +112,7 @@ struct ArchiveIndexFile {
         let fd = PathCalls.open(path, O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
         defer { close(fd) }
-        let bytes = ArchiveIndex.batch(hashes)
-        var done = 0
-        while done < bytes.count {
-            let r = bytes.withUnsafeBytes { b in syscall { Glibc.write(fd, b.baseAddress! + done, b.count - done) } }
-            switch r {
-            case .failure(let e): throw SnapdexError.io("cannot write", path, e)
-            case .success(let n): done += n
-            }
-        }
+        try FileIO.writeAll(fd, ArchiveIndex.batch(hashes), path)
     }
 
     func markRunning() throws {

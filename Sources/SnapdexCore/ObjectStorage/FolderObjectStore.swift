@@ -127,14 +127,7 @@ public final class FolderObjectStore: ObjectStore, @unchecked Sendable {
         defer { if !placed { _ = FS.withCName(tmp) { unlinkat(dfd, $0, 0) } } }
         do {
             defer { close(fd) }
-            var done = 0
-            while done < bytes.count {
-                let r = bytes.withUnsafeBytes { b in syscall { Glibc.write(fd, b.baseAddress! + done, b.count - done) } }
-                switch r {
-                case .failure(let e): throw SnapdexError.io("cannot write", path(key) + ".tmp", e)
-                case .success(let n): done += n
-                }
-            }
+            try FileIO.writeAll(fd, bytes, path(key) + ".tmp")
             if case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path(key) + ".tmp", e) }
         }
         if replace {

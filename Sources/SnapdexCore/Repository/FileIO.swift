@@ -81,6 +81,14 @@ enum FileIO {
             close(fd)
             if !ok { PathCalls.unlink(path) }
         }
+        try writeAll(fd, bytes, path)
+        if durable, case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
+        ok = true
+    }
+
+    /// `write(2)` until every byte of `bytes` is written to `fd` (a short write goes on where
+    /// it stopped; EINTR is retried); an error names `path`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws {
         var done = 0
         while done < bytes.count {
             let r = bytes.withUnsafeBytes { b in syscall { Glibc.write(fd, b.baseAddress! + done, b.count - done) } }
@@ -89,8 +97,6 @@ enum FileIO {
             case .success(let n): done += n
             }
         }
-        if durable, case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path, e) }
-        ok = true
     }
 
     static func syncDirectory(_ path: String) throws {
