@@ -80,8 +80,6 @@ import Testing
     @Test func storedStreamsAreXZThatAnyReaderReads() throws {
         var rng = SplitMix(seed: 7)
         let random = (0..<100_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        #expect(!LZMA.worthCompressing(random))
-        #expect(LZMA.worthCompressing([UInt8](repeating: 7, count: 100_000)))
         let stored = try LZMA.store(random)
         #expect(stored.count < random.count + 200)
         #expect(try LZMA.decompress(stored[...], size: random.count) == random)
@@ -100,5 +98,59 @@ import Testing
         #expect(xz.terminationStatus == 0)
         #expect(Array(out) == random)
         #expect(try LZMA.decompress(try LZMA.store([])[...], size: 0) == [])
+    }
+
+    /// A stream of compressed and stored blocks: random bytes kept as they are between runs
+    /// that still shrink, readable by `decompress` and by the xz tool.
+    @Test func streamsWithStoredRangesAreXZThatAnyReaderReads() throws {
+        var rng = SplitMix(seed: 11)
+        let random = (0..<50_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let zeros = [UInt8](repeating: 0, count: 40_000)
+        let input = zeros + random + zeros + random
+        let plain = [40_000..<90_000, 130_000..<180_000]
+        let mixed = try LZMA.compress(input, preset: 1, storing: plain)
+        #expect(mixed.count > 100_000 && mixed.count < 100_000 + 500)
+        #expect(try LZMA.decompress(mixed[...], size: input.count) == input)
+        #expect(try LZMA.compress(input, preset: 1, storing: []) == LZMA.compress(input, preset: 1))
+        #expect(try LZMA.compress(random, preset: 1, storing: [0..<random.count]) == LZMA.store(random))
+        let tmp = TempDir()
+        let file = tmp.sub("mixed.xz")
+        try Data(mixed).write(to: URL(fileURLWithPath: file))
+        let xz = Process()
+        xz.executableURL = URL(fileURLWithPath: "/usr/bin/xz")
+        xz.arguments = ["-dc", file]
+        let pipe = Pipe()
+        xz.standardOutput = pipe
+        try xz.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        xz.waitUntilExit()
+        #expect(xz.terminationStatus == 0)
+        #expect(Array(out) == input)
+        // Ranges out of order or past the end are refused, never a trap.
+        #expect(throws: LZMA.Failure.self) { try LZMA.compress(input, preset: 1, storing: [10..<20, 5..<8]) }
+        #expect(throws: LZMA.Failure.self) { try LZMA.compress(input, preset: 1, storing: [0..<(input.count + 1)]) }
+    }
+
+    /// Columns of random sizes and nanosecond mtimes are stored; a column of repeated
+    /// values (hash kinds, package-manager mtimes) is compressed.
+    @Test func randomColumnsAreStoredAndRepetitiveOnesCompressed() {
+        var rng = SplitMix(seed: 5)
+        func group(randomTimes: Bool) -> DirectoryGroup {
+            DirectoryGroup(path: Array("d".utf8), entries: (0..<8_000).map { i in
+                FileEntry(name: Array(String(format: "f%06d", i).utf8), type: .file,
+                          size: randomTimes ? rng.next() % 1_000_000 : 4096,
+                          mtime: FileTime(nanoseconds: 1_600_000_000_000_000_000 + Int64(randomTimes ? rng.next() % 1_000_000_000_000_000 : 0)))
+            })
+        }
+        let random = ChunkCodec.encode([group(randomTimes: true)])
+        let ranges = IncompressibleColumns.ranges(in: random[Int(PartKind.content.rawValue)])
+        // Sizes and mtimes: one stored run (the length prefix between them joined in).
+        #expect(ranges.count == 1)
+        #expect(ranges.reduce(0) { $0 + $1.count } > 8_000 * 8)
+        #expect(IncompressibleColumns.ranges(in: random[Int(PartKind.names.rawValue)]).isEmpty)
+        let calm = ChunkCodec.encode([group(randomTimes: false)])
+        for part in calm { #expect(IncompressibleColumns.ranges(in: part).isEmpty) }
+        #expect(IncompressibleColumns.ranges(in: []).isEmpty)
+        #expect(IncompressibleColumns.ranges(in: [9, 1, 2]).isEmpty)
     }
 }

@@ -43,6 +43,59 @@ import Glibc
         #expect(try repo.verify().isClean)
     }
 
+    /// A tree of names created in random order with random nanosecond times, across many
+    /// chunks: the catalog holds what lstat says, each directory in name order, its content
+    /// blocks keep the random columns uncompressed, and the xz tool reads every block.
+    @Test func randomNamesAndTimesRoundTripWithStoredColumns() throws {
+        let tmp = TempDir()
+        let snap = tmp.sub("snap")
+        var rng = SplitMix(seed: 3)
+        var names = Set<String>()
+        while names.count < 12_000 {
+            names.insert("d\(rng.next() % 40)/" + String((0..<(4 + Int(rng.next() % 12))).map { _ in Character(UnicodeScalar(UInt8(97 + rng.next() % 26))) }))
+        }
+        for name in names.shuffled(using: &rng) {
+            let path = snap + "/" + name
+            Tree.mkdir((path as NSString).deletingLastPathComponent)
+            let fd = open(path, O_WRONLY | O_CREAT, 0o644)
+            ftruncate(fd, off_t(rng.next() % 1_000_000))
+            var times = [timespec(tv_sec: Int(1_600_000_000 + rng.next() % 100_000_000), tv_nsec: Int(rng.next() % 1_000_000_000))]
+            times.append(times[0])
+            futimens(fd, times)
+            close(fd)
+        }
+        let repo = try tmp.makeRepository()
+        var options = IndexOptions(source: "r", directory: snap)
+        options.at = Timestamp(seconds: 1_700_000_000)
+        let summary = try Indexer(repository: repo).run(options)[0]
+        #expect(summary.warnings.isEmpty)
+        let point = try repo.resolve("r@latest")
+        let expected = ReferenceWalk.walk(snap)
+        #expect(try Self.catalogItems(repo, point) == expected)
+        var order: [[UInt8]] = []
+        try repo.list(point: point, path: Array("d7".utf8), recursive: false) { g in order += g.entries.map(\.name) }
+        #expect(order.count > 200)
+        #expect(order == order.sorted { $0.lexicographicallyPrecedes($1) })
+        let manifest = try repo.manifest(of: point)
+        #expect(manifest.chunks.count >= 2)
+        for chunk in manifest.chunks {
+            let content = chunk.parts[Int(PartKind.content.rawValue)].block
+            // Stored, not compressed: LZMA would not have shrunk it by a tenth.
+            #expect(content.storedSize * 10 > content.rawSize * 9)
+            let file = repo.blocks.path(of: content.hash)
+            let xz = Process()
+            xz.executableURL = URL(fileURLWithPath: "/bin/sh")
+            xz.arguments = ["-c", "tail -c +17 \"$0\" | xz -dc | sha256sum", file]
+            let pipe = Pipe()
+            xz.standardOutput = pipe
+            try xz.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            xz.waitUntilExit()
+            #expect(out.hasPrefix(content.hash.hex))
+        }
+        #expect(try repo.verify().isClean)
+    }
+
     @Test func reindexingAnUnchangedTreeWritesNoBlocks() throws {
         let tmp = TempDir()
         let snap = tmp.sub("snap")

@@ -60,23 +60,28 @@ public final class CatalogWriter {
         var dirHash: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in group.path { dirHash = (dirHash ^ UInt64(b)) &* 0x100_0000_01b3 }
         dirHash = (dirHash ^ 0x2f) &* 0x100_0000_01b3
-        pending.append(DirectoryGroup(path: group.path, entries: []))
-        pending[pending.count - 1].entries.reserveCapacity(group.entries.count)
-        for e in group.entries {
-            tally(e)
-            pending[pending.count - 1].entries.append(e)
+        // The entries go into `pending` as whole runs of the group (a group with no cut in it,
+        // the common case, shares its array): copying them one by one retained their arrays.
+        var runStart = 0
+        for i in group.entries.indices {
+            tally(group.entries[i])
             pendingCount += 1
             var h = dirHash
-            for b in e.name { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            for b in group.entries[i].name { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
             h ^= h >> 29
             h = h &* 0xbf58_476d_1ce4_e5b9
             h ^= h >> 32
             if pendingCount >= parameters.maxEntries || (pendingCount >= parameters.minEntries && h & parameters.mask == 0) {
+                pending.append(DirectoryGroup(path: group.path, entries: Array(group.entries[runStart...i])))
+                runStart = i + 1
                 try flush()
-                pending.append(DirectoryGroup(path: group.path, entries: []))
             }
         }
-        if pending.last?.entries.isEmpty == true { pending.removeLast() }
+        if runStart == 0 {
+            pending.append(group)
+        } else if runStart < group.entries.count {
+            pending.append(DirectoryGroup(path: group.path, entries: Array(group.entries[runStart...])))
+        }
     }
 
     /// Writes the last chunk, waits for the sink, and returns the chunk table.
@@ -140,7 +145,8 @@ public final class CatalogWriter {
         return PartRef(block: try sink.put(raw, hash: hash))
     }
 
-    private func tally(_ e: FileEntry) {
+    @inline(__always)
+    private func tally(_ e: borrowing FileEntry) {
         if e.name.isEmpty { return }  // the root's own entry is not counted
         counts.entries += 1
         switch e.type {

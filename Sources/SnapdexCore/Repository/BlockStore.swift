@@ -138,10 +138,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
 
     /// Compresses and writes one block file; returns its size.
     private func write(_ raw: [UInt8], hash: Digest) throws -> Int {
-        // Content parts (sizes, mtimes, hashes) can be nearly random; they are stored without
-        // compression when a sample shows LZMA would not pay for its time.
-        let worth = raw.first != PartKind.content.rawValue || LZMA.worthCompressing(raw)
-        let compressed = worth ? try LZMA.compress(raw, preset: preset) : try LZMA.store(raw)
+        // Columns of nearly random values (sizes, nanosecond mtimes) are stored without
+        // compression: LZMA would spend most of its time on them for a few percent.
+        let compressed = try LZMA.compress(raw, preset: preset, storing: IncompressibleColumns.ranges(in: raw))
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
         file.byte(FormatConstants.blockVersion)

@@ -81,7 +81,7 @@ public enum FS {
                     Array(UnsafeBufferPointer(start: c, count: strlen(UnsafeRawPointer(c).assumingMemoryBound(to: CChar.self))))
                 }
             }
-            if name == [46] || name == [46, 46] { continue }
+            if name.count <= 2, name.allSatisfy({ $0 == 46 }) { continue }  // . and ..
             names.append(name)
         }
         return .success(names)
@@ -92,10 +92,13 @@ public enum FS {
     /// Calls `body` with `name` as a NUL-terminated C string.
     @inline(__always)
     public static func withCName<R>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
-        var z = name
-        z.append(0)
-        return z.withUnsafeBufferPointer { b in
-            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: z.count) { body($0) }
+        // On the stack, not a copy of the array: the walk calls this for every entry.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: name.count + 1) { z in
+            name.withUnsafeBufferPointer { n in
+                if let from = n.baseAddress { UnsafeMutableRawPointer(z.baseAddress!).copyMemory(from: from, byteCount: n.count) }
+            }
+            z[name.count] = 0
+            return body(UnsafePointer(z.baseAddress!))
         }
     }
 }

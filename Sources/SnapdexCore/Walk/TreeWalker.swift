@@ -70,7 +70,7 @@ public final class TreeWalker {
             FS.closeFD(rootFD)
             throw SnapdexError.io("cannot stat", root, e)
         }
-        var rootEntry = entry(name: [], stat: rootStat, path: [])
+        var rootEntry = entry(name: [], stat: rootStat)
         let rootDevice = UInt64(rootStat.st_dev)
         let (rootEntries, rootMounts) = readEntries(fd: rootFD, path: [], rootDevice: rootDevice)
         var stack = [Frame(fd: rootFD, path: [], device: rootDevice, inode: UInt64(rootStat.st_ino),
@@ -117,13 +117,16 @@ public final class TreeWalker {
             var frame = stack.removeLast()
             var files: UInt64 = 0
             var bytes: UInt64 = 0
-            for e in frame.entries {
-                if e.type == .file {
+            // By index: a copy of each entry would retain and release its arrays.
+            for i in frame.entries.indices {
+                switch frame.entries[i].type {
+                case .file:
                     files += 1
-                    bytes += e.size
-                } else if e.type == .directory {
-                    files += e.treeFiles
-                    bytes += e.treeBytes
+                    bytes += frame.entries[i].size
+                case .directory:
+                    files += frame.entries[i].treeFiles
+                    bytes += frame.entries[i].treeBytes
+                default: break
                 }
             }
             if stack.isEmpty {
@@ -163,13 +166,16 @@ public final class TreeWalker {
     }
 
     private func readEntries(fd: Int32, path: [UInt8], rootDevice: UInt64) -> ([FileEntry], Set<Int>) {
-        let names: [[UInt8]]
+        var names: [[UInt8]]
         switch FS.listNames(in: fd) {
         case .success(let n): names = n
         case .failure(let e):
             warn(path, "cannot read directory: \(e)", unreadable: .directory, e)
             return ([], [])
         }
+        // Names are sorted before their entries are made, so that the entries come out in
+        // catalog order and are never moved (each move of an entry retains its arrays).
+        names.sort { $0.lexicographicallyPrecedes($1) }
         var foreignInodes = Set<UInt64>()
         var entries: [FileEntry] = []
         entries.reserveCapacity(names.count)
@@ -184,7 +190,7 @@ public final class TreeWalker {
                     warn(PathBytes.join(path, name), "cannot stat: \(e)", unreadable: .entry, e)
                 }
             case .success(let st):
-                var e = entry(name: name, stat: st, path: PathBytes.join(path, name))
+                var e = entry(name: name, stat: st)
                 if e.type == .symlink {
                     switch FS.readlink(name, in: fd, sizeHint: Int(st.st_size)) {
                     case .success(let t): e.target = t
@@ -195,7 +201,6 @@ public final class TreeWalker {
                 entries.append(e)
             }
         }
-        entries.sort { $0.name.lexicographicallyPrecedes($1.name) }
         var mounts = Set<Int>()
         if !foreignInodes.isEmpty {
             for (i, e) in entries.enumerated() where e.type == .directory && foreignInodes.contains(e.inode) { mounts.insert(i) }
@@ -203,7 +208,7 @@ public final class TreeWalker {
         return (entries, mounts)
     }
 
-    private func entry(name: [UInt8], stat st: stat, path: [UInt8]) -> FileEntry {
+    private func entry(name: [UInt8], stat st: stat) -> FileEntry {
         let mode = UInt32(st.st_mode)
         let type = EntryType(mode: mode) ?? .file
         var e = FileEntry(name: name, type: type, permissions: mode & 0o7777, uid: UInt32(st.st_uid), gid: UInt32(st.st_gid),
