@@ -68,7 +68,7 @@ struct Snapdex {
 
     /// Runs `snapdex ARGS --repo REPO`; with `killAfter`, sends SIGKILL after that many seconds.
     @discardableResult
-    func run(_ args: [String], killAfter: Double? = nil, passRepo: Bool = true, cwd: String? = nil) -> ToolRun {
+    func run(_ args: [String], killAfter: Double? = nil, passRepo: Bool = true, cwd: String? = nil, zone: String = "UTC") -> ToolRun {
         let id = UUID().uuidString
         let outPath = scratch + "/.out-" + id, errPath = scratch + "/.err-" + id
         FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -79,7 +79,7 @@ struct Snapdex {
         p.arguments = passRepo ? args + ["--repo", repo] : args
         var env = ProcessInfo.processInfo.environment
         env["SNAPDEX_REPO"] = repo
-        env["TZ"] = "UTC"
+        env["TZ"] = zone
         p.environment = env
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         p.standardInput = FileHandle.nullDevice

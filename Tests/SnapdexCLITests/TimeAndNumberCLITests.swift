@@ -53,6 +53,25 @@ extension CLITests {
         #expect(left.contains { $0.contains("\"time\":\"2026-01-01T00:00:00Z\"") })
     }
 
+    /// The range a refusal states is the range accepted, to the nanosecond (it said whole
+    /// seconds, so 00:12:43.5 was accepted below its stated start).
+    @Test func theStatedRangeIsExactlyTheAcceptedRange() throws {
+        let s = Scratch()
+        let cli = CLI(repo: s.path + "/repo")
+        write(s.path + "/snap/x", "x")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["index", s.path + "/snap", "--source", "s", "--at", "2026-01-01"]).status == 0)
+        for inside in ["--newer 1677-09-21T00:12:43.145224192Z", "--older 2262-04-11T23:47:16.854775807Z"] {
+            let r = cli.run("find x " + inside)
+            #expect(r.status == 0, "\(inside): \(r.err)")
+        }
+        for outside in ["--newer 1677-09-21T00:12:43.145224191Z", "--older 2262-04-11T23:47:16.854775808Z"] {
+            let r = cli.run("find x " + outside)
+            #expect(r.status == 2 && r.err.contains("(1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)") && Self.oneLine(r),
+                    "\(outside): \(r.err)")
+        }
+    }
+
     @Test func typedTimesAreExactOrRefused() throws {
         let s = Scratch()
         let cli = CLI(repo: s.path + "/repo")
@@ -60,7 +79,7 @@ extension CLITests {
         #expect(cli.run("init").status == 0)
 
         var r = cli.run(["index", s.path + "/snap", "--source", "s", "--at", "2300-01-01"])
-        #expect(r.status == 2 && r.err.contains("1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z") && Self.oneLine(r), "\(r.err)")
+        #expect(r.status == 2 && r.err.contains("1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z") && Self.oneLine(r), "\(r.err)")
         #expect(cli.run("points").out.contains("no restore points"))
 
         #expect(cli.run(["index", s.path + "/snap", "--source", "s", "--at", "1950-06-01T00:00:00Z"]).status == 0)
@@ -103,6 +122,29 @@ extension CLITests {
     /// A file time past 2262 (or before 1677, where the file system holds one) is stored
     /// exactly (catalog format 3) and every reader shows and uses it: ls, info, find, diff,
     /// versions, restore and --tar.
+    /// Years past localtime_r's reach were shown in UTC while nearer ones were local, and
+    /// `ls -l` prints no offset, so 15:30 UTC read as 15:30 in Kolkata.
+    @Test(.enabled(if: Snapdex.isBuilt)) func theFarthestFileTimesAreShownInTheLocalZoneToo() throws {
+        let s = Scratch()
+        let shm = "/dev/shm/snapdex-zone-\(getpid())"
+        guard mkdir(shm, 0o700) == 0 else { return }  // no tmpfs to hold such a time
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        write(shm + "/snap/far", "f")
+        let yearTenBillion: Int64 = 315_569_457_832_780_800  // 10000000000-01-01T00:00:00Z
+        var times = [timespec(tv_sec: Int(yearTenBillion), tv_nsec: 0), timespec(tv_sec: Int(yearTenBillion), tv_nsec: 0)]
+        var st = stat()
+        guard utimensat(AT_FDCWD, shm + "/snap/far", &times, 0) == 0, lstat(shm + "/snap/far", &st) == 0,
+              st.st_mtim.tv_sec == Int(yearTenBillion) else { return }
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["index", shm + "/snap", "--source", "s", "--at", "2026-01-01T00:00:00Z"]).status == 0)
+        let tool = Snapdex(repo: s.path + "/repo", scratch: s.path)
+        let ls = tool.run(["ls", "-l", "s@latest", "/"], zone: "Asia/Kolkata").text
+        #expect(ls.contains("+10000000000-01-01 05:30 far"), "\(ls)")
+        let info = tool.run(["info", "s@latest", "/far"], zone: "Asia/Kolkata").text
+        #expect(info.contains("Modify: +10000000000-01-01 05:30:00.000000000 +0530"), "\(info)")
+    }
+
     @Test func fileTimesOutsideNanosecondsAreExactInEveryReader() throws {
         let s = Scratch()
         let cli = CLI(repo: s.path + "/repo")

@@ -18,8 +18,8 @@ struct PointCommand: ParsableCommand {
             abstract: "Hold a point until a time, whatever the policy (a legal hold).",
             discussion: """
                 Writes retain-until into the point's manifest; expire keeps the point until then. \
-                `--until never` holds it until the hold is released. Times after \
-                2262-04-11T23:47:16Z cannot be stored and are refused: use `never` for those.
+                `--until never` holds it until the hold is released. Times from \
+                2262-04-11T23:47:16.854775807Z on cannot be stored and are refused: use `never` for those.
 
                 Examples:
                   snapdex point keep home@2026-06-30 --until 2030-01-01

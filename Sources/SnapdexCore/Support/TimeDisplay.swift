@@ -63,13 +63,25 @@ public enum TimeDisplay {
         return (seconds < 0 ? "-" : "+") + pad(m / 60, 2) + pad(m % 60, 2)
     }
 
+    /// The zone's offset at `seconds`. Where localtime_r gives up (years past its int), the
+    /// same instant of the Gregorian 400-year cycle near the range it handles stands in: the
+    /// calendar, so weekdays and a zone's rules, repeat every 400 years, and the far future
+    /// follows the zone's last rule either way.
+    private static func localOffset(seconds: Int64) -> Int {
+        var tt = time_t(seconds)
+        var tm = tm()
+        if localtime_r(&tt, &tm) != nil { return Int(tm.tm_gmtoff) }
+        let cycle: Int64 = 12_622_780_800  // 146,097 days
+        let base: Int64 = seconds > 0 ? 13_000_000_000 : -13_000_000_000  // years 2381 and 1558
+        // Same signs, so the difference cannot overflow.
+        var r = (seconds - base) % cycle
+        if r < 0 { r += cycle }
+        tt = time_t(base + r)
+        return localtime_r(&tt, &tm) != nil ? Int(tm.tm_gmtoff) : 0
+    }
+
     private static func fields(seconds: Int64) -> (date: String, hour: Int, minute: Int, second: Int, offset: Int) {
-        var offset = 0
-        if !utc {
-            var tt = time_t(seconds)
-            var tm = tm()
-            if localtime_r(&tt, &tm) != nil { offset = Int(tm.tm_gmtoff) }
-        }
+        var offset = utc ? 0 : localOffset(seconds: seconds)
         // A file time at the very ends of 64-bit seconds has no local time: it stays in UTC.
         let (local, overflow) = seconds.addingReportingOverflow(Int64(offset))
         if overflow { offset = 0 }

@@ -18,8 +18,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The retain-until of a hold that never ends (`point keep --until never`), printed `never`.
     public static let never = Timestamp.max
     public var isNever: Bool { nanoseconds == .max }
-    /// The representable range in whole seconds, for messages.
-    public static let rangeDescription = "1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z"
+    /// The representable range to the nanosecond, for messages: a range in whole seconds
+    /// would call the fractions at either end, which are accepted, out of range.
+    public static let rangeDescription = "1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z"
 
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
