@@ -202,4 +202,31 @@ extension CLITests {
         #expect(points.out.contains("\"source\":\"u\""), "the point is still there: \(points.out)")
         #expect(cli.run("points --json").out.contains("\"source\":\"u\""))
     }
+
+    /// Another user's repository was "no repository ... `snapdex init`" (which then failed) or
+    /// "config is damaged (missing)" with exit 3 from every command, verify included.
+    @Test func anotherUsersRepositoryIsPermissionDeniedNotMissingOrDamaged() throws {
+        guard getuid() == 0 else { return }  // only root can make a repository nobody cannot read
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/a", "a")
+        let cli = CLI(repo: repo)
+        #expect(cli.run("init").status == 0)
+        chmod(repo, 0o700)
+        for args in [["points"], ["verify"]] {
+            let r = try #require(try Self.runUnprivileged(args + ["--repo", repo]), "snapdex is not built in .build/debug")
+            #expect(r.status == ExitStatus.failure, "\(args): \(r.out)")
+            #expect(r.out.contains("cannot read \(repo): permission denied; run snapdex as the user that owns \(repo)"), "\(args): \(r.out)")
+        }
+        let again = try #require(try Self.runUnprivileged(["init", "--repo", repo]))
+        #expect(again.status == ExitStatus.failure && again.out.contains("ermission denied"), "\(again.out)")
+        chmod(repo, 0o755)
+        chmod(repo + "/config", 0o600)
+        for args in [["points"], ["verify"]] {
+            let r = try #require(try Self.runUnprivileged(args + ["--repo", repo]))
+            #expect(r.status == ExitStatus.failure, "\(args): \(r.out)")
+            #expect(r.out.contains("cannot read \(repo)/config: permission denied") && !r.out.contains("damaged"), "\(args): \(r.out)")
+        }
+    }
 }

@@ -180,7 +180,18 @@ public final class Repository {
     static func checkedRoot(_ path: String) throws -> String {
         guard !path.isEmpty else { throw SnapdexError.invalidArgument("the repository path is empty; name a directory with --repo DIR") }
         let root = absolute(path)
-        guard let config = try? FileIO.readAll(root + "/config") else {
+        let config: [UInt8]
+        do {
+            config = try FileIO.readAll(root + "/config")
+        } catch {
+            // Another user's repository is theirs, not missing or damaged: `init` would fail
+            // there and restoring the config would change nothing.
+            if access(root, X_OK) != 0 && (errno == EACCES || errno == EPERM) {
+                throw SnapdexError.permissionDenied(path: root, repository: root)
+            }
+            if case SnapdexError.io(_, _, let e) = error, e.code == EACCES || e.code == EPERM {
+                throw SnapdexError.permissionDenied(path: root + "/config", repository: root)
+            }
             // A folder with a repository's catalogs but no config lost its config: damage, not
             // "no repository" (whose advice, `init`, refuses a folder that is not empty).
             if FileIO.isDirectory(root + "/catalogs") { throw SnapdexError.configDamaged(path: root + "/config", reason: "missing") }
