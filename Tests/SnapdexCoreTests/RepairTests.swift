@@ -50,6 +50,39 @@ import Glibc
         #expect(report.pointsChecked == 1)
     }
 
+    /// A catalog written before format 3 stored a time past 2262 clamped; repair re-encoded
+    /// the unchanged snapshot with format 3's exact time, whose block has another hash, and so
+    /// said "no snapshot holds it" and advised forgetting the point.
+    @Test func repairReproducesACatalogOlderThanFormatThreeWithAClampedTime() throws {
+        let tmp = TempDir()
+        let repo = try tmp.makeRepository()
+        let snap = tmp.sub("snap")
+        for i in 0..<10 { Tree.write(snap + "/d/f\(i)", "file \(i)") }
+        Tree.write(snap + "/d/future", "far")
+        var times = [timespec(tv_sec: 10_413_792_000, tv_nsec: 123), timespec(tv_sec: 10_413_792_000, tv_nsec: 123)]  // 2300
+        try #require(utimensat(AT_FDCWD, snap + "/d/future", &times, 0) == 0)
+        // The point as Snapdex 0.2 wrote it: times clamped, manifest format 2.
+        var options = IndexOptions(source: "s", directory: snap)
+        options.at = Timestamp(seconds: 1_000)
+        options.clampsTimes = true
+        _ = try Indexer(repository: repo).run(options)
+        let point = try repo.resolve("s@latest")
+        let path = repo.manifestPath(source: "s", id: point.id)
+        var m = try repo.manifest(of: point)
+        m.formatVersion = 2
+        try Data(m.encode()).write(to: URL(fileURLWithPath: path))
+        _ = try repo.rescan()
+        let content = m.chunks[0].parts[1].block.hash
+        FileIO.remove(repo.blocks.path(of: content))
+
+        let repairs = try repo.repair(try repo.verify())
+        #expect(repairs.map(\.repairedFrom) == [point.id], "\(repairs.map { $0.reason ?? "-" })")
+        #expect(try repo.verify().isClean)
+        // What was written is the old encoding: the time is the end of the range, a bound.
+        let entry = try #require(try repo.reader(for: point).entry(at: Array("d/future".utf8)))
+        #expect(entry.mtime.bound == .atOrAfter && entry.mtime.storedNanoseconds == .max)
+    }
+
     @Test func repairWritesDamagedMissingAndPatchBlocksAgainFromTheSnapshot() throws {
         let tmp = TempDir()
         let repo = try tmp.makeRepository()

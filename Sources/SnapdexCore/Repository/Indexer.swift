@@ -20,6 +20,9 @@ public struct IndexOptions: Sendable {
     public var walk = WalkOptions()
     public var label: String?
     public var replace = false
+    /// Store file times as catalogs before format 3 did, clamped to 64-bit nanoseconds, so
+    /// that a repair reproduces such a catalog's blocks byte for byte.
+    var clampsTimes = false
     public var keepUntil: Timestamp?
     public var wait: Double = 0
     /// Index `directory` even when it has no entries (`index DIR --allow-empty`).
@@ -422,6 +425,12 @@ public final class Indexer {
                         hashWarnings.append(WalkWarning(path: "/" + String(decoding: path, as: UTF8.self), message: "cannot hash: \(why)",
                                                         unreadable: UnreadablePath(path: path, what: .content, errno: why)))
                     }
+                }
+            }
+            if options.clampsTimes {
+                for i in group.entries.indices {
+                    group.entries[i].mtime = FileTime(nanoseconds: group.entries[i].mtime.storedNanoseconds)
+                    group.entries[i].ctime = FileTime(nanoseconds: group.entries[i].ctime.storedNanoseconds)
                 }
             }
             try writer.add(group)

@@ -226,6 +226,7 @@ extension Repository {
         indexer.chunking = chunking
         var options = IndexOptions(source: m.source, directory: folder)
         options.hash = m.hashed
+        options.clampsTimes = m.formatVersion < 3
         // The point's own readable chunks give the hashes of files that did not change.
         _ = try indexer.walk(directory: folder, options: options, base: nil, hashesFrom: m.hashed ? point : nil, store: sink)
         var out: [Digest: [UInt8]] = [:]
