@@ -186,7 +186,7 @@ public final class Repository {
         } catch {
             // Another user's repository is theirs, not missing or damaged: `init` would fail
             // there and restoring the config would change nothing.
-            if access(root, X_OK) != 0 && (errno == EACCES || errno == EPERM) {
+            if FileIO.isDirectory(root) && access(root, X_OK) != 0 && (errno == EACCES || errno == EPERM) {
                 throw SnapdexError.permissionDenied(path: root, repository: root)
             }
             if case SnapdexError.io(_, _, let e) = error, e.code == EACCES || e.code == EPERM {
