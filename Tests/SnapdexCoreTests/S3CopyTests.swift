@@ -121,6 +121,11 @@ struct S3CopyTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 3, files: 300)
+        // Catalog chunks only the first point has, so that forgetting it deletes blocks
+        // whatever the later points' deltas share with it (which depends on file times).
+        let only = dir + "/snaps/2026-12-01/only-first"
+        try FileManager.default.createDirectory(atPath: only, withIntermediateDirectories: true)
+        for i in 0..<12_000 { FileManager.default.createFile(atPath: only + "/u\(i)", contents: nil) }
         let repo = dir + "/repo"
         #expect(try run(["init", "--repo", repo]).status == 0)
         #expect(try run(["source", "add", "home", "--snapshots", dir + "/snaps", "--repo", repo]).status == 0)
