@@ -281,6 +281,28 @@ enum Schema {
         return "/proc/self/fd/\(fd)/\(name)"
     }
 
+    /// Puts every page of `fresh` into the database at `live` in one transaction (SQLite's
+    /// backup). Readers hold the live file, its -wal and its -shm open: a file renamed over it
+    /// would share those with them and read as damage, so its contents are replaced instead,
+    /// which readers see whole or not at all. A live file SQLite cannot open as a database is
+    /// one no reader can use: it is replaced by renaming the new file over it.
+    static func replace(_ live: String, with fresh: any DatabaseWriter) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        do {
+            let old = try DatabaseQueue(path: sqlitePath(live), configuration: config)
+            try fresh.backup(to: old)
+            return
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
+            // Not a database at all: renamed over below.
+        }
+        try fresh.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        let path = fresh.path
+        try fresh.close()
+        for suffix in ["-wal", "-shm"] { FileIO.remove(live + suffix) }
+        guard rename(path, live) == 0 else { throw SnapdexError.io("rename", live, Errno.current) }
+    }
+
     /// A database in memory, filled from the catalog files, for a repository whose own
     /// database cannot be written (read-only media, a full disk): readers still work.
     static func inMemory() throws -> any DatabaseWriter {

@@ -263,7 +263,10 @@ extension Repository {
     }
 
     /// Replaces the database with one rebuilt from the source files and manifests alone. It
-    /// works on a database that is damaged or missing, since it never opens the old one.
+    /// works on a database that is damaged or missing, since it never reads the old one: the
+    /// new one is built beside it (`snapdex.db.rescan`), then replaces it whole, so readers
+    /// running meanwhile see the old database or the new one, never a half-built one. When
+    /// the new one cannot be written (a full disk), the old one is left as it was.
     public static func rebuildDatabase(at path: String, wait: Double = 0) throws -> RescanReport {
         let root = try checkedRoot(path)
         let lock = try WriterLock(path: root + "/lock", wait: wait)
@@ -273,25 +276,38 @@ extension Repository {
         let before = CatalogListing(catalogs: root + "/catalogs")
         for f in before.manifests.values.sorted(by: { $0.id < $1.id }) {
             let path = root + "/catalogs/" + f.source + "/" + f.id + ".manifest"
-            let fd = PathCalls.open(path, O_RDONLY | O_CLOEXEC)
+            let fd = PathCalls.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             if fd >= 0 { close(fd) } else if errno == EACCES || errno == EPERM { throw SnapdexError.permissionDenied(path: path, repository: root) }
         }
-        for suffix in ["", "-wal", "-shm"] { FileIO.remove(root + "/snapdex.db" + suffix) }
-        // Opening rebuilds the database from the files, reading each manifest once.
-        let repo = try Repository(root: root, announce: false)
-        try repo.recover()
-        var report = RescanReport()
-        let listing = CatalogListing(catalogs: repo.catalogsDirectory)
-        report.sources = listing.sources.count
-        report.points = try repo.read { db in try PointRecord.fetchCount(db) }
-        report.blocks = try repo.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0 }
-        // The damaged manifests the rebuild met, less any the recovery removed.
-        let damage = repo.reconciledAtOpen.damage
-        report.skipped = listing.manifests.values.compactMap { damage[repo.manifestPath(source: $0.source, id: $0.id)] }.sorted()
-        for name in listing.sources where FileIO.exists(repo.sourceDirectory(name) + "/source.json") {
-            if let e = Result(catching: { try repo.loadSourceConfig(name) }).failureValue { report.skipped.append("\(e)") }
+        let live = root + "/snapdex.db", fresh = root + "/snapdex.db.rescan"
+        func removeFresh() { for suffix in ["", "-wal", "-shm"] { FileIO.remove(fresh + suffix) } }
+        removeFresh()
+        defer { removeFresh() }
+        do {
+            var report = RescanReport()
+            do {
+                // Opening fills the new database from the files, reading each manifest once.
+                let repo = try Repository(root: root, announce: false, databaseFile: fresh)
+                try repo.recover()
+                let listing = CatalogListing(catalogs: repo.catalogsDirectory)
+                report.sources = listing.sources.count
+                report.points = try repo.read { db in try PointRecord.fetchCount(db) }
+                report.blocks = try repo.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0 }
+                // The damaged manifests the rebuild met, less any the recovery removed.
+                let damage = repo.reconciledAtOpen.damage
+                report.skipped = listing.manifests.values.compactMap { damage[repo.manifestPath(source: $0.source, id: $0.id)] }.sorted()
+                for name in listing.sources where FileIO.exists(repo.sourceDirectory(name) + "/source.json") {
+                    if let e = Result(catching: { try repo.loadSourceConfig(name) }).failureValue { report.skipped.append("\(e)") }
+                }
+                try Schema.replace(live, with: repo.database)
+            }
+            try FileIO.syncDirectory(root)
+            return report
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_FULL {
+            throw SnapdexError.diskFull(path: live)
+        } catch SnapdexError.databaseUnwritable(_, let why) where why.contains("full") {
+            throw SnapdexError.diskFull(path: live)
         }
-        return report
     }
 }
 

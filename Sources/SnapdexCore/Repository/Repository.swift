@@ -212,13 +212,15 @@ public final class Repository {
         return root
     }
 
-    init(root: String, announce: Bool = true, mirror: StoreMirror? = nil) throws {
+    /// `databaseFile`: another file to build the database in (rescan), with no fallback to
+    /// memory when it cannot be written.
+    init(root: String, announce: Bool = true, mirror: StoreMirror? = nil, databaseFile: String? = nil) throws {
         self.root = root
         self.mirror = mirror
         FileIO.adoptOwner(of: root)
         do {
-            database = try Schema.open(path: root + "/snapdex.db")
-        } catch SnapdexError.databaseUnwritable(_, let why) {
+            database = try Schema.open(path: databaseFile ?? root + "/snapdex.db")
+        } catch SnapdexError.databaseUnwritable(_, let why) where databaseFile == nil {
             database = try Schema.inMemory()
             notes.append("the database \(root)/snapdex.db cannot be opened for writing (\(why)); answering from the catalog files")
         }
