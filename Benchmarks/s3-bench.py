@@ -4,7 +4,7 @@ a local folder, measured in the same run. Not a test: it asserts nothing; it pri
 its ratio against the baseline and the goal.
 
 usage: python3 Benchmarks/s3-bench.py [--entries N] [--copy-entries M] [--points P]
-                                      [--binary PATH] [--work DIR]
+                                      [--binary PATH] [--work DIR] [--only index|copy]
 
 The gateway is Ceph's RADOS Gateway on loopback, started by scripts/start-rgw.sh exactly as
 `make test` starts it (one monitor, one memstore OSD, radosgw/beast) and stopped by
@@ -20,7 +20,7 @@ The tree: Benchmarks/make-tree.py DIR N (default N = 1,000,000 entries, seed 42)
   3. copy jobs on a chain of P points (default 30) of an M-entry tree (default 100,000; one
      snapshot a day, `cp -al` of the last and 1% of the files replaced), indexed into an s3
      repository: a copy of the P points to an s3 target sends <= 1.05x the bytes of their
-     distinct blocks (read from the manifests' chunk tables); a copy with nothing new sends no
+     distinct blocks (the block files the indexing host's cache holds); a copy with nothing new sends no
      block and makes a handful of requests. When this build cannot copy to an s3 target, the
      copy goes to a folder target instead, and the script says so.
 """
@@ -47,7 +47,6 @@ def _load(name, file):
 
 
 make_tree = _load("make_tree", "make-tree.py")
-copy_bench = _load("copy_bench", "copy-bench.py")
 
 
 def report(label, value, goal=None, ok=None):
@@ -147,10 +146,13 @@ def part_index_and_ls(b, entries):
            "< 300 ms", cold < 0.3)
 
 
-def cached_manifests_blocks(cache_root):
+def cached_blocks(cache_root):
+    """The block files this host's cache holds: after indexing every point here (nothing
+    expired, the cache under its cap), exactly the distinct blocks of those points."""
     blocks = {}
-    for path in glob.glob(os.path.join(cache_root, "snapdex", "*", "catalogs", "*", "*.manifest")):
-        blocks.update(copy_bench.manifest_blocks(path))
+    for path in glob.glob(os.path.join(cache_root, "snapdex", "*", "blocks", "*", "*")):
+        if len(os.path.basename(path)) == 64:
+            blocks[os.path.basename(path)] = os.path.getsize(path)
     return blocks
 
 
@@ -179,7 +181,7 @@ def part_copy(b, entries, points):
             make_tree.change(snap, 0.01, "replace", "uniform", 1000 + p)
         previous = snap
     b.run("index", "--source", "bench", "--repo", source, "-q", cache=cache)
-    base = cached_manifests_blocks(cache)
+    base = cached_blocks(cache)
     base_bytes = sum(base.values())
     target = f"s3://{bucket}/offsite"
     _, first = b.run("copy", "--to", target, "--json", "--repo", source, cache=cache, check=False)
@@ -204,7 +206,7 @@ def part_copy(b, entries, points):
 
 
 def main(argv):
-    entries, copy_entries, points = 1_000_000, 100_000, 30
+    entries, copy_entries, points, only = 1_000_000, 100_000, 30, None
     binary = os.path.join(ROOT, ".build", "release", "snapdex")
     work = "/tmp/snapdex-s3-bench"
     i = 0
@@ -214,6 +216,7 @@ def main(argv):
         elif argv[i] == "--points": points = int(argv[i + 1]); i += 2
         elif argv[i] == "--binary": binary = argv[i + 1]; i += 2
         elif argv[i] == "--work": work = argv[i + 1]; i += 2
+        elif argv[i] == "--only": only = argv[i + 1]; i += 2
         else: sys.exit(__doc__)
     binary = os.path.abspath(binary)
     if not os.access(binary, os.X_OK):
@@ -223,8 +226,10 @@ def main(argv):
     try:
         print(f"s3-bench: {binary}; gateway {gateway['SNAPDEX_TEST_S3_ENDPOINT']}; work in {work}", flush=True)
         b = Bench(binary, work, gateway)
-        part_index_and_ls(b, entries)
-        part_copy(b, copy_entries, points)
+        if only in (None, "index"):
+            part_index_and_ls(b, entries)
+        if only in (None, "copy"):
+            part_copy(b, copy_entries, points)
     finally:
         subprocess.run(["bash", os.path.join(ROOT, "scripts", "stop-rgw.sh"), state], stderr=subprocess.DEVNULL)
 
