@@ -240,7 +240,8 @@ final class Search {
             for (h, v) in zip(names.hits, values) {
                 var e = h.entry
                 e.size = v.size
-                e.mtime = v.mtime
+                // A catalog older than format 3 holds a far time as a bound (FORMAT.md, "Times").
+                e.mtime = reader.endsAreBounds ? v.mtime.inOlderCatalog : v.mtime
                 e.hash = v.hash
                 if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
             }

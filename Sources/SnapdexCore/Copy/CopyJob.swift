@@ -235,7 +235,8 @@ extension Repository {
                 m.policy = Manifest.settings(of: policy)
                 m.calendarZone = policy.zone?.name
             }
-            m.formatVersion = FormatConstants.catalogVersion
+            // The format version stays the origin's: the blocks are its writer's, and a catalog
+            // older than format 3 holds times beyond 1677..2262 as bounds (FORMAT.md, "Times").
             try store.put(CopyTarget.manifestKey(p), m.encode())
             try file.append(pending)
             pending.removeAll()
