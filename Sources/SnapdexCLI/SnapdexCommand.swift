@@ -80,7 +80,7 @@ public struct SnapdexCommand: ParsableCommand {
             try command.run()
             return ExitStatus.success
         } catch let e as SnapdexError {
-            out.error("snapdex: \(e)")
+            out.error("snapdex: \(e.advisingRerun(of: given))")
             return e.exitCode
         } catch let e as CommandExit {
             return e.status

@@ -6,9 +6,13 @@ import Glibc
 
 /// A small HTTP proxy on loopback between the S3 client and the real gateway that fails
 /// requests on purpose: error statuses, delays, dropped and reset connections. Each request
-/// takes the next fault from a queue (none left: it passes). One request per connection: the
-/// proxy asks the gateway to close after answering and tells the client the same, so every
-/// request's fate is the fault it drew.
+/// takes the next fault from a queue (none left: it passes), unless a `rule` picks one for it by
+/// its method and path. One request per connection: the proxy asks the gateway to close after
+/// answering and tells the client the same, so every request's fate is the fault it drew.
+///
+/// Tests of real processes use the rest: the log of every request (method and path), and a
+/// gate (`hold`/`release`) that keeps requests from going on, so a process can be caught (and
+/// killed) at a chosen request.
 final class FaultProxy: @unchecked Sendable {
     enum Fault: Sendable, Equatable {
         /// Answer this status with an S3 error body of `code`, without asking the gateway.
@@ -30,6 +34,21 @@ final class FaultProxy: @unchecked Sendable {
     private var faults: [Fault] = []
     private var seen = 0
     private var stopped = false
+    private var log: [Seen] = []
+    private let gate = NSCondition()
+    private var held = false
+    private var waiting = 0
+    private var rule: (@Sendable (Seen) -> Fault?)?
+
+    /// One request as the proxy received it: `PUT /bucket/prefix/blocks/ab/abcd...`.
+    struct Seen: Sendable, Equatable {
+        var method: String
+        /// The path, without the query.
+        var path: String
+        var query: String
+
+        func isPut(under keyPrefix: String) -> Bool { method == "PUT" && path.contains("/" + keyPrefix) }
+    }
 
     init(upstream: S3Endpoint) throws {
         self.upstream = upstream
@@ -61,10 +80,37 @@ final class FaultProxy: @unchecked Sendable {
     /// Faults not drawn yet.
     var pending: Int { lock.lock(); defer { lock.unlock() }; return faults.count }
 
+    /// Every request received so far, in order.
+    var seenRequests: [Seen] { lock.lock(); defer { lock.unlock() }; return log }
+
+    /// Picks the fault of each request before the queue does (nil: the queue decides). It runs
+    /// on the proxy's threads, before the request is passed on.
+    func setRule(_ rule: (@Sendable (Seen) -> Fault?)?) { lock.lock(); self.rule = rule; lock.unlock() }
+
+    /// From now on, requests wait (the connection open, nothing forwarded) until `release`.
+    func hold() { gate.lock(); held = true; gate.unlock() }
+
+    func release() { gate.lock(); held = false; gate.broadcast(); gate.unlock() }
+
+    /// Requests waiting at the gate now.
+    var waitingAtGate: Int { gate.lock(); defer { gate.unlock() }; return waiting }
+
+    /// Waits (up to `seconds`) until a request waits at the gate; false if none came.
+    func awaitHeldRequest(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if waitingAtGate > 0 { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     func stop() {
+        release()
         lock.lock()
         let was = stopped
         stopped = true
+        rule = nil
         lock.unlock()
         if !was { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
     }
@@ -100,17 +146,40 @@ final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    private func nextFault() -> Fault? {
+    private func nextFault(_ request: Seen) -> Fault? {
+        lock.lock()
+        seen += 1
+        log.append(request)
+        let rule = self.rule
+        lock.unlock()
+        if let f = rule?(request) { return f }
         lock.lock()
         defer { lock.unlock() }
-        seen += 1
         return faults.isEmpty ? nil : faults.removeFirst()
+    }
+
+    private func waitAtGate() {
+        gate.lock()
+        waiting += 1
+        while held { gate.wait() }
+        waiting -= 1
+        gate.unlock()
+    }
+
+    /// The request line's method, path and query.
+    static func seen(_ request: [UInt8]) -> Seen {
+        let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self).split(separator: " ")
+        let target = line.count > 1 ? String(line[1]) : ""
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return Seen(method: line.first.map(String.init) ?? "", path: String(parts.first ?? ""),
+                    query: parts.count > 1 ? String(parts[1]) : "")
     }
 
     private func serve(_ client: Int32) {
         defer { close(client) }
         guard let request = Self.readRequest(client) else { return }
-        switch nextFault() {
+        waitAtGate()
+        switch nextFault(Self.seen(request)) {
         case .status(let status, let code)?:
             let body = Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected by FaultProxy</Message></Error>".utf8)
             let head = "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"

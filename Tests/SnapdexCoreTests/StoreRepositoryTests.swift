@@ -220,4 +220,58 @@ import Testing
         }
         #expect(cached > 0 && cached <= cap)
     }
+
+    /// The cap is kept from the cache index, not a listing of every cached block: an open of a
+    /// cache that fits lists nothing; one over the cap, or whose index is missing or damaged,
+    /// lists it once, trims it, and records the true total.
+    @Test func theBlockCacheIndexKeepsTheCapWithoutListingAndIsNeverTrustedDamaged() throws {
+        let tmp = TempDir()
+        let store = TestFolderStore(root: tmp.sub("bucket"))
+        let writer = try Repository.create(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheA")))
+        // Many blocks: five snapshots of 6,000 files whose contents all differ.
+        for i in 0..<5 {
+            for d in 0..<60 { for f in 0..<100 { Tree.write(tmp.sub("s\(i)/d\(d)/f\(f).txt"), String(repeating: "\(i)", count: f + d + i)) } }
+            try Self.index(writer, "home", tmp.sub("s\(i)"), at: 1_000 + Int64(i))
+        }
+        let objects = try store.list(prefix: "blocks/")
+        let total = objects.reduce(Int64(0)) { $0 + $1.size }
+        #expect(objects.count >= 20)
+        func cached() -> Int64 {
+            var sum: Int64 = 0
+            let e = FileManager.default.enumerator(atPath: tmp.sub("cacheB/blocks"))
+            while let rel = e?.nextObject() as? String {
+                if let a = try? FileManager.default.attributesOfItem(atPath: tmp.sub("cacheB/blocks/") + rel), a[.type] as? FileAttributeType == .typeRegular {
+                    sum += (a[.size] as? Int64) ?? 0
+                }
+            }
+            return sum
+        }
+        let index = BlockCacheIndex(path: tmp.sub("cacheB/block-cache"))
+        func open(cap: Int64) throws -> StoreMirror {
+            try Repository.open(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheB"), limit: cap)).mirror!
+        }
+        // A reader that reads every block keeps near the cap as it goes, counting each block.
+        var cap = total / 3
+        let reader = try Repository.open(store: store, cache: StoreCacheOptions(directory: tmp.sub("cacheB"), limit: cap))
+        #expect(try reader.verify().isClean)
+        #expect(reader.mirror!.cacheListings >= 2, "it trimmed as it read")
+        #expect(cached() <= cap + objects.map(\.size).max()!)
+        #expect(try #require(index.read()) >= cached(), "never counted too low")
+        // The next open trims it under the cap if it is over, and records the true total.
+        _ = try open(cap: cap)
+        #expect(cached() <= cap && index.read() == cached())
+        // A cache that fits: no listing.
+        #expect(try open(cap: cap).cacheListings == 0)
+        // A damaged index is counted again, whatever it claims.
+        for damage in ["snapdex-block-cache 1 0 0000000000000000\n", "snapdex-block-cache 1 0", "", "\u{0}\u{1}"] {
+            try Data(damage.utf8).write(to: URL(fileURLWithPath: index.path))
+            cap = cached() - 1
+            #expect(try open(cap: cap).cacheListings == 1, "\(damage.debugDescription)")
+            #expect(cached() <= cap && cached() > 0 && index.read() == cached())
+        }
+        try FileManager.default.removeItem(atPath: index.path)
+        #expect(try open(cap: cap).cacheListings == 1)
+        #expect(index.read() == cached())
+        #expect(try open(cap: cap).cacheListings == 0)
+    }
 }

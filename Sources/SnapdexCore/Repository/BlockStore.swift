@@ -29,6 +29,9 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     /// For a repository on object storage, where this directory is the host's cache: the
     /// block file's bytes from the store when the cache lacks it (nil when the store does too).
     var fetchMissing: (@Sendable (Digest) throws -> [UInt8]?)?
+    /// For such a cache: told the size of each block file written into it, once it is in
+    /// place, so the cache keeps count of its size.
+    var didStore: (@Sendable (Int) -> Void)?
 
     private var pool: WorkerPool?
     private var workers: WorkerPool {
@@ -157,6 +160,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
             FileIO.remove(final + ".tmp")
             throw SnapdexError.io("cannot rename", final, e)
         }
+        didStore?(file.bytes.count)
         return file.bytes.count
     }
 
@@ -186,6 +190,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
                 FileIO.remove(tmp)
                 throw SnapdexError.io("cannot rename", tmp, e)
             }
+            didStore?(fetched.count)
             return raw
         }
         // The cache evicts the least recently used blocks: a hit counts as a use.

@@ -48,9 +48,13 @@ public final class LockObject: @unchecked Sendable {
         public var expiresSeconds: Int64
     }
 
-    /// Seconds between heartbeats, and how long after the last one a lock is presumed dead.
-    public static let heartbeatInterval: Int64 = 15
-    public static let lifetime: Int64 = 120
+    /// How long after its last heartbeat a lock is presumed dead: 120 s. Tests of hosts that
+    /// die set `SNAPDEX_LOCK_LIFETIME` (seconds, at least 4) in the writer they kill, so that
+    /// its lock expires within the test (like `SNAPDEX_CRASH_AT`, not for people).
+    public static let lifetime: Int64 = ProcessInfo.processInfo.environment["SNAPDEX_LOCK_LIFETIME"]
+        .flatMap { Int64($0) }.map { max(4, $0) } ?? 120
+    /// Seconds between heartbeats: eight to a lifetime, so a few lost rewrites do not expire it.
+    public static let heartbeatInterval: Int64 = max(1, lifetime / 8)
 
     let store: any ObjectStore
     public private(set) var record: Record

@@ -225,7 +225,10 @@ public final class Repository {
             notes.append("the database \(root)/snapdex.db cannot be opened for writing (\(why)); answering from the catalog files")
         }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
-        if let mirror { blocks.fetchMissing = { [mirror] h in try mirror.fetchBlock(h) } }
+        if let mirror {
+            blocks.fetchMissing = { [mirror] h in try mirror.fetchBlock(h) }
+            blocks.didStore = { [mirror] bytes in mirror.didCache(bytes: bytes) }
+        }
         let report = try reconcile()
         reconciledAtOpen = report
         // SQLite made these files as root: the repository's owner must still open them.
@@ -439,11 +442,15 @@ public final class Repository {
             try mirror.push()
         } catch let e as SnapdexError {
             if case .storeSendFailed = e { throw e }
+            // What failed, without the store error's own advice: this error gives the advice.
+            if case .objectStorage(let s) = e, let what = s.description.split(separator: ";").first {
+                throw SnapdexError.storeSendFailed(location: mirror.store.location, why: String(what))
+            }
             throw SnapdexError.storeSendFailed(location: mirror.store.location, why: "\(e)")
         } catch {
             throw SnapdexError.storeSendFailed(location: mirror.store.location, why: "\(error)")
         }
-        mirror.trimCache(holdingLock: true)
+        mirror.trimCacheIfFull(holdingLock: true)
     }
 
     /// Notes, durably, what a writer is about to change, so that whoever takes the lock next

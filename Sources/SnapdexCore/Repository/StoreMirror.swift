@@ -33,11 +33,16 @@ public final class StoreMirror: @unchecked Sendable {
     private var storeBlocks: Set<Digest> = []
     private let started = Timestamp.now
     private let trimLock = NSLock()
-    private var fetchedBytes: Int64 = 0
+    /// Bytes this process added to the block cache since it last trimmed it (nil: never).
+    private var addedSinceTrim: Int64?
+    /// Listings of the whole block cache this process made (tests: an open makes none).
+    private(set) var cacheListings = 0
     private var sentCount = 0
     static let crashAfterBlocks = ProcessInfo.processInfo.environment["SNAPDEX_CRASH_AFTER_BLOCKS_SENT"].flatMap(Int.init)
 
     var statePath: String { root + "/mirror.json" }
+    /// The total size of the cached blocks, so that the cap costs no listing.
+    var cacheIndex: BlockCacheIndex { BlockCacheIndex(path: root + "/block-cache") }
     /// Blocks sent by a run that did not finish (one hex hash a line): a rerun asks the store
     /// (HEAD) for these few instead of sending them again.
     var sentPath: String { root + "/sent-blocks" }
@@ -231,28 +236,36 @@ public final class StoreMirror: @unchecked Sendable {
 
     /// A block file's bytes from the store, for the cache (BlockStore checks them).
     func fetchBlock(_ h: Digest) throws -> [UInt8]? {
-        guard let bytes = try store.get(StoreMirror.blockKey(h)) else { return nil }
-        let total = trimLock.withLock { () -> Int64 in
-            fetchedBytes += Int64(bytes.count)
-            return fetchedBytes
-        }
-        if total > cacheLimit / 4 {
-            trimLock.withLock { fetchedBytes = 0 }
-            trimCache()
-        }
-        return bytes
+        try store.get(StoreMirror.blockKey(h))
     }
 
-    /// Deletes the least recently used cached blocks until they fit the cap (to 90% of it).
-    /// Only while no writer of this host holds the cache (its new blocks are not sent yet),
-    /// unless it is this process, whose own new blocks are younger than it and kept.
-    func trimCache(holdingLock: Bool = false) {
-        var lock: WriterLock?
-        if !holdingLock {
-            guard let l = try? WriterLock(path: root + "/lock", wait: 0) else { return }
-            lock = l
+    /// Called once a block file of `bytes` is in the cache (fetched, or written by an index
+    /// here): counts it in the cache index, and trims the cache when that passes the cap, at
+    /// most once per tenth of the cap added, so a cache that cannot shrink (a writer's own new
+    /// blocks) is not listed again for every block.
+    func didCache(bytes: Int) {
+        let total = cacheIndex.update { ($0 ?? self.cachedBlocks().total) + Int64(bytes) }
+        let due = trimLock.withLock { () -> Bool in
+            let first = addedSinceTrim == nil
+            let added = (addedSinceTrim ?? 0) + Int64(bytes)
+            addedSinceTrim = added
+            guard total > cacheLimit, first || added >= cacheLimit / 10 else { return false }
+            addedSinceTrim = 0
+            return true
         }
-        defer { lock?.release() }
+        if due { trimCache() }
+    }
+
+    /// Trims the cache when its index says it is over the cap, or is missing or damaged (then
+    /// it is counted again): one small read when the cache fits.
+    func trimCacheIfFull(holdingLock: Bool = false) {
+        if let total = cacheIndex.read(), total <= cacheLimit { return }
+        trimCache(holdingLock: holdingLock)
+    }
+
+    /// Every cached block file: its path, size and last use (mtime, touched on each read).
+    private func cachedBlocks() -> (files: [(path: String, size: Int64, used: Int64)], total: Int64) {
+        trimLock.withLock { cacheListings += 1 }
         var files: [(path: String, size: Int64, used: Int64)] = []
         var total: Int64 = 0
         let blocks = root + "/blocks"
@@ -266,13 +279,34 @@ public final class StoreMirror: @unchecked Sendable {
                 total += Int64(st.st_size)
             }
         }
-        guard total > cacheLimit else { return }
-        let goal = cacheLimit / 10 * 9
-        for f in files.sorted(by: { $0.used < $1.used }) {
-            if total <= goal { break }
-            if holdingLock && f.used >= started.nanoseconds { continue }
-            FileIO.remove(f.path)
-            total -= f.size
+        return (files, total)
+    }
+
+    /// Lists the cache, deletes the least recently used cached blocks until they fit the cap
+    /// (to 90% of it) and records the true total in the cache index. Only while no writer of
+    /// this host holds the cache (its new blocks are not sent yet), unless it is this process,
+    /// whose own new blocks are younger than it and kept.
+    func trimCache(holdingLock: Bool = false) {
+        var lock: WriterLock?
+        if !holdingLock {
+            guard let l = try? WriterLock(path: root + "/lock", wait: 0) else { return }
+            lock = l
+        }
+        defer { lock?.release() }
+        // Under the index's lock: a block cached meanwhile (here or by another process) is
+        // either in the listing or counted after it, never lost.
+        cacheIndex.update { _ in
+            let (files, listed) = cachedBlocks()
+            var total = listed
+            guard total > cacheLimit else { return total }
+            let goal = cacheLimit / 10 * 9
+            for f in files.sorted(by: { $0.used < $1.used }) {
+                if total <= goal { break }
+                if holdingLock && f.used >= started.nanoseconds { continue }
+                FileIO.remove(f.path)
+                total -= f.size
+            }
+            return total
         }
     }
 

@@ -44,7 +44,7 @@ extension Repository {
         if let lock = try? WriterLock(path: mirror.root + "/lock", wait: 0) {
             defer { lock.release() }
             try mirror.pull()
-            mirror.trimCache(holdingLock: true)
+            mirror.trimCacheIfFull(holdingLock: true)
         } else {
             mirror.notes.append("another snapdex of this host is writing to \(store.location); answering from this host's cache of it")
         }

@@ -83,8 +83,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case repositoryBusy(location: String, holder: String)
     /// A command (or option) that does not work on a repository on object storage yet.
     case notOnObjectStorage(what: String, location: String)
-    /// Sending a writer's changes to object storage failed part way; `why` is the store's error.
-    case storeSendFailed(location: String, why: String)
+    /// Sending a writer's changes to object storage failed part way; `why` is the store's error,
+    /// `rerun` the command line to run again (`snapdex index ...`) when the CLI knows it.
+    case storeSendFailed(location: String, why: String, rerun: String? = nil)
     /// An object-store key that is not a relative repository path of plain names.
     case objectKeyInvalid(key: String)
     /// Between Snapdex and an object store (S3): credentials, buckets, the network.
@@ -216,8 +217,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "repository \(location) is in use by another writer: lock \(holder); wait for it to finish, or retry with --wait SECONDS"
         case .notOnObjectStorage(let what, let location):
             return "\(what) does not work on a repository on object storage (\(location)) yet; run it on a local repository"
-        case .storeSendFailed(let location, let why):
-            return "sending the changes to \(location) failed part way (\(why)); nothing half-done is visible there: rerun the same command, and what was sent is not sent again"
+        case .storeSendFailed(let location, let why, let rerun):
+            let command = rerun.map { "rerun `\($0)`" } ?? "rerun the same command"
+            return "sending the changes to \(location) failed part way (\(why)); nothing half-done is visible there: \(command), and what was sent is not sent again"
         case .objectKeyInvalid(let key):
             return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
         case .objectStorage(let e):
@@ -251,6 +253,15 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A word as a POSIX shell reads it back: plain when safe, else in single quotes.
+extension SnapdexError {
+    /// The error naming the command to rerun (`words`: the command line as typed after
+    /// `snapdex`) where it advises running the same command again.
+    public func advisingRerun(of words: [String]) -> SnapdexError {
+        guard case .storeSendFailed(let location, let why, nil) = self, !words.isEmpty else { return self }
+        return .storeSendFailed(location: location, why: why, rerun: (["snapdex"] + words.map(ShellWord.quoted)).joined(separator: " "))
+    }
+}
+
 public enum ShellWord {
     public static func quoted(_ s: String) -> String {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_")
