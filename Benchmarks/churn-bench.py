@@ -5,7 +5,7 @@ point (blocks folder and manifests, measured on disk in the same run) and whethe
 holds.
 
 usage: python3 Benchmarks/churn-bench.py [--entries N] [--points P] [--binary PATH] [--work DIR]
-       [--only hardlink,inplace,clustered]
+       [--only hardlink,inplace,clustered] [--breakdown]
 
 Builds a deterministic tree of N entries (default 218,000) with Benchmarks/make-tree.py, then,
 for each scenario, indexes the tree, makes a second snapshot, indexes it, and goes on for a
@@ -19,7 +19,11 @@ chain of P points (default 30), one day of churn per point:
 Goals: second point of `hardlink` <= 15% of the first, of `inplace` <= 5%; over each chain the
 average point <= 20% of the first; reading any point needs at most a small bounded number of
 blocks per part (printed: the most blocks any part of any point references).
+--breakdown also prints what each point's new bytes are: per part kind (names, content, state),
+whole parts and deltas apart, and per column (each column's bytes, or the delta literals that
+land in it, compressed alone and scaled to the block's stored size: an estimate).
 """
+import lzma
 import os
 import random
 import shutil
@@ -68,6 +72,45 @@ def _varint(b, i):
             return v, i
 
 
+def chunk_table(path):
+    """The chunk table of a manifest: per chunk, per part, (form, [block hashes], whole hash)."""
+    b = open(path, "rb").read()
+    i, end = 12, len(b) - 32
+    table = []
+    while i < end:
+        tag, i = _varint(b, i)
+        n, i = _varint(b, i)
+        value, i = b[i:i + n], i + n
+        if tag != 32:
+            continue
+        j = 0
+        chunks, j = _varint(value, j)
+        for _ in range(chunks):
+            _, j = _varint(value, j)
+            n, j = _varint(value, j)
+            j += n
+            n, j = _varint(value, j)
+            j += n
+            _, j = _varint(value, j)
+            parts, j = _varint(value, j)
+            row = []
+            for _ in range(parts):
+                form, j = _varint(value, j)
+                refs = []
+                for _ in range(1 if form == 0 else 2):
+                    refs.append(value[j:j + 32].hex())
+                    j += 32
+                    _, j = _varint(value, j)
+                    _, j = _varint(value, j)
+                whole = None
+                if form != 0:
+                    whole = value[j:j + 32].hex()
+                    j += 32
+                row.append((form, refs, whole))
+            table.append(row)
+    return table
+
+
 def blocks_per_part(path):
     b = open(path, "rb").read()
     i, end = 12, len(b) - 32
@@ -99,6 +142,113 @@ def blocks_per_part(path):
                     j += 32
                 most = max(most, refs)
     return most
+
+
+# What each new point's bytes are (--breakdown): per part kind, whole or delta, and per column.
+COLUMNS = {
+    0: ["runs", "types", "names", "modes", "uids", "gids", "targets", "devices"],
+    1: ["sizes", "mtimes", "hash kinds", "hashes", "mtime exceptions"],
+    2: ["ctimes", "inodes", "nlinks", "trees", "ctime exceptions"],
+}
+KINDS = {0: "names", 1: "content", 2: "state"}
+
+
+def block_path(repo, h):
+    return os.path.join(repo, "blocks", h[:2], h)
+
+
+def read_block(repo, h):
+    return lzma.decompress(open(block_path(repo, h), "rb").read()[16:], format=lzma.FORMAT_XZ)
+
+
+def part_columns(raw):
+    """(kind, [(start, end)] of each column's bytes in the part)."""
+    kind = raw[0]
+    _, i = _varint(raw, 1)
+    n, i = _varint(raw, i)
+    cols = []
+    for _ in range(n):
+        length, i = _varint(raw, i)
+        cols.append((i, i + length))
+        i += length
+    return kind, cols
+
+
+def _zigzag(b, i):
+    v, i = _varint(b, i)
+    return (v >> 1) ^ -(v & 1), i
+
+
+def literal_positions(delta, base):
+    """Runs the delta's instructions; returns the rebuilt part, the positions in it of every
+    literal byte, and the size of the ops column."""
+    _, cols = part_columns(delta)
+    (o0, o1), (l0, l1) = cols[0], cols[1]
+    out = bytearray()
+    lit = []
+    i, li, expected = o0, l0, 0
+    while i < o1:
+        n, i = _varint(delta, i)
+        lit.extend(range(len(out), len(out) + n))
+        out += delta[li:li + n]
+        li += n
+        c, i = _varint(delta, i)
+        if c:
+            d, i = _zigzag(delta, i)
+            start = expected + d
+            out += base[start:start + c]
+            expected = start + c
+    return bytes(out), lit, o1 - o0
+
+
+def squeeze(data):
+    return len(lzma.compress(bytes(data), preset=1)) if data else 0
+
+
+def breakdown(repo, manifest, new_blocks):
+    """Stored bytes of a point's new blocks by part kind and form, and each one's share by
+    column (estimated: each column's bytes, or a delta's literals falling in it, compressed
+    alone, then scaled to the block's stored size)."""
+    stored = {}
+    for row in chunk_table(manifest):
+        for p, (form, refs, whole) in enumerate(row):
+            h = refs[-1]
+            if h not in new_blocks:
+                continue
+            new_blocks.discard(h)
+            size = os.lstat(block_path(repo, h)).st_size
+            raw = read_block(repo, h)
+            kind = KINDS[p]
+            form_name = "whole" if form == 0 else ("delta" if form == 2 else "patch")
+            shares = {}
+            if form == 0:
+                _, cols = part_columns(raw)
+                for c, (a, b) in enumerate(cols):
+                    shares[COLUMNS[p][c] if c < len(COLUMNS[p]) else f"column {c}"] = squeeze(raw[a:b])
+            elif form == 2:
+                _, delta_cols = part_columns(raw)
+                rebuilt, lit, _ = literal_positions(raw, read_block(repo, refs[0]))
+                _, cols = part_columns(rebuilt)
+                per = {}
+                for pos in lit:
+                    for c, (a, b) in enumerate(cols):
+                        if a <= pos < b:
+                            per.setdefault(c, bytearray()).append(rebuilt[pos])
+                            break
+                    else:
+                        per.setdefault(-1, bytearray()).append(rebuilt[pos])
+                shares["delta ops"] = squeeze(raw[delta_cols[0][0]:delta_cols[0][1]])
+                for c, data in per.items():
+                    name = "part headers" if c < 0 else (COLUMNS[p][c] if c < len(COLUMNS[p]) else f"column {c}")
+                    shares[name] = squeeze(data)
+            total = sum(shares.values()) or 1
+            key = (kind, form_name)
+            entry = stored.setdefault(key, {"bytes": 0, "blocks": 0, "columns": {}})
+            entry["bytes"] += size
+            entry["blocks"] += 1
+            for name, v in shares.items():
+                entry["columns"][name] = entry["columns"].get(name, 0) + size * v / total
+    return stored
 
 
 def regular_files(root):
@@ -161,20 +311,40 @@ def churn(root, rng, rewrite, remove, add, replace, clustered):
 
 
 class Chain:
-    def __init__(self, binary, work, name):
+    def __init__(self, binary, work, name, detail=False):
         self.binary = binary
+        self.detail = detail
+        self.breakdowns = []
         self.repo = os.path.join(work, "repo-" + name)
         shutil.rmtree(self.repo, ignore_errors=True)
         run([binary, "init", "--repo", self.repo])
         self.costs = []
         self.day = 0
 
+    def block_set(self):
+        out = set()
+        for dirpath, _, files in os.walk(os.path.join(self.repo, "blocks")):
+            out.update(f for f in files if len(f) == 64)
+        return out
+
+    def manifests(self):
+        folder = os.path.join(self.repo, "catalogs", "bench")
+        return set(f for f in os.listdir(folder) if f.endswith(".manifest")) if os.path.isdir(folder) else set()
+
     def index(self, tree):
         before = catalog_bytes(self.repo)
+        if self.detail:
+            blocks_before, manifests_before = self.block_set(), self.manifests()
         self.day += 1
         at = f"2026-01-01T00:00:00Z" if self.day == 1 else f"2026-{1 + (self.day - 1) // 28:02d}-{1 + (self.day - 1) % 28:02d}T00:00:00Z"
         run([self.binary, "index", tree, "--source", "bench", "--at", at, "--repo", self.repo])
         self.costs.append(catalog_bytes(self.repo) - before)
+        if self.detail:
+            (new,) = self.manifests() - manifests_before
+            path = os.path.join(self.repo, "catalogs", "bench", new)
+            parts = breakdown(self.repo, path, self.block_set() - blocks_before)
+            parts[("manifest", "")] = {"bytes": os.lstat(path).st_size, "blocks": 0, "columns": {}}
+            self.breakdowns.append(parts)
 
     def most_blocks_per_part(self):
         folder = os.path.join(self.repo, "catalogs", "bench")
@@ -186,9 +356,39 @@ def report(label, value, target=None, ok=None):
     print(f"{label:62s} {value:>12s}" + (f"   target {target}{mark}" if target else ""), flush=True)
 
 
-def scenario(binary, work, tree0, name, points, second_goal):
+def print_breakdown(name, breakdowns, first):
+    """Per point: each part kind's new bytes (whole parts, deltas) as % of the first point;
+    then, averaged over points 2..P, the same by column."""
+    keys = [("names", "whole"), ("names", "delta"), ("content", "whole"), ("content", "delta"),
+            ("state", "whole"), ("state", "delta"), ("manifest", "")]
+    label = lambda k: (k[0] + " " + k[1]).strip()
+    print(f"  {name}: new bytes per point by part, % of the first point (whole parts / deltas)")
+    print("  point " + "".join(f"{label(k):>15s}" for k in keys))
+    for n, b in enumerate(breakdowns, 1):
+        row = "".join(f"{b.get(k, {}).get('bytes', 0) / first * 100:15.2f}" for k in keys)
+        print(f"  {n:5d} {row}")
+    later = breakdowns[1:]
+    if not later:
+        return
+    print(f"  {name}: average of points 2..{len(breakdowns)} by column, % of the first point")
+    for k in keys[:-1]:
+        cols = {}
+        for b in later:
+            for c, v in b.get(k, {}).get("columns", {}).items():
+                cols[c] = cols.get(c, 0) + v / len(later)
+        total = sum(b.get(k, {}).get("bytes", 0) for b in later) / len(later)
+        blocks = sum(b.get(k, {}).get("blocks", 0) for b in later) / len(later)
+        if total == 0:
+            continue
+        detail = ", ".join(f"{c} {v / first * 100:.2f}" for c, v in sorted(cols.items(), key=lambda x: -x[1]) if v / first >= 0.0005)
+        print(f"  {label(k):15s} {total / first * 100:6.2f}% in {blocks:5.1f} blocks: {detail}")
+    m = sum(b[("manifest", "")]["bytes"] for b in later) / len(later)
+    print(f"  {'manifest':15s} {m / first * 100:6.2f}%")
+
+
+def scenario(binary, work, tree0, name, points, second_goal, detail=False):
     rng = random.Random(zlib.crc32(name.encode()))
-    chain = Chain(binary, work, name)
+    chain = Chain(binary, work, name, detail)
     hardlink = name != "inplace"
     if hardlink:
         trees = [os.path.join(work, f"{name}-0")]
@@ -228,6 +428,8 @@ def scenario(binary, work, tree0, name, points, second_goal):
         report(f"{name}: average of points 2..{points} / first", f"{avg_later * 100:.1f}%", "<= 20%", avg_later <= 0.20)
         report(f"{name}: average of all {points} points / first", f"{avg_all * 100:.1f}%")
     report(f"{name}: most blocks any part of any point needs", f"{chain.most_blocks_per_part()}")
+    if chain.detail:
+        print_breakdown(name, chain.breakdowns, first)
     shutil.rmtree(chain.repo, ignore_errors=True)
 
 
@@ -236,6 +438,7 @@ def main(argv):
     binary = os.path.join(HERE, "..", ".build", "release", "snapdex")
     work = "/tmp/snapdex-churn-bench"
     only = ["hardlink", "inplace", "clustered"]
+    detail = False
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -249,6 +452,10 @@ def main(argv):
             work = argv[i + 1]
         elif a == "--only":
             only = argv[i + 1].split(",")
+        elif a == "--breakdown":
+            detail = True
+            i += 1
+            continue
         else:
             sys.exit(__doc__)
         i += 2
@@ -265,7 +472,7 @@ def main(argv):
     print(f"binary {binary}; {entries} entries; {points} points per chain")
     goals = {"hardlink": 15, "inplace": 5, "clustered": 15}
     for name in only:
-        scenario(binary, work, tree, name, points, goals[name])
+        scenario(binary, work, tree, name, points, goals[name], detail)
 
 
 if __name__ == "__main__":

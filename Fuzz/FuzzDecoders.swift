@@ -5,7 +5,8 @@
 ///   rather than the checksum;
 /// - 1 modulo 4: five length-prefixed strings (names, content, state, content patch, state
 ///   patch) decoded as a chunk, its content decoded alone, and its names checked as `verify`
-///   does;
+///   does; `find`'s in-place readers (`NamesScan`, `contentValues`) must agree with those
+///   decoders;
 /// - 3 modulo 4: two length-prefixed strings (a delta part, its base) applied, the result
 ///   decoded as a names part; and the base and the delta's bytes taken as a base and a target
 ///   for a new delta, which must rebuild that target.
@@ -52,9 +53,40 @@ public func fuzzDecoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             let count = groups.reduce(0) { $0 + $1.entries.count }
             if let content = parts[1] { _ = try? ChunkCodec.decodeContent(content, patch: parts[3], count: count) }
         }
+        agreeOnNames(names)
+        if let content = parts[1] {
+            let count = Int(selector)
+            let full = try? ChunkCodec.decodeContent(content, patch: parts[3], count: count)
+            let some = try? ChunkCodec.contentValues(content, patch: parts[3], count: count, at: Array(stride(from: 0, to: count, by: 3)))
+            if (full == nil) != (some == nil) { fatalError("contentValues and decodeContent disagree on whether the part is damaged") }
+            if let full, let some {
+                for (k, i) in stride(from: 0, to: count, by: 3).enumerated()
+                where some[k].size != full.sizes[i] || some[k].mtime != full.mtimes[i] || some[k].hash != full.hashes[i] {
+                    fatalError("contentValues and decodeContent disagree on entry \(i)")
+                }
+            }
+        }
         if let content = parts[1] { _ = try? ChunkCodec.decodeContent(content, patch: parts[3], count: Int(selector)) }
     }
     return 0
+}
+
+/// `NamesScan` accepts exactly the names parts `ChunkCodec.decode` accepts, with the same entries.
+func agreeOnNames(_ names: [UInt8]) {
+    let groups = try? ChunkCodec.decode(names: names, content: nil, state: nil)
+    var scanned: [(dir: [UInt8], entry: FileEntry)]? = []
+    do {
+        let scan = try NamesScan(names)
+        while try scan.next() { scanned?.append((scan.directory, scan.entry)) }
+    } catch {
+        scanned = nil
+    }
+    if (groups == nil) != (scanned == nil) { fatalError("NamesScan and decode disagree on whether the part is damaged") }
+    guard let groups, let scanned else { return }
+    let flat = groups.flatMap { g in g.entries.map { (dir: g.path, entry: $0) } }
+    if flat.count != scanned.count || zip(flat, scanned).contains(where: { $0.dir != $1.dir || $0.entry != $1.entry }) {
+        fatalError("NamesScan and decode disagree on the entries")
+    }
 }
 
 extension Manifest {

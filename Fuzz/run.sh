@@ -14,7 +14,7 @@ core=Sources/SnapdexCore
 # the one SHA-256 call they make (Fuzz/Crypto).
 decoders="$core/Support/ByteBuffer.swift $core/Support/Hex.swift $core/Support/Timestamp.swift
   $core/Support/SnapdexError.swift $core/Support/Errno.swift $core/Support/Version.swift
-  $core/Catalog/ChunkCodec.swift $core/Catalog/PartDelta.swift $core/Catalog/Manifest.swift $core/Catalog/FormatConstants.swift
+  $core/Catalog/ChunkCodec.swift $core/Catalog/NamesScan.swift $core/Catalog/PartDelta.swift $core/Catalog/Manifest.swift $core/Catalog/FormatConstants.swift
   $core/Catalog/CatalogCheck.swift $core/Catalog/CatalogOrder.swift $core/Walk/FileEntry.swift
   $core/Walk/PathBytes.swift $core/Walk/SnapshotName.swift $core/Support/TimeDisplay.swift
   $core/Restore/RestorePlan.swift $core/Walk/SnapshotIdentity.swift $core/Walk/UnreadablePath.swift

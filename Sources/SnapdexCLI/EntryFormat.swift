@@ -19,7 +19,11 @@ enum EntryJSON {
         o.number("uid", e.uid)
         o.number("gid", e.gid)
         o.string("mtime", e.mtime.rfc3339(fraction: true))
-        if state { o.string("ctime", e.ctime.rfc3339(fraction: true)) }
+        if let b = e.mtime.boundJSON { o.string("mtime_bound", b) }
+        if state {
+            o.string("ctime", e.ctime.rfc3339(fraction: true))
+            if let b = e.ctime.boundJSON { o.string("ctime_bound", b) }
+        }
         if e.type == .symlink {
             o.string("target", bytes: e.target)
             if !isUTF8(e.target) { o.string("target_b64", Data(e.target).base64EncodedString()) }
@@ -50,5 +54,17 @@ enum LongFormat {
         s += Format.quoted(e.name.isEmpty ? [UInt8(ascii: "/")] : e.name)
         if e.type == .symlink { s += Array(" -> ".utf8) + Format.quoted(e.target) }
         return s
+    }
+}
+
+extension FileTime {
+    /// `mtime_bound`/`ctime_bound` (docs/JSON.md): `at_or_after` or `at_or_before` for a bound
+    /// an older catalog kept, nil (no field) for the time itself.
+    var boundJSON: String? {
+        switch bound {
+        case .exact: nil
+        case .atOrAfter: "at_or_after"
+        case .atOrBefore: "at_or_before"
+        }
     }
 }

@@ -30,28 +30,41 @@ enum RepositoryAddress: Equatable {
 enum StoreUsage {
     nonisolated(unsafe) static var stores: [any ObjectStore] = []
 
+    /// Set by a command whose one JSON object already carries the requests: `--json` then
+    /// prints exactly that one object.
+    nonisolated(unsafe) static var reportedInJSON = false
+
     static var total: RequestCounts { stores.reduce(RequestCounts()) { $0 + $1.requestCounts() } }
 
     /// With -v, one line on standard error; with --json, one JSON line on standard output
-    /// (`{"requests": {...}}`) after the command's own output. Nothing for a local repository.
+    /// (`{"requests": {...}}`) after the command's own output, unless the command put them in
+    /// its own object. Nothing for a local repository.
     static func report(json: Bool) {
+        defer {
+            stores.removeAll()
+            reportedInJSON = false
+        }
         guard !stores.isEmpty else { return }
         let c = total
         Log.info("object storage: \(c.total) request(s): \(c.get) GET, \(c.put) PUT, \(c.list) LIST, \(c.head) HEAD, \(c.delete) DELETE; \(c.bytesSent) byte(s) sent, \(c.bytesReceived) received")
-        if json {
-            var requests = JSONObject()
-            requests.number("get", c.get)
-            requests.number("put", c.put)
-            requests.number("list", c.list)
-            requests.number("head", c.head)
-            requests.number("delete", c.delete)
-            requests.number("bytes_sent", c.bytesSent)
-            requests.number("bytes_received", c.bytesReceived)
+        if json && !reportedInJSON {
             var line = JSONObject()
-            line.raw("requests", json: requests.encoded)
+            line.raw("requests", json: encoded(c))
             Output.current.line(bytes: line.encoded)
         }
-        stores.removeAll()
+    }
+
+    /// Requests as JSON: `{"get":N,"put":N,"list":N,"head":N,"delete":N,"bytes_sent":N,"bytes_received":N}`.
+    static func encoded(_ c: RequestCounts) -> [UInt8] {
+        var requests = JSONObject()
+        requests.number("get", c.get)
+        requests.number("put", c.put)
+        requests.number("list", c.list)
+        requests.number("head", c.head)
+        requests.number("delete", c.delete)
+        requests.number("bytes_sent", c.bytesSent)
+        requests.number("bytes_received", c.bytesReceived)
+        return requests.encoded
     }
 }
 

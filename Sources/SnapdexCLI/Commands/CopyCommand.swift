@@ -7,7 +7,8 @@ struct CopyCommand: ParsableCommand {
         abstract: "Copy restore points to another repository, sending only the blocks it lacks.",
         discussion: """
             Copies restore points of this repository (--repo) to the repository TARGET, a folder \
-            that is made a repository as `init` would when it is not one yet. Each point keeps its \
+            or a repository on object storage (s3://BUCKET/PREFIX, file:///PATH), that is made a \
+            repository (its bucket too) as `init` would when it is not one yet. Each point keeps its \
             id, time, kind, label and hold. Without POINTs, every point of the sources (all, or \
             those named with --source) that TARGET lacks is copied, oldest first, except points \
             older than TARGET's newest point of their source (its retention expired them there, \
@@ -15,7 +16,8 @@ struct CopyCommand: ParsableCommand {
             first copy sends everything and later ones only what is new.
 
             Which blocks TARGET already holds is read from this repository's archive index of \
-            it (REPO/archive/TARGET-ID), never asked block by block; when TARGET deleted blocks \
+            it (REPO/archive/TARGET-ID; this host's cache holds it for a repository on object \
+            storage), never asked block by block; when TARGET deleted blocks \
             since (its expire, forget or gc raised its generation), or the index is missing or \
             damaged, TARGET's blocks are listed again. --rescan lists them anyway. A point is \
             published in TARGET (its manifest written) only after all its blocks are there, so a \
@@ -29,13 +31,16 @@ struct CopyCommand: ParsableCommand {
             manual and held points stay held.
 
             The copy holds this repository's writer lock and TARGET's for its whole run (--wait \
-            SECONDS waits for another writer, such as an index run, to finish).
+            SECONDS waits for another writer, such as an index run, to finish); on object storage, \
+            a copy of one source's points locks only that source there, so index runs of other \
+            sources go on. With --json, `requests` counts the requests made to TARGET.
 
             Examples:
               snapdex copy --to /mnt/offsite/snapdex
               snapdex copy --to /mnt/offsite/snapdex --source home --dry-run
               snapdex copy --to /mnt/offsite/snapdex home@latest --json
               snapdex copy --to /mnt/offsite/snapdex --expire --wait 600
+              snapdex copy --to s3://offsite/site-a --source home
 
             EXIT STATUS: 0 copied (or nothing to copy); 1 failure (what was copied stays; run the \
             command again to finish); 2 bad option; 3 a block or manifest to copy is damaged \
@@ -44,7 +49,7 @@ struct CopyCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var wait: WaitOptions
-    @Option(help: ArgumentHelp("The repository to copy to: a folder (made a repository when it is not one).", valueName: "target"),
+    @Option(help: ArgumentHelp("The repository to copy to: a folder, s3://BUCKET/PREFIX or file:///PATH (made a repository, and the bucket made, when it is not one).", valueName: "target"),
             completion: .directory)
     var to: String
     @Option(help: "Only this source's points (repeatable).", completion: .sourceName)
@@ -68,6 +73,10 @@ struct CopyCommand: ParsableCommand {
     func run() throws {
         let repo = try repository.open()
         var options = CopyOptions(target: to)
+        if case .objectStore(let url) = RepositoryAddress(to) {
+            options.targetStore = try objectStore(url)
+            options.targetCache = repository.cacheOptions
+        }
         options.sources = source
         for reference in points {
             let p = try repo.resolveExactly(reference, nearest: false)
@@ -92,15 +101,11 @@ struct CopyCommand: ParsableCommand {
             o.number("bytes_sent", report.bytesSent)
             o.number("blocks_skipped", report.blocksSkipped)
             o.number("requests", report.requests.total)
-            var r = JSONObject()
-            r.number("get", report.requests.get)
-            r.number("put", report.requests.put)
-            r.number("list", report.requests.list)
-            r.number("head", report.requests.head)
-            r.number("delete", report.requests.delete)
-            r.number("bytes_sent", report.requests.bytesSent)
-            r.number("bytes_received", report.requests.bytesReceived)
-            o.raw("requests_by_kind", json: r.encoded)
+            o.raw("requests_by_kind", json: StoreUsage.encoded(report.requests))
+            // The one object carries the requests to this repository too, when it is on
+            // object storage (those to the target are above).
+            if let store = repo.mirror?.store { o.raw("repository_requests", json: StoreUsage.encoded(store.requestCounts())) }
+            StoreUsage.reportedInJSON = true
             o.bool("rescanned", report.rescanned != nil)
             o.strings("copied", report.copied.map(\.id))
             o.number("expired", report.expired.values.map { $0.expired.count }.reduce(0, +))

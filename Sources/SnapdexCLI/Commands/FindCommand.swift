@@ -16,7 +16,10 @@ struct FindCommand: ParsableCommand {
             every point of every source unless narrowed. A catalog chunk that several points share \
             is read and matched once. Each hit shows the point id, source, point time, size (exact \
             bytes in --json), mtime and path, under a header; -i matches either case. An invalid \
-            glob (an unclosed '[') or regular expression is a usage error.
+            glob (an unclosed '[') or regular expression is a usage error. An mtime a catalog \
+            older than format 3 kept only as a bound (shown 'at or after 2262-04-11 23:47:16...' \
+            or 'at or before 1677-09-21 ...') matches --newer and --older only when every time \
+            it stands for does.
 
             With --deleted, lists instead what was deleted under PATH (default /): every path that \
             an earlier point of a source holds and its newest point lacks, with the last point \

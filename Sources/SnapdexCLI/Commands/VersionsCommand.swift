@@ -60,6 +60,7 @@ struct VersionsCommand: ParsableCommand {
                     o.string("type", e.type.word)
                     o.number("size", e.size)
                     o.string("mtime", e.mtime.rfc3339(fraction: true))
+                    if let b = e.mtime.boundJSON { o.string("mtime_bound", b) }
                     o.string("hash", e.hash?.hex)
                 }
                 out.line(bytes: o.encoded)

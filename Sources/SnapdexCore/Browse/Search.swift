@@ -106,81 +106,143 @@ public struct FindHit {
 
 extension Repository {
     /// Searches the given points and calls `body` for each hit. Names are matched once per
-    /// names block, however many points share it; for the chunks holding a name that matched,
-    /// only the content part is read (its base blocks, which points share, are kept decompressed
-    /// in a small cache). Memory stays flat in the number of points.
+    /// names block, however many points share it, by scanning the block in place; a block
+    /// whose names filter (a cache in `REPO/names-filters`, built on the first scan) says it
+    /// cannot hold a match is not read at all. For the chunks holding a name that matched,
+    /// only the content values of those entries are read (base blocks, which points share,
+    /// are kept decompressed in a small cache). Memory stays flat in the number of points.
     ///
     /// A point expired or forgotten while it is searched is skipped, not reported as damage:
     /// returns the ids of those points (their hits found before it went may have been given).
     @discardableResult
     public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws -> [String] {
-        var nameHits: [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])] = [:]
-        // Whole content blocks are what points share (patches are each point's own); enough
-        // of them are kept to cover a large catalog's chunks from one point to the next.
-        var baseCache: [Digest: [UInt8]] = [:]
-        var baseOrder: [Digest] = []
-        func base(_ h: Digest, _ reader: CatalogReader) throws -> [UInt8] {
-            if let r = baseCache[h] { return r }
-            let r = try reader.block(h)
-            baseCache[h] = r
-            baseOrder.append(h)
-            if baseOrder.count > 1024 { baseCache[baseOrder.removeFirst()] = nil }
-            return r
-        }
+        let search = Search(query, filterFile: NamesFilterFile.path(in: root))
         var skipped: [String] = []
+        defer { search.saveFilters { [blocks] in FileIO.exists(blocks.path(of: $0)) } }
         for point in points {
             do {
-                try find(query, in: point, nameHits: &nameHits, base: base, body)
+                try search.run(in: point, reader: try reader(for: point, cache: ChunkCache(limit: 1)), body)
             } catch SnapdexError.pointExpired(let id) {
                 skipped.append(id)
             }
         }
         return skipped
     }
+}
 
-    private func find(_ query: FindQuery, in point: PointRecord,
-                      nameHits: inout [Digest: (count: Int, hits: [(flat: Int, dir: [UInt8], entry: FileEntry)])],
-                      base: (Digest, CatalogReader) throws -> [UInt8], _ body: (FindHit) throws -> Void) throws {
-        let reader = try self.reader(for: point, cache: ChunkCache(limit: 1))
-        for (i, chunk) in reader.manifest.chunks.enumerated() {
-            // A names delta is known by the part it rebuilds: the same delta over another
-            // base would be other names.
-            let namesBlock = chunk.parts[0].whole ?? chunk.parts[0].block.hash
+/// One `find` over any number of points: what it learnt of each names block (its hits, or
+/// that it holds none) and the content bases it keeps, so that points sharing blocks cost
+/// only their own.
+final class Search {
+    typealias NameHit = (flat: Int, dir: [UInt8], entry: FileEntry)
+    let query: FindQuery
+    private let matcher: NameMatcher
+    private let probe: NamesFilterProbe?
+    private var nameHits: [Digest: (count: Int, hits: [NameHit])] = [:]
+    /// Whole content blocks are what points share (patches are each point's own): the values
+    /// of the matched entries in each are kept, so a point sharing it reads only its patch.
+    private struct BaseKey: Hashable {
+        var content: Digest
+        var names: Digest
+        var entries: Int
+    }
+    private var baseValues: [BaseKey: ChunkCodec.ContentValues] = [:]
+    private let filterFile: String
+    private var filters: [Digest: NamesFilter]
+    private var filtersAdded = false
+    /// The names parts this search met: their filters are kept when the file is written
+    /// (one rebuilt from a delta has no block file of its own to vouch for it).
+    private var seen: Set<Digest> = []
+    private lazy var builder = NamesFilterBuilder()
+
+    init(_ query: FindQuery, filterFile: String) {
+        self.query = query
+        matcher = NameMatcher(query)
+        probe = NamesFilterProbe(query, literal: matcher.literal)
+        self.filterFile = filterFile
+        filters = NamesFilterFile.load(filterFile)
+    }
+
+    /// Writes the filters built in this search with those already kept (best effort: a cache).
+    func saveFilters(keep: (Digest) -> Bool) {
+        if filtersAdded { NamesFilterFile.save(filters, to: filterFile) { seen.contains($0) || keep($0) } }
+    }
+
+
+    /// The entries of a names block whose names match, found by scanning it in place (and
+    /// building its filter on the way when it has none).
+    private func scan(_ part: PartRef, as block: Digest, entries: Int, _ reader: CatalogReader) throws -> (count: Int, hits: [NameHit]) {
+        var hits: [NameHit] = []
+        let build = filters[block] == nil
+        do {
+            let scan = try NamesScan(try CatalogReader.part(part, entries: entries, load: reader.block).whole)
+            while try scan.next() {
+                if build { builder.add(scan) }
+                if matcher.matches(scan) { hits.append((scan.flat, scan.directory, scan.entry)) }
+            }
+            if build {
+                filters[block] = builder.finish()
+                filtersAdded = true
+            }
+            return (scan.count, hits)
+        } catch let d as ChunkCodec.Damaged {
+            if build { _ = builder.finish() }
+            throw SnapdexError.blockDamaged(hash: (d.block ?? part.block.hash).hex, reason: d.reason)
+        }
+    }
+
+    func run(in point: PointRecord, reader: CatalogReader, _ body: (FindHit) throws -> Void) throws {
+        for chunk in reader.manifest.chunks {
+            // The manifest reader lets only chunks of three parts through. A names delta is
+            // known by the part it rebuilds: the same delta over another base is other names.
+            let namesPart = chunk.parts[0]
+            let namesBlock = namesPart.whole ?? namesPart.block.hash
+            guard namesPart.base == nil || namesPart.delta else {
+                throw SnapdexError.blockDamaged(hash: namesPart.block.hash.hex, reason: "names part cannot be a patch")
+            }
+            seen.insert(namesBlock)
             if nameHits[namesBlock] == nil {
-                var flat = 0
-                var hits: [(flat: Int, dir: [UInt8], entry: FileEntry)] = []
-                for g in try reader.chunk(i, level: .names) {
-                    for e in g.entries {
-                        if query.matchesName(dir: g.path, e) { hits.append((flat, g.path, e)) }
-                        flat += 1
-                    }
+                if let probe, let f = filters[namesBlock], !probe.mayMatch(f) {
+                    nameHits[namesBlock] = (chunk.entries, [])
+                } else {
+                    nameHits[namesBlock] = try scan(namesPart, as: namesBlock, entries: chunk.entries, reader)
                 }
-                nameHits[namesBlock] = (flat, hits)
             }
             guard let names = nameHits[namesBlock], !names.hits.isEmpty else { continue }
             // The names were matched for another point's chunk: this manifest must agree on
             // how many entries the block holds, or its content columns do not line up.
             guard names.count == chunk.entries else {
-                throw SnapdexError.blockDamaged(hash: chunk.parts[0].block.hash.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
+                throw SnapdexError.blockDamaged(hash: namesPart.block.hash.hex, reason: "holds \(names.count) entries, manifest says \(chunk.entries)")
             }
             let content = chunk.parts[1]
-            let values: ChunkCodec.ContentColumns
+            let wanted = names.hits.map(\.flat)
+            // A delta rebuilds a whole part (known by its hash); a patch applies to the values of
+            // its base's.
+            let key = BaseKey(content: content.delta ? (content.whole ?? content.block.hash) : content.root.hash,
+                              names: namesBlock, entries: chunk.entries)
+            var values: ChunkCodec.ContentValues
             do {
-                let part = try CatalogReader.part(content, entries: chunk.entries) { h in
-                    h == content.root.hash ? try base(h, reader) : try reader.block(h)
+                if let known = baseValues[key] {
+                    values = known
+                } else {
+                    let whole = content.delta
+                        ? try CatalogReader.part(content, entries: chunk.entries, load: reader.block).whole
+                        : try reader.block(content.root.hash)
+                    values = try ChunkCodec.contentValues(whole, count: chunk.entries, at: wanted)
+                    baseValues[key] = values
                 }
-                values = try ChunkCodec.decodeContent(part.whole, patch: part.patch, count: chunk.entries)
+                if content.base != nil && !content.delta {
+                    try ChunkCodec.applyContent(try reader.block(content.block.hash), count: chunk.entries, at: wanted, to: &values)
+                }
             } catch let d as ChunkCodec.Damaged {
                 throw SnapdexError.blockDamaged(hash: (d.block ?? content.block.hash).hex, reason: d.reason)
             }
-            for h in names.hits {
-                guard h.flat < values.sizes.count, h.flat < values.mtimes.count, h.flat < values.hashes.count else {
-                    throw SnapdexError.blockDamaged(hash: content.block.hash.hex, reason: "holds fewer entries than its names block")
-                }
+            for (h, v) in zip(names.hits, values) {
                 var e = h.entry
-                e.size = values.sizes[h.flat]
-                e.mtime = values.mtimes[h.flat]
-                e.hash = values.hashes[h.flat]
+                e.size = v.size
+                // A catalog older than format 3 holds a far time as a bound (FORMAT.md, "Times").
+                e.mtime = reader.endsAreBounds ? v.mtime.inOlderCatalog : v.mtime
+                e.hash = v.hash
                 if query.matchesContent(e) { try body(FindHit(point: point, path: PathBytes.join(h.dir, e.name), entry: e)) }
             }
         }

@@ -30,6 +30,8 @@ extension Repository {
             if var last = rows.last, Self.sameVersion(last.entry, e), (last.notRead == nil) == (notRead == nil) {
                 last.last = p
                 last.count += 1
+                // Where an older catalog kept only a bound, a newer one's exact time says more.
+                if let e, last.entry?.mtime.bound != .exact, e.mtime.bound == .exact { last.entry = e }
                 rows[rows.count - 1] = last
             } else {
                 rows.append(VersionRow(first: p, last: p, count: 1, entry: e, notRead: notRead))
@@ -46,7 +48,7 @@ extension Repository {
         switch (a, b) {
         case (nil, nil): return true
         case let (x?, y?):
-            guard x.type == y.type, x.size == y.size, x.mtime == y.mtime, x.target == y.target else { return false }
+            guard x.type == y.type, x.size == y.size, x.mtime.mayBeSameTime(as: y.mtime), x.target == y.target else { return false }
             if let hx = x.hash, let hy = y.hash { return hx == hy }
             return true
         default: return false

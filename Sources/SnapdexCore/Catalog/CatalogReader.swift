@@ -11,6 +11,9 @@ public final class ChunkCache {
     struct Key: Hashable {
         var blocks: [Digest]
         var level: DecodeLevel
+        /// Read as a catalog older than format 3 (`CatalogReader.endsAreBounds`): the same
+        /// blocks mean other times there.
+        var endsAreBounds: Bool
     }
     private var entries: [Key: [DirectoryGroup]] = [:]
     private var order: [Key] = []
@@ -18,19 +21,19 @@ public final class ChunkCache {
 
     public init(limit: Int = 64) { self.limit = limit }
 
-    static func key(_ c: ChunkRef, _ level: DecodeLevel) -> Key {
-        Key(blocks: c.parts.prefix(level.rawValue + 1).flatMap { $0.blocks.map(\.hash) }, level: level)
+    static func key(_ c: ChunkRef, _ level: DecodeLevel, _ endsAreBounds: Bool) -> Key {
+        Key(blocks: c.parts.prefix(level.rawValue + 1).flatMap { $0.blocks.map(\.hash) }, level: level, endsAreBounds: endsAreBounds)
     }
 
-    func get(_ c: ChunkRef, _ level: DecodeLevel) -> [DirectoryGroup]? {
+    func get(_ c: ChunkRef, _ level: DecodeLevel, endsAreBounds: Bool) -> [DirectoryGroup]? {
         for l in [DecodeLevel.full, .content, .names] where l >= level {
-            if let hit = entries[ChunkCache.key(c, l)] { return hit }
+            if let hit = entries[ChunkCache.key(c, l, endsAreBounds)] { return hit }
         }
         return nil
     }
 
-    func put(_ c: ChunkRef, _ level: DecodeLevel, _ groups: [DirectoryGroup]) {
-        let k = ChunkCache.key(c, level)
+    func put(_ c: ChunkRef, _ level: DecodeLevel, endsAreBounds: Bool, _ groups: [DirectoryGroup]) {
+        let k = ChunkCache.key(c, level, endsAreBounds)
         if entries.updateValue(groups, forKey: k) == nil { order.append(k) }
         if order.count > limit { entries[order.removeFirst()] = nil }
     }
@@ -39,6 +42,10 @@ public final class ChunkCache {
 /// Reads one index's catalog through its manifest, loading only the chunks a question needs.
 public final class CatalogReader {
     public let manifest: Manifest
+    /// Whether the catalog is older than format 3, whose writers stored a file time beyond
+    /// 1677..2262 at the nearest end: its ends are read as bounds (`FileTime.Bound`).
+    /// A copy keeps its origin's format version, so this holds for copied catalogs too.
+    public let endsAreBounds: Bool
     private let load: (Digest) throws -> [UInt8]
     private let cache: ChunkCache
 
@@ -46,6 +53,7 @@ public final class CatalogReader {
     /// readers of the same repository.
     public init(manifest: Manifest, cache: ChunkCache = ChunkCache(limit: 8), load: @escaping (Digest) throws -> [UInt8]) {
         self.manifest = manifest
+        endsAreBounds = manifest.formatVersion < 3
         self.cache = cache
         self.load = load
     }
@@ -53,15 +61,29 @@ public final class CatalogReader {
     /// The groups (runs) stored in chunk `i`.
     public func chunk(_ i: Int, level: DecodeLevel = .full) throws -> [DirectoryGroup] {
         let c = manifest.chunks[i]
-        if let hit = cache.get(c, level) { return hit }
-        let groups: [DirectoryGroup]
+        if let hit = cache.get(c, level, endsAreBounds: endsAreBounds) { return hit }
+        var groups: [DirectoryGroup]
         do {
             groups = try CatalogReader.decode(c, level: level, load: load)
         } catch let d as ChunkCodec.Damaged {
             throw SnapdexError.blockDamaged(hash: (d.block ?? c.parts[0].block.hash).hex, reason: d.reason)
         }
-        cache.put(c, level, groups)
+        if endsAreBounds { CatalogReader.readEndsAsBounds(&groups) }
+        cache.put(c, level, endsAreBounds: endsAreBounds, groups)
         return groups
+    }
+
+    /// Marks the times a catalog older than format 3 stored at an end of 1677..2262 as the
+    /// bounds they are (docs/FORMAT.md, "Times").
+    static func readEndsAsBounds(_ groups: inout [DirectoryGroup]) {
+        for g in groups.indices {
+            for i in groups[g].entries.indices {
+                let e = groups[g].entries[i]
+                let m = e.mtime.inOlderCatalog, c = e.ctime.inOlderCatalog
+                if m.bound != .exact { groups[g].entries[i].mtime = m }
+                if c.bound != .exact { groups[g].entries[i].ctime = c }
+            }
+        }
     }
 
     /// Loads and decodes one chunk's parts, applying patches to their bases.

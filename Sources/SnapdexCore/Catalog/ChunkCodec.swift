@@ -321,6 +321,83 @@ public enum ChunkCodec {
         }
     }
 
+    /// Content values of some entries of a chunk: size, mtime and hash.
+    public typealias ContentValues = [(size: UInt64, mtime: FileTime, hash: Digest?)]
+
+    /// The size, mtime and hash of the entries at `wanted` (flat indices, ascending) of a
+    /// chunk's content part with its patch applied, as `decodeContent` would give them, without
+    /// building the columns of the other entries. Checks what `decodeContent` checks.
+    public static func contentValues(_ raw: [UInt8], patch: [UInt8]?, count: Int, at wanted: [Int]) throws -> ContentValues {
+        var out = try contentValues(raw, count: count, at: wanted)
+        if let patch { try applyContent(patch, count: count, at: wanted, to: &out) }
+        return out
+    }
+
+    /// The values at `wanted` of a whole content part (no patch applied).
+    public static func contentValues(_ raw: [UInt8], count: Int, at wanted: [Int]) throws -> ContentValues {
+        do {
+            let (_, c1) = try columns(raw, kind: .content, expected: count)
+            guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
+            var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
+            guard count <= flags.remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
+            var exact = try TimeExceptions(c1.count > 4 ? c1[4] : nil, limit: count)
+            var out: ContentValues = []
+            out.reserveCapacity(wanted.count)
+            var next = 0
+            var prevMtime: Int64 = 0
+            for i in 0..<count {
+                let size = try sizes.varint()
+                prevMtime = prevMtime &+ (try mtimes.zigzag())
+                let mtime = try exact.time(at: i, stored: prevMtime)
+                let take = next < wanted.count && wanted[next] == i
+                switch try flags.byte() {
+                case 0:
+                    if take { out.append((size, mtime, nil)) }
+                case 1:
+                    let h = try hashes.raw(Digest.byteCount)
+                    if take { out.append((size, mtime, Digest(trusted: Array(h)))) }
+                default:
+                    throw Damaged(reason: "unknown hash kind")
+                }
+                if take { next += 1 }
+            }
+            guard next == wanted.count else { throw Damaged(reason: "holds fewer entries than its names block") }
+            return out
+        } catch is ByteReader.Truncated {
+            throw Damaged(reason: "truncated content column")
+        }
+    }
+
+    /// Applies a content patch to `values`, the values at `wanted` of its base.
+    public static func applyContent(_ patch: [UInt8], count: Int, at wanted: [Int], to values: inout ContentValues) throws {
+        do {
+            let (_, p) = try columns(patch, kind: .patch, expected: count)
+            guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
+            var target = p[0], indices = p[1], pSizes = p[2], pMtimes = p[3], pFlags = p[4], pHashes = p[5]
+            guard try target.byte() == PartKind.content.rawValue else { throw Damaged(reason: "patch is not for a content part") }
+            var pExact = try TimeExceptions(p.count > 6 ? p[6] : nil, limit: count)
+            var index = -1
+            var listed = 0
+            var prevTime: Int64 = 0
+            var at = 0
+            while !indices.isAtEnd {
+                index += try indices.count(limit: count) + 1
+                guard index < count else { throw Damaged(reason: "patch index out of range") }
+                let size = try pSizes.varint()
+                prevTime = prevTime &+ (try pMtimes.zigzag())
+                let mtime = try pExact.time(at: listed, stored: prevTime)
+                let hash = try readHash(&pFlags, &pHashes)
+                listed += 1
+                // Patch indices ascend (each is a gap from the previous one), as `wanted` does.
+                while at < wanted.count && wanted[at] < index { at += 1 }
+                if at < wanted.count && wanted[at] == index { values[at] = (size, mtime, hash) }
+            }
+            try pExact.checkAllUsed(listed: listed)
+        } catch is ByteReader.Truncated {
+            throw Damaged(reason: "truncated content column")
+        }
+    }
+
     /// One entry's hash: a kind byte from `flags` (0 none, 1 SHA-256), its bytes from `hashes`.
     @inline(__always)
     static func readHash(_ flags: inout ByteReader, _ hashes: inout ByteReader) throws -> Digest? {

@@ -1,9 +1,19 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What `snapdex copy` is asked to do.
 public struct CopyOptions: Sendable {
-    /// The target: a folder (made a repository when it is not one yet).
+    /// The target: a folder (made a repository when it is not one yet), or a URL whose
+    /// store is `targetStore`.
     public var target: String
+    /// The target's store when it is a repository on object storage (`s3://BUCKET/PREFIX`);
+    /// nil for a folder. A target not yet a repository there is made one.
+    public var targetStore: (any ObjectStore)?
+    /// Where this host keeps its cache of a target on object storage.
+    public var targetCache = StoreCacheOptions()
     /// Only these sources' points (all sources when empty).
     public var sources: [String] = []
     /// These points (instead of every point of the sources that the target lacks).
@@ -57,18 +67,21 @@ extension Repository {
         var report = CopyReport(target: options.target, dryRun: options.dryRun)
         // Checked before the target is made: a mistyped name leaves no new repository behind.
         for s in options.sources { _ = try source(named: s) }
-        let target = try CopyTarget.open(options.target, create: !options.dryRun, wait: options.wait)
+        let target = try CopyTarget.open(options)
         report.targetCreated = target.created
         if let t = target.repository, t.root == root || RepositoryMarks.id(config: t.config) == id {
-            throw SnapdexError.invalidArgument("the target \(options.target) is this repository; name another folder with --to")
+            throw SnapdexError.invalidArgument("the target \(options.target) is this repository; name another folder or URL with --to")
         }
         if options.dryRun {
             try copyLocked(options, target: target, report: &report)
         } else {
-            try withWriterLock(wait: options.wait) {
-                try target.repository!.withWriterLock(wait: options.wait) {
+            // On object storage a copy of one source's points locks that source only (index
+            // runs of other sources go on); expire, forget and gc wait for it either way.
+            let scope = Repository.copyScope(options)
+            try withWriterLock(wait: options.wait, scope: scope) {
+                try target.repository!.withWriterLock(wait: options.wait, scope: scope) {
                     try copyLocked(options, target: target, report: &report)
-                    try target.repository!.reconcile()
+                    try target.refresh()
                 }
             }
             if options.expire {
@@ -91,6 +104,16 @@ extension Repository {
         return report
     }
 
+    /// The lock a copy takes in both repositories: one source's when every point it may copy
+    /// is of one source, else the exclusive one.
+    static func copyScope(_ options: CopyOptions) -> LockScope {
+        if options.points.isEmpty {
+            return options.sources.count == 1 ? .source(options.sources[0]) : .exclusive
+        }
+        let named = Set(options.points.map(\.source))
+        return named.count == 1 ? .source(named.first!) : .exclusive
+    }
+
     /// This repository's id (see RepositoryMarks).
     var id: [UInt8] { RepositoryMarks.id(config: (try? FileIO.readAll(root + "/config")) ?? []) }
 
@@ -98,7 +121,9 @@ extension Repository {
     private func copyLocked(_ options: CopyOptions, target: CopyTarget, report: inout CopyReport) throws {
         let store = target.store
         let selected = try selection(options)
-        let catalogs = try store.list(prefix: "catalogs/").map(\.key)
+        // A target a dry run would create is not there to ask (its bucket may not be either).
+        let exists = target.repository != nil
+        let catalogs = exists ? try store.list(prefix: "catalogs/").map(\.key) : []
         let published = Set(catalogs.filter { $0.hasSuffix(".manifest") })
         // Without named points the chain grows forward: what the target's own retention
         // removed is not sent again.
@@ -117,8 +142,8 @@ extension Repository {
         }
         guard !report.copied.isEmpty || options.rescan else { return }
 
-        let targetID = RepositoryMarks.id(config: try store.get("config") ?? [])
-        let generation = RepositoryMarks.generation(try store.get(RepositoryMarks.generationFile))
+        let targetID = RepositoryMarks.id(config: exists ? try store.get("config") ?? [] : [])
+        let generation = RepositoryMarks.generation(exists ? try store.get(RepositoryMarks.generationFile) : nil)
         let file = ArchiveIndexFile(repository: root, target: targetID)
         var index = file.load(target: targetID)
         if target.created {
@@ -152,7 +177,7 @@ extension Repository {
             if let c = targetSources[name] { return c }
             let key = "catalogs/\(name)/source.json"
             var config: SourceConfig?
-            if let bytes = try store.get(key) {
+            if exists, let bytes = try store.get(key) {
                 guard let c = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), c.name == name else {
                     throw SnapdexError.configDamaged(path: store.location + "/" + key, reason: "not a source configuration for '\(name)'")
                 }
@@ -173,6 +198,7 @@ extension Repository {
 
         let sourceID = id
         var pending: [Digest] = []
+        var sent = 0
         for p in report.copied {
             var m = try manifest(of: p)
             var seen = Set<Digest>()
@@ -192,6 +218,9 @@ extension Repository {
                 report.bytesSent += Int64(bytes.count)
                 try store.put(CopyTarget.blockKey(h), bytes)
                 pending.append(h)
+                sent += 1
+                // Tests kill a real process here, part way through sending (like StoreMirror).
+                if sent == StoreMirror.crashAfterBlocks { _exit(137) }
                 if pending.count >= 1024 {
                     try file.append(pending)
                     pending.removeAll()
@@ -206,7 +235,8 @@ extension Repository {
                 m.policy = Manifest.settings(of: policy)
                 m.calendarZone = policy.zone?.name
             }
-            m.formatVersion = FormatConstants.catalogVersion
+            // The format version stays the origin's: the blocks are its writer's, and a catalog
+            // older than format 3 holds times beyond 1677..2262 as bounds (FORMAT.md, "Times").
             try store.put(CopyTarget.manifestKey(p), m.encode())
             try file.append(pending)
             pending.removeAll()
@@ -239,7 +269,10 @@ extension Repository {
         do {
             bytes = try readRepositoryFile(blocks.path(of: h))
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
-            throw SnapdexError.blockMissing(hash: h.hex)
+            // On object storage a block not in this host's cache is read from the store,
+            // and not kept in the cache: the copy reads it once.
+            guard let mirror, let fetched = try mirror.fetchBlock(h) else { throw SnapdexError.blockMissing(hash: h.hex) }
+            bytes = fetched
         }
         _ = try BlockStore.decode(bytes, hash: h)
         return bytes
@@ -266,13 +299,16 @@ final class CopyTarget {
 
     static func manifestKey(_ p: PointRecord) -> String { "catalogs/\(p.source)/\(p.id).manifest" }
 
-    /// The target named by `--to`: a folder, made a repository as `init` would when it is
-    /// none yet (unless `create` is false: a dry run then sees an empty target).
-    static func open(_ location: String, create: Bool, wait: Double) throws -> CopyTarget {
-        guard !location.isEmpty else { throw SnapdexError.invalidArgument("--to is an empty path; name the target folder") }
-        if let scheme = location.range(of: "://") {
-            throw SnapdexError.invalidArgument(
-                "cannot copy to \(location): this snapdex copies to folders only (\(location[..<scheme.lowerBound]):// targets are not supported yet); name a folder with --to")
+    /// The target named by `--to`: a folder, or the repository in `options.targetStore`,
+    /// made a repository as `init` would when it is none yet (unless this is a dry run: it
+    /// then sees an empty target).
+    static func open(_ options: CopyOptions) throws -> CopyTarget {
+        let location = options.target
+        let create = !options.dryRun
+        guard !location.isEmpty else { throw SnapdexError.invalidArgument("--to is an empty path; name the target folder or s3://BUCKET/PREFIX") }
+        if let store = options.targetStore { return try open(store: store, cache: options.targetCache, create: create) }
+        if location.contains("://") {
+            throw SnapdexError.invalidArgument("cannot copy to \(location) without its store; name a folder, or s3://BUCKET/PREFIX with --to")
         }
         let root = Repository.absolute(location)
         do {
@@ -286,6 +322,33 @@ final class CopyTarget {
             let repo = try Repository.create(at: root)
             return CopyTarget(store: FolderObjectStore(root: repo.root), repository: repo, created: true)
         }
+    }
+
+    /// A target on object storage: the repository in `store`, seen through this host's cache
+    /// of it (its lock objects, its database for `--expire`).
+    static func open(store: any ObjectStore, cache: StoreCacheOptions, create: Bool) throws -> CopyTarget {
+        do {
+            return CopyTarget(store: store, repository: try Repository.open(store: store, cache: cache), created: false)
+        } catch SnapdexError.repositoryMissing {
+        } catch SnapdexError.objectStorage(.noSuchBucket) {
+        }
+        guard create else { return CopyTarget(store: store, repository: nil, created: true) }
+        // Made here, after the sources were checked: a mistyped name leaves no bucket behind.
+        if let s3 = store as? S3ObjectStore { try s3.createBucketIfMissing() }
+        do {
+            return CopyTarget(store: store, repository: try Repository.create(store: store, cache: cache), created: true)
+        } catch SnapdexError.repositoryExists {
+            // Another copy made it meanwhile.
+            return CopyTarget(store: store, repository: try Repository.open(store: store, cache: cache), created: false)
+        }
+    }
+
+    /// Brings the target's own database up to date with what the copy wrote (on object
+    /// storage, its cache first).
+    func refresh() throws {
+        guard let repository else { return }
+        if let mirror = repository.mirror { try mirror.pull() }
+        try repository.reconcile()
     }
 }
 

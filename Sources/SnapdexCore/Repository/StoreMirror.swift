@@ -188,7 +188,9 @@ public final class StoreMirror: @unchecked Sendable {
         // elsewhere can be reusing them.
         if heldLock?.scope == .exclusive {
             let live = try referencedBlocks(local.keys)
-            for h in storeBlocks.subtracting(live).sorted() { try store.delete(StoreMirror.blockKey(h)) }
+            let doomed = storeBlocks.subtracting(live).sorted()
+            if !doomed.isEmpty { try bumpGeneration() }
+            for h in doomed { try store.delete(StoreMirror.blockKey(h)) }
             storeBlocks = live
         } else {
             storeBlocks.formUnion(needed)
@@ -284,17 +286,34 @@ public final class StoreMirror: @unchecked Sendable {
         let live = try referencedBlocks(localCatalog().keys)
         let locks = try LockObject.all(in: store)
         let horizon = (locks.filter { !$0.isStale() }.map(\.startedSeconds) + [held.startedSeconds]).min()! - 60
-        var removed = 0
+        var doomed: [String] = []
         for info in try store.list(prefix: "blocks/") {
             let name = info.key.split(separator: "/").last.map(String.init) ?? ""
             guard info.key == "blocks/\(name.prefix(2))/\(name)", let h = Digest(hex: name), !live.contains(h) else { continue }
             guard let t = info.modifiedSeconds, t < horizon else { continue }
-            try store.delete(info.key)
-            removed += 1
+            doomed.append(info.key)
         }
+        if !doomed.isEmpty { try bumpGeneration() }
+        for key in doomed { try store.delete(key) }
+        let removed = doomed.count
         // `storeBlocks` stays as pulled: the push after a removal deletes the blocks only the
         // removed manifests used, which are too new for the horizon above.
         return removed
+    }
+
+    // MARK: Generation
+
+    /// Raises the store's generation (the object `generation`, see RepositoryMarks) before
+    /// block objects are deleted: a copy job's archive index of this repository, which may
+    /// list them, is then known to be stale whatever instant a kill stops the deletion at.
+    /// Only a holder of the exclusive lock deletes blocks, so no other writer raises it at
+    /// the same time.
+    func bumpGeneration() throws {
+        let key = RepositoryMarks.generationFile
+        let old = RepositoryMarks.generation(try store.get(key))
+        // A damaged number is replaced by one no index can have recorded.
+        let next = old.map { $0 &+ 1 } ?? UInt64(max(Timestamp.now.nanoseconds, 1))
+        try store.put(key, Array("\(next)\n".utf8))
     }
 
     // MARK: Locks

@@ -389,7 +389,7 @@ final class Restorer {
     /// Notes an entry whose mtime came back other than it was set: the file system moved it
     /// to the nearest time it can hold, without an error.
     private func checkTimeHeld(_ e: FileEntry, _ st: stat?) {
-        guard let st, st.fileMTime != e.mtime else { return }
+        guard let st, !e.mtime.admits(st.fileMTime) else { return }
         timesNotHeld += 1
         if firstTimeNotHeld == nil {
             firstTimeNotHeld = "\(String(decoding: PathBytes.display(e.name), as: UTF8.self)) has \(st.fileMTime.rfc3339(fraction: true)), not \(e.mtime.rfc3339(fraction: true))"
@@ -457,6 +457,8 @@ final class Restorer {
 
     private func write(dir: [UInt8], _ e: FileEntry) throws {
         let path = PathBytes.join(dir, e.name)
+        // What is written: the catalog's entry, with the snapshot's time where it kept a bound.
+        var w = resolved(e, in: dir)
         // What is there now decides the action.
         var existing: ExistingEntry?
         var dfd: Int32 = -1
@@ -471,7 +473,7 @@ final class Restorer {
                 existing = ExistingEntry(type: EntryType(mode: UInt32(st.st_mode)) ?? .file, mtime: st.fileMTime)
             }
         }
-        var action = RestorePlanner.decide(e, existing: existing, policy: options.policy, now: options.now)
+        var action = RestorePlanner.decide(w, existing: existing, policy: options.policy, now: options.now)
         // Restoring its children made the directory already (catalog order puts them first),
         // over a file or symlink that --overwrite replaced.
         if action == .merge, target?.replaced.contains(path) == true {
@@ -507,7 +509,7 @@ final class Restorer {
         switch e.type {
         case .directory:
             let fd = try target!.open(PathBytes.join(dir, finalName))
-            try applyAttributes(fd: fd, e)
+            try applyAttributes(fd: fd, w)
         case .file:
             if e.nlink > 1, let first = linked[e.inode] {
                 let (fdir, fname) = PathBytes.split(first)
@@ -521,6 +523,7 @@ final class Restorer {
             }
             let sfd = try Restorer.openVerified(name: e.name, in: try source.open(dir), entry: e, verify: options.verify)
             defer { Glibc.close(sfd) }
+            w.mtime = Self.restoredTime(e, snapshot: sfd, verify: options.verify)
             let size = try Self.currentSize(sfd)
             noteDifference(path, fd: sfd, e)
             try place(dfd: dfd, finalName: finalName, action: action) { tmp in
@@ -529,7 +532,7 @@ final class Restorer {
                 defer { Glibc.close(out) }
                 do {
                     try copy(from: sfd, to: out, size: size, e)
-                    try applyAttributes(fd: out, e, atimeFrom: sfd)
+                    try applyAttributes(fd: out, w, atimeFrom: sfd)
                 } catch let f as EntryFailure {
                     FS.withCName(tmp) { _ = unlinkat(dfd, $0, 0) }
                     throw f
@@ -542,18 +545,18 @@ final class Restorer {
             try place(dfd: dfd, finalName: finalName, action: action) { tmp in
                 FS.withCName(e.target) { t in FS.withCName(tmp) { symlinkat(t, dfd, $0) } }
             }
-            try applyAttributes(at: dfd, name: finalName, e, follow: false)
+            try applyAttributes(at: dfd, name: finalName, w, follow: false)
         case .fifo:
             try place(dfd: dfd, finalName: finalName, action: action) { tmp in
                 FS.withCName(tmp) { mkfifoat(dfd, $0, mode_t(e.permissions)) }
             }
-            try applyAttributes(at: dfd, name: finalName, e, follow: false)
+            try applyAttributes(at: dfd, name: finalName, w, follow: false)
         case .charDevice, .blockDevice:
             guard isRoot else { throw EntryFailure(message: "device nodes can be restored only by root") }
             try place(dfd: dfd, finalName: finalName, action: action) { tmp in
                 FS.withCName(tmp) { mknodat(dfd, $0, mode_t(e.mode), dev_t(e.device)) }
             }
-            try applyAttributes(at: dfd, name: finalName, e, follow: false)
+            try applyAttributes(at: dfd, name: finalName, w, follow: false)
         case .socket:
             summary.skipped += 1
             report(path, e, "skip", "a socket cannot be restored")
@@ -688,8 +691,31 @@ final class Restorer {
     static func difference(fd: Int32, from e: FileEntry) -> String? {
         guard case .success(let st) = FS.fstat(fd) else { return nil }
         if UInt64(st.st_size) != e.size { return "\(st.st_size) bytes in the snapshot, \(e.size) in the catalog" }
-        if st.fileMTime != e.mtime { return "another mtime in the snapshot than in the catalog" }
+        if !e.mtime.admits(st.fileMTime) { return "another mtime in the snapshot than in the catalog" }
         return nil
+    }
+
+    /// The mtime a restore gives an entry: the catalog's, except where a catalog older than
+    /// format 3 kept only a bound (`FileTime.Bound`): then the snapshot's own, when the bound
+    /// admits it or `--no-verify` takes the snapshot as it is now.
+    static func restoredTime(_ e: FileEntry, snapshot: FileTime?, verify: Bool) -> FileTime {
+        guard e.mtime.bound != .exact, let snapshot, !verify || e.mtime.admits(snapshot) else { return e.mtime }
+        return snapshot
+    }
+
+    /// `restoredTime` with the time of an open snapshot file: the one whose bytes are copied.
+    static func restoredTime(_ e: FileEntry, snapshot fd: Int32, verify: Bool) -> FileTime {
+        guard e.mtime.bound != .exact, case .success(let st) = FS.fstat(fd) else { return e.mtime }
+        return restoredTime(e, snapshot: st.fileMTime, verify: verify)
+    }
+
+    /// The entry with `restoredTime` from the snapshot's `lstat` of it (in `dir`), looked up
+    /// only for a bound.
+    private func resolved(_ e: FileEntry, in dir: [UInt8]) -> FileEntry {
+        guard e.mtime.bound != .exact, let sdir = try? source.open(dir), case .success(let st) = FS.lstat(e.name, in: sdir) else { return e }
+        var w = e
+        w.mtime = Self.restoredTime(e, snapshot: st.fileMTime, verify: options.verify)
+        return w
     }
 
     /// With --no-verify, a file that differs from the catalog is restored as the snapshot
@@ -806,7 +832,7 @@ final class Restorer {
             if target.created.contains(dir), let e = try? reader.entry(at: dir), let fd = try? target.open(dir) {
                 do {
                     try checkSnapshot(dir: PathBytes.split(dir).dir, e)
-                    try applyAttributes(fd: fd, e)
+                    try applyAttributes(fd: fd, resolved(e, in: PathBytes.split(dir).dir))
                 } catch let f as EntryFailure {
                     fail(dir, f.message)
                 } catch {}
@@ -822,7 +848,9 @@ final class Restorer {
             fail([], "the snapshot's entry does not match the catalog (\(why)); its attributes are not restored")
             return
         }
-        try? applyAttributes(fd: target.rootFD, e)
+        var w = e
+        w.mtime = Self.restoredTime(e, snapshot: st.fileMTime, verify: options.verify)
+        try? applyAttributes(fd: target.rootFD, w)
     }
 
     // MARK: Archive
@@ -835,8 +863,9 @@ final class Restorer {
             report(path, e, "archive", nil)
             return
         }
+        // The pax mtime: the catalog's, or the snapshot's where the catalog kept a bound.
         var h = TarWriter.Header(path: path + (e.type == .directory ? [PathBytes.slash] : []), type: UInt8(ascii: "0"),
-                                 mode: e.permissions, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime)
+                                 mode: e.permissions, uid: e.uid, gid: e.gid, size: 0, mtime: resolved(e, in: dir).mtime)
         switch e.type {
         case .directory: h.type = UInt8(ascii: "5")
         case .symlink:
@@ -866,6 +895,7 @@ final class Restorer {
             // is padded so the archive stays valid, and fails.
             // A file with holes is archived as its data runs (GNU sparse 1.0); the holes are
             // still hashed, as the zeros they read as.
+            h.mtime = Self.restoredTime(e, snapshot: sfd, verify: options.verify)
             let size = try Self.currentSize(sfd)
             noteDifference(path, fd: sfd, e)
             h.size = size

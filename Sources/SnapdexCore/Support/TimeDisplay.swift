@@ -18,10 +18,10 @@ public enum TimeDisplay {
     public static func text(_ t: Timestamp, fraction: Bool = false) -> String { text(FileTime(t), fraction: fraction) }
 
     /// A file's time, any year `stat` can report (years beyond 0000..9999 as
-    /// `Civil.yearText` writes them).
+    /// `Civil.yearText` writes them); a bound an older catalog kept says so (`at or after ...`).
     public static func text(_ t: FileTime, fraction: Bool = false) -> String {
         let f = fields(seconds: t.seconds)
-        var s = "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))"
+        var s = t.boundPrefix + "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))"
         if fraction { s += "." + pad(Int(t.nanos), 9) }
         return s + " " + offsetText(f.offset)
     }
@@ -35,10 +35,10 @@ public enum TimeDisplay {
     }
 
     /// `YYYY-MM-DD HH:MM`, the short form of `ls -l` (whose columns have no room for a zone),
-    /// in the same zone as `text`.
+    /// in the same zone as `text`, with the same words for a bound.
     public static func minutes(_ t: FileTime) -> String {
         let f = fields(seconds: t.seconds)
-        return "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2))"
+        return t.boundPrefix + "\(f.date) \(pad(f.hour, 2)):\(pad(f.minute, 2))"
     }
 
     /// The time in a point reference people can copy (`home@2026-11-21T03:00:00+05:30`):

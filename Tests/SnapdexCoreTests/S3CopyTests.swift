@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+@testable import SnapdexCore
+
+/// `snapdex copy` to and from repositories in a bucket of the test gateway (TestGateway), as
+/// people run it: real processes, real requests signed for real.
+@Suite(.enabled(if: TestGateway.isAvailable, TestGateway.skipReason))
+struct S3CopyTests {
+    let dir = NSTemporaryDirectory() + "snapdex-s3copy-\(UUID().uuidString)"
+    let bucket = "t-copy-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/snapdex").path
+
+    func environment() throws -> [String: String] {
+        let server = try TestGateway.server()
+        return ["AWS_ENDPOINT_URL": server.endpoint.description, "AWS_ACCESS_KEY_ID": server.accessKey,
+                "AWS_SECRET_ACCESS_KEY": server.secretKey, "XDG_CACHE_HOME": dir + "/cache", "HOME": dir, "TZ": "UTC",
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    }
+
+    /// Runs snapdex; its standard output and standard error apart.
+    func run(_ args: [String], extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: S3CopyTests.binary)
+        p.arguments = args
+        p.environment = try environment().merging(extra) { _, b in b }
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = dir + "/.out", err = dir + "/.err"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle(forWritingAtPath: err)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+
+    /// The store of `s3://BUCKET/PREFIX`, for looking at what is in it.
+    func store(_ prefix: String) throws -> S3ObjectStore {
+        S3ObjectStore(url: ObjectStorageURL(bucket: bucket, prefix: prefix), configuration: try TestGateway.configuration())
+    }
+
+    /// The one JSON object of an output that must be exactly one.
+    func object(_ text: String) throws -> [String: Any] {
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1, "not one JSON document: \(text)")
+        return try #require(try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
+    }
+
+    /// A snapshot series of `days` days, each of `files` small files (many catalog chunks),
+    /// each day changing a tenth of them and adding one.
+    func series(days: Int, files: Int) throws {
+        for day in 0..<days {
+            let root = dir + "/snaps/2026-12-\(String(format: "%02d", day + 1))"
+            for i in 0..<files {
+                let d = root + "/d\(i / 100)"
+                if i % 100 == 0 { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+                let version = i % 10 == 0 ? day : 0
+                try Data("file \(i) version \(version)\n".utf8).write(to: URL(fileURLWithPath: d + "/f\(i).txt"))
+            }
+            try Data("day \(day)\n".utf8).write(to: URL(fileURLWithPath: root + "/day\(day).txt"))
+        }
+    }
+
+    /// Block objects in the store, by key.
+    func blockKeys(_ s: S3ObjectStore) throws -> Set<String> { Set(try s.list(prefix: "blocks/").map(\.key)) }
+
+    func manifests(_ s: S3ObjectStore) throws -> [String] { try s.list(prefix: "catalogs/").map(\.key).filter { $0.hasSuffix(".manifest") } }
+
+    @Test func aCopyToABucketLandsWholeAndAKilledCopySendsNothingTwice() throws {
+        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try series(days: 3, files: 6_000)
+        let repo = dir + "/repo"
+        #expect(try run(["init", "--repo", repo]).status == 0)
+        #expect(try run(["source", "add", "home", "--snapshots", dir + "/snaps", "--repo", repo]).status == 0)
+        #expect(try run(["index", "--source", "home", "--repo", repo]).status == 0)
+        let target = "s3://\(bucket)/offsite"
+        let there = try store("offsite")
+
+        // Killed after its second block: the bucket and the repository are made, no point is
+        // published without its blocks.
+        let killed = try run(["copy", "--to", target, "--repo", repo], extra: ["SNAPDEX_CRASH_AFTER_BLOCKS_SENT": "2"])
+        #expect(killed.status == 137, "\(killed.out) \(killed.err)")
+        #expect(try there.get("config") != nil)
+        let landed = try manifests(there)
+        let sentBefore = try blockKeys(there)
+        #expect(sentBefore.count == 2 && landed.count < 3)
+
+        // The rerun lists the target (the last copy was killed) and sends only the rest.
+        let rerun = try run(["copy", "--to", target, "--json", "--repo", repo])
+        #expect(rerun.status == 0, "\(rerun.out) \(rerun.err)")
+        let report = try object(rerun.out)
+        #expect(report["points_copied"] as? Int == 3 - landed.count)
+        #expect(report["rescanned"] as? Bool == true)
+        let all = try blockKeys(there)
+        #expect(report["blocks_sent"] as? Int == all.count - sentBefore.count, "\(report)")
+        // The requests are the target's, by kind: a PUT for each block and manifest at least.
+        let kinds = try #require(report["requests_by_kind"] as? [String: Int])
+        #expect(kinds["put"]! >= all.count - sentBefore.count + 3 - landed.count)
+        #expect(report["requests"] as? Int == kinds["get"]! + kinds["put"]! + kinds["list"]! + kinds["head"]! + kinds["delete"]!)
+        #expect(try manifests(there).count == 3)
+
+        // The target is a repository like any: every point verifies, a file reads back.
+        let verify = try run(["verify", "--repo", target])
+        #expect(verify.status == 0, "\(verify.out) \(verify.err)")
+        #expect(try run(["cat", "home@latest", "day2.txt", "--repo", target]).out == "day 2\n")
+
+        // Nothing new: no block, a handful of requests.
+        let again = try object(try run(["copy", "--to", target, "--json", "--repo", repo]).out)
+        #expect(again["points_copied"] as? Int == 0 && again["blocks_sent"] as? Int == 0 && again["rescanned"] as? Bool == false)
+        #expect((again["requests"] as? Int ?? 99) <= 12, "\(again)")
+    }
+
+    @Test func aBucketRaisesItsGenerationWhenItDeletesBlocksAndACopyListsItAgain() throws {
+        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try series(days: 3, files: 300)
+        let repo = dir + "/repo"
+        #expect(try run(["init", "--repo", repo]).status == 0)
+        #expect(try run(["source", "add", "home", "--snapshots", dir + "/snaps", "--repo", repo]).status == 0)
+        #expect(try run(["index", "--source", "home", "--repo", repo]).status == 0)
+        let target = "s3://\(bucket)/offsite"
+        let there = try store("offsite")
+        #expect(try run(["copy", "--to", target, "--repo", repo]).status == 0)
+        #expect(try there.get("generation") == nil)
+
+        // forget on the bucket deletes the blocks only that point used: the generation rises first.
+        let line = try #require(try run(["points", "--json", "--repo", target]).out.split(separator: "\n").first)
+        let at = try #require(line.range(of: "\"id\":\""))
+        let first = String(line[at.upperBound...].prefix(32))
+        let forget = try run(["forget", first, "--repo", target])
+        #expect(forget.status == 0, "\(forget.out) \(forget.err)")
+        #expect(try there.get("generation") == Array("1\n".utf8))
+
+        // The next copy notices (the forgotten point is older than the target's newest, so it
+        // is not sent again) and rebuilds its index by listing.
+        let next = try object(try run(["copy", "--to", target, "--json", "--repo", repo]).out)
+        #expect(next["points_copied"] as? Int == 0 && next["points_older"] as? Int == 1)
+
+        // Named, the forgotten point is sent again: the copy noticed the generation moved,
+        // listed the bucket, and sent only the blocks it lost.
+        let named = try object(try run(["copy", "--to", target, "--json", first, "--repo", repo]).out)
+        #expect(named["points_copied"] as? Int == 1 && named["rescanned"] as? Bool == true)
+        #expect((named["blocks_sent"] as? Int ?? 0) > 0 && (named["blocks_skipped"] as? Int ?? 0) > 0)
+        #expect(try run(["verify", "--repo", target]).status == 0)
+        let quiet = try object(try run(["copy", "--rescan", "--to", target, "--json", "--repo", repo]).out)
+        #expect(quiet["rescanned"] as? Bool == true && quiet["blocks_sent"] as? Int == 0)
+
+        // expire on the bucket (a policy that keeps the newest only) raises it again.
+        let policy = try run(["policy", "set", "home", "--keep-last", "1", "--apply-to-existing", "--repo", target])
+        #expect(policy.status == 0, "\(policy.out) \(policy.err)")
+        let expire = try run(["expire", "--repo", target])
+        #expect(expire.status == 0 && expire.out.contains("2 expired, "), "\(expire.out) ERR \(expire.err)")
+        #expect(try there.get("generation") == Array("2\n".utf8))
+
+        #expect(try run(["verify", "--repo", target]).status == 0)
+    }
+
+    @Test func aRepositoryInABucketIsCopiedToAFolderAndToAnotherBucket() throws {
+        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try series(days: 2, files: 6_000)
+        let repo = "s3://\(bucket)/site"
+        #expect(try run(["init", "--repo", repo]).status == 0)
+        #expect(try run(["source", "add", "home", "--snapshots", dir + "/snaps", "--repo", repo]).status == 0)
+        #expect(try run(["index", "--source", "home", "--repo", repo]).status == 0)
+        // This host's cache of the source holds no blocks: the copy reads them from the bucket.
+        let cached = try run(["rescan", "--repo", repo])
+        #expect(cached.status == 0)
+
+        let folder = dir + "/offsite"
+        let toFolder = try run(["copy", "--to", folder, "--json", "--repo", repo])
+        #expect(toFolder.status == 0, "\(toFolder.out) \(toFolder.err)")
+        let f = try object(toFolder.out)
+        #expect(f["points_copied"] as? Int == 2 && f["target_created"] as? Bool == true)
+        #expect(try run(["verify", "--repo", folder]).status == 0)
+
+        let other = "s3://\(bucket)-b/copy"
+        let dry = try run(["copy", "--to", other, "--dry-run", "--repo", repo])
+        #expect(dry.status == 0 && dry.out.contains("would copy 2 point(s)"), "\(dry.out) \(dry.err)")
+        let toBucket = try run(["copy", "--to", other, "--json", "--repo", repo])
+        #expect(toBucket.status == 0, "\(toBucket.out) \(toBucket.err)")
+        let b = try object(toBucket.out)
+        #expect(b["points_copied"] as? Int == 2 && b["target_created"] as? Bool == true)
+        #expect(b["blocks_sent"] as? Int == f["blocks_sent"] as? Int)
+        #expect(try run(["verify", "--repo", other]).status == 0)
+        #expect(try run(["cat", "home@latest", "day1.txt", "--repo", other]).out == "day 1\n")
+        // A bucket is not its own target.
+        let itself = try run(["copy", "--to", repo, "--repo", repo])
+        #expect(itself.status == 2 && itself.err.contains("is this repository"), "\(itself.err)")
+    }
+}
