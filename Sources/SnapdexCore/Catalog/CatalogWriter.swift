@@ -120,8 +120,9 @@ public final class CatalogWriter {
     }
 
     /// Stores a part whole, or, when it is new and a delta of `base` (a whole block of the
-    /// same part of the previous index) is at most a quarter of it, as that delta. A base is
-    /// always a whole block, so reading a part never needs more than two blocks.
+    /// same part of the previous index) is at most a quarter of it (a half for state), as that
+    /// delta. A base is always a whole block, so reading a part never needs more than two
+    /// blocks.
     private func store(_ raw: [UInt8], base: BlockRef?) throws -> PartRef {
         let hash = Digest.of(raw)
         if sink.contains(hash) { return PartRef(block: try sink.put(raw, hash: hash)) }
