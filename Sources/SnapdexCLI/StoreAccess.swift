@@ -30,15 +30,15 @@ enum RepositoryAddress: Equatable {
 enum StoreUsage {
     nonisolated(unsafe) static var stores: [any ObjectStore] = []
 
-    /// Set by a command whose one JSON object already carries the requests: `--json` then
-    /// prints exactly that one object.
+    /// Set by a command whose JSON summary object already carries the requests.
     nonisolated(unsafe) static var reportedInJSON = false
 
     static var total: RequestCounts { stores.reduce(RequestCounts()) { $0 + $1.requestCounts() } }
 
-    /// With -v, one line on standard error; with --json, one JSON line on standard output
-    /// (`{"requests": {...}}`) after the command's own output, unless the command put them in
-    /// its own object. Nothing for a local repository.
+    /// With -v, one line on standard error. With --json, standard output holds only the
+    /// command's JSON: a command with a summary object puts them in it (`attach`); for a
+    /// list, they are one JSON line on standard error (`{"requests": {...}}`), so that each
+    /// line of standard output stays an object of the list. Nothing for a local repository.
     static func report(json: Bool) {
         defer {
             stores.removeAll()
@@ -50,8 +50,16 @@ enum StoreUsage {
         if json && !reportedInJSON {
             var line = JSONObject()
             line.raw("requests", json: encoded(c))
-            Output.current.line(bytes: line.encoded)
+            Output.current.error(String(decoding: line.encoded, as: UTF8.self))
         }
+    }
+
+    /// Puts the requests made so far into a command's JSON summary object (as `requests`),
+    /// which is then the only place they are reported in JSON. Nothing for a local repository.
+    static func attach(to o: inout JSONObject) {
+        guard !stores.isEmpty else { return }
+        o.raw("requests", json: encoded(total))
+        reportedInJSON = true
     }
 
     /// Requests as JSON: `{"get":N,"put":N,"list":N,"head":N,"delete":N,"bytes_sent":N,"bytes_received":N}`.

@@ -224,8 +224,9 @@ final class CampaignFixture: @unchecked Sendable {
         }
         // A journal as a killed writer leaves it, and an older one to swap in.
         let home = manifestOrder.filter { $0.hasPrefix("catalogs/home/") }.map { String(($0 as NSString).lastPathComponent.dropLast(".manifest".count)) }
-        try! Data("add home \(home[0])\n".utf8).write(to: URL(fileURLWithPath: older + "/journal"))
-        try! Data("remove work 0123456789abcdef0123456789abcdef\nadd home \(home.last!)\n".utf8).write(to: URL(fileURLWithPath: base + "/journal.at-rest"))
+        try! Data(Journal(adds: [.init(source: "home", id: home[0])]).encode()).write(to: URL(fileURLWithPath: older + "/journal"))
+        try! Data(Journal(adds: [.init(source: "home", id: home.last!)], removes: [.init(source: "work", id: "0123456789abcdef0123456789abcdef")]).encode())
+            .write(to: URL(fileURLWithPath: base + "/journal.at-rest"))
     }
 
     /// `repo`'s files among `order` (paths relative to a repository), in that order.

@@ -196,4 +196,49 @@ struct S3CopyTests {
         let itself = try run(["copy", "--to", repo, "--repo", repo])
         #expect(itself.status == 2 && itself.err.contains("is this repository"), "\(itself.err)")
     }
+
+    /// The README's walkthrough on object storage, pasted into bash against the test gateway:
+    /// its own lines that start and stop a gateway are left out (this one is the test's), the
+    /// demo folder and bucket names are made this test's own.
+    @Test func theReadmeWalkthroughOnObjectStorageWorksAsPasted() throws {
+        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let package = URL(fileURLWithPath: S3CopyTests.binary).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let readme = try String(contentsOfFile: package + "/README.md", encoding: .utf8)
+        let blocks = readme.components(separatedBy: "```")
+        let block = try #require(blocks.enumerated().first { $0.offset % 2 == 1 && $0.element.contains("scripts/start-rgw.sh /tmp/snapdex-rgw") }?.element,
+                                 "README.md has no walkthrough that starts the test gateway")
+        var commands: [String] = []
+        for line in block.split(separator: "\n") where line.hasPrefix("$ ") {
+            let command = String(line.dropFirst(2))
+            if command.contains("start-rgw.sh") || command.contains("stop-rgw.sh") || command.contains("/tmp/snapdex-rgw/env") { continue }
+            commands.append(command.replacingOccurrences(of: "/tmp/snapdex-demo", with: dir + "/demo")
+                .replacingOccurrences(of: "s3://catalogs/", with: "s3://\(bucket)-a/")
+                .replacingOccurrences(of: "s3://offsite/", with: "s3://\(bucket)-b/"))
+        }
+        #expect(commands.contains { $0.contains("copy --to s3://") } && commands.contains { $0.contains("copy --to \(dir)/demo/") })
+        var env = try environment()
+        env["PATH"] = URL(fileURLWithPath: S3CopyTests.binary).deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-e", "-c", commands.joined(separator: "\n")]
+        p.environment = env
+        p.currentDirectoryURL = URL(fileURLWithPath: package)
+        let out = dir + "/.readme"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle(forWritingAtPath: out)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        #expect(p.terminationStatus == 0, "\(text)")
+        // What the README shows them print.
+        for line in ["copied 8 point(s) to \(dir)/demo/offsite (made a new repository)", "copied 0 point(s) to s3://\(bucket)-b/site-a, 8 already there",
+                     "\"points_copied\":8", "/alice/docs/budget.xlsx", "no damage found"] {
+            #expect(text.contains(line), "\(line) not in: \(text)")
+        }
+    }
 }

@@ -144,6 +144,57 @@ import Glibc
         #expect(latin.count == 3)
     }
 
+    /// The whole blocks a search keeps for later points' deltas only save reading them again:
+    /// with room for none, or for a few (so that they are dropped and read again), `find`
+    /// gives the same hits.
+    @Test func keptBasesChangeNoHit() throws {
+        let tmp = TempDir()
+        let repo = try Self.chain(tmp)
+        let points = try repo.points()
+        // Later points' content parts are built on the first point's blocks.
+        #expect(try points.contains { try repo.manifest(of: $0).chunks.contains { $0.parts[1].base != nil } })
+        let all = try Self.decodeAll(repo, points)
+        for g in ["*", "*_1*", "report*"] {
+            let q = FindQuery(pattern: try FindQuery.glob(g, path: false))
+            let expected = Self.reference(all, q)
+            #expect(try Self.found(repo, q, points) == expected)
+            for limit in [0, 60_000] {
+                let search = Search(q, filterFile: tmp.path + "/filters-\(limit)", baseBytes: limit)
+                var hits: [Hit] = []
+                for p in points {
+                    try search.run(in: p, reader: try repo.reader(for: p, cache: ChunkCache(limit: 1))) {
+                        hits.append(Hit(point: $0.point.id, path: $0.path, entry: $0.entry))
+                    }
+                }
+                #expect(hits == expected, "\(g) with \(limit) bytes of bases: \(hits.count) hits, expected \(expected.count)")
+            }
+        }
+    }
+
+    @Test func blockMemoKeepsWhatFitsAndDropsTheOldest() throws {
+        let memo = BlockMemo(limit: 400)
+        var loads: [Digest] = []
+        let blocks = (0..<4).map { i in (Digest.of([UInt8(i)]), [UInt8](repeating: UInt8(i), count: 100)) }
+        func get(_ i: Int) throws -> [UInt8] {
+            try memo.get(blocks[i].0) { h in
+                loads.append(h)
+                return blocks[i].1
+            }
+        }
+        for i in [0, 1, 2, 3, 0, 1] { #expect(try get(i) == blocks[i].1) }
+        #expect(loads.count == 4)
+        // A fifth block of 100 bytes pushes out the one used longest ago (2).
+        let big = (Digest.of([9]), [UInt8](repeating: 9, count: 100))
+        #expect(try memo.get(big.0) { _ in big.1 } == big.1)
+        _ = try get(0)
+        _ = try get(2)
+        #expect(loads.count == 5 && loads.last == blocks[2].0)
+        // A block larger than a quarter of the room is given, never kept.
+        var bigLoads = 0
+        for _ in 0..<2 { _ = try memo.get(Digest.of([7])) { _ in bigLoads += 1; return [UInt8](repeating: 7, count: 101) } }
+        #expect(bigLoads == 2)
+    }
+
     /// Every string a glob matches holds the literal the prefilter takes from it: checked with
     /// fnmatch itself on generated globs and names, in the C locale and in C.UTF-8 (where case
     /// folding reaches beyond ASCII).

@@ -127,7 +127,7 @@ struct CopyCommand: ParsableCommand {
                 out.line("expired \(e.expired.count) point(s) of \(s) in \(report.target), kept \(e.kept)")
             }
         }
-        Log.info("requests: \(report.requests.get) GET, \(report.requests.put) PUT, \(report.requests.list) LIST, "
+        Log.info("requests to \(to): \(report.requests.get) GET, \(report.requests.put) PUT, \(report.requests.list) LIST, "
                  + "\(report.requests.head) HEAD, \(report.requests.delete) DELETE; \(report.requests.bytesSent) bytes sent")
     }
 }

@@ -63,6 +63,7 @@ struct ExpireCommand: ParsableCommand {
             o.number("kept", report.kept)
             o.number("expired", report.expired.count)
             o.number("freed_blocks", report.freedBlocks)
+            StoreUsage.attach(to: &o)
             out.line(bytes: o.encoded)
         } else if report.dryRun || !Log.quiet {
             Format.table(rows).forEach(out.line)

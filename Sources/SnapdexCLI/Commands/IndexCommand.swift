@@ -177,6 +177,7 @@ struct IndexCommand: ParsableCommand {
                 o.number("filtered_out", skipped)
                 o.number("warnings", runWarnings)
                 o.string("message", message)
+                StoreUsage.attach(to: &o)
                 out.line(bytes: o.encoded)
             } else if !Log.quiet {
                 out.line(message)

@@ -50,6 +50,7 @@ struct InfoCommand: ParsableCommand {
                 o.string("policy", InfoCommand.policyText(reader.manifest.policy, zone: reader.manifest.calendarZone))
                 o.string("origin_policy", reader.manifest.originPolicy.map { InfoCommand.policyText($0.settings, zone: $0.zone) })
             }
+            StoreUsage.attach(to: &o)
             out.line(bytes: o.encoded)
             return
         }

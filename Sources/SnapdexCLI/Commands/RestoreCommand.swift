@@ -173,6 +173,7 @@ struct RestoreCommand: ParsableCommand {
             o.number("replaced", s.replaced)
             o.number("failed", s.failed)
             o.double("seconds", s.seconds)
+            StoreUsage.attach(to: &o)
             out.line(bytes: o.encoded)
         } else if tar == "-" {
             if !Log.quiet { out.error(summaryLine) }

@@ -16,7 +16,9 @@ struct VerifyCommand: ParsableCommand {
             With --repair, each damaged or missing block is written again: the newest point that \
             uses it and whose snapshot directory still exists is indexed again in memory, and \
             when that gives back the block's exact bytes, the block file is rewritten. Blocks no \
-            snapshot holds any more are named, with the points that use them.
+            snapshot holds any more are named, with the points that use them. A damaged journal \
+            (what a killed writer was changing, which writers refuse to finish) is removed, and \
+            every point whose manifest is on disk is kept.
 
             Examples:
               snapdex verify
@@ -43,7 +45,10 @@ struct VerifyCommand: ParsableCommand {
         guard !report.isClean else { return }
         let out = Output.current
         guard repair else {
-            if !report.damagedBlocks.isEmpty, repo.mirror != nil {
+            if let first = report.journalDamage ?? report.irregularManifests.first {
+                // Its own advice: neither is fixed by writing blocks or forgetting points.
+                out.error("snapdex: damage found; \(first)")
+            } else if !report.damagedBlocks.isEmpty, repo.mirror != nil {
                 let ids = Set(report.damagedBlocks.flatMap(\.points)).map { String($0.prefix(12)) }.sorted().joined(separator: " ")
                 out.error("snapdex: damage found; on object storage damaged blocks cannot be written again yet: remove the points that use them with `snapdex forget \(ids)` and index their snapshots again")
             } else if !report.damagedBlocks.isEmpty {
@@ -54,7 +59,11 @@ struct VerifyCommand: ParsableCommand {
             }
             throw CommandExit(ExitStatus.damaged)
         }
-        for r in try repo.repair(report, wait: wait.wait) {
+        let repairs = try repo.repair(report, wait: wait.wait)
+        if report.journalDamage != nil {
+            out.result("dropped the damaged journal: every point whose manifest is on disk was kept; a command that was killed may be half done, so run it again")
+        }
+        for r in repairs {
             if let from = r.repairedFrom {
                 out.result("repaired block \(r.hash) from point \(from.prefix(12))")
             } else {
@@ -75,10 +84,14 @@ struct VerifyCommand: ParsableCommand {
         let out = Output.current
         for id in report.skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
         for m in report.damagedManifests { out.line("damaged manifest of point \(m.point.prefix(12)): \(m.reason)") }
+        if let j = report.journalDamage { out.line("damaged journal: \(j)") }
+        for m in report.irregularManifests { out.line("not a manifest: \(m)") }
         for b in report.damagedBlocks {
             out.line("damaged block \(b.hash): \(b.reason); affects points: \(b.points.map { String($0.prefix(12)) }.joined(separator: ", "))")
         }
-        let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)"
+        let others = (report.journalDamage == nil ? "" : ", a damaged journal")
+            + (report.irregularManifests.isEmpty ? "" : ", \(report.irregularManifests.count) manifest name(s) that are not regular files")
+        let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)" + others
         // Clean is the quiet case; damage is printed even with -q.
         if report.isClean && Log.quiet { return }
         out.line("verified \(report.pointsChecked) point(s), \(report.blocksChecked) block(s): \(verdict)")

@@ -147,6 +147,7 @@ final class Search {
         var entries: Int
     }
     private var baseValues: [BaseKey: ChunkCodec.ContentValues] = [:]
+    private let bases: BlockMemo
     private let filterFile: String
     private var filters: [Digest: NamesFilter]
     private var filtersAdded = false
@@ -155,8 +156,10 @@ final class Search {
     private var seen: Set<Digest> = []
     private lazy var builder = NamesFilterBuilder()
 
-    init(_ query: FindQuery, filterFile: String) {
+    /// `baseBytes` bounds the whole blocks kept for the deltas and patches of later points.
+    init(_ query: FindQuery, filterFile: String, baseBytes: Int = BlockMemo.defaultLimit) {
         self.query = query
+        bases = BlockMemo(limit: baseBytes)
         matcher = NameMatcher(query)
         probe = NamesFilterProbe(query, literal: matcher.literal)
         self.filterFile = filterFile
@@ -175,7 +178,7 @@ final class Search {
         var hits: [NameHit] = []
         let build = filters[block] == nil
         do {
-            let scan = try NamesScan(try CatalogReader.part(part, entries: entries, load: reader.block).whole)
+            let scan = try NamesScan(try self.part(part, entries: entries, reader))
             while try scan.next() {
                 if build { builder.add(scan) }
                 if matcher.matches(scan) { hits.append((scan.flat, scan.directory, scan.entry)) }
@@ -189,6 +192,14 @@ final class Search {
             if build { _ = builder.finish() }
             throw SnapdexError.blockDamaged(hash: (d.block ?? part.block.hash).hex, reason: d.reason)
         }
+    }
+
+    /// A part's whole bytes (rebuilt from its delta and checked, for a delta), its base read
+    /// once per search however many points' deltas build on it.
+    private func part(_ p: PartRef, entries: Int, _ reader: CatalogReader) throws -> [UInt8] {
+        try CatalogReader.part(p, entries: entries) { h in
+            try h == p.base?.hash ? bases.get(h, reader.block) : reader.block(h)
+        }.whole
     }
 
     func run(in point: PointRecord, reader: CatalogReader, _ body: (FindHit) throws -> Void) throws {
@@ -226,8 +237,8 @@ final class Search {
                     values = known
                 } else {
                     let whole = content.delta
-                        ? try CatalogReader.part(content, entries: chunk.entries, load: reader.block).whole
-                        : try reader.block(content.root.hash)
+                        ? try part(content, entries: chunk.entries, reader)
+                        : try bases.get(content.root.hash, reader.block)
                     values = try ChunkCodec.contentValues(whole, count: chunk.entries, at: wanted)
                     baseValues[key] = values
                 }

@@ -330,7 +330,9 @@ final class CopyTarget {
         do {
             return CopyTarget(store: store, repository: try Repository.open(store: store, cache: cache), created: false)
         } catch SnapdexError.repositoryMissing {
+            // No repository there yet: made below.
         } catch SnapdexError.objectStorage(.noSuchBucket) {
+            // Not even its bucket: both made below.
         }
         guard create else { return CopyTarget(store: store, repository: nil, created: true) }
         // Made here, after the sources were checked: a mistyped name leaves no bucket behind.

@@ -55,6 +55,7 @@ extension Repository {
             // A dry run fails where the run would: with a manifest that cannot be read, no block
             // may be freed, and the run exits 3 (damage), so the dry run must not say all is well.
             _ = try liveBlocks()
+            try refuseDamagedJournal()
             return ExpireReport(decisions: try retentionPlan(source: source, now: now), dryRun: true, freedBlocks: 0)
         }
         let started = Timestamp.now

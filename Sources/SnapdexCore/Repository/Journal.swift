@@ -10,9 +10,12 @@
 ///     source NAME           the policy change is also the source's policy for new indexes
 ///     snapshot HEX          the change: the snapshot folder (its path bytes in hex) that now
 ///                           holds the point, found by its identity after a rotation moved it
+///     sha256 HEX            last: the SHA-256 of every byte before this line
 ///
-/// Lines that do not parse, or name an invalid source or id, are ignored: nothing read from a
-/// repository file is used as a path unchecked.
+/// A journal whose checksum is missing or does not match, or with a line that does not parse,
+/// is `damage`: one flipped bit could turn an `add` into nothing and leave its `remove`, or
+/// change a policy's value, so none of it is rolled forward. Lines that name an invalid source
+/// or id never count: nothing read from a repository file is used as a path unchecked.
 struct Journal: Equatable {
     struct Point: Equatable {
         var source: String
@@ -40,6 +43,8 @@ struct Journal: Equatable {
     var policySource: String?
     /// `point SOURCE ID` lines of format-1 journals: added or removed, the files decide.
     var unknown: [Point] = []
+    /// Why the file read cannot be trusted (see the type's comment); nil for a whole journal.
+    var damage: String?
 
     var points: [Point] { adds + removes + rewrites + unknown }
 
@@ -57,15 +62,26 @@ struct Journal: Equatable {
         case nil: break
         }
         if let policySource { text += "source \(policySource)\n" }
-        return Array(text.utf8)
+        return Array(text.utf8) + Array("sha256 \(Digest.of(Array(text.utf8)).hex)\n".utf8)
     }
 
+    /// The journal in `bytes`; what it names is read even when it is damaged (readers only ask
+    /// which points it names), but a writer must not roll forward one with `damage`.
     static func decode(_ bytes: [UInt8]) -> Journal {
         var j = Journal()
         var zone: String?
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let f = line.split(separator: " ").map(String.init)
+        var body = bytes[...]
+        if let checksum = Self.checksumLine(bytes) {
+            body = bytes[..<(bytes.count - checksum.length)]
+            if Digest.of(body).hex != checksum.hex { j.damage = "its checksum does not match its lines" }
+        } else {
+            j.damage = bytes.isEmpty ? "it is empty" : "no checksum line: an older Snapdex wrote it, or it was cut short"
+        }
+        for (n, line) in String(decoding: body, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.isEmpty { continue }
+            let f = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard let verb = f.first else { continue }
+            if !Self.isWellFormed(f), j.damage == nil { j.damage = "line \(n + 1) is not one Snapdex writes" }
             if f.count == 3, ["add", "remove", "rewrite", "point"].contains(verb),
                (try? SourceConfig.validate(name: f[1])) != nil, PointID.isValid(f[2]) {
                 let p = Point(source: f[1], id: f[2])
@@ -100,5 +116,33 @@ struct Journal: Equatable {
         // A rewrite whose change cannot be read is not applied at all.
         if j.change == nil { j.rewrites = [] }
         return j
+    }
+
+    /// The trailing `sha256 HEX\n` line: its hex digits and its length in bytes.
+    private static func checksumLine(_ bytes: [UInt8]) -> (hex: String, length: Int)? {
+        let length = 7 + 64 + 1
+        guard bytes.count >= length, bytes.last == 10 else { return nil }
+        let line = bytes[(bytes.count - length)...]
+        guard line.starts(with: Array("sha256 ".utf8)), bytes.count == length || bytes[bytes.count - length - 1] == 10 else { return nil }
+        let hex = String(decoding: line.dropFirst(7).dropLast(), as: UTF8.self)
+        guard hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        return (hex, length)
+    }
+
+    /// Whether a line's fields are exactly what `encode` writes (a verb it knows, its fields'
+    /// count and form); an invalid source name or id in a well-formed line is still ignored.
+    private static func isWellFormed(_ f: [String]) -> Bool {
+        switch f[0] {
+        case "add", "remove", "rewrite", "point": return f.count == 3 && !f[1].isEmpty && PointID.isValid(f[2])
+        case "policy":
+            return f.dropFirst().allSatisfy { pair in
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return kv.count == 2 && !kv[0].isEmpty && kv[0].utf8.allSatisfy { (97...122).contains($0) || $0 == 45 } && Int64(kv[1]) != nil
+            }
+        case "zone", "source": return f.count == 2 && !f[1].isEmpty
+        case "snapshot": return f.count == 2 && Hex.decode(f[1]) != nil
+        case "retain": return f.count == 2 && (f[1] == "none" || Int64(f[1]) != nil)
+        default: return false
+        }
     }
 }

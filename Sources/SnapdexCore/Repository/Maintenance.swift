@@ -18,7 +18,11 @@ public struct VerifyReport: Sendable {
     public var damagedManifests: [(point: String, reason: String)] = []
     /// Points expired or forgotten while they were being verified: gone, not damaged.
     public var skipped: [String] = []
-    public var isClean: Bool { damagedBlocks.isEmpty && damagedManifests.isEmpty }
+    /// Why `REPO/journal` cannot be trusted, when it cannot (`SnapdexError.journalDamaged`).
+    public var journalDamage: SnapdexError?
+    /// Files named like a manifest that are not regular files (`SnapdexError.manifestNotRegular`).
+    public var irregularManifests: [SnapdexError] = []
+    public var isClean: Bool { damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty }
 }
 
 /// What `snapdex verify --repair` did for one damaged block.
@@ -47,6 +51,11 @@ extension Repository {
     public func verify(points selected: [PointRecord] = []) throws -> VerifyReport {
         var (report, manifests, users) = try verifyManifests(selected)
         try verifyBlocks(&report, manifests, users)
+        // A writer's journal is renamed into place whole, so a damaged one is never a race.
+        if let bytes = try? FileIO.readAll(journalPath), let damage = Journal.decode(bytes).damage {
+            report.journalDamage = .journalDamaged(path: journalPath, reason: damage)
+        }
+        report.irregularManifests = CatalogListing(catalogs: catalogsDirectory).irregular.map { .manifestNotRegular(path: $0.path, kind: $0.kind) }
         return report
     }
 
@@ -173,7 +182,7 @@ extension Repository {
     /// is written from it. Blocks that verify but do not decode cannot be repaired this way.
     public func repair(_ report: VerifyReport, chunking: ChunkingParameters = .standard, wait: Double = 0) throws -> [BlockRepair] {
         if let mirror { throw SnapdexError.notOnObjectStorage(what: "`snapdex verify --repair`", location: mirror.store.location) }
-        return try withWriterLock(wait: wait) {
+        return try withWriterLock(wait: wait, dropDamagedJournal: report.journalDamage != nil) {
             var pending: [Digest: VerifyReport.DamagedBlock] = [:]
             var results: [BlockRepair] = []
             for b in report.damagedBlocks {

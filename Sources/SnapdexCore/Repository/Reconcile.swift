@@ -19,6 +19,18 @@ struct ManifestFile: Equatable {
         return stamp(st)
     }
 
+    /// What a file that is not a regular one is, for a message.
+    static func kind(_ st: stat) -> String {
+        switch st.st_mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return "not a regular file"
+        }
+    }
+
     static func stamp(_ st: stat) -> String? {
         guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
@@ -50,11 +62,17 @@ struct ManifestFile: Equatable {
 struct CatalogListing {
     var sources: [String] = []
     var manifests: [String: ManifestFile] = [:]
+    /// Files named like a manifest that are not regular files (a symbolic link, FIFO, folder):
+    /// not points, but their blocks are unknown, so they stop every deletion of blocks.
+    var irregular: [(path: String, kind: String)] = []
 
     init(catalogs: String) {
         CatalogListing.visit(catalogs: catalogs, source: { sources.append($0) }) { source, file, st in
             let id = String(decoding: file.prefix(32), as: UTF8.self)
-            guard let stamp = ManifestFile.stamp(st) else { return }
+            guard let stamp = ManifestFile.stamp(st) else {
+                irregular.append((catalogs + "/" + source + "/" + id + ".manifest", ManifestFile.kind(st)))
+                return
+            }
             manifests[id] = ManifestFile(source: source, id: id, stamp: stamp)
         }
     }
@@ -75,7 +93,7 @@ struct CatalogListing {
             guard case .success(let files) = FS.listNames(in: fd) else { continue }
             for file in files where file.count == 32 + suffix.count && file.suffix(suffix.count).elementsEqual(suffix)
                 && file.prefix(32).allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
-                guard case .success(let st) = FS.lstat(file, in: fd), (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                guard case .success(let st) = FS.lstat(file, in: fd) else { continue }
                 manifest(name, file, st)
             }
         }
@@ -98,7 +116,9 @@ struct CatalogFingerprint: Equatable {
         stamp.reserveCapacity(64)
         CatalogListing.visit(catalogs: catalogs, source: { sources.append($0) }) { source, file, st in
             stamp.removeAll(keepingCapacity: true)
-            ManifestFile.appendStamp(st, to: &stamp)
+            // A file that is not a regular one has no stamp a database row could hold, so the
+            // fingerprints differ and the full listing reports it (CatalogListing.irregular).
+            if (st.st_mode & S_IFMT) == S_IFREG { ManifestFile.appendStamp(st, to: &stamp) } else { stamp.append(contentsOf: Array("irregular".utf8)) }
             var name = source
             name.withUTF8 { s in file.withUnsafeBytes { f in stamp.withUnsafeBytes { add(UnsafeRawBufferPointer(s), UnsafeRawBufferPointer(rebasing: f.prefix(32)), $0) } } }
         }
@@ -138,6 +158,16 @@ struct CatalogFingerprint: Equatable {
         h ^= h >> 31
         count += 1
         sum &+= h
+    }
+}
+
+extension Repository {
+    /// Refuses while a file named like a manifest is not a regular file (see
+    /// `CatalogListing.irregular`): a writer that removes points must not go on.
+    func refuseIrregularManifests() throws {
+        if let odd = CatalogListing(catalogs: catalogsDirectory).irregular.first {
+            throw SnapdexError.manifestNotRegular(path: odd.path, kind: odd.kind)
+        }
     }
 }
 
@@ -286,7 +316,9 @@ extension Repository {
     func liveBlocks() throws -> Set<Digest> {
         var live = Set<Digest>()
         var unreadable: [String] = []
-        for f in CatalogListing(catalogs: catalogsDirectory).manifests.values {
+        let listing = CatalogListing(catalogs: catalogsDirectory)
+        if let odd = listing.irregular.first { throw SnapdexError.manifestNotRegular(path: odd.path, kind: odd.kind) }
+        for f in listing.manifests.values {
             let path = manifestPath(source: f.source, id: f.id)
             guard let bytes = try? FileIO.readAll(path), let m = try? Manifest.decode(bytes, path: path),
                   m.idHex == f.id, m.source == f.source else {

@@ -396,7 +396,10 @@ public final class Repository {
     /// sources run at once), the cache is brought up to date first, and what `body` changed
     /// is sent to the store after it, even when it failed part way (what it published stays
     /// published, as in a local repository).
-    public func withWriterLock<T>(wait: Double = 0, scope: LockScope = .exclusive, _ body: () throws -> T) throws -> T {
+    /// `dropDamagedJournal`: a journal that cannot be trusted is removed rather than refused
+    /// (`verify --repair`); nothing it names is rolled forward.
+    public func withWriterLock<T>(wait: Double = 0, scope: LockScope = .exclusive, dropDamagedJournal: Bool = false,
+                                  _ body: () throws -> T) throws -> T {
         if let mirror { try mirror.lock(scope, wait: wait) }
         defer { mirror?.unlock() }
         let lock = try WriterLock(path: lockPath, wait: wait)
@@ -405,7 +408,7 @@ public final class Repository {
             try mirror.pull()
             try mirror.beginWrite()
         }
-        try recover()
+        try recover(dropDamagedJournal: dropDamagedJournal)
         guard let mirror else { return try body() }
         let result: T
         do {
@@ -439,8 +442,18 @@ public final class Repository {
 
     func endJournal() { FileIO.remove(journalPath) }
 
+    /// Throws what `recover` would for a journal that cannot be trusted, changing nothing (a
+    /// dry run fails where its run would).
+    func refuseDamagedJournal() throws {
+        if let bytes = try? FileIO.readAll(journalPath), let damage = Journal.decode(bytes).damage {
+            throw SnapdexError.journalDamaged(path: journalPath, reason: damage)
+        }
+    }
+
     /// Whether a writer's journal names this point: it is being added, removed or rewritten.
     func journalNames(_ id: String) -> Bool {
+        // A damaged journal's points are still named: a reader only asks whether a missing
+        // manifest may be one a writer is changing.
         guard let bytes = try? FileIO.readAll(journalPath) else { return false }
         return Journal.decode(bytes).points.contains { $0.id == id }
     }
@@ -450,7 +463,12 @@ public final class Repository {
     /// there leaves only blocks, which gc removes. Removals are completed. A rewrite is
     /// applied to every manifest it names, so none is left with the old value. Then the
     /// database is brought in step with the files and unreferenced blocks are deleted.
-    func recover() throws {
+    ///
+    /// A journal that cannot be trusted (`Journal.damage`) is refused, changing nothing; with
+    /// `dropDamagedJournal` it is removed instead, and the files decide alone: every manifest on
+    /// disk stays a point (one being replaced may stay beside its replacement), no rewrite is
+    /// redone, and only `.tmp` files and unreferenced blocks go.
+    func recover(dropDamagedJournal: Bool = false) throws {
         // A journal that never got renamed into place: its writer had changed nothing yet.
         FileIO.remove(journalPath + ".tmp")
         guard let bytes = try? FileIO.readAll(journalPath) else {
@@ -458,7 +476,11 @@ public final class Repository {
             try reconcile()
             return
         }
-        let journal = Journal.decode(bytes)
+        var journal = Journal.decode(bytes)
+        if let damage = journal.damage {
+            guard dropDamagedJournal else { throw SnapdexError.journalDamaged(path: journalPath, reason: damage) }
+            journal = Journal()
+        }
         let published = journal.adds.allSatisfy { FileIO.exists(manifestPath(source: $0.source, id: $0.id)) }
         if published {
             for p in journal.removes { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
@@ -483,7 +505,7 @@ public final class Repository {
         try reconcile()
         do {
             try collectGarbage()
-        } catch SnapdexError.catalogsUnreadable {
+        } catch SnapdexError.catalogsUnreadable, SnapdexError.manifestNotRegular {
             // Damaged manifests: their blocks are unknown, so none is deleted; verify reports them.
         }
         FileIO.remove(journalPath)

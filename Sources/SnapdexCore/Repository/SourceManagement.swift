@@ -74,6 +74,7 @@ extension Repository {
     @discardableResult
     func forgetLocked(_ points: [PointRecord]) throws -> Int {
         guard !points.isEmpty else { return 0 }
+        try refuseIrregularManifests()
         try beginJournal(Journal(removes: points.map { .init(source: $0.source, id: $0.id) }))
         for p in points { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }

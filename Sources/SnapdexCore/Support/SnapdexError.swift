@@ -72,6 +72,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case configDamaged(path: String, reason: String)
     case repositoryPathTaken(path: String, why: String)
     case catalogsUnreadable(paths: [String])
+    /// `REPO/journal` whose checksum or lines are wrong: a killed writer's change is unknown.
+    case journalDamaged(path: String, reason: String)
+    /// A file named like a manifest that is a symbolic link, FIFO, folder or device: which
+    /// blocks it would reference is unknown, so no block may be deleted.
+    case manifestNotRegular(path: String, kind: String)
     case interrupted(String)
     case partial(String)
     /// A repository on object storage where a writer's lock object conflicts with this one's.
@@ -199,6 +204,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .catalogsUnreadable(let paths):
             let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
             return "cannot tell which blocks are in use: \(paths.count) manifest(s) cannot be read (\(shown)); nothing was deleted. Run `snapdex verify` to see the damage"
+        case .journalDamaged(let p, let why):
+            return "\(p) is damaged (\(why)), so what a killed writer was changing is unknown and nothing was changed; run `snapdex verify --repair`, which drops it and keeps every point whose manifest is on disk (then run the killed command again)"
+        case .manifestNotRegular(let p, let kind):
+            return "\(p) is \(kind), not a regular file: a manifest must be one, and no block is deleted while it is there; replace it with a regular copy of the manifest (or move it out of the repository), then run the command again"
         case .interrupted(let why):
             return "interrupted: \(why)"
         case .partial(let why):
@@ -227,7 +236,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
              .pointTimeShared:
             return ExitStatus.usage
-        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable:
+        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable,
+             .journalDamaged, .manifestNotRegular:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode

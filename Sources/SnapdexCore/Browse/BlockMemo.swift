@@ -1,0 +1,35 @@
+/// Whole blocks that the deltas and patches of several points are built on, kept decompressed
+/// for one search: a chain of daily points bases every day's content part of a chunk on the
+/// same whole block, so it is read, decompressed and verified once rather than once a point.
+/// Bounded in bytes (least recently used out first), so memory stays flat in the number of
+/// points.
+final class BlockMemo {
+    private var blocks: [Digest: (bytes: [UInt8], used: Int)] = [:]
+    private var bytes = 0
+    private var clock = 0
+    let limit: Int
+
+    /// A chunk's content part is some 10 to 60 KB: this keeps every base of a chain of a
+    /// few million entries.
+    static let defaultLimit = 64 << 20
+
+    init(limit: Int) { self.limit = limit }
+
+    /// The block's bytes, loaded by `load` (which verifies them) when not kept.
+    func get(_ hash: Digest, _ load: (Digest) throws -> [UInt8]) throws -> [UInt8] {
+        clock += 1
+        if let hit = blocks[hash] {
+            blocks[hash] = (hit.bytes, clock)
+            return hit.bytes
+        }
+        let loaded = try load(hash)
+        guard loaded.count <= limit / 4 else { return loaded }
+        while bytes + loaded.count > limit, let oldest = blocks.min(by: { $0.value.used < $1.value.used }) {
+            bytes -= oldest.value.bytes.count
+            blocks[oldest.key] = nil
+        }
+        blocks[hash] = (loaded, clock)
+        bytes += loaded.count
+        return loaded
+    }
+}
