@@ -49,48 +49,77 @@ public struct RetentionDecision: Equatable, Sendable {
 /// is judged by the policy stored with it; a policy without a zone (written before Snapdex
 /// 0.2) counts periods in `localZone`.
 public enum RetentionPlanner {
-    /// One calendar rule: its name, the unit its reason counts, its period and its setting.
+    /// One calendar rule: its name, the unit its reason counts, its period's name and key, and
+    /// its setting. Two times are in one period exactly when their keys are equal, which is
+    /// when their period names are: names are made only for the periods a reason cites
+    /// (`points` plans 10,000 points, each in five periods).
     struct CalendarRule: Sendable {
         var name: String
         var unit: String
         var period: @Sendable (Timestamp, CalendarZone) -> String
+        var key: @Sendable (LocalTime) -> PeriodKey
         var count: @Sendable (RetentionPolicy) -> Int?
     }
 
+    /// A time's calendar fields in a zone, as `CalendarZone.civil` gives them, and its day number.
+    struct LocalTime {
+        var year: Int, month: Int, hour: Int, offset: Int, days: Int
+        init(_ t: Timestamp, in zone: CalendarZone) {
+            let c = zone.civil(t)
+            (year, month, hour, offset) = (c.year, c.month, c.hour, c.offset)
+            days = Civil.days(year: c.year, month: c.month, day: c.day)
+        }
+    }
+
+    struct PeriodKey: Hashable {
+        var a: Int
+        var b = 0
+    }
+
     static let calendarRules = [
-        CalendarRule(name: "hourly", unit: "hours", period: { Period.hour($0, in: $1) }, count: { $0.hourly }),
-        CalendarRule(name: "daily", unit: "days", period: { Period.day($0, in: $1) }, count: { $0.daily }),
-        CalendarRule(name: "weekly", unit: "weeks", period: { Period.isoWeek($0, in: $1) }, count: { $0.weekly }),
-        CalendarRule(name: "monthly", unit: "months", period: { Period.month($0, in: $1) }, count: { $0.monthly }),
-        CalendarRule(name: "yearly", unit: "years", period: { Period.year($0, in: $1) }, count: { $0.yearly }),
+        // The hour's name holds the offset: the hour a daylight-saving change repeats is two.
+        CalendarRule(name: "hourly", unit: "hours", period: { Period.hour($0, in: $1) }, key: { PeriodKey(a: $0.days * 24 + $0.hour, b: $0.offset) },
+                     count: { $0.hourly }),
+        CalendarRule(name: "daily", unit: "days", period: { Period.day($0, in: $1) }, key: { PeriodKey(a: $0.days) }, count: { $0.daily }),
+        // An ISO week is named by the year and number of its Thursday, which its day number names.
+        CalendarRule(name: "weekly", unit: "weeks", period: { Period.isoWeek($0, in: $1) },
+                     key: { PeriodKey(a: $0.days - ((($0.days + 3) % 7 + 7) % 7) + 3) }, count: { $0.weekly }),
+        CalendarRule(name: "monthly", unit: "months", period: { Period.month($0, in: $1) }, key: { PeriodKey(a: $0.year * 12 + $0.month) },
+                     count: { $0.monthly }),
+        CalendarRule(name: "yearly", unit: "years", period: { Period.year($0, in: $1) }, key: { PeriodKey(a: $0.year) }, count: { $0.yearly }),
     ]
 
     public static func plan(_ points: [RetentionCandidate], now: Timestamp, localZone: CalendarZone) -> [RetentionDecision] {
         var decisions: [RetentionDecision] = []
         decisions.reserveCapacity(points.count)
-        let bySource = Dictionary(grouping: points, by: \.source)
+        // Points are handled by position, not copied or found by id: `points` plans 10,000.
+        var bySource: [String: [Int]] = [:]
+        for i in points.indices { bySource[points[i].source, default: []].append(i) }
+        var rank = [Int?](repeating: nil, count: points.count)  // among its source's scheduled, newest 0
         for source in bySource.keys.sorted() {
-            let all = bySource[source]!.sorted { ($0.time, $0.id) > ($1.time, $1.id) }  // newest first
-            // Points are found by position, not id: `points` plans 10,000 of them.
-            let scheduledPositions = all.indices.filter { !all[$0].manual && all[$0].time <= now }
-            let scheduled = scheduledPositions.map { all[$0] }
-            var rank = [Int?](repeating: nil, count: all.count)  // among the scheduled, newest 0
-            for (r, i) in scheduledPositions.enumerated() { rank[i] = r }
-            let newest = all.first { $0.time <= now }
-            let newestID = newest?.id ?? all.first?.id
-            let oldestID = scheduled.last?.id
+            let all = bySource[source]!.sorted { a, b in  // newest first
+                let (ta, tb) = (points[a].time, points[b].time)
+                return ta != tb ? ta > tb : points[a].id > points[b].id
+            }
+            let scheduled = all.filter { !points[$0].manual && points[$0].time <= now }
+            for (r, i) in scheduled.enumerated() { rank[i] = r }
+            let newest = all.first { points[$0].time <= now } ?? all.first
+            let newestTime = all.first { points[$0].time <= now }.map { points[$0].time }
+            let oldest = scheduled.last
             // Period winners per zone and rule, computed for the zones and rules the points name.
             var winners: [String: [PeriodWinners?]] = [:]
-            for (i, p) in all.enumerated().reversed() {
+            var local: [String: [LocalTime]] = [:]
+            for i in all.reversed() {
+                let p = points[i]
                 var reasons: [String] = []
                 let pol = p.policy
                 if p.manual { reasons.append("manual") }
                 if p.time > now { reasons.append("newer than now") }
                 if let until = p.retainUntil, until.isNever || until > now { reasons.append("retain-until \(until.retainUntilText)") }
-                if p.id == newestID { reasons.append("newest") }
+                if i == newest { reasons.append("newest") }
                 if !p.manual && p.time <= now {
                     if pol.isEmpty { reasons.append("no policy") }
-                    if let d = pol.keepDays, let newest, within(days: d, of: newest.time, p.time) {
+                    if let d = pol.keepDays, let newestTime, within(days: d, of: newestTime, p.time) {
                         reasons.append("keep-days \(d)")
                     }
                     if let n = pol.keepLast, let r = rank[i], r < n { reasons.append("keep-last \(n)") }
@@ -101,12 +130,13 @@ public enum RetentionPlanner {
                         if let known = winners[zone.name]?[k] {
                             w = known
                         } else {
-                            w = periodWinners(scheduled) { rule.period($0, zone) }
+                            if local[zone.name] == nil { local[zone.name] = scheduled.map { LocalTime(points[$0].time, in: zone) } }
+                            w = periodWinners(local[zone.name]!, key: rule.key)
                             winners[zone.name, default: Array(repeating: nil, count: calendarRules.count)][k] = w
                         }
-                        if let r = rank[i], let mine = w.rank[r], mine.rank < n {
-                            reasons.append("\(rule.name) \(mine.period)")
-                        } else if p.id == oldestID, w.count < n {
+                        if let r = rank[i], let mine = w.rank[r], mine < n {
+                            reasons.append("\(rule.name) \(rule.period(p.time, zone))")
+                        } else if i == oldest, w.count < n {
                             reasons.append("\(rule.name) oldest (\(w.count) of \(n) \(rule.unit))")
                         }
                     }
@@ -128,19 +158,17 @@ public enum RetentionPlanner {
     }
 
     /// For points sorted newest first, by position: whether each is the newest point of its
-    /// period, and that period's rank (newest period first) and name; and how many periods
-    /// there are.
+    /// period, and that period's rank (newest period first); and how many periods there are.
     struct PeriodWinners {
-        var rank: [(rank: Int, period: String)?]
+        var rank: [Int?]
         var count: Int
     }
 
-    static func periodWinners(_ newestFirst: [RetentionCandidate], key: (Timestamp) -> String) -> PeriodWinners {
+    static func periodWinners(_ newestFirst: [LocalTime], key: (LocalTime) -> PeriodKey) -> PeriodWinners {
         var out = PeriodWinners(rank: Array(repeating: nil, count: newestFirst.count), count: 0)
-        var seen = Set<String>()
-        for (i, p) in newestFirst.enumerated() {
-            let k = key(p.time)
-            if seen.insert(k).inserted { out.rank[i] = (seen.count - 1, k) }
+        var seen = Set<PeriodKey>()
+        for (i, t) in newestFirst.enumerated() where seen.insert(key(t)).inserted {
+            out.rank[i] = seen.count - 1
         }
         out.count = seen.count
         return out
