@@ -63,8 +63,8 @@ struct PointListingTests {
         #expect(try repo.pointListing(now: now).rows.contains { !$0.snapshotExists })
     }
 
-    /// Ids that share their first 10 characters need 11 to tell apart, and the whole column is
-    /// cut to that width, but only in listings that hold one of them.
+    /// Ids that share their first 14 characters need 15 to tell apart, and the whole column is
+    /// cut to that width in every listing that holds one of them.
     @Test func idWidthIsTheLongestUniquePrefixOfTheListedIds() throws {
         let tmp = TempDir()
         let repo = try tmp.makeRepository()
@@ -79,13 +79,16 @@ struct PointListingTests {
         }
         let now = Timestamp(nanoseconds: 1_800_000_000_000_000_000)
         #expect(try repo.pointListing(now: now).idWidth == 8)
-        // Rows written straight into the database (the listing reads only it): two "home" ids
-        // alike in 10 characters, one "work" id alike with neither beyond 8.
+        // Rows written straight into the database (the listing reads only it): ids alike in
+        // 10 characters, in 8, and in 14 (of two sources).
         let template = try #require(try repo.points(source: "home").first)
         try repo.write { db in
             for (id, source) in [("0123456789a" + String(repeating: "0", count: 21), "home"),
                                  ("0123456789b" + String(repeating: "0", count: 21), "home"),
-                                 ("01234567ff" + String(repeating: "0", count: 22), "work")] {
+                                 ("01234567ff" + String(repeating: "0", count: 22), "work"),
+                                 // The earlier of a pair in id order needs as many as the later.
+                                 ("fedcba9876543210" + String(repeating: "0", count: 16), "work"),
+                                 ("fedcba98765432ff" + String(repeating: "0", count: 16), "home")] {
                 var p = template
                 p.id = id
                 p.source = source
@@ -98,9 +101,9 @@ struct PointListingTests {
             #expect(got.rows == want.rows, "source \(source ?? "all")")
             #expect(got.width == want.width, "source \(source ?? "all")")
         }
-        #expect(try repo.pointListing(now: now).idWidth == 11)
-        #expect(try repo.pointListing(source: "home", now: now).idWidth == 11)
-        #expect(try repo.pointListing(source: "work", now: now).idWidth == 9)
+        #expect(try repo.pointListing(now: now).idWidth == 15)
+        #expect(try repo.pointListing(source: "home", now: now).idWidth == 15)
+        #expect(try repo.pointListing(source: "work", now: now).idWidth == 15)
     }
 
     /// `appendExactText` writes `exactText`'s bytes for any time, with its cache of the day
@@ -123,6 +126,22 @@ struct PointListingTests {
             TimeDisplay.appendExactText(Timestamp(nanoseconds: ns), to: &out, cache: &cache)
             #expect(String(decoding: out, as: UTF8.self) == "x" + TimeDisplay.exactText(Timestamp(nanoseconds: ns)), "\(ns)")
         }
+    }
+
+    /// `Civil.rfc3339` writes what it wrote by interpolation, for any second.
+    @Test func rfc3339BytesEqualTheInterpolatedText() {
+        func interpolated(_ seconds: Int64) -> String {
+            let c = Civil.fields(seconds: seconds)
+            return "\(Civil.yearText(c.year))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))Z"
+        }
+        var rng = SystemRandomNumberGenerator()
+        var seconds: [Int64] = [0, -1, 1, 86_399, 86_400, -62_167_219_200, -62_167_219_201, 253_402_300_799, 253_402_300_800,
+                                Timestamp.min.seconds, Timestamp.max.seconds, .max / 86_400 * 86_400, -(.max / 86_400) * 86_400]
+        for _ in 0..<2000 { seconds.append(Int64.random(in: -400_000_000_000...400_000_000_000, using: &rng)) }
+        for s in seconds { #expect(Civil.rfc3339(seconds: s) == interpolated(s), "\(s)") }
+        let t = Timestamp(nanoseconds: 1_790_000_000_250_000_000)
+        #expect(t.exactRFC3339() == "2026-09-21T14:13:20.25Z")
+        #expect(t.rfc3339() == "2026-09-21T14:13:20Z")
     }
 
     /// `RetentionPlanner.reasons` gives `plan`'s reasons, by the position of each point.

@@ -34,7 +34,9 @@ struct PointsCommand: ParsableCommand {
         let listing = try repo.pointListing(source: source, now: .now)
         let out = Output.current
         if json {
-            for i in listing.rows.indices { out.line(bytes: Self.json(listing.rows[i])) }
+            listing.rows.withUnsafeBufferPointer { rows in
+                for i in rows.indices { out.line(bytes: Self.json(rows[i])) }
+            }
             return
         }
         if listing.rows.isEmpty {
@@ -43,9 +45,10 @@ struct PointsCommand: ParsableCommand {
         }
         var table = TextTable(header: ["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "STATUS", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"])
         var times = TimeDisplay.TextCache()
-        // Rows are read in place (`listing.rows[i]`): 10,000 copies would retain and release
-        // every string they hold.
-        for i in listing.rows.indices { Self.addRow(listing.rows[i], idWidth: listing.idWidth, to: &table, times: &times) }
+        // Rows are read in place: 10,000 copies would retain and release every string they hold.
+        listing.rows.withUnsafeBufferPointer { rows in
+            for i in rows.indices { Self.addRow(rows[i], idWidth: listing.idWidth, to: &table, times: &times) }
+        }
         table.print(to: out, rightAligned: [4, 6, 7])
     }
 

@@ -67,6 +67,18 @@ extension PointRecord {
     /// NULL or a value of another type (a damaged database) is damage that `snapdex rescan`
     /// repairs, never a trap.
     init(_ c: SQLiteColumns) throws {
+        var repeats = Repeats()
+        try self.init(c, repeats: &repeats)
+    }
+
+    /// The snapshot folder and policy text of the point read before: the points of a source
+    /// mostly share both, and the same string serves them all (`points` reads 10,000).
+    struct Repeats {
+        var snapshot: String?
+        var policy: String?
+    }
+
+    init(_ c: SQLiteColumns, repeats: inout Repeats) throws {
         var i = -1
         func optional<T>(_ read: (Int) -> T?) -> T? {
             i += 1
@@ -85,14 +97,16 @@ extension PointRecord {
         indexedAt = try required(c.int64)
         kind = try required(c.string)
         label = optional(c.string)
-        snapshot = try required(c.string)
+        snapshot = try required { c.string($0, like: repeats.snapshot) }
+        repeats.snapshot = snapshot
         entries = try required(c.int64)
         files = try required(c.int64)
         directories = try required(c.int64)
         bytes = try required(c.int64)
         hashed = try required(c.bool)
         retainUntil = optional(c.int64)
-        policy = optional(c.string)
+        policy = optional { c.string($0, like: repeats.policy) }
+        if policy != nil { repeats.policy = policy }
         manifestBytes = try required(c.int64)
         stamp = try required(c.string)
         unreadable = try required(c.int64)

@@ -36,7 +36,7 @@ extension Repository {
         // Rows are read and changed in place: a copy of each would retain and release every
         // string it holds.
         var policies = PolicyTexts()
-        let candidates = rows.indices.map { Repository.candidate(rows[$0].point, policies: &policies) }
+        let candidates = rows.withUnsafeBufferPointer { rows in rows.indices.map { Repository.candidate(rows[$0].point, policies: &policies) } }
         let reasons = RetentionPlanner.reasons(candidates, now: now, localZone: .local)
         var folders: [String: Bool] = [:]  // points of a source often share their snapshot folder
         for i in rows.indices {
@@ -61,13 +61,11 @@ extension Repository {
         let c = SQLiteColumns(statement)
         var rows: [PointListingRow] = []
         var position: [Int64: Int] = [:]
-        let count = source == nil ? try Int.fetchOne(db, sql: "SELECT count(*) FROM point") ?? 0 : 0
-        rows.reserveCapacity(count)
-        position.reserveCapacity(count)
+        var repeats = PointRecord.Repeats()
         while try cursor.next() != nil {
             guard let rowid = c.int64(n) else { throw CatalogueUpdate.damaged("a point row has no rowid") }
             position[rowid] = rows.count
-            rows.append(PointListingRow(point: try PointRecord(c), ownBytes: 0, sharedBytes: 0, retention: [], snapshotExists: false))
+            rows.append(PointListingRow(point: try PointRecord(c, repeats: &repeats), ownBytes: 0, sharedBytes: 0, retention: [], snapshotExists: false))
         }
         let blocks = try db.makeStatement(sql: "SELECT p.rowid, b.ownBytes, b.sharedBytes FROM pointBlocks b CROSS JOIN point p ON p.id = b.point")
         let blockRows = try Row.fetchCursor(blocks)
@@ -111,31 +109,41 @@ extension Repository {
         return rows
     }
 
-    /// `PointListing.idWidth` for the points of `source` (or all): the ids, in the byte order
-    /// SQLite sorts them in, each compared with its neighbours (`shortIDs` without its dictionary).
+    /// `PointListing.idWidth` for the points of `source` (or all): the ids in the byte order
+    /// SQLite sorts them in, each compared with its neighbours as `shortIDs` does, without a
+    /// string per id.
     private static func idWidth(_ db: GRDB.Database, source: String?) throws -> Int {
         let statement = try db.makeStatement(sql: source == nil ? "SELECT id, 1 FROM point ORDER BY id" : "SELECT id, source = ? FROM point ORDER BY id")
         let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(source.map { [$0] } ?? []))
         let c = SQLiteColumns(statement)
-        // Each id's bytes as String.utf8 has them (ids are ASCII hex; a damaged row may hold
-        // anything, which counts by its characters as `shortIDs` does).
-        var ids: [[UInt8]] = []
-        var listed: [Bool] = []
-        while try cursor.next() != nil {
-            guard let id = c.string(0) else { throw CatalogueUpdate.damaged("a point row holds a value of the wrong type") }
-            ids.append(Array(id.utf8))
-            listed.append(c.int64(1) == 1)
-        }
         var width: Int?
-        for i in ids.indices where listed[i] {
-            var n = 8
-            for j in [i - 1, i + 1] where j >= 0 && j < ids.count {
-                let common = zip(ids[i], ids[j]).prefix { $0 == $1 }.count
-                n = max(n, common + 1)
-            }
-            let cut = ids[i].allSatisfy { $0 < 0x80 } ? min(n, ids[i].count) : String(decoding: ids[i], as: UTF8.self).prefix(n).count
+        // The id before the current one: its bytes, whether it is listed, and the prefix it
+        // needs so far (from its own predecessor).
+        var previous: (id: [UInt8], listed: Bool, needs: Int)?
+        func settle(_ p: (id: [UInt8], listed: Bool, needs: Int)) {
+            guard p.listed else { return }
+            // As shortIDs cuts it: `needs` characters, at most the whole id.
+            let cut = p.id.allSatisfy { $0 < 0x80 } ? min(p.needs, p.id.count) : String(decoding: p.id, as: UTF8.self).prefix(p.needs).count
             width = max(width ?? cut, cut)
         }
+        while try cursor.next() != nil {
+            guard c.hasBytes(0) else { throw CatalogueUpdate.damaged("a point row holds a value of the wrong type") }
+            let id = c.textOrBlob(0)
+            var needs = 8
+            if var p = previous {
+                previous = nil  // p's buffer is then its own, reused below
+                let common = zip(p.id, id).prefix { $0 == $1 }.count
+                p.needs = max(p.needs, common + 1)
+                needs = common + 1 > 8 ? common + 1 : 8
+                settle(p)
+                p.id.replaceSubrange(p.id.indices, with: id)  // reuses the buffer
+                (p.listed, p.needs) = (c.int64(1) == 1, needs)
+                previous = p
+            } else {
+                previous = (Array(id), c.int64(1) == 1, needs)
+            }
+        }
+        if let p = previous { settle(p) }
         return width ?? 8
     }
 }

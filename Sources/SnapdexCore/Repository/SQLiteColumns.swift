@@ -31,6 +31,13 @@ struct SQLiteColumns {
         return value(i).isNull
     }
 
+    /// Whether the value is text or a blob (what `textOrBlob` reads).
+    func hasBytes(_ i: Int) -> Bool {
+        guard let statement else { return false }
+        let type = sqlite3_column_type(statement, CInt(i))
+        return type == SQLITE_TEXT || type == SQLITE_BLOB
+    }
+
     func int64(_ i: Int) -> Int64? {
         if let statement, sqlite3_column_type(statement, CInt(i)) == SQLITE_INTEGER { return sqlite3_column_int64(statement, CInt(i)) }
         return Int64.fromDatabaseValue(value(i))
@@ -42,6 +49,17 @@ struct SQLiteColumns {
             return String(cString: text)
         }
         return String.fromDatabaseValue(value(i))
+    }
+
+    /// `string(i)`, given as `like` itself when it is that string: no new one is made.
+    func string(_ i: Int, like: String?) -> String? {
+        if var like, let statement, sqlite3_column_type(statement, CInt(i)) == SQLITE_TEXT {
+            // `like` is valid UTF-8, so equal bytes without a NUL are what `string(i)` would
+            // make a string of.
+            let bytes = textOrBlob(i)
+            if like.withUTF8({ $0.count == bytes.count && UnsafeRawBufferPointer($0).elementsEqual(bytes) }) && !bytes.contains(0) { return like }
+        }
+        return string(i)
     }
 
     func bool(_ i: Int) -> Bool? { Bool.fromDatabaseValue(value(i)) }
