@@ -230,3 +230,56 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// Root writing into another user's repository followed `REPO/lock` and
+    /// `REPO/sessions.jsonl` when that user made them symlinks: it truncated or appended to
+    /// the file they named and gave it to the user (any root file, /etc/shadow too).
+    @Test func rootNeverFollowsOrChownsWhatAnotherUsersRepositoryPointsAt() throws {
+        guard getuid() == 0 else { return }  // only root can write as another user
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/a", "a")
+        write(s.path + "/snaps/2026-11-22/a", "b")
+        guard try Self.initUnprivileged(repo) else { return }
+        #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
+        #expect(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo])?.status == 0)
+        let cli = CLI(repo: repo)
+        func rootFile(_ name: String) -> String {
+            let path = s.path + "/" + name
+            write(path, "precious")
+            chmod(path, 0o600)
+            return path
+        }
+        func untouched(_ path: String, _ what: String) {
+            var st = stat()
+            lstat(path, &st)
+            #expect(st.st_uid == 0, "\(what): the file it named now belongs to \(st.st_uid)")
+            #expect((try? String(contentsOfFile: path, encoding: .utf8)) == "precious", "\(what): the file it named was written")
+        }
+        let victim = rootFile("victim-lock")
+        unlink(repo + "/lock")
+        symlink(victim, repo + "/lock")
+        let gc = cli.run("gc")
+        #expect(gc.status != 0, "a symlinked lock is not used: \(gc.out)")
+        untouched(victim, "gc with REPO/lock a symlink")
+        unlink(repo + "/lock")
+
+        let log = rootFile("victim-sessions")
+        unlink(repo + "/sessions.jsonl")
+        symlink(log, repo + "/sessions.jsonl")
+        _ = cli.run("forget u@2026-11-21")
+        untouched(log, "forget with REPO/sessions.jsonl a symlink")
+
+        // A hard link to a root file keeps its owner too (where the kernel lets one be made).
+        unlink(repo + "/sessions.jsonl")
+        let linked = rootFile("victim-hardlink")
+        if link(linked, repo + "/sessions.jsonl") == 0 {
+            _ = cli.run("forget u@2026-11-22")
+            var st = stat()
+            lstat(linked, &st)
+            #expect(st.st_uid == 0, "a hard-linked session log was given to \(st.st_uid)")
+        }
+    }
+}

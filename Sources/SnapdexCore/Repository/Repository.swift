@@ -597,7 +597,7 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { return }
         FileIO.adopt(fd)
         // A line torn by a crash (no newline at its end) is ended first, so it stays one
