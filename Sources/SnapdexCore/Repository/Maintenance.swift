@@ -111,6 +111,16 @@ extension Repository {
         return (report, manifests, users)
     }
 
+    /// What is wrong with a block, for verify's line that names it and the points it affects
+    /// (a reader's message would tell the user to run verify).
+    static func blockProblem(_ error: Error) -> String {
+        switch error {
+        case SnapdexError.blockMissing: return "missing"
+        case SnapdexError.blockDamaged(_, let why): return "damaged (\(why))"
+        default: return "\(error)"
+        }
+    }
+
     /// The second half of `verify`: reads, hashes and decodes the blocks of `manifests`.
     func verifyBlocks(_ report: inout VerifyReport, _ manifests: [(PointRecord, Manifest)], _ users: [Digest: [String]]) throws {
         // Each block is read and hashed once; each chunk is then decoded from its blocks.
@@ -140,7 +150,7 @@ extension Repository {
                             report.pointsChecked -= 1
                             continue points
                         }
-                        checked[b.hash] = .some("\(error)")
+                        checked[b.hash] = .some(Self.blockProblem(error))
                         unreadable.insert(b.hash)
                         whole = false
                     }
