@@ -283,3 +283,55 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// `find --regex`: `.` did not match a newline, so a catch-all expression silently left out
+    /// names holding one (which the glob `*` matches).
+    @Test func aRegexDotMatchesANewlineInANameAsAGlobDoes() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-01/plain", "a")
+        write(s.path + "/snaps/2026-11-01/odd\nname", "b")
+        let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        let lines = { (args: [String]) in cli.run(args).out.split(separator: "\n").count }
+        #expect(lines(["find", "*", "--json"]) == 2)
+        #expect(lines(["find", "^/.*$", "--regex", "--path", "--json"]) == 2)
+        #expect(lines(["find", "odd.name", "--regex", "--json"]) == 1)
+    }
+}
+
+extension CLITests {
+    /// verify's own line for a lost block said "...is missing; run `snapdex verify` to see
+    /// which points it affects; affects points: ..." (a reader's advice pasted into verify).
+    @Test func verifyNamesAProblemBlockWithoutAdvisingVerify() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-01/f", "data")
+        let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        let blocks = FileManager.default.enumerator(atPath: s.path + "/repo/blocks")!.allObjects as! [String]
+        let file = try #require(blocks.first { $0.count > 3 })
+        unlink(s.path + "/repo/blocks/" + file)
+        let r = cli.run("verify")
+        #expect(r.status == ExitStatus.damaged)
+        let hash = String(file.split(separator: "/").last!)
+        #expect(r.out.contains("damaged block \(hash): missing; affects points: "), "\(r.out)")
+        #expect(!r.out.contains("run `snapdex verify`"), "\(r.out)")
+    }
+}
+
+extension CLITests {
+    /// A browse script that met a damaged block exited 1, as for a mistyped command; damage is
+    /// exit 3 in browse as in every other command.
+    @Test func aBrowseScriptThatMeetsDamageExitsThree() throws {
+        let s = Scratch()
+        for i in 1...50 { write(s.path + "/snaps/2026-11-01/f\(i)", "\(i)") }
+        let repo = s.path + "/repo"
+        _ = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        let browse = { (script: String) in try runTool(binary, ["browse", "s@latest", "--repo", repo], stdin: script) }
+        #expect(try browse("nosuchcmd\n").status == ExitStatus.failure)
+        for file in FileManager.default.enumerator(atPath: repo + "/blocks")!.allObjects as! [String] where file.count > 3 {
+            try Self.flip(repo + "/blocks/" + file) { $0 / 2 }
+        }
+        let damaged = try browse("ls\nnosuchcmd\n")
+        #expect(damaged.status == ExitStatus.damaged, "\(damaged.out)")
+    }
+}
