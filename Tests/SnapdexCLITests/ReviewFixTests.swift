@@ -335,3 +335,25 @@ extension CLITests {
         #expect(damaged.status == ExitStatus.damaged, "\(damaged.out)")
     }
 }
+
+extension CLITests {
+    /// A names-filters file with a valid checksum but wrong filters hid every hit from find,
+    /// and verify said "no damage found" and left it: verify checks each filter now.
+    @Test func verifyRemovesNamesFiltersThatHideHits() throws {
+        let s = Scratch()
+        for i in 1...20 { write(s.path + "/snaps/2026-11-01/budget\(i).xlsx", "\(i)") }
+        let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        #expect(cli.run("find budget7.xlsx --json").out.split(separator: "\n").count == 1)
+        let path = s.path + "/repo/names-filters"
+        var filters = NamesFilterFile.load(path)
+        #expect(filters.count == 1)
+        for (k, f) in filters { filters[k] = NamesFilter(names: f.names.map { _ in 0 }, trigrams: f.trigrams.map { _ in 0 }) }
+        try FileIO.writeAtomically(path, NamesFilterFile.encode(filters), durable: false)
+        #expect(cli.run("find budget7.xlsx --json").out.isEmpty, "the forged filters hide the hit")
+        let v = cli.run("verify")
+        #expect(v.status == 0 && v.err.contains("1 filter(s) in find's cache names-filters did not match"), "\(v.err)")
+        #expect(!FileIO.exists(path))
+        #expect(cli.run("find budget7.xlsx --json").out.split(separator: "\n").count == 1)
+        #expect(cli.run("verify").err.isEmpty, "the rebuilt filters are right")
+    }
+}
