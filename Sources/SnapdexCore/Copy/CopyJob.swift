@@ -94,7 +94,7 @@ extension Repository {
                 try target.repository!.withWriterLock(wait: options.wait, scope: scope) {
                     // Judged again under the lock: the target may have changed meanwhile.
                     try copyLocked(options, target: target, report: &report)
-                    try target.refresh()
+                    if !report.copied.isEmpty { try target.refresh() }
                 }
             }
             if options.expire {
@@ -385,11 +385,12 @@ final class CopyTarget {
         return try store.get(key)
     }
 
-    /// Brings the target's own database up to date with what the copy wrote. Not on object
-    /// storage: there each later open (and writer lock) pulls the new manifests into this
-    /// host's cache anyway, so fetching them back now would only cost requests.
+    /// Brings the target's own database up to date with what the copy wrote (on object
+    /// storage, its cache first: a LIST and a GET of each new manifest, which the next copy's
+    /// open would otherwise make).
     func refresh() throws {
-        guard let repository, repository.mirror == nil else { return }
+        guard let repository else { return }
+        if let mirror = repository.mirror { try mirror.pull() }
         try repository.reconcile()
     }
 }

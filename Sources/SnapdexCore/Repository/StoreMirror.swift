@@ -325,7 +325,7 @@ public final class StoreMirror: @unchecked Sendable {
     func collectGarbage() throws -> Int {
         guard let held = heldLock, held.scope == .exclusive else { return 0 }
         let live = try referencedBlocks(localCatalog().keys)
-        let locks = try LockObject.all(in: store)
+        let locks = try LockObject.all(in: store, skipping: held.key)
         let horizon = (locks.filter { !$0.isStale() }.map(\.startedSeconds) + [held.startedSeconds]).min()! - 60
         var doomed: [String] = []
         for info in try store.list(prefix: "blocks/") {
