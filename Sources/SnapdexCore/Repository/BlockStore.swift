@@ -256,9 +256,10 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         let doomed = written.filter { !rewritten.contains($0) }
         // A copy job may have sent one of these blocks before: its archive index must not
         // trust the file this removes. When the generation cannot be raised, gc removes them.
-        let raised = doomed.isEmpty || (try? Repository.bumpGeneration(root: String(directory.dropLast("/blocks".count)))) != nil
+        let root = String(directory.dropLast("/blocks".count))
+        let raised = doomed.isEmpty || (try? Repository.bumpGeneration(root: root)) != nil
         for h in doomed {
-            if raised { FileIO.remove(path(of: h)) }
+            if raised { try? RepositoryFolder.removeFile(path(of: h), in: root) }
             known[h] = nil
         }
         written.removeAll()

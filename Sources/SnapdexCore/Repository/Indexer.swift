@@ -338,7 +338,7 @@ public final class Indexer {
             // replaced point frees are deleted only when no manifest on disk references them.
             let stamp = ManifestFile.stamp(of: manifestPath) ?? ""
             committed = true
-            if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
+            if let existing { try RepositoryFolder.removeFile(repository.manifestPath(source: existing.source, id: existing.id), in: repository.root) }
             let freed = try repository.write { db in
                 try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, replacing: existing.map { [$0.id] } ?? [], in: db)
                 return try Catalogue.deleteUnreferencedBlocks(in: db)
@@ -369,8 +369,8 @@ public final class Indexer {
         } catch {
             if !committed {
                 store.discardWritten()
-                FileIO.remove(manifestPath + ".tmp")
-                FileIO.remove(manifestPath)
+                try? RepositoryFolder.removeFile(manifestPath + ".tmp", in: repository.root)
+                try? RepositoryFolder.removeFile(manifestPath, in: repository.root)
                 repository.endJournal()
             }
             repository.logSession(SessionRecord(
