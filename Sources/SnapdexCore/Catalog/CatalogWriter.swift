@@ -1,8 +1,10 @@
 /// Where a catalog writer puts its parts. The repository's block store is the real one.
 public protocol BlockSink: AnyObject {
     /// Stores one part's uncompressed bytes under their SHA-256 (`hash`), compressing and
-    /// writing them only when the store does not hold that block yet.
-    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef
+    /// writing them only when the store does not hold that block yet. `readByFind`: a content
+    /// delta, which `find` reads in every point for every chunk holding a hit
+    /// (`IncompressibleColumns.storesWhole`).
+    func put(_ raw: [UInt8], hash: Digest, readByFind: Bool) throws -> BlockRef
 
     /// Whether the store holds (or is writing) the block with this hash.
     func contains(_ hash: Digest) -> Bool
@@ -23,7 +25,7 @@ public protocol BlockSink: AnyObject {
 }
 
 extension BlockSink {
-    func put(_ raw: [UInt8]) throws -> BlockRef { try put(raw, hash: Digest.of(raw)) }
+    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef { try put(raw, hash: hash, readByFind: false) }
 }
 
 /// Takes directory groups in catalog order and cuts them into chunks at boundaries chosen
@@ -140,7 +142,8 @@ public final class CatalogWriter {
            let delta = PartDelta.make(base: baseRaw, target: raw, entries: pendingCount) {
             patchedParts += 1
             sink.reuse([base])  // counted as reused: the new point needs it as much as the delta
-            return PartRef(block: try sink.put(delta), base: base, whole: hash, delta: true)
+            let block = try sink.put(delta, hash: Digest.of(delta), readByFind: raw.first == PartKind.content.rawValue)
+            return PartRef(block: block, base: base, whole: hash, delta: true)
         }
         return PartRef(block: try sink.put(raw, hash: hash))
     }
