@@ -194,11 +194,11 @@ final class Search {
         }
     }
 
-    /// A part's whole bytes (rebuilt from its delta and checked, for a delta), its base read
-    /// once per search however many points' deltas build on it.
+    /// A part's whole bytes (rebuilt from its delta and checked, for a delta), its base (and
+    /// level-1 delta) read once per search however many points' deltas build on it.
     private func part(_ p: PartRef, entries: Int, _ reader: CatalogReader) throws -> [UInt8] {
         try CatalogReader.part(p, entries: entries) { h in
-            try h == p.base?.hash ? bases.get(h, reader.block) : reader.block(h)
+            try h == p.base?.hash || h == p.level1?.hash ? bases.get(h, reader.block) : reader.block(h)
         }.whole
     }
 

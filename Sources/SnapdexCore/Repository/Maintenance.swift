@@ -234,9 +234,17 @@ extension Repository {
         for c in m.chunks {
             let wholes = c.parts.map { sink.captured[$0.whole ?? $0.block.hash] }
             for (i, part) in c.parts.enumerated() where part.delta && wanted.contains(part.block.hash) {
-                // A delta is made again from its (intact) base and the part it rebuilds.
-                guard let base = part.base, let target = wholes[i], let baseRaw = try? blocks.read(base.hash),
-                      let delta = PartDelta.make(base: baseRaw, target: target, entries: c.entries),
+                // A delta is made again from its (intact) base and the part it rebuilds; a level-2
+                // delta from the part its (intact) level-1 delta rebuilds.
+                guard let base = part.base, let target = wholes[i], var baseRaw = try? blocks.read(base.hash) else { continue }
+                if let level1 = part.level1 {
+                    guard let delta1 = try? blocks.read(level1.hash),
+                          let rebuilt = try? PartDelta.apply(delta1, base: baseRaw, entries: nil),
+                          Digest.of(rebuilt) == part.intermediate
+                    else { continue }
+                    baseRaw = rebuilt
+                }
+                guard let delta = PartDelta.make(base: baseRaw, target: target, entries: c.entries, limit: Int.max),
                       Digest.of(delta) == part.block.hash
                 else { continue }
                 out[part.block.hash] = delta
