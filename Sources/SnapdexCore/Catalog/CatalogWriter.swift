@@ -44,6 +44,9 @@ public final class CatalogWriter {
     public private(set) var chunks: [ChunkRef] = []
     public private(set) var counts = CatalogCounts()
     public private(set) var patchedParts = 0
+    /// Whether some state part needs a format 4 reader (a ctime table or split inodes): the
+    /// manifest then says 4 as its oldest reader.
+    public private(set) var needsFormat4State = false
 
     public init(sink: BlockSink, parameters: ChunkingParameters = .standard, previous: Manifest? = nil) {
         self.sink = sink
@@ -102,6 +105,7 @@ public final class CatalogWriter {
         pending.removeAll { $0.entries.isEmpty }
         guard let first = pending.first else { return }
         let raws = ChunkCodec.encode(pending)
+        if !needsFormat4State, ChunkCodec.stateNeedsFormat4(raws[Int(PartKind.state.rawValue)]) { needsFormat4State = true }
         let base = baseChunk(dir: first.path, name: first.entries[0].name)
         var parts: [PartRef] = []
         for kind in [PartKind.names, .content, .state] {
