@@ -54,6 +54,18 @@ func chunkInput(_ strings: [[UInt8]]) -> [UInt8] {
 save("chunk-whole", chunkInput([parts[0], parts[1], parts[2]]))
 save("chunk-patched", chunkInput([parts[0], parts[1], parts[2], contentPatch, statePatch]))
 save("chunk-names-only", chunkInput([parts[0]]))
+// Format 4 state layout: the chunk's entries share three ctimes (a table and an index per
+// entry), and directories' inodes are far from the files' (split inodes).
+var tabled = runs
+for g in tabled.indices {
+    for i in tabled[g].entries.indices {
+        tabled[g].entries[i].ctime = FileTime(nanoseconds: 1_790_000_000_000_000_000 + Int64((g + i) % 3) * 4_000_000)
+        if tabled[g].entries[i].type == .directory { tabled[g].entries[i].inode += 9_000_000 }
+    }
+}
+let tabledParts = ChunkCodec.encode(tabled)
+precondition(ChunkCodec.stateNeedsFormat4(tabledParts[2]))
+save("chunk-state-table", chunkInput([tabledParts[0], tabledParts[1], tabledParts[2]]))
 // A names part with an entry added and one removed, as a delta of the first (kind 4).
 var churned = runs
 churned[0].entries.remove(at: 3)

@@ -16,7 +16,12 @@ struct RescanCommand: ParsableCommand {
             Examples:
               snapdex rescan --repo /srv/snapdex
 
-            EXIT STATUS: 0 rebuilt; 3 some manifests were damaged and skipped; 1 failure.
+            A damaged journal (what a killed writer was changing) does not stop the rebuild: \
+            the new database holds every point whose manifest is on disk, and rescan then says \
+            to run `snapdex verify --repair`, which drops the journal.
+
+            EXIT STATUS: 0 rebuilt; 3 some manifests were damaged and skipped, or the journal \
+            is damaged; 1 failure.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -34,6 +39,7 @@ struct RescanCommand: ParsableCommand {
         let out = Output.current
         for s in r.skipped { out.error("snapdex: skipped: \(s)") }
         out.result("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")
-        if !r.skipped.isEmpty { throw CommandExit(ExitStatus.damaged) }
+        if let journal = r.journalDamage { out.error("snapdex: \(journal)") }
+        if !r.skipped.isEmpty || r.journalDamage != nil { throw CommandExit(ExitStatus.damaged) }
     }
 }

@@ -72,7 +72,9 @@ struct SourceCommand: ParsableCommand {
             discussion: """
                 Changes only the properties given; the others and the source's points stay as \
                 they are. --include (or --exclude) replaces the source's include (or exclude) \
-                globs; --clear-filters removes both first.
+                globs; --clear-filters removes both first. A source whose source.json is \
+                damaged or missing gets a new one from the properties given here and its newest \
+                point's policy; its points are kept.
 
                 Examples:
                   snapdex source set home --live-path /tank/home
@@ -80,7 +82,8 @@ struct SourceCommand: ParsableCommand {
                   snapdex source set tank --exclude 'zfs-auto-snap_frequent-*' --exclude 'zfs-auto-snap_hourly-*'
                   snapdex source set tank --clear-filters
 
-                EXIT STATUS: 0 changed; 1 no such source, or a folder is missing; 2 bad option.
+                EXIT STATUS: 0 changed; 1 no such source, or a folder is missing; 2 bad option; \
+                3 damage in the repository.
                 """)
 
         @OptionGroup var repository: RepositoryOptions

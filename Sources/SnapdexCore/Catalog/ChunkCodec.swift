@@ -46,6 +46,10 @@ public enum ChunkCodec {
         var index = 0
         var prevMtime: Int64 = 0
         var prevInode: Int64 = 0
+        // Inodes also as two sequences, directories and other entries apart (format 4): a
+        // hard-link copy gives every directory a new inode and keeps every file's.
+        var splitInodes = ByteWriter()
+        var prevDirInode: Int64 = 0, prevOtherInode: Int64 = 0
         for run in runs {
             let shared = commonPrefix(prevDir, run.path)
             runCol.varint(shared)
@@ -82,6 +86,13 @@ public enum ChunkCodec {
                 let ino = Int64(bitPattern: e.inode)
                 inodes.zigzag(ino &- prevInode)
                 prevInode = ino
+                if e.type == .directory {
+                    splitInodes.zigzag(ino &- prevDirInode)
+                    prevDirInode = ino
+                } else {
+                    splitInodes.zigzag(ino &- prevOtherInode)
+                    prevOtherInode = ino
+                }
                 nlinks.varint(e.nlink)
                 if e.type == .directory {
                     trees.varint(e.children)
@@ -90,7 +101,13 @@ public enum ChunkCodec {
                 }
             }
         }
-        let ctimes = encodeCtimes(runs)
+        var ctimes = encodeCtimes(runs)
+        // The split is taken when it saves an eighth (so the parts of ordinary trees keep the
+        // format 3 layout, which format 3 readers read); its bit rides on the layout byte.
+        if splitInodes.bytes.count < inodes.bytes.count - inodes.bytes.count / 8 {
+            ctimes.bytes[0] |= StateLayout.splitInodes
+            inodes = splitInodes
+        }
         // The exceptions column is there only when some time needs it, so that the parts of
         // every ordinary tree are byte for byte what format 2 wrote (and share its blocks).
         return [
@@ -100,38 +117,78 @@ public enum ChunkCodec {
         ]
     }
 
+    /// The first byte of a state part's ctimes column (docs/FORMAT.md, "Part 2: state"): the
+    /// ctime predictor in its low two bits, and whether inodes are split by type.
+    enum StateLayout {
+        static let fromMtime: UInt8 = 0
+        static let fromPrevious: UInt8 = 1
+        /// Format 4: a table of the chunk's distinct ctimes and an index per entry.
+        static let table: UInt8 = 2
+        /// Format 4: inodes of directories and of other entries as two delta sequences.
+        static let splitInodes: UInt8 = 4
+        /// Whether a part with this layout byte needs a format 4 reader.
+        static func needsFormat4(_ byte: UInt8) -> Bool { byte > fromPrevious }
+    }
+
     /// ctimes predict best from the entry's own mtime in package-installed trees (ctime −
     /// mtime is the same for a whole package), and from the previous entry's ctime in trees
-    /// written in one go (a hard-link copy gives every entry about the same ctime). The
+    /// written in one go (a hard-link copy gives every entry about the same ctime). Where a
+    /// chunk's entries share a few ctimes (a hard-link copy made within a few clock ticks, in
+    /// another order than the catalog's), a table of those few and an index per entry cost
+    /// least, and the indexes repeat from day to day where the ctimes themselves do not. The
     /// column starts with a byte naming the predictor, chosen per chunk: the one whose
     /// residues have the fewest bytes that do not repeat the previous residue.
     static func encodeCtimes(_ runs: [DirectoryGroup]) -> ByteWriter {
         var fromMtime: [Int64] = []
         var fromPrevious: [Int64] = []
+        var all: [Int64] = []
         var prev: Int64 = 0
         for run in runs {
             for e in run.entries {
                 let ctime = e.ctime.storedNanoseconds
                 fromMtime.append(ctime &- e.mtime.storedNanoseconds)
                 fromPrevious.append(ctime &- prev)
+                all.append(ctime)
                 prev = ctime
             }
         }
+        func bytes(_ u: UInt64) -> Int { u == 0 ? 1 : (64 - u.leadingZeroBitCount + 6) / 7 }
         func cost(_ v: [Int64]) -> Int {
             var total = 0
             var last: Int64 = .min
             for x in v where x != last {
-                let u = UInt64(bitPattern: (x << 1) ^ (x >> 63))
-                total += u == 0 ? 1 : (64 - u.leadingZeroBitCount + 6) / 7
+                total += bytes(UInt64(bitPattern: (x << 1) ^ (x >> 63)))
                 last = x
             }
             return total
         }
-        let useMtime = cost(fromMtime) <= cost(fromPrevious)
+        let table = Array(Set(all)).sorted()
+        var indexOf: [Int64: Int] = [:]
+        for (i, t) in table.enumerated() { indexOf[t] = i }
+        let indexes = all.map { Int64(indexOf[$0]!) }
+        var tableCost = cost(indexes)
+        for (i, t) in table.enumerated() { tableCost += i == 0 ? 9 : bytes(UInt64(bitPattern: t &- table[i - 1])) }
+        let costs = [cost(fromMtime), cost(fromPrevious), tableCost]
         var w = ByteWriter(capacity: fromMtime.count * 3 + 1)
-        w.byte(useMtime ? 0 : 1)
+        if costs[2] < min(costs[0], costs[1]) {
+            w.byte(StateLayout.table)
+            w.varint(table.count)
+            for (i, t) in table.enumerated() {
+                if i == 0 { w.zigzag(t) } else { w.varint(UInt64(bitPattern: t &- table[i - 1])) }
+            }
+            for i in indexes { w.varint(UInt64(i)) }
+            return w
+        }
+        let useMtime = costs[0] <= costs[1]
+        w.byte(useMtime ? StateLayout.fromMtime : StateLayout.fromPrevious)
         for x in useMtime ? fromMtime : fromPrevious { w.zigzag(x) }
         return w
+    }
+
+    /// Whether a state part's bytes need a format 4 reader (a ctime table or split inodes).
+    public static func stateNeedsFormat4(_ raw: [UInt8]) -> Bool {
+        guard let (_, cols) = try? columns(raw, kind: .state, expected: nil), var c = cols.first, let b = try? c.byte() else { return false }
+        return StateLayout.needsFormat4(b)
     }
 
     private static func part(_ kind: PartKind, _ count: Int, _ columns: [ByteWriter]) -> [UInt8] {
@@ -247,17 +304,51 @@ public enum ChunkCodec {
             var exact = try TimeExceptions(c2.count > 4 ? c2[4] : nil, limit: count)
             var flat = 0
             var prevInode: Int64 = 0
+            var prevDirInode: Int64 = 0, prevOtherInode: Int64 = 0
             var prevCtime: Int64 = 0
-            let predictor = try ctimes.byte()
-            guard predictor <= 1 else { throw Damaged(reason: "unknown ctime predictor \(predictor)") }
+            let layout = try ctimes.byte()
+            let predictor = layout & 3, split = layout & StateLayout.splitInodes != 0
+            guard layout & ~(3 | StateLayout.splitInodes) == 0, predictor <= StateLayout.table else {
+                throw Damaged(reason: "unknown ctime predictor \(layout)")
+            }
+            var table: [Int64] = []
+            if predictor == StateLayout.table {
+                let n = try ctimes.count(limit: count)
+                table.reserveCapacity(n)
+                for k in 0..<n {
+                    if k == 0 {
+                        table.append(try ctimes.zigzag())
+                    } else {
+                        let step = try ctimes.varint()
+                        // Ascending and distinct, and within the signed 64-bit range.
+                        guard step > 0, UInt64(bitPattern: Int64.max &- table[k - 1]) >= step else {
+                            throw Damaged(reason: "ctime table is not ascending")
+                        }
+                        table.append(table[k - 1] &+ Int64(bitPattern: step))
+                    }
+                }
+                guard !table.isEmpty || count == 0 else { throw Damaged(reason: "ctime table is empty") }
+            }
             for g in groups.indices {
                 for i in groups[g].entries.indices {
-                    // The mtime as its column holds it: the nearest end for an excepted one.
-                    let base = predictor == 0 ? groups[g].entries[i].mtime.storedNanoseconds : prevCtime
-                    prevCtime = base &+ (try ctimes.zigzag())
+                    if predictor == StateLayout.table {
+                        prevCtime = table[try ctimes.count(limit: table.count - 1)]
+                    } else {
+                        // The mtime as its column holds it: the nearest end for an excepted one.
+                        let base = predictor == StateLayout.fromMtime ? groups[g].entries[i].mtime.storedNanoseconds : prevCtime
+                        prevCtime = base &+ (try ctimes.zigzag())
+                    }
                     groups[g].entries[i].ctime = try exact.time(at: flat, stored: prevCtime)
                     flat += 1
-                    prevInode = prevInode &+ (try inodes.zigzag())
+                    if !split {
+                        prevInode = prevInode &+ (try inodes.zigzag())
+                    } else if groups[g].entries[i].type == .directory {
+                        prevDirInode = prevDirInode &+ (try inodes.zigzag())
+                        prevInode = prevDirInode
+                    } else {
+                        prevOtherInode = prevOtherInode &+ (try inodes.zigzag())
+                        prevInode = prevOtherInode
+                    }
                     groups[g].entries[i].inode = UInt64(bitPattern: prevInode)
                     groups[g].entries[i].nlink = try nlinks.varint()
                     try readTree(&trees, into: &groups[g].entries[i])
@@ -338,8 +429,7 @@ public enum ChunkCodec {
         do {
             let (_, c1) = try columns(raw, kind: .content, expected: count)
             guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
-            var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
-            guard count <= flags.remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
+            guard count <= c1[2].remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
             var exact = try TimeExceptions(c1.count > 4 ? c1[4] : nil, limit: count)
             var out: ContentValues = []
             out.reserveCapacity(wanted.count)
@@ -347,37 +437,91 @@ public enum ChunkCodec {
             var prevMtime: Int64 = 0
             // `find` asks for a few entries of each chunk in every point: entries past the
             // last one asked for are not decoded, and only those asked for become values (the
-            // part's bytes were checked against its hash before this).
+            // part's bytes were checked against its hash before this). The columns are read
+            // straight from the part's buffer: this loop steps over thousands of entries a chunk.
             let through = min(count, (wanted.last ?? -1) + 1)
-            for i in 0..<through {
-                let size = try sizes.varint()
-                prevMtime = prevMtime &+ (try mtimes.zigzag())
-                let take = next < wanted.count && wanted[next] == i
-                guard take else {
-                    // An exception is still checked against its column, and consumed in order.
-                    if !exact.isEmpty { _ = try exact.time(at: i, stored: prevMtime) }
-                    switch try flags.byte() {
-                    case 0: break
-                    case 1: try hashes.skip(Digest.byteCount)
-                    default: throw Damaged(reason: "unknown hash kind")
+            try raw.withUnsafeBufferPointer { buffer in
+                var sizes = ColumnCursor(buffer, c1[0]), mtimes = ColumnCursor(buffer, c1[1])
+                var flags = ColumnCursor(buffer, c1[2]), hashes = ColumnCursor(buffer, c1[3])
+                for i in 0..<through {
+                    let size = try sizes.varint()
+                    prevMtime = prevMtime &+ (try mtimes.zigzag())
+                    let take = next < wanted.count && wanted[next] == i
+                    guard take else {
+                        // An exception is still checked against its column, and consumed in order.
+                        if !exact.isEmpty { _ = try exact.time(at: i, stored: prevMtime) }
+                        switch try flags.byte() {
+                        case 0: break
+                        case 1: try hashes.skip(Digest.byteCount)
+                        default: throw Damaged(reason: "unknown hash kind")
+                        }
+                        continue
                     }
-                    continue
+                    let mtime = try exact.time(at: i, stored: prevMtime)
+                    switch try flags.byte() {
+                    case 0:
+                        out.append((size, mtime, nil))
+                    case 1:
+                        out.append((size, mtime, Digest(trusted: try hashes.bytes(Digest.byteCount))))
+                    default:
+                        throw Damaged(reason: "unknown hash kind")
+                    }
+                    next += 1
                 }
-                let mtime = try exact.time(at: i, stored: prevMtime)
-                switch try flags.byte() {
-                case 0:
-                    out.append((size, mtime, nil))
-                case 1:
-                    out.append((size, mtime, Digest(trusted: Array(try hashes.raw(Digest.byteCount)))))
-                default:
-                    throw Damaged(reason: "unknown hash kind")
-                }
-                next += 1
             }
             guard next == wanted.count else { throw Damaged(reason: "holds fewer entries than its names block") }
             return out
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
+        }
+    }
+
+    /// A column read in place from its part's buffer (the bounds of a `ByteReader` that
+    /// `columns` made, so within the buffer); every read past its end is `ByteReader.Truncated`.
+    private struct ColumnCursor {
+        let buffer: UnsafeBufferPointer<UInt8>
+        var offset: Int
+        let end: Int
+
+        init(_ buffer: UnsafeBufferPointer<UInt8>, _ column: ByteReader) {
+            self.buffer = buffer
+            offset = column.offset
+            end = min(column.end, buffer.count)
+        }
+
+        @inline(__always) mutating func byte() throws -> UInt8 {
+            guard offset < end else { throw ByteReader.Truncated() }
+            defer { offset += 1 }
+            return buffer[offset]
+        }
+
+        @inline(__always) mutating func varint() throws -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard offset < end, shift < 64 else { throw ByteReader.Truncated() }
+                let b = buffer[offset]
+                offset += 1
+                result |= UInt64(b & 0x7f) << shift
+                if b < 0x80 { return result }
+                shift += 7
+            }
+        }
+
+        @inline(__always) mutating func zigzag() throws -> Int64 {
+            let u = try varint()
+            return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
+        }
+
+        @inline(__always) mutating func skip(_ n: Int) throws {
+            guard n <= end - offset else { throw ByteReader.Truncated() }
+            offset += n
+        }
+
+        mutating func bytes(_ n: Int) throws -> [UInt8] {
+            guard n <= end - offset else { throw ByteReader.Truncated() }
+            defer { offset += n }
+            return Array(UnsafeBufferPointer(rebasing: buffer[offset..<(offset + n)]))
         }
     }
 

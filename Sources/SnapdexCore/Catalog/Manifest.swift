@@ -163,8 +163,13 @@ public struct Manifest: Equatable, Sendable {
     /// part, 3 with a delta part, else 1 (docs/FORMAT.md, "Manifests").
     public var oldestReader: UInt16 {
         let forms = Set(chunks.flatMap { $0.parts.map(\.form) })
-        return forms.contains(3) ? 4 : forms.contains(2) ? 3 : 1
+        return max(readerFloor, forms.contains(3) ? 4 : forms.contains(2) ? 3 : 1)
     }
+
+    /// An oldest reader the chunk table alone does not show: 4 when a state part uses a ctime
+    /// table or split inodes (format 4), which only the blocks' bytes say. Read back from the
+    /// manifest's header when it is above what the chunk table needs, so a rewrite keeps it.
+    public var readerFloor: UInt16 = 1
 
     // Field tags. Never reuse a number; readers skip tags they do not know.
     enum Tag: UInt64 {
@@ -405,6 +410,7 @@ public struct Manifest: Equatable, Sendable {
                 throw damaged("missing field \(required)")
             }
             guard m.id.count == 16 else { throw damaged("index id is \(m.id.count) bytes") }
+            if minReader > m.oldestReader { m.readerFloor = minReader }
             return m
         } catch is ByteReader.Truncated {
             throw damaged("truncated field")

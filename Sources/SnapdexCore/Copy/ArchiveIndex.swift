@@ -88,11 +88,19 @@ struct ArchiveIndex {
 /// copy killed after sending blocks it had not yet recorded leaves the marker; the next copy
 /// then lists the target rather than send those blocks again).
 struct ArchiveIndexFile {
+    let root: String
     let path: String
     var running: String { path + ".running" }
 
     init(repository root: String, target: [UInt8]) {
+        self.root = root
         path = root + "/archive/" + Hex.encode(target)
+    }
+
+    /// Refuses an `archive` that is a symbolic link (or file): its files would be written
+    /// and replaced wherever it leads (see RepositoryFolder).
+    private func checkFolder() throws {
+        if let fd = try RepositoryFolder.open("archive", in: root) { close(fd) }
     }
 
     func load(target: [UInt8]) -> ArchiveIndex? {
@@ -101,6 +109,7 @@ struct ArchiveIndexFile {
     }
 
     func save(_ index: ArchiveIndex) throws {
+        try checkFolder()
         try FileIO.makeDirectory(String(path.dropLast(33)))
         try FileIO.writeAtomically(path, index.encode(), durable: true)
     }
@@ -109,6 +118,7 @@ struct ArchiveIndexFile {
     /// of the machine loses is only sent again).
     func append(_ hashes: [Digest]) throws {
         guard !hashes.isEmpty else { return }
+        try checkFolder()
         let fd = PathCalls.open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
         defer { close(fd) }
@@ -116,9 +126,10 @@ struct ArchiveIndexFile {
     }
 
     func markRunning() throws {
+        try checkFolder()
         try FileIO.makeDirectory(String(path.dropLast(33)))
         try FileIO.write(running, [], exclusive: false, durable: false)
     }
     var wasInterrupted: Bool { FileIO.exists(running) }
-    func clearRunning() { FileIO.remove(running) }
+    func clearRunning() { try? RepositoryFolder.removeFile(running, in: root) }
 }

@@ -319,9 +319,10 @@ public final class Indexer {
             let policy = try RetentionPolicy(text: config.policy ?? "")
             manifest.policy = Manifest.settings(of: policy)
             manifest.calendarZone = policy.isEmpty ? nil : policy.zone?.name
-            let (chunks, counts, warnings) = try walk(directory: directory, options: options, base: newest,
+            let (chunks, counts, warnings, readerFloor) = try walk(directory: directory, options: options, base: newest,
                                                       hashesFrom: options.hash ? newestHashed : nil, store: store)
             manifest.chunks = chunks
+            manifest.readerFloor = readerFloor
             manifest.counts = counts
             for w in warnings { if let u = w.unreadable { manifest.unreadable.append(u) } }
 
@@ -338,7 +339,7 @@ public final class Indexer {
             // replaced point frees are deleted only when no manifest on disk references them.
             let stamp = ManifestFile.stamp(of: manifestPath) ?? ""
             committed = true
-            if let existing { FileIO.remove(repository.manifestPath(source: existing.source, id: existing.id)) }
+            if let existing { try RepositoryFolder.removeFile(repository.manifestPath(source: existing.source, id: existing.id), in: repository.root) }
             let freed = try repository.write { db in
                 try Catalogue.insert(manifest, manifestBytes: bytes.count, stamp: stamp, replacing: existing.map { [$0.id] } ?? [], in: db)
                 return try Catalogue.deleteUnreferencedBlocks(in: db)
@@ -369,8 +370,8 @@ public final class Indexer {
         } catch {
             if !committed {
                 store.discardWritten()
-                FileIO.remove(manifestPath + ".tmp")
-                FileIO.remove(manifestPath)
+                try? RepositoryFolder.removeFile(manifestPath + ".tmp", in: repository.root)
+                try? RepositoryFolder.removeFile(manifestPath, in: repository.root)
                 repository.endJournal()
             }
             repository.logSession(SessionRecord(
@@ -384,7 +385,7 @@ public final class Indexer {
     /// the patch bases) and the hashed one (`previous`, hashes of unchanged files) only save
     /// work: when they cannot be read (damaged), parts are stored whole and files hashed again.
     func walk(directory: String, options: IndexOptions, base: PointRecord?, hashesFrom previous: PointRecord?,
-              store: BlockSink) throws -> ([ChunkRef], CatalogCounts, [WalkWarning])
+              store: BlockSink) throws -> ([ChunkRef], CatalogCounts, [WalkWarning], readerFloor: UInt16)
     {
         let writer = CatalogWriter(sink: store, parameters: chunking, previous: base.flatMap { try? repository.manifest(of: $0) })
         let walker = TreeWalker(options: options.walk)
@@ -447,7 +448,7 @@ public final class Indexer {
         counts.hashesReused = hashedReused
         let warnings = walker.warnings + hashWarnings
         counts.warnings = UInt64(warnings.count)
-        return (chunks, counts, warnings)
+        return (chunks, counts, warnings, writer.needsFormat4State ? 4 : 1)
     }
 }
 

@@ -45,6 +45,9 @@ public struct RescanReport: Sendable {
     public var points = 0
     public var blocks = 0
     public var skipped: [String] = []
+    /// A journal that cannot be trusted (`SnapdexError.journalDamaged`): the database was
+    /// rebuilt all the same, and the journal left for `verify --repair` to drop.
+    public var journalDamage: SnapdexError?
 }
 
 extension Repository {
@@ -52,6 +55,7 @@ extension Repository {
     /// naming each damaged block and every point it affects. A point expired or forgotten
     /// meanwhile is skipped (`skipped`), not reported as damage.
     public func verify(points selected: [PointRecord] = []) throws -> VerifyReport {
+        try RepositoryFolder.check(root: root)
         var (report, manifests, users) = try verifyManifests(selected)
         try verifyBlocks(&report, manifests, users)
         // A writer's journal is renamed into place whole, so a damaged one is never a race.
@@ -310,6 +314,7 @@ extension Repository {
         let root = try checkedRoot(path)
         let lock = try WriterLock(path: root + "/lock", wait: wait)
         defer { lock.release() }
+        try RepositoryFolder.check(root: root)
         // A manifest this user may not read would be left out of the new database, dropping a
         // healthy point: refused before anything is removed (opening each is enough to know).
         let before = CatalogListing(catalogs: root + "/catalogs")
@@ -327,7 +332,15 @@ extension Repository {
             do {
                 // Opening fills the new database from the files, reading each manifest once.
                 let repo = try Repository(root: root, announce: false, databaseFile: fresh)
-                try repo.recover()
+                do {
+                    try repo.recover()
+                } catch let e as SnapdexError {
+                    // Opening built the new database from the files alone; what the killed
+                    // writer meant is unknown, so nothing is rolled forward or removed, and
+                    // verify --repair (which needs a working database) drops the journal.
+                    guard case .journalDamaged = e else { throw e }
+                    report.journalDamage = e
+                }
                 let listing = CatalogListing(catalogs: repo.catalogsDirectory)
                 report.sources = listing.sources.count
                 report.points = try repo.read { db in try PointRecord.fetchCount(db) }
@@ -359,7 +372,7 @@ final class CaptureSink: BlockSink {
     let wanted: Set<Digest>
     private(set) var captured: [Digest: [UInt8]] = [:]
     init(wanted: Set<Digest>) { self.wanted = wanted }
-    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
+    func put(_ raw: [UInt8], hash: Digest, readByFind: Bool) throws -> BlockRef {
         if wanted.contains(hash) { captured[hash] = raw }
         return BlockRef(hash: hash, rawSize: raw.count, storedSize: 0)
     }

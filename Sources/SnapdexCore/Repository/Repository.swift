@@ -148,7 +148,10 @@ public final class Repository {
         if FileIO.exists(root + "/config") { throw SnapdexError.repositoryExists(path: root) }
         if FileIO.exists(root) {
             guard FileIO.isDirectory(root) else { throw SnapdexError.repositoryPathTaken(path: root, why: "it is not a directory") }
-            guard FileIO.names(in: root).isEmpty else {
+            // What a killed init left is finished, not refused: it was never a repository.
+            if HalfMadeRepository.isHalfMade(root) {
+                HalfMadeRepository.clear(root)
+            } else if !FileIO.names(in: root).isEmpty {
                 throw SnapdexError.repositoryPathTaken(path: root, why: "the directory is not empty and is not a Snapdex repository")
             }
         } else {
@@ -192,6 +195,8 @@ public final class Repository {
             if case SnapdexError.io(_, _, let e) = error, e.code == EACCES || e.code == EPERM {
                 throw SnapdexError.permissionDenied(path: root + "/config", repository: root)
             }
+            // What a killed init left holds no catalog: no repository yet, which init finishes.
+            if HalfMadeRepository.isHalfMade(root) { throw SnapdexError.repositoryMissing(path: root) }
             // A folder with a repository's catalogs but no config lost its config: damage, not
             // "no repository" (whose advice, `init`, refuses a folder that is not empty).
             if FileIO.isDirectory(root + "/catalogs") { throw SnapdexError.configDamaged(path: root + "/config", reason: "missing") }
@@ -292,7 +297,7 @@ public final class Repository {
         if let problem = sourceConfigProblem(name) { throw problem }
         let bytes = try FileIO.readAll(sourceDirectory(name) + "/source.json")
         guard let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), config.name == name else {
-            throw SnapdexError.configDamaged(path: sourceDirectory(name) + "/source.json", reason: "not a source configuration for '\(name)'")
+            throw SnapdexError.sourceConfigDamaged(path: sourceDirectory(name) + "/source.json", source: name, reason: "not a source configuration for '\(name)'")
         }
         return config
     }
@@ -303,11 +308,11 @@ public final class Repository {
     public func sourceConfigProblem(_ name: String) -> SnapdexError? {
         let path = sourceDirectory(name) + "/source.json"
         guard FileIO.exists(path) else {
-            return FileIO.isDirectory(sourceDirectory(name)) ? .configDamaged(path: path, reason: "missing") : .sourceUnknown(name)
+            return FileIO.isDirectory(sourceDirectory(name)) ? .sourceConfigDamaged(path: path, source: name, reason: "missing") : .sourceUnknown(name)
         }
         guard let bytes = try? FileIO.readAll(path), let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)),
               config.name == name else {
-            return .configDamaged(path: path, reason: "not a source configuration for '\(name)'")
+            return .sourceConfigDamaged(path: path, source: name, reason: "not a source configuration for '\(name)'")
         }
         return nil
     }
@@ -428,6 +433,7 @@ public final class Repository {
             try mirror.pull()
             try mirror.beginWrite()
         }
+        try RepositoryFolder.check(root: root)
         try recover(dropDamagedJournal: dropDamagedJournal)
         guard let mirror else { return try body() }
         let result: T
@@ -496,7 +502,7 @@ public final class Repository {
         // A journal that never got renamed into place: its writer had changed nothing yet.
         FileIO.remove(journalPath + ".tmp")
         guard let bytes = try? FileIO.readAll(journalPath) else {
-            removeCatalogTemporaries()
+            try removeCatalogTemporaries()
             try reconcile()
             return
         }
@@ -507,9 +513,9 @@ public final class Repository {
         }
         let published = journal.adds.allSatisfy { FileIO.exists(manifestPath(source: $0.source, id: $0.id)) }
         if published {
-            for p in journal.removes { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
+            for p in journal.removes { try RepositoryFolder.removeFile(manifestPath(source: p.source, id: p.id), in: root) }
         } else {
-            for p in journal.adds { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
+            for p in journal.adds { try RepositoryFolder.removeFile(manifestPath(source: p.source, id: p.id), in: root) }
         }
         if let change = journal.change {
             for p in journal.rewrites {
@@ -525,7 +531,7 @@ public final class Repository {
             }
         }
         for s in CatalogListing(catalogs: catalogsDirectory).sources { try? FileIO.syncDirectory(sourceDirectory(s)) }
-        removeCatalogTemporaries()
+        try removeCatalogTemporaries()
         try reconcile()
         do {
             try collectGarbage()
@@ -537,9 +543,10 @@ public final class Repository {
 
     /// Removes the `.tmp` files a killed writer left in the catalog folders (a manifest or a
     /// source.json never renamed into place). The caller holds the lock.
-    func removeCatalogTemporaries() {
+    func removeCatalogTemporaries() throws {
         for s in CatalogListing(catalogs: catalogsDirectory).sources {
-            for n in FileIO.names(in: sourceDirectory(s)) where n.hasSuffix(".tmp") { FileIO.remove(sourceDirectory(s) + "/" + n) }
+            let folder = "catalogs/" + s
+            try RepositoryFolder.remove(try RepositoryFolder.names(folder, in: root).filter { $0.hasSuffix(".tmp") }, from: folder, in: root)
         }
     }
 
@@ -548,20 +555,18 @@ public final class Repository {
     @discardableResult
     public func collectGarbage() throws -> Int {
         let live = try liveBlocks()
-        var doomed: [String] = []
-        for sub in FileIO.names(in: blocks.directory) where sub.utf8.count == 2 {
-            let dir = blocks.directory + "/" + sub
-            for n in FileIO.names(in: dir) {
-                if n.hasSuffix(".tmp") {
-                    FileIO.remove(dir + "/" + n)
-                } else if let h = Digest(hex: n), !live.contains(h) {
-                    doomed.append(dir + "/" + n)
-                }
-            }
+        // Each blocks/XX is opened without following a symbolic link (RepositoryFolder).
+        var doomed: [(folder: String, names: [String])] = []
+        for sub in try RepositoryFolder.names("blocks", in: root) where sub.utf8.count == 2 {
+            let folder = "blocks/" + sub
+            let names = try RepositoryFolder.names(folder, in: root)
+            try RepositoryFolder.remove(names.filter { $0.hasSuffix(".tmp") }, from: folder, in: root)
+            let unreferenced = names.filter { n in Digest(hex: n).map { !live.contains($0) } ?? false }
+            if !unreferenced.isEmpty { doomed.append((folder, unreferenced)) }
         }
         if !doomed.isEmpty { try bumpGeneration() }
-        for path in doomed { FileIO.remove(path) }
-        let removed = doomed.count
+        var removed = 0
+        for d in doomed { removed += try RepositoryFolder.remove(d.names, from: d.folder, in: root) }
         _ = try write { db in try Catalogue.deleteUnreferencedBlocks(in: db) }
         // On object storage the cache's blocks are only copies: what counts is the store's.
         if let mirror { return try mirror.collectGarbage() }
@@ -577,7 +582,7 @@ public final class Repository {
         guard !doomed.isEmpty, (try? bumpGeneration()) != nil else { return 0 }
         var removed = 0
         for h in doomed {
-            FileIO.remove(blocks.path(of: h))
+            guard (try? RepositoryFolder.removeFile(blocks.path(of: h), in: root)) != nil else { continue }
             blocks.known[h] = nil
             removed += 1
         }

@@ -9,6 +9,8 @@ extension Repository {
             throw FileIO.exists(s) ? SnapdexError.notADirectory(s) : SnapdexError.snapshotDirectoryMissing(s)
         }
         try withWriterLock(wait: wait, scope: .source(config.name)) {
+            // A damaged source.json is not replaced by add: its error names `source set`, which keeps the rest.
+            if let damage = sourceConfigProblem(config.name), case .sourceConfigDamaged = damage { throw damage }
             if try FileIO.exists(sourceDirectory(config.name) + "/source.json") || (read { db in try SourceRecord.fetchOne(db, key: config.name) }) != nil {
                 throw SnapdexError.sourceExists(config.name)
             }
@@ -19,7 +21,9 @@ extension Repository {
         }
     }
 
-    /// `snapdex source set`: changes the given properties of a source, keeping the rest.
+    /// `snapdex source set`: changes the given properties of a source, keeping the rest. A
+    /// damaged or missing source.json is written anew from the properties given, the
+    /// defaults and the policy its newest readable point recorded: its points stay.
     public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?,
                           filters: SnapshotFilterChange = SnapshotFilterChange(), wait: Double = 0) throws {
         if let dir = snapshots, !FileIO.isDirectory(dir) {
@@ -28,7 +32,7 @@ extension Repository {
         if let dir = livePath, !FileIO.isDirectory(dir) {
             throw FileIO.exists(dir) ? SnapdexError.invalidArgument("live path \(dir) is not a directory; name the directory restores go back to") : SnapdexError.livePathNotFound(dir)
         }
-        try updateSource(name, wait: wait) { c in
+        try updateSource(name, wait: wait, rebuildingDamaged: true) { c in
             if let snapshots { c.snapshots = Repository.absolute(snapshots) }
             if let livePath { c.livePath = Repository.absolute(livePath) }
             if let timeFrom { c.timeFrom = timeFrom }
@@ -44,13 +48,33 @@ extension Repository {
     }
 
     /// Updates a source's stored configuration (the caller validates).
-    public func updateSource(_ name: String, wait: Double = 0, _ change: (inout SourceConfig) throws -> Void) throws {
+    public func updateSource(_ name: String, wait: Double = 0, rebuildingDamaged: Bool = false,
+                             _ change: (inout SourceConfig) throws -> Void) throws {
         try withWriterLock(wait: wait, scope: .source(name)) {
             _ = try source(named: name)
-            var c = try loadSourceConfig(name)
+            var c: SourceConfig
+            if rebuildingDamaged, case .sourceConfigDamaged? = sourceConfigProblem(name) {
+                c = rebuiltSourceConfig(name)
+            } else {
+                c = try loadSourceConfig(name)
+            }
             try change(&c)
             try saveSource(c)
         }
+    }
+
+    /// A configuration for a source whose source.json is lost: the defaults, and the policy
+    /// its newest readable point recorded (each manifest keeps its source's policy).
+    func rebuiltSourceConfig(_ name: String) -> SourceConfig {
+        var c = SourceConfig(name: name)
+        let newestFirst = ((try? points(source: name)) ?? []).sorted { ($0.time, $0.id) > ($1.time, $1.id) }
+        for p in newestFirst {
+            guard let m = try? manifest(of: p) else { continue }
+            let text = RetentionPolicy(settings: m.policy.map { ($0.name, $0.value) }, zone: m.calendarZone).text
+            c.policy = text.isEmpty ? nil : text
+            break
+        }
+        return c
     }
 
     /// `snapdex source remove`; with `purge` its indexes go too, unless one is held (`point
@@ -62,7 +86,7 @@ extension Repository {
             if !points.isEmpty && !purge { throw SnapdexError.sourceHasIndexes(name, count: points.count) }
             if !force { try refuseHeld(points) }
             try forgetLocked(points)
-            FileIO.remove(sourceDirectory(name) + "/source.json")
+            try RepositoryFolder.removeFile(sourceDirectory(name) + "/source.json", in: root)
             try write { db in try Catalogue.deleteSource(name, in: db) }
             PathCalls.rmdir(sourceDirectory(name))
             return points.count
@@ -76,7 +100,7 @@ extension Repository {
         guard !points.isEmpty else { return 0 }
         try refuseIrregularManifests()
         try beginJournal(Journal(removes: points.map { .init(source: $0.source, id: $0.id) }))
-        for p in points { FileIO.remove(manifestPath(source: p.source, id: p.id)) }
+        for p in points { try RepositoryFolder.removeFile(manifestPath(source: p.source, id: p.id), in: root) }
         for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
         try crash(at: .afterManifestsRemoved)
         let freed = try write { db in try Catalogue.delete(points: points.map(\.id), in: db) }

@@ -107,11 +107,13 @@ public final class StoreMirror: @unchecked Sendable {
             next.objects[key] = MirrorState.Entry(size: Int64(bytes.count), modified: info.modifiedSeconds, stamp: ManifestFile.stamp(of: path) ?? "")
         }
         // Whatever the cache holds that the store does not: gone there, or never sent.
+        // Each source folder is opened without following a symbolic link (RepositoryFolder).
         for source in FileIO.names(in: root + "/catalogs") {
-            let dir = root + "/catalogs/" + source
+            let dir = root + "/catalogs/" + source, folder = "catalogs/" + source
             guard FileIO.isDirectory(dir) else { continue }
-            for name in FileIO.names(in: dir) where next.objects["catalogs/\(source)/\(name)"] == nil { FileIO.remove(dir + "/" + name) }
-            if FileIO.names(in: dir).isEmpty { _ = PathCalls.rmdir(dir) }
+            let stale = try RepositoryFolder.names(folder, in: root).filter { next.objects["catalogs/\(source)/\($0)"] == nil }
+            try RepositoryFolder.remove(stale, from: folder, in: root)
+            if try RepositoryFolder.names(folder, in: root).isEmpty { _ = PathCalls.rmdir(dir) }
         }
         state = next
         try saveState()

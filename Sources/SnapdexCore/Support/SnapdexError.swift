@@ -77,6 +77,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// A file named like a manifest that is a symbolic link, FIFO, folder or device: which
     /// blocks it would reference is unknown, so no block may be deleted.
     case manifestNotRegular(path: String, kind: String)
+    /// A symbolic link (or file) where the repository has a folder that writers delete files
+    /// in (`catalogs/SOURCE`, `blocks/XX`, `archive`): never followed, so nothing is deleted.
+    case folderNotReal(path: String, kind: String)
+    /// A source's `source.json` that is missing or does not read back as its configuration.
+    case sourceConfigDamaged(path: String, source: String, reason: String)
     case interrupted(String)
     case partial(String)
     /// A repository on object storage where a writer's lock object conflicts with this one's.
@@ -209,6 +214,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is damaged (\(why)), so what a killed writer was changing is unknown and nothing was changed; run `snapdex verify --repair`, which drops it and keeps every point whose manifest is on disk (then run the killed command again)"
         case .manifestNotRegular(let p, let kind):
             return "\(p) is \(kind), not a regular file: a manifest must be one, and no block is deleted while it is there; replace it with a regular copy of the manifest (or move it out of the repository), then run the command again"
+        case .folderNotReal(let p, let kind):
+            return "\(p) is \(kind), not a real folder: snapdex never follows one out of the repository, so nothing was changed; replace it with a folder holding the files it leads to, or move it out of the repository, then run the command again"
+        case .sourceConfigDamaged(let p, let source, let why):
+            return "\(p) is damaged (\(why)); write it anew, keeping the source's points, with `snapdex source set \(source) --snapshots DIR` (add --live-path, --time-from, --include or --exclude as it had them; its policy is read back from its newest point), or restore it from a copy"
         case .interrupted(let why):
             return "interrupted: \(why)"
         case .partial(let why):
@@ -239,7 +248,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
              .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable,
-             .journalDamaged, .manifestNotRegular:
+             .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode
