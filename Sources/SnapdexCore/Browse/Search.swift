@@ -31,7 +31,9 @@ public struct FindQuery {
 
     public static func regex(_ text: String, path: Bool, ignoreCase: Bool = false) throws -> Pattern {
         do {
-            let r = try Regex(text)
+            // Names may hold newlines; `.` matches one as it does in POSIX regcomp (without
+            // REG_NEWLINE), so a catch-all expression leaves no name out.
+            let r = try Regex(text).dotMatchesNewlines()
             return .regex(ignoreCase ? r.ignoresCase() : r, path: path)
         } catch {
             throw SnapdexError.invalidArgument("cannot read the regular expression '\(text)': \(error)")
