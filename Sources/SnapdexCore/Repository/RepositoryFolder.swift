@@ -24,9 +24,14 @@ enum RepositoryFolder {
                 guard case .success(let st) = FS.lstat(name, in: fd), (st.st_mode & S_IFMT) != S_IFDIR else { continue }
                 let walked = top == "catalogs" ? (st.st_mode & S_IFMT) == S_IFLNK && (try? SourceConfig.validate(name: text)) != nil : name.count == 2
                 guard walked else { continue }
-                throw SnapdexError.folderNotReal(path: root + "/" + top + "/" + text, kind: ManifestFile.kind(st))
+                throw SnapdexError.folderNotReal(path: root + "/" + top + "/" + text, kind: kind(st))
             }
         }
+    }
+
+    /// What stands where a folder belongs, for messages.
+    private static func kind(_ st: stat) -> String {
+        (st.st_mode & S_IFMT) == S_IFREG ? "a file" : ManifestFile.kind(st)
     }
 
     /// Opens the folder `relative` (names separated by `/`) inside `root` without following
@@ -51,7 +56,7 @@ enum RepositoryFolder {
                 defer { close(fd) }
                 if e == .noEntry { return nil }
                 if case .success(let st) = FS.lstat(name, in: fd), (st.st_mode & S_IFMT) != S_IFDIR {
-                    throw SnapdexError.folderNotReal(path: path, kind: ManifestFile.kind(st))
+                    throw SnapdexError.folderNotReal(path: path, kind: kind(st))
                 }
                 throw SnapdexError.io("cannot open", path, e)
             }
