@@ -109,7 +109,7 @@ struct ArchiveIndexFile {
     /// of the machine loses is only sent again).
     func append(_ hashes: [Digest]) throws {
         guard !hashes.isEmpty else { return }
-        let fd = PathCalls.open(path, O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
         defer { close(fd) }
         try FileIO.writeAll(fd, ArchiveIndex.batch(hashes), path)

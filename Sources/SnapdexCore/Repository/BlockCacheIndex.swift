@@ -49,7 +49,7 @@ struct BlockCacheIndex {
     /// finds the old or no file: too high or counted again, never trusted too low.
     @discardableResult
     func update(_ body: (Int64?) -> Int64) -> Int64 {
-        let fd = PathCalls.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { return body(nil) }
         defer { close(fd) }
         FileIO.adopt(fd)

@@ -251,7 +251,7 @@ enum Schema {
     /// (a read-only repository) is reported as such so the caller can fall back to memory.
     static func open(path: String) throws -> any DatabaseWriter {
         if !FileIO.exists(path) {
-            let fd = PathCalls.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            let fd = PathCalls.open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
             if fd >= 0 { close(fd) }
         }
         var config = Configuration()

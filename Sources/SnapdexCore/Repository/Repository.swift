@@ -218,10 +218,14 @@ public final class Repository {
         self.root = root
         self.mirror = mirror
         FileIO.adoptOwner(of: root)
+        // In memory, the database is built from the catalog files on every open, which the
+        // note below says once; saying it was rebuilt as well would not be true of the file.
+        var inMemory = false
         do {
             database = try Schema.open(path: databaseFile ?? root + "/snapdex.db")
         } catch SnapdexError.databaseUnwritable(_, let why) where databaseFile == nil {
             database = try Schema.inMemory()
+            inMemory = true
             notes.append("the database \(root)/snapdex.db cannot be opened for writing (\(why)); answering from the catalog files")
         }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
@@ -235,9 +239,9 @@ public final class Repository {
         for suffix in ["", "-wal", "-shm"] where FileIO.exists(root + "/snapdex.db" + suffix) { FileIO.adopt(path: root + "/snapdex.db" + suffix) }
         guard announce else { return }
         // A host's cache of a repository on object storage is filled this way on first use.
-        if try mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
+        if try !inMemory && mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
             notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
-        } else if mirror == nil && report.added + report.removed + report.updated > 0 {
+        } else if !inMemory && mirror == nil && report.added + report.removed + report.updated > 0 {
             notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
         }
         if !report.forbidden.isEmpty {
@@ -597,7 +601,7 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { return }
         FileIO.adopt(fd)
         // A line torn by a crash (no newline at its end) is ended first, so it stays one

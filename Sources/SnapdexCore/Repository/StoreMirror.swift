@@ -214,7 +214,7 @@ public final class StoreMirror: @unchecked Sendable {
     }
 
     private func appendSent(_ h: Digest) throws {
-        let fd = PathCalls.open(sentPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = PathCalls.open(sentPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { throw SnapdexError.io("cannot open", sentPath, .current) }
         defer { close(fd) }
         let line = Array((h.hex + "\n").utf8)
