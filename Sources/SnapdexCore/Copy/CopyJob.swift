@@ -175,14 +175,19 @@ extension Repository {
         // The index is what this repository sent, not what the target holds: a target restored
         // from an older backup, or a disk cloned from another target (same id, same
         // generation), lacks blocks it lists. A folder is asked block by block below (a stat
-        // each); a target on object storage is listed when the index lists every block of a
-        // point the target does not hold, the mark of such a target (else the copy of a
-        // point with nothing new would send nothing).
+        // each). A target on object storage is listed when the index lists a block of a
+        // point to copy that no point the target holds uses: with the generation unchanged
+        // nothing was deleted there, so only a point this repository sent and the target
+        // lost (a backup, a clone) can have brought it. Reading the manifests of the points
+        // there costs no request.
         let manifests = try report.copied.map { try manifest(of: $0) }
         let checksEachBlock = store is FolderObjectStore
-        if report.rescanned == nil, !checksEachBlock, let claimed = index?.blocks,
-           let lacking = zip(report.copied, manifests).first(where: { $0.1.blockHashes.isSubset(of: claimed) })?.0 {
-            report.rescanned = "the archive index says it holds every block of point \(lacking.id.prefix(12)), which it lacks (restored from a backup, or a copy of another target?)"
+        if report.rescanned == nil, !checksEachBlock, let claimed = index?.blocks {
+            var unexplained = manifests.reduce(into: Set<Digest>()) { $0.formUnion($1.blockHashes) }.intersection(claimed)
+            for p in report.present where !unexplained.isEmpty { unexplained.subtract(try manifest(of: p).blockHashes) }
+            if !unexplained.isEmpty {
+                report.rescanned = "the archive index lists \(unexplained.count) block(s) of the points to copy that no point there uses (restored from an older backup, or a copy of another target?)"
+            }
         }
         if report.rescanned != nil {
             let listed = try store.list(prefix: "blocks/").compactMap { o -> Digest? in

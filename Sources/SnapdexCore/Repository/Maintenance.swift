@@ -225,11 +225,12 @@ extension Repository {
             }
             let candidates = try points().filter { p in pending.values.contains { $0.points.contains(p.id) } }
                 .sorted { $0.time > $1.time }
-            // A patch or delta is made again against its base, which may itself be among the
-            // damaged blocks and be repaired only from an older point: so points are indexed
-            // again, newest first, until a pass repairs nothing. After the first pass, a point
-            // is indexed again only when a base one of its patches needs was just repaired.
-            var patchBases: [Digest: Digest] = [:]  // pending patch or delta -> its base
+            // A patch or delta is made again against its base (and a level-2 delta against its
+            // level-1 delta), which may be among the damaged blocks too and be repaired only
+            // from an older point: so points are indexed again, newest first, until a pass
+            // repairs nothing. After the first pass, a point is indexed again only when a
+            // block one of its patches is made against was just repaired.
+            var patchBases: [Digest: [Digest]] = [:]  // pending patch or delta -> what it is made against
             var repairedLastPass: Set<Digest>? = nil
             while !pending.isEmpty, repairedLastPass?.isEmpty != true {
                 var repaired: Set<Digest> = []
@@ -237,8 +238,8 @@ extension Repository {
                     // Only the folder that holds this point's snapshot (a rotation may have moved it).
                     guard let m = try? manifest(of: p) else { continue }
                     let wanted = Set(pending.keys).intersection(m.blockHashes)
-                    for c in m.chunks { for part in c.parts where wanted.contains(part.block.hash) { if let base = part.base { patchBases[part.block.hash] = base.hash } } }
-                    if let last = repairedLastPass, !wanted.contains(where: { patchBases[$0].map(last.contains) ?? false }) { continue }
+                    for c in m.chunks { for part in c.parts where wanted.contains(part.block.hash) { if part.base != nil { patchBases[part.block.hash] = part.blocks.dropLast().map(\.hash) } } }
+                    if let last = repairedLastPass, !wanted.contains(where: { (patchBases[$0] ?? []).contains(where: last.contains) }) { continue }
                     guard !wanted.isEmpty, let folder = try? snapshotFolder(of: p),
                           let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
                     for (h, raw) in parts {
@@ -253,7 +254,7 @@ extension Repository {
             }
             for (h, b) in pending {
                 // A patch whose base is lost too cannot be made again, whatever the snapshots hold.
-                let reason = patchBases[h].flatMap { pending[$0] == nil ? nil : "it is stored as a change to block \($0.hex), which could not be repaired either" }
+                let reason = patchBases[h]?.first { pending[$0] != nil }.map { "it is stored as a change to block \($0.hex), which could not be repaired either" }
                 results.append(BlockRepair(hash: b.hash, reason: reason ?? "no snapshot holds it", points: b.points))
             }
             return results.sorted { $0.hash < $1.hash }
