@@ -240,7 +240,8 @@ func write(_ path: String, _ text: String) {
         try Self.flip(block) { $0 - 5 }
         r = cli.run("verify --repair")
         #expect(r.status == 3)
-        let line = try #require(r.out.split(separator: "\n").first { $0.contains("could not repair") })
+        #expect(r.out.contains("could not repair block"))
+        let line = try #require(r.out.split(separator: "\n").first { $0.contains("`snapdex forget") })
         let forget = try #require(Self.advice(String(line)))
         #expect(forget == ["forget", String(newest.id.prefix(12))])
         #expect(cli.run(forget).status == 0)

@@ -77,7 +77,9 @@ import Glibc
         #expect(report.copied.count == 2 && report.present.count == 3)
         #expect(report.rescanned == nil)
         #expect(report.blocksSent == after.subtracting(before).count)
-        #expect(report.requests.head == 0)  // never asked block by block
+        // Never asked block by block for what to send; a folder is asked for the blocks the
+        // index says it holds (a stat each), which a target restored from a backup lacks.
+        #expect(report.requests.head <= report.blocksSkipped && report.requests.list <= 1)
         #expect(try Repository.open(at: tmp.sub("offsite")).verify().isClean)
     }
 

@@ -90,6 +90,9 @@ struct CopyCommand: ParsableCommand {
         options.rescan = rescan
         let report = try repo.copy(options)
         if let why = report.rescanned { Log.info("listed the blocks of \(to): \(why)") }
+        if !report.completed.isEmpty {
+            Log.warning("\(report.completed.count) point(s) already in \(to) lacked some of their blocks; sent them: \(report.completed.map { String($0.id.prefix(12)) }.joined(separator: " "))")
+        }
         let out = Output.current
         if json {
             var o = JSONObject()

@@ -15,8 +15,10 @@ struct VerifyCommand: ParsableCommand {
 
             With --repair, each damaged or missing block is written again: the newest point that \
             uses it and whose snapshot directory still exists is indexed again in memory, and \
-            when that gives back the block's exact bytes, the block file is rewritten. Blocks no \
-            snapshot holds any more are named, with the points that use them. A damaged journal \
+            when that gives back the block's exact bytes, the block file is rewritten (a block \
+            stored as a change to another is written after that one). Blocks no snapshot holds \
+            any more are named, with the points that use them and one `snapdex forget` command \
+            for them all. A damaged journal \
             (what a killed writer was changing, which writers refuse to finish) is removed, and \
             every point whose manifest is on disk is kept.
 
@@ -63,14 +65,20 @@ struct VerifyCommand: ParsableCommand {
         if report.journalDamage != nil {
             out.result("dropped the damaged journal: every point whose manifest is on disk was kept; a command that was killed may be half done, so run it again")
         }
+        var lost: [String] = []
         for r in repairs {
             if let from = r.repairedFrom {
                 out.result("repaired block \(r.hash) from point \(from.prefix(12))")
             } else {
-                let ids = r.points.map { String($0.prefix(12)) }.joined(separator: " ")
-                let advice = ids.isEmpty ? "no remaining point uses it" : "forget the points that use it (`snapdex forget \(ids)`)"
-                out.line("could not repair block \(r.hash): \(r.reason ?? "unknown"); \(advice)")
+                let ids = r.points.map { String($0.prefix(12)) }
+                let users = ids.isEmpty ? "no remaining point uses it" : "used by point(s) \(ids.joined(separator: ", "))"
+                out.line("could not repair block \(r.hash): \(r.reason ?? "unknown"); \(users)")
+                for id in ids where !lost.contains(id) { lost.append(id) }
             }
+        }
+        // One command for them all: per block, the second would name points the first forgot.
+        if !lost.isEmpty {
+            out.line("no snapshot gives those blocks back; forget the points that use them (`snapdex forget \(lost.sorted().joined(separator: " "))`)")
         }
         report = try repo.verify(points: selected.filter { p in (try? repo.point(id: p.id)) != nil })
         show(report)

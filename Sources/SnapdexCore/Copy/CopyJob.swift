@@ -47,6 +47,8 @@ public struct CopyReport: Sendable {
     public var bytesSent: Int64 = 0
     /// Block references the archive index said the target already holds.
     public var blocksSkipped = 0
+    /// Points the target held without all their blocks, whose missing blocks were sent.
+    public var completed: [PointRecord] = []
     /// The archive index was rebuilt by listing the target, and why.
     public var rescanned: String?
     public var requests = RequestCounts()
@@ -67,7 +69,7 @@ extension Repository {
         var report = CopyReport(target: options.target, dryRun: options.dryRun)
         // Checked before the target is made: a mistyped name leaves no new repository behind.
         for s in options.sources { _ = try source(named: s) }
-        let target = try CopyTarget.open(options)
+        let target = try CopyTarget.about(options.target) { try CopyTarget.open(options) }
         report.targetCreated = target.created
         if let t = target.repository, t.root == root || RepositoryMarks.id(config: t.config) == id {
             throw SnapdexError.invalidArgument("the target \(options.target) is this repository; name another folder or URL with --to")
@@ -91,16 +93,29 @@ extension Repository {
                     report = ahead
                     return
                 }
-                try target.repository!.withWriterLock(wait: options.wait, scope: scope) {
-                    // Judged again under the lock: the target may have changed meanwhile.
-                    try copyLocked(options, target: target, report: &report)
-                    if !report.copied.isEmpty { try target.refresh() }
+                // Errors of the copy itself pass the target's lock as they are: only the lock's
+                // own (a damaged journal there) are the target's.
+                struct Passed: Error { var error: any Error }
+                do {
+                    try target.about {
+                        try target.repository!.withWriterLock(wait: options.wait, scope: scope) {
+                            do {
+                                // Judged again under the lock: the target may have changed meanwhile.
+                                try copyLocked(options, target: target, report: &report)
+                                if !report.copied.isEmpty { try target.about { try target.refresh() } }
+                            } catch {
+                                throw Passed(error: error)
+                            }
+                        }
+                    }
+                } catch let p as Passed {
+                    throw p.error
                 }
             }
             if options.expire {
                 for s in Set(report.copied.map(\.source) + report.present.map(\.source) + options.sources).sorted() {
                     guard (try? target.repository!.source(named: s)) != nil else { continue }
-                    report.expired[s] = try target.repository!.expire(source: s, now: options.now, dryRun: false, wait: options.wait)
+                    report.expired[s] = try target.about { try target.repository!.expire(source: s, now: options.now, dryRun: false, wait: options.wait) }
                 }
             }
         }
@@ -153,6 +168,23 @@ extension Repository {
         } else if generation == nil || index!.generation != generation! {
             report.rescanned = "its blocks were deleted since the last copy (generation \(index!.generation) → \(generation.map(String.init) ?? "unreadable"))"
         }
+        // The index is what this repository sent, not what the target holds: a target restored
+        // from an older backup, or a disk cloned from another target (same id, same
+        // generation), lacks blocks it lists. A folder is asked block by block below (a stat
+        // each). A target on object storage is listed when the index lists a block of a
+        // point to copy that no point the target holds uses: with the generation unchanged
+        // nothing was deleted there, so only a point this repository sent and the target
+        // lost (a backup, a clone) can have brought it. Reading the manifests of the points
+        // there costs no request.
+        let manifests = try report.copied.map { try manifest(of: $0) }
+        let checksEachBlock = store is FolderObjectStore
+        if report.rescanned == nil, !checksEachBlock, let claimed = index?.blocks {
+            var unexplained = manifests.reduce(into: Set<Digest>()) { $0.formUnion($1.blockHashes) }.intersection(claimed)
+            for p in report.present where !unexplained.isEmpty { unexplained.subtract(try manifest(of: p).blockHashes) }
+            if !unexplained.isEmpty {
+                report.rescanned = "the archive index lists \(unexplained.count) block(s) of the points to copy that no point there uses (restored from an older backup, or a copy of another target?)"
+            }
+        }
         if report.rescanned != nil {
             let listed = try store.list(prefix: "blocks/").compactMap { o -> Digest? in
                 let name = o.key.split(separator: "/").last.map(String.init) ?? ""
@@ -195,33 +227,50 @@ extension Repository {
         let sourceID = id
         var pending: [Digest] = []
         var sent = 0
-        for p in report.copied {
-            var m = try manifest(of: p)
-            var seen = Set<Digest>()
-            for ref in m.blocks where seen.insert(ref.hash).inserted {
-                let h = ref.hash
-                if known.contains(h) {
-                    report.blocksSkipped += 1
-                    continue
-                }
-                known.insert(h)
-                report.blocksSent += 1
-                guard !options.dryRun else {
-                    report.bytesSent += Int64(ref.storedSize)
-                    continue
-                }
-                let bytes = try verifiedBlockFile(h)
-                report.bytesSent += Int64(bytes.count)
-                try store.put(CopyTarget.blockKey(h), bytes)
-                pending.append(h)
-                sent += 1
-                // Tests kill a real process here, part way through sending (like StoreMirror).
-                if sent == StoreMirror.crashAfterBlocks { _exit(137) }
-                if pending.count >= 1024 {
-                    try file.append(pending)
-                    pending.removeAll()
-                }
+        var there = Set<Digest>()  // blocks this copy sent or saw in the target
+        /// Sends the block unless the target holds it: by a stat of it in a folder, by the
+        /// index (or listing) on object storage.
+        func send(_ ref: BlockRef) throws {
+            let h = ref.hash
+            let held = try there.contains(h) || known.contains(h) && (!checksEachBlock || target.about({ try store.head(CopyTarget.blockKey(h)) }) != nil)
+            if held {
+                there.insert(h)
+                report.blocksSkipped += 1
+                return
             }
+            known.insert(h)
+            there.insert(h)
+            report.blocksSent += 1
+            guard !options.dryRun else {
+                report.bytesSent += Int64(ref.storedSize)
+                return
+            }
+            let bytes = try verifiedBlockFile(h)
+            report.bytesSent += Int64(bytes.count)
+            try store.put(CopyTarget.blockKey(h), bytes)
+            pending.append(h)
+            sent += 1
+            // Tests kill a real process here, part way through sending (like StoreMirror).
+            if sent == StoreMirror.crashAfterBlocks { _exit(137) }
+            if pending.count >= 1024 {
+                try file.append(pending)
+                pending.removeAll()
+            }
+        }
+        // With the target's blocks listed, points already there that lack some (published
+        // by an older copy that trusted a wrong index) get them now.
+        if report.rescanned != nil {
+            for p in report.present {
+                let before = report.blocksSent
+                var seen = Set<Digest>()
+                for ref in try manifest(of: p).blocks where !known.contains(ref.hash) && seen.insert(ref.hash).inserted { try send(ref) }
+                if report.blocksSent > before { report.completed.append(p) }
+            }
+        }
+        for (p, original) in zip(report.copied, manifests) {
+            var m = original
+            var seen = Set<Digest>()
+            for ref in m.blocks where seen.insert(ref.hash).inserted { try send(ref) }
             let config = try targetConfig(p.source)
             guard !options.dryRun else { continue }
             // Every block is there (each put is durable): the manifest publishes the point.
@@ -319,6 +368,22 @@ final class CopyTarget {
     }
 
     static func manifestKey(_ p: PointRecord) -> String { "catalogs/\(p.source)/\(p.id).manifest" }
+
+    /// Runs `body`, an operation on the target, so that its errors' advice names the target
+    /// (`snapdex --repo TARGET verify`): as printed, it would check the copy's source.
+    func about<T>(_ body: () throws -> T) throws -> T { try CopyTarget.about(store.location, body) }
+
+    static func about<T>(_ target: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as SnapdexError {
+            switch e {
+            // Their advice is about the copy command itself (or already names the target).
+            case .invalidArgument, .storeSendFailed, .inCopyTarget, .repositoryBusy: throw e
+            default: throw SnapdexError.inCopyTarget(e, target: target)
+            }
+        }
+    }
 
     /// The target named by `--to`: a folder, or the repository in `options.targetStore`,
     /// made a repository as `init` would when it is none yet (unless this is a dry run: it

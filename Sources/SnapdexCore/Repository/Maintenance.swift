@@ -228,20 +228,38 @@ extension Repository {
                 pending[h] = b
             }
             let candidates = try points().filter { p in pending.values.contains { $0.points.contains(p.id) } }
-            for p in candidates.sorted(by: { $0.time > $1.time }) where !pending.isEmpty {
-                // Only the folder that holds this point's snapshot (a rotation may have moved it).
-                guard let folder = try? snapshotFolder(of: p), let m = try? manifest(of: p) else { continue }
-                let wanted = Set(pending.keys).intersection(m.blockHashes)
-                guard !wanted.isEmpty, let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
-                for (h, raw) in parts {
-                    guard let b = pending[h] else { continue }
-                    _ = try blocks.rewrite(raw, hash: h)
-                    results.append(BlockRepair(hash: b.hash, repairedFrom: p.id, points: b.points))
-                    pending[h] = nil
+                .sorted { $0.time > $1.time }
+            // A patch or delta is made again against its base (and a level-2 delta against its
+            // level-1 delta), which may be among the damaged blocks too and be repaired only
+            // from an older point: so points are indexed again, newest first, until a pass
+            // repairs nothing. After the first pass, a point is indexed again only when a
+            // block one of its patches is made against was just repaired.
+            var patchBases: [Digest: [Digest]] = [:]  // pending patch or delta -> what it is made against
+            var repairedLastPass: Set<Digest>? = nil
+            while !pending.isEmpty, repairedLastPass?.isEmpty != true {
+                var repaired: Set<Digest> = []
+                for p in candidates where !pending.isEmpty {
+                    // Only the folder that holds this point's snapshot (a rotation may have moved it).
+                    guard let m = try? manifest(of: p) else { continue }
+                    let wanted = Set(pending.keys).intersection(m.blockHashes)
+                    for c in m.chunks { for part in c.parts where wanted.contains(part.block.hash) { if part.base != nil { patchBases[part.block.hash] = part.blocks.dropLast().map(\.hash) } } }
+                    if let last = repairedLastPass, !wanted.contains(where: { (patchBases[$0] ?? []).contains(where: last.contains) }) { continue }
+                    guard !wanted.isEmpty, let folder = try? snapshotFolder(of: p),
+                          let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
+                    for (h, raw) in parts {
+                        guard let b = pending[h] else { continue }
+                        _ = try blocks.rewrite(raw, hash: h)
+                        results.append(BlockRepair(hash: b.hash, repairedFrom: p.id, points: b.points))
+                        pending[h] = nil
+                        repaired.insert(h)
+                    }
                 }
+                repairedLastPass = repaired
             }
-            for b in pending.values {
-                results.append(BlockRepair(hash: b.hash, reason: "no snapshot holds it", points: b.points))
+            for (h, b) in pending {
+                // A patch whose base is lost too cannot be made again, whatever the snapshots hold.
+                let reason = patchBases[h]?.first { pending[$0] != nil }.map { "it is stored as a change to block \($0.hex), which could not be repaired either" }
+                results.append(BlockRepair(hash: b.hash, reason: reason ?? "no snapshot holds it", points: b.points))
             }
             return results.sorted { $0.hash < $1.hash }
         }

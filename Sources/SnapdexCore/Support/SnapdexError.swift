@@ -95,6 +95,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case objectKeyInvalid(key: String)
     /// Between Snapdex and an object store (S3): credentials, buckets, the network.
     case objectStorage(ObjectStorageError)
+    /// An error of the repository a copy writes to (`target`, as given to --to): its advice
+    /// names that repository, since run as printed it would check the copy's source instead.
+    indirect case inCopyTarget(SnapdexError, target: String)
 
     public var description: String {
         switch self {
@@ -233,6 +236,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "'\(key)' is not a repository file name (a relative path of plain names, none '.', '..' or ending in .tmp); this is a bug in snapdex, please report it"
         case .objectStorage(let e):
             return e.description
+        case .inCopyTarget(let e, let target):
+            return "in the copy's target \(target): " + ShellWord.naming(repository: target, in: e.description)
         }
     }
 
@@ -252,6 +257,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode
+        case .inCopyTarget(let e, _): return e.exitCode
         default: return ExitStatus.failure
         }
     }
@@ -276,6 +282,16 @@ public enum ShellWord {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:=@_")
         if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
         return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+
+    /// `text` with `--repo REPOSITORY` put into each command between backticks that names
+    /// no repository of its own.
+    public static func naming(repository: String, in text: String) -> String {
+        var spans = text.split(separator: "`", omittingEmptySubsequences: false).map(String.init)
+        for i in stride(from: 1, to: spans.count - 1, by: 2) where spans[i].hasPrefix("snapdex ") && !spans[i].contains("--repo") {
+            spans[i] = "snapdex --repo \(quoted(repository)) " + spans[i].dropFirst("snapdex ".count)
+        }
+        return spans.joined(separator: "`")
     }
 
     /// The user's own command line (`words`, as typed after `snapdex`) with `option` set to
