@@ -66,9 +66,10 @@ struct Snapdex {
     /// Where output files go (a scratch folder of the campaign).
     let scratch: String
 
-    /// Runs `snapdex ARGS --repo REPO`; with `killAfter`, sends SIGKILL after that many seconds.
+    /// Runs `snapdex ARGS --repo REPO`; with `killAfter`, sends SIGKILL after that many seconds;
+    /// with `timeout`, sends it only if the run is still going then (a hang fails, not stalls, a test).
     @discardableResult
-    func run(_ args: [String], killAfter: Double? = nil, passRepo: Bool = true, cwd: String? = nil, zone: String = "UTC") -> ToolRun {
+    func run(_ args: [String], killAfter: Double? = nil, timeout: Double? = nil, passRepo: Bool = true, cwd: String? = nil, zone: String = "UTC") -> ToolRun {
         let id = UUID().uuidString
         let outPath = scratch + "/.out-" + id, errPath = scratch + "/.err-" + id
         FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -91,6 +92,11 @@ struct Snapdex {
         }
         if let killAfter {
             usleep(UInt32(max(0, killAfter) * 1_000_000))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+        if let timeout {
+            let deadline = start.addingTimeInterval(timeout)
+            while p.isRunning && Date() < deadline { usleep(10_000) }
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         }
         p.waitUntilExit()

@@ -45,7 +45,7 @@ struct VerifyCommand: ParsableCommand {
         guard !report.isClean else { return }
         let out = Output.current
         guard repair else {
-            if let first = report.journalDamage ?? report.irregularManifests.first {
+            if let first = report.journalDamage ?? report.irregularManifests.first ?? report.irregularFiles.first {
                 // Its own advice: neither is fixed by writing blocks or forgetting points.
                 out.error("snapdex: damage found; \(first)")
             } else if !report.damagedBlocks.isEmpty, repo.mirror != nil {
@@ -86,11 +86,13 @@ struct VerifyCommand: ParsableCommand {
         for m in report.damagedManifests { out.line("damaged manifest of point \(m.point.prefix(12)): \(m.reason)") }
         if let j = report.journalDamage { out.line("damaged journal: \(j)") }
         for m in report.irregularManifests { out.line("not a manifest: \(m)") }
+        for f in report.irregularFiles { out.line("not a regular file: \(f)") }
         for b in report.damagedBlocks {
             out.line("damaged block \(b.hash): \(b.reason); affects points: \(b.points.map { String($0.prefix(12)) }.joined(separator: ", "))")
         }
         let others = (report.journalDamage == nil ? "" : ", a damaged journal")
             + (report.irregularManifests.isEmpty ? "" : ", \(report.irregularManifests.count) manifest name(s) that are not regular files")
+            + (report.irregularFiles.isEmpty ? "" : ", \(report.irregularFiles.count) repository file(s) that are not regular files")
         let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)" + others
         // Clean is the quiet case; damage is printed even with -q.
         if report.isClean && Log.quiet { return }

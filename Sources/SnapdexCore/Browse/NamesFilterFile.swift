@@ -10,8 +10,8 @@ enum NamesFilterFile {
 
     static func path(in root: String) -> String { root + "/names-filters" }
 
-    static func load(_ path: String) -> [Digest: NamesFilter] {
-        guard let bytes = try? FileIO.readAll(path) else { return [:] }
+    static func load(_ path: String) throws -> [Digest: NamesFilter] {
+        guard let bytes = try FileIO.readIfReadable(path) else { return [:] }
         return (try? decode(bytes)) ?? [:]
     }
 

@@ -95,8 +95,8 @@ struct ArchiveIndexFile {
         path = root + "/archive/" + Hex.encode(target)
     }
 
-    func load(target: [UInt8]) -> ArchiveIndex? {
-        guard let bytes = try? FileIO.readAll(path) else { return nil }
+    func load(target: [UInt8]) throws -> ArchiveIndex? {
+        guard let bytes = try FileIO.readIfReadable(path) else { return nil }
         return ArchiveIndex.decode(bytes, target: target)
     }
 
@@ -109,8 +109,7 @@ struct ArchiveIndexFile {
     /// of the machine loses is only sent again).
     func append(_ hashes: [Digest]) throws {
         guard !hashes.isEmpty else { return }
-        let fd = PathCalls.open(path, O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
+        let fd = try FileIO.openRegular(path, O_WRONLY | O_APPEND)
         defer { close(fd) }
         try FileIO.writeAll(fd, ArchiveIndex.batch(hashes), path)
     }

@@ -77,6 +77,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// A file named like a manifest that is a symbolic link, FIFO, folder or device: which
     /// blocks it would reference is unknown, so no block may be deleted.
     case manifestNotRegular(path: String, kind: String)
+    /// A repository file that must be a regular file is `kind` (a FIFO, a folder, a symbolic link...).
+    case notRegularFile(path: String, kind: String)
     case interrupted(String)
     case partial(String)
     /// A repository on object storage where a writer's lock object conflicts with this one's.
@@ -209,6 +211,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is damaged (\(why)), so what a killed writer was changing is unknown and nothing was changed; run `snapdex verify --repair`, which drops it and keeps every point whose manifest is on disk (then run the killed command again)"
         case .manifestNotRegular(let p, let kind):
             return "\(p) is \(kind), not a regular file: a manifest must be one, and no block is deleted while it is there; replace it with a regular copy of the manifest (or move it out of the repository), then run the command again"
+        case .notRegularFile(let p, let kind):
+            return "\(p) is \(kind), not a regular file: the repository is damaged and nothing was changed; " + RepositoryFileRemedy.forIrregular(p)
         case .interrupted(let why):
             return "interrupted: \(why)"
         case .partial(let why):
@@ -227,6 +231,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    public var isNotRegularFile: Bool {
+        if case .notRegularFile = self { return true }
+        return false
+    }
+
     public var isPermissionDenied: Bool {
         if case .permissionDenied = self { return true }
         return false
@@ -239,7 +248,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
              .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable,
-             .journalDamaged, .manifestNotRegular:
+             .journalDamaged, .manifestNotRegular, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode
