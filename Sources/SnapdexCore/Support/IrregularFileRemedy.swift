@@ -7,7 +7,7 @@ enum RepositoryFileRemedy {
         switch name {
         case "config", "source.json":
             return "put a regular copy of it back (from a copy of the repository, or written anew as docs/FORMAT.md says), then run the command again"
-        case RepositoryMarks.generationFile:
+        case "generation":
             // Absent would mean 0, which a copy's archive index may have recorded; an empty
             // file matches no index and the next writer replaces it with the current time.
             return "put an empty file in its place, which matches no copy's index: `mv -- \(file) \(aside) && touch -- \(file)`, then run the command again"
