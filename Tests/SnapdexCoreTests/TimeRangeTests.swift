@@ -157,6 +157,13 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(back.map(\.entries) == groups.map(\.entries))
         let content = try ChunkCodec.decodeContent(parts[1], patch: nil, count: entries.count)
         #expect(content.mtimes == entries.map(\.mtime))
+        // `find` decodes only the entries it asks for, up to the last of them.
+        for wanted in [[], [0], [entries.count - 1], Array(stride(from: 3, to: entries.count, by: 97)), Array(0..<entries.count)] {
+            let values = try ChunkCodec.contentValues(parts[1], count: entries.count, at: wanted)
+            #expect(values.map(\.mtime) == wanted.map { entries[$0].mtime })
+            #expect(values.map(\.size) == wanted.map { entries[$0].size })
+        }
+        #expect(throws: ChunkCodec.Damaged.self) { _ = try ChunkCodec.contentValues(parts[1], count: entries.count, at: [entries.count]) }
 
         // Patches carry exact times too: move some times out of range, some back in, some
         // from one out-of-range time to another (a change, though the columns agree).
@@ -245,6 +252,8 @@ struct SeededRandom: RandomNumberGenerator {
                     content(mtimes: [5, .max, 5], exceptions: exception(1, 20_000_000_000, 1) + [0])] {
             #expect(throws: ChunkCodec.Damaged.self) { _ = try ChunkCodec.decode(names: parts[0], content: bad, state: nil) }
             #expect(throws: ChunkCodec.Damaged.self) { _ = try ChunkCodec.decodeContent(bad, patch: nil, count: 3) }
+            // An entry that is not asked for still has its exception checked.
+            #expect(throws: ChunkCodec.Damaged.self) { _ = try ChunkCodec.contentValues(bad, count: 3, at: [2]) }
         }
     }
 

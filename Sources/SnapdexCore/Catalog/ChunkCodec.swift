@@ -345,21 +345,34 @@ public enum ChunkCodec {
             out.reserveCapacity(wanted.count)
             var next = 0
             var prevMtime: Int64 = 0
-            for i in 0..<count {
+            // `find` asks for a few entries of each chunk in every point: entries past the
+            // last one asked for are not decoded, and only those asked for become values (the
+            // part's bytes were checked against its hash before this).
+            let through = min(count, (wanted.last ?? -1) + 1)
+            for i in 0..<through {
                 let size = try sizes.varint()
                 prevMtime = prevMtime &+ (try mtimes.zigzag())
-                let mtime = try exact.time(at: i, stored: prevMtime)
                 let take = next < wanted.count && wanted[next] == i
+                guard take else {
+                    // An exception is still checked against its column, and consumed in order.
+                    if !exact.isEmpty { _ = try exact.time(at: i, stored: prevMtime) }
+                    switch try flags.byte() {
+                    case 0: break
+                    case 1: try hashes.skip(Digest.byteCount)
+                    default: throw Damaged(reason: "unknown hash kind")
+                    }
+                    continue
+                }
+                let mtime = try exact.time(at: i, stored: prevMtime)
                 switch try flags.byte() {
                 case 0:
-                    if take { out.append((size, mtime, nil)) }
+                    out.append((size, mtime, nil))
                 case 1:
-                    let h = try hashes.raw(Digest.byteCount)
-                    if take { out.append((size, mtime, Digest(trusted: Array(h)))) }
+                    out.append((size, mtime, Digest(trusted: Array(try hashes.raw(Digest.byteCount)))))
                 default:
                     throw Damaged(reason: "unknown hash kind")
                 }
-                if take { next += 1 }
+                next += 1
             }
             guard next == wanted.count else { throw Damaged(reason: "holds fewer entries than its names block") }
             return out

@@ -106,21 +106,26 @@ public enum PartDelta {
         guard cols.count >= 2 else { throw ChunkCodec.Damaged(reason: "delta has \(cols.count) columns, expected 2") }
         var ops = cols[0], literals = cols[1]
         var out: [UInt8] = []
+        // A delta rebuilds about its base's size (every point's `find` rebuilds one per chunk
+        // with a hit): one allocation, and copies straight from the base's buffer.
+        out.reserveCapacity(min(base.count + literals.remaining, maxPartSize))
         var expected = 0
         do {
-            while !ops.isAtEnd {
-                let l = try ops.count(limit: literals.remaining)
-                out.append(contentsOf: try literals.raw(l))
-                let c = try ops.count(limit: base.count)
-                guard c > 0 else { continue }
-                let offset = try ops.zigzag()
-                // Offsets beyond any part's size are damage; checked before adding.
-                guard offset > -Int64(Int32.max), offset < Int64(Int32.max) else { throw ChunkCodec.Damaged(reason: "delta copies from outside its base") }
-                let start = expected + Int(offset)
-                guard start >= 0, start <= base.count - c else { throw ChunkCodec.Damaged(reason: "delta copies from outside its base") }
-                guard out.count <= maxPartSize - c else { throw ChunkCodec.Damaged(reason: "delta rebuilds a part too large") }
-                out.append(contentsOf: base[start..<(start + c)])
-                expected = start + c
+            try base.withUnsafeBufferPointer { from in
+                while !ops.isAtEnd {
+                    let l = try ops.count(limit: literals.remaining)
+                    out.append(contentsOf: try literals.raw(l))
+                    let c = try ops.count(limit: from.count)
+                    guard c > 0 else { continue }
+                    let offset = try ops.zigzag()
+                    // Offsets beyond any part's size are damage; checked before adding.
+                    guard offset > -Int64(Int32.max), offset < Int64(Int32.max) else { throw ChunkCodec.Damaged(reason: "delta copies from outside its base") }
+                    let start = expected + Int(offset)
+                    guard start >= 0, start <= from.count - c else { throw ChunkCodec.Damaged(reason: "delta copies from outside its base") }
+                    guard out.count <= maxPartSize - c else { throw ChunkCodec.Damaged(reason: "delta rebuilds a part too large") }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: from[start..<(start + c)]))
+                    expected = start + c
+                }
             }
         } catch is ByteReader.Truncated {
             throw ChunkCodec.Damaged(reason: "truncated delta")

@@ -48,6 +48,9 @@ struct TimeExceptions {
         }
     }
 
+    /// No value of the column has an exception (the column's values are its times).
+    var isEmpty: Bool { pending.isEmpty }
+
     /// The time of the value at `index` (asked in increasing order) whose nanosecond column
     /// holds `stored`: the exception's exact time when there is one.
     mutating func time(at index: Int, stored: Int64) throws -> FileTime {

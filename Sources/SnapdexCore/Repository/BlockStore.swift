@@ -143,7 +143,8 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     private func write(_ raw: [UInt8], hash: Digest) throws -> Int {
         // Columns of nearly random values (sizes, nanosecond mtimes) are stored without
         // compression: LZMA would spend most of its time on them for a few percent.
-        let compressed = try LZMA.compress(raw, preset: preset, storing: IncompressibleColumns.ranges(in: raw))
+        var compressed = try LZMA.compress(raw, preset: preset, storing: IncompressibleColumns.ranges(in: raw))
+        if IncompressibleColumns.storesWhole(raw, compressedSize: compressed.count) { compressed = try LZMA.store(raw) }
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
         file.byte(FormatConstants.blockVersion)
