@@ -20,7 +20,7 @@ Goals: second point of `hardlink` <= 15% of the first, of `inplace` <= 5%; over 
 average point <= 20% of the first; reading any point needs at most a small bounded number of
 blocks per part (printed: the most blocks any part of any point references).
 --breakdown also prints what each point's new bytes are: per part kind (names, content, state),
-whole parts and deltas apart, and per column (each column's bytes, or the delta literals that
+whole parts, deltas and level-2 deltas ("delta2") apart, and per column (each column's bytes, or the delta literals that
 land in it, compressed alone and scaled to the block's stored size: an estimate).
 """
 import lzma
@@ -72,6 +72,12 @@ def _varint(b, i):
             return v, i
 
 
+def part_refs(form):
+    """How many block references and part hashes a chunk table part of this form holds:
+    whole 1/0, patch or delta 2/1, level-2 delta (format 4) 3/2."""
+    return {0: (1, 0), 3: (3, 2)}.get(form, (2, 1))
+
+
 def chunk_table(path):
     """The chunk table of a manifest: per chunk, per part, (form, [block hashes], whole hash)."""
     b = open(path, "rb").read()
@@ -97,13 +103,14 @@ def chunk_table(path):
             for _ in range(parts):
                 form, j = _varint(value, j)
                 refs = []
-                for _ in range(1 if form == 0 else 2):
+                nrefs, nhashes = part_refs(form)
+                for _ in range(nrefs):
                     refs.append(value[j:j + 32].hex())
                     j += 32
                     _, j = _varint(value, j)
                     _, j = _varint(value, j)
                 whole = None
-                if form != 0:
+                for _ in range(nhashes):
                     whole = value[j:j + 32].hex()
                     j += 32
                 row.append((form, refs, whole))
@@ -133,13 +140,12 @@ def blocks_per_part(path):
             parts, j = _varint(value, j)
             for _ in range(parts):
                 form, j = _varint(value, j)
-                refs = 1 if form == 0 else 2
+                refs, hashes = part_refs(form)
                 for _ in range(refs):
                     j += 32
                     _, j = _varint(value, j)
                     _, j = _varint(value, j)
-                if form != 0:
-                    j += 32
+                j += 32 * hashes
                 most = max(most, refs)
     return most
 
@@ -219,15 +225,18 @@ def breakdown(repo, manifest, new_blocks):
             size = os.lstat(block_path(repo, h)).st_size
             raw = read_block(repo, h)
             kind = KINDS[p]
-            form_name = "whole" if form == 0 else ("delta" if form == 2 else "patch")
+            form_name = {0: "whole", 1: "patch", 2: "delta", 3: "delta2"}[form]
             shares = {}
             if form == 0:
                 _, cols = part_columns(raw)
                 for c, (a, b) in enumerate(cols):
                     shares[COLUMNS[p][c] if c < len(COLUMNS[p]) else f"column {c}"] = squeeze(raw[a:b])
-            elif form == 2:
+            elif form in (2, 3):
                 _, delta_cols = part_columns(raw)
-                rebuilt, lit, _ = literal_positions(raw, read_block(repo, refs[0]))
+                base = read_block(repo, refs[0])
+                if form == 3:  # a level-2 delta applies to the part its level-1 delta rebuilds
+                    base, _, _ = literal_positions(read_block(repo, refs[1]), base)
+                rebuilt, lit, _ = literal_positions(raw, base)
                 _, cols = part_columns(rebuilt)
                 per = {}
                 for pos in lit:
@@ -359,8 +368,8 @@ def report(label, value, target=None, ok=None):
 def print_breakdown(name, breakdowns, first):
     """Per point: each part kind's new bytes (whole parts, deltas) as % of the first point;
     then, averaged over points 2..P, the same by column."""
-    keys = [("names", "whole"), ("names", "delta"), ("content", "whole"), ("content", "delta"),
-            ("state", "whole"), ("state", "delta"), ("manifest", "")]
+    keys = [("names", "whole"), ("names", "delta"), ("names", "delta2"), ("content", "whole"), ("content", "delta"),
+            ("content", "delta2"), ("state", "whole"), ("state", "delta"), ("state", "delta2"), ("manifest", "")]
     label = lambda k: (k[0] + " " + k[1]).strip()
     print(f"  {name}: new bytes per point by part, % of the first point (whole parts / deltas)")
     print("  point " + "".join(f"{label(k):>15s}" for k in keys))

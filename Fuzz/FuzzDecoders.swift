@@ -9,7 +9,9 @@
 ///   decoders;
 /// - 3 modulo 4: two length-prefixed strings (a delta part, its base) applied, the result
 ///   decoded as a names part; and the base and the delta's bytes taken as a base and a target
-///   for a new delta, which must rebuild that target.
+///   for a new delta, which must rebuild that target; then a third (a level-2 delta) applied
+///   to the first's result as a level-2 part is, through `CatalogReader.part`, whose answer
+///   must agree.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDecoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
@@ -28,8 +30,23 @@ public func fuzzDecoders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var r = ByteReader(rest)
         let delta = (try? r.string()) ?? []
         let base = (try? r.string()) ?? []
+        let level2 = (try? r.string()) ?? []
         if let rebuilt = try? PartDelta.apply(delta, base: base, entries: nil) {
             _ = try? ChunkCodec.decode(names: rebuilt, content: nil, state: nil)
+            let top = try? PartDelta.apply(level2, base: rebuilt, entries: nil)
+            if let top { _ = try? ChunkCodec.decode(names: top, content: nil, state: nil) }
+            // The reader's level-2 path, over blocks named by their hashes.
+            func ref(_ raw: [UInt8]) -> BlockRef { BlockRef(hash: Digest.of(raw), rawSize: raw.count, storedSize: raw.count) }
+            var blocks: [Digest: [UInt8]] = [:]
+            for b in [base, delta, level2] { blocks[Digest.of(b)] = b }
+            let part = PartRef(block: ref(level2), base: ref(base), whole: top.map { Digest.of($0) } ?? Digest.of(base),
+                               delta: true, level1: ref(delta), intermediate: Digest.of(rebuilt))
+            let entries = (try? ChunkCodec.columns(level2, kind: .delta, expected: nil))?.0 ?? 0
+            let read = try? CatalogReader.part(part, entries: entries) { h in
+                guard let b = blocks[h] else { throw ChunkCodec.Damaged(reason: "no such block") }
+                return b
+            }
+            if let read, read.whole != top { fatalError("a level-2 part reads other bytes than its deltas rebuild") }
         }
         if let made = PartDelta.make(base: base, target: delta, entries: 7) {
             // A delta the writer makes must rebuild its target: anything else is a bug, so it traps.

@@ -15,7 +15,7 @@ core=Sources/SnapdexCore
 decoders="$core/Support/ByteBuffer.swift $core/Support/Hex.swift $core/Support/Timestamp.swift
   $core/Support/SnapdexError.swift $core/Support/Errno.swift $core/Support/Version.swift
   $core/Catalog/ChunkCodec.swift $core/Catalog/NamesScan.swift $core/Catalog/PartDelta.swift $core/Catalog/Manifest.swift $core/Catalog/FormatConstants.swift
-  $core/Catalog/CatalogCheck.swift $core/Catalog/CatalogOrder.swift $core/Walk/FileEntry.swift
+  $core/Catalog/CatalogCheck.swift $core/Catalog/CatalogOrder.swift $core/Catalog/CatalogReader.swift $core/Walk/FileEntry.swift
   $core/Walk/PathBytes.swift $core/Walk/SnapshotName.swift $core/Support/TimeDisplay.swift
   $core/Restore/RestorePlan.swift $core/Walk/SnapshotIdentity.swift $core/Walk/UnreadablePath.swift
   $core/Support/PathString.swift $core/Walk/SystemCalls.swift $core/Walk/FileTime.swift

@@ -65,6 +65,17 @@ deltaInput.byte(3)
 deltaInput.string(namesDelta)
 deltaInput.string(parts[0])
 save("delta-names", deltaInput.bytes)
+// A second day: one more entry added, as a level-2 delta over that delta (format 4).
+var churnedAgain = churned
+churnedAgain[1].entries.insert(entry(60, .file), at: 2)
+let againParts = ChunkCodec.encode(churnedAgain)
+let namesLevel2 = PartDelta.make(base: churnedParts[0], target: againParts[0], entries: 39)!
+var level2Input = ByteWriter()
+level2Input.byte(3)
+level2Input.string(namesDelta)
+level2Input.string(parts[0])
+level2Input.string(namesLevel2)
+save("delta-names-level2", level2Input.bytes)
 
 // File times outside 64-bit nanoseconds (catalog format 3): exceptions columns in the
 // content and state parts and in both patches.
@@ -98,6 +109,10 @@ m.chunks = [
     ChunkRef(firstDir: Array("home/dir-3".utf8), firstName: Array("name-3".utf8), entries: 38,
              parts: [PartRef(block: ref(namesDelta), base: ref(parts[0]), whole: Digest.of(churnedParts[0]), delta: true),
                      PartRef(block: ref(churnedParts[1])), PartRef(block: ref(churnedParts[2]))]),
+    ChunkRef(firstDir: Array("home/dir-4".utf8), firstName: Array("name-4".utf8), entries: 39,
+             parts: [PartRef(block: ref(namesLevel2), base: ref(parts[0]), whole: Digest.of(againParts[0]), delta: true,
+                             level1: ref(namesDelta), intermediate: Digest.of(churnedParts[0])),
+                     PartRef(block: ref(againParts[1])), PartRef(block: ref(againParts[2]))]),
 ]
 save("manifest", [0] + m.encode().dropLast(Digest.byteCount))
 m.chunks = []

@@ -230,3 +230,130 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// Root writing into another user's repository followed `REPO/lock` and
+    /// `REPO/sessions.jsonl` when that user made them symlinks: it truncated or appended to
+    /// the file they named and gave it to the user (any root file, /etc/shadow too).
+    @Test func rootNeverFollowsOrChownsWhatAnotherUsersRepositoryPointsAt() throws {
+        guard getuid() == 0 else { return }  // only root can write as another user
+        let s = Scratch()
+        chmod(s.path, 0o755)
+        let repo = s.path + "/repo"
+        write(s.path + "/snaps/2026-11-21/a", "a")
+        write(s.path + "/snaps/2026-11-22/a", "b")
+        guard try Self.initUnprivileged(repo) else { return }
+        #expect(try Self.runUnprivileged(["source", "add", "u", "--snapshots", s.path + "/snaps", "--repo", repo])?.status == 0)
+        #expect(try Self.runUnprivileged(["index", "--source", "u", "--repo", repo])?.status == 0)
+        let cli = CLI(repo: repo)
+        func rootFile(_ name: String) -> String {
+            let path = s.path + "/" + name
+            write(path, "precious")
+            chmod(path, 0o600)
+            return path
+        }
+        func untouched(_ path: String, _ what: String) {
+            var st = stat()
+            lstat(path, &st)
+            #expect(st.st_uid == 0, "\(what): the file it named now belongs to \(st.st_uid)")
+            #expect((try? String(contentsOfFile: path, encoding: .utf8)) == "precious", "\(what): the file it named was written")
+        }
+        let victim = rootFile("victim-lock")
+        unlink(repo + "/lock")
+        symlink(victim, repo + "/lock")
+        let gc = cli.run("gc")
+        #expect(gc.status != 0, "a symlinked lock is not used: \(gc.out)")
+        untouched(victim, "gc with REPO/lock a symlink")
+        unlink(repo + "/lock")
+
+        let log = rootFile("victim-sessions")
+        unlink(repo + "/sessions.jsonl")
+        symlink(log, repo + "/sessions.jsonl")
+        _ = cli.run("forget u@2026-11-21")
+        untouched(log, "forget with REPO/sessions.jsonl a symlink")
+
+        // A hard link to a root file keeps its owner too (where the kernel lets one be made).
+        unlink(repo + "/sessions.jsonl")
+        let linked = rootFile("victim-hardlink")
+        if link(linked, repo + "/sessions.jsonl") == 0 {
+            _ = cli.run("forget u@2026-11-22")
+            var st = stat()
+            lstat(linked, &st)
+            #expect(st.st_uid == 0, "a hard-linked session log was given to \(st.st_uid)")
+        }
+    }
+}
+
+extension CLITests {
+    /// `find --regex`: `.` did not match a newline, so a catch-all expression silently left out
+    /// names holding one (which the glob `*` matches).
+    @Test func aRegexDotMatchesANewlineInANameAsAGlobDoes() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-01/plain", "a")
+        write(s.path + "/snaps/2026-11-01/odd\nname", "b")
+        let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        let lines = { (args: [String]) in cli.run(args).out.split(separator: "\n").count }
+        #expect(lines(["find", "*", "--json"]) == 2)
+        #expect(lines(["find", "^/.*$", "--regex", "--path", "--json"]) == 2)
+        #expect(lines(["find", "odd.name", "--regex", "--json"]) == 1)
+    }
+}
+
+extension CLITests {
+    /// verify's own line for a lost block said "...is missing; run `snapdex verify` to see
+    /// which points it affects; affects points: ..." (a reader's advice pasted into verify).
+    @Test func verifyNamesAProblemBlockWithoutAdvisingVerify() throws {
+        let s = Scratch()
+        write(s.path + "/snaps/2026-11-01/f", "data")
+        let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        let blocks = FileManager.default.enumerator(atPath: s.path + "/repo/blocks")!.allObjects as! [String]
+        let file = try #require(blocks.first { $0.count > 3 })
+        unlink(s.path + "/repo/blocks/" + file)
+        let r = cli.run("verify")
+        #expect(r.status == ExitStatus.damaged)
+        let hash = String(file.split(separator: "/").last!)
+        #expect(r.out.contains("damaged block \(hash): missing; affects points: "), "\(r.out)")
+        #expect(!r.out.contains("run `snapdex verify`"), "\(r.out)")
+    }
+}
+
+extension CLITests {
+    /// A browse script that met a damaged block exited 1, as for a mistyped command; damage is
+    /// exit 3 in browse as in every other command.
+    @Test func aBrowseScriptThatMeetsDamageExitsThree() throws {
+        let s = Scratch()
+        for i in 1...50 { write(s.path + "/snaps/2026-11-01/f\(i)", "\(i)") }
+        let repo = s.path + "/repo"
+        _ = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
+        let browse = { (script: String) in try runTool(binary, ["browse", "s@latest", "--repo", repo], stdin: script) }
+        #expect(try browse("nosuchcmd\n").status == ExitStatus.failure)
+        for file in FileManager.default.enumerator(atPath: repo + "/blocks")!.allObjects as! [String] where file.count > 3 {
+            try Self.flip(repo + "/blocks/" + file) { $0 / 2 }
+        }
+        let damaged = try browse("ls\nnosuchcmd\n")
+        #expect(damaged.status == ExitStatus.damaged, "\(damaged.out)")
+    }
+}
+
+extension CLITests {
+    /// A names-filters file with a valid checksum but wrong filters hid every hit from find,
+    /// and verify said "no damage found" and left it: verify checks each filter now.
+    @Test func verifyRemovesNamesFiltersThatHideHits() throws {
+        let s = Scratch()
+        for i in 1...20 { write(s.path + "/snaps/2026-11-01/budget\(i).xlsx", "\(i)") }
+        let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
+        #expect(cli.run("find budget7.xlsx --json").out.split(separator: "\n").count == 1)
+        let path = s.path + "/repo/names-filters"
+        var filters = NamesFilterFile.load(path)
+        #expect(filters.count == 1)
+        for (k, f) in filters { filters[k] = NamesFilter(names: f.names.map { _ in 0 }, trigrams: f.trigrams.map { _ in 0 }) }
+        try FileIO.writeAtomically(path, NamesFilterFile.encode(filters), durable: false)
+        #expect(cli.run("find budget7.xlsx --json").out.isEmpty, "the forged filters hide the hit")
+        let v = cli.run("verify")
+        #expect(v.status == 0 && v.err.contains("1 filter(s) in find's cache names-filters did not match"), "\(v.err)")
+        #expect(!FileIO.exists(path))
+        #expect(cli.run("find budget7.xlsx --json").out.split(separator: "\n").count == 1)
+        #expect(cli.run("verify").err.isEmpty, "the rebuilt filters are right")
+    }
+}

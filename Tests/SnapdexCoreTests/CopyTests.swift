@@ -185,7 +185,7 @@ import Glibc
         #expect(manifest.policy == [Manifest.PolicySetting(name: "keep-last", value: 1)])
         #expect(manifest.originPolicy?.settings == [Manifest.PolicySetting(name: "keep-last", value: 3)])
         #expect(manifest.copiedFrom?.repository == repo.id)
-        #expect(manifest.formatVersion == 3)
+        #expect(manifest.formatVersion == FormatConstants.catalogVersion)
         #expect(report.expired["home"]?.expired.count == 1)
         #expect(copies.count == 3)
     }

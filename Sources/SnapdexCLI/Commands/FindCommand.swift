@@ -12,9 +12,10 @@ struct FindCommand: ParsableCommand {
         abstract: "Find entries by name across restore points.",
         discussion: """
             Matches PATTERN (a shell glob) against each entry's name, or with --path against its \
-            whole path from the snapshot root; --regex takes a regular expression instead. Searches \
-            every point of every source unless narrowed. A catalog chunk that several points share \
-            is read and matched once. Each hit shows the point id, source, point time, size (exact \
+            whole path from the snapshot root; --regex takes a regular expression instead (its '.' \
+            matches a newline too, as names may hold one). Searches every point of every source \
+            unless narrowed. A catalog chunk that several points share is read and matched once. \
+            Each hit shows the point id, source, point time, size (exact \
             bytes in --json), mtime and path, under a header; -i matches either case. An invalid \
             glob (an unclosed '[') or regular expression is a usage error. An mtime a catalog \
             older than format 3 kept only as a bound (shown 'at or after 2262-04-11 23:47:16...' \

@@ -87,6 +87,9 @@ struct VerifyCommand: ParsableCommand {
         if let j = report.journalDamage { out.line("damaged journal: \(j)") }
         for m in report.irregularManifests { out.line("not a manifest: \(m)") }
         for f in report.irregularFiles { out.line("not a regular file: \(f)") }
+        if report.wrongNamesFilters > 0 {
+            Log.warning("\(report.wrongNamesFilters) filter(s) in find's cache names-filters did not match their names blocks (they hide hits); removed it, and the next `snapdex find` builds it again from the blocks")
+        }
         for b in report.damagedBlocks {
             out.line("damaged block \(b.hash): \(b.reason); affects points: \(b.points.map { String($0.prefix(12)) }.joined(separator: ", "))")
         }

@@ -29,7 +29,8 @@ struct BrowseCommand: ParsableCommand {
               snapdex browse home@latest
               printf 'cd /alice\\nls -l\\nmark docs\\nrestore --to /tmp/rescue\\n' | snapdex browse home@latest
 
-            EXIT STATUS: 0 every command succeeded; 1 a command failed (or the point is unknown).
+            EXIT STATUS: 0 every command succeeded; 1 a command failed (or the point is unknown); \
+            3 a command met a damaged or missing catalog block or manifest.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -49,6 +50,7 @@ struct BrowseCommand: ParsableCommand {
         }
         let shell = try BrowseShell(repository: repo, point: start)
         let ok = isatty(0) == 1 ? shell.interactive() : shell.scripted()
+        if shell.metDamage { throw CommandExit(ExitStatus.damaged) }
         if !ok { throw CommandExit(ExitStatus.failure) }
     }
 }
@@ -65,6 +67,9 @@ final class BrowseShell {
     /// Whether a person is at a terminal: then `cat` describes binary files instead of
     /// printing them and long output is paged.
     var atTerminal = false
+    /// Whether a command failed on damage, so that a script's exit status tells damage (3)
+    /// from a mistyped command (1), as every other command's does.
+    private(set) var metDamage = false
 
     init(repository: Repository, point: PointRecord) throws {
         self.repository = repository
@@ -137,13 +142,16 @@ final class BrowseShell {
             out.flush()
             return true
         } catch let e as SnapdexError {
+            if e.exitCode == ExitStatus.damaged { metDamage = true }
             out.error("snapdex: \(ShellAdvice.message(for: e, in: self))")
         } catch is Interrupt.Cancelled {
             out.error("\ninterrupted")
         } catch let e as CommandExit {
+            if e.status == ExitStatus.damaged { metDamage = true }
             return e.status == 0
         } catch {
             let code = ShellCommand.exitCode(for: error)
+            if code.rawValue == ExitStatus.damaged { metDamage = true }
             if code == .success {
                 out.line(ShellCommand.fullMessage(for: error))
                 out.flush()

@@ -65,3 +65,26 @@ enum NamesFilterFile {
         return out
     }
 }
+
+extension NamesFilterFile {
+    /// The filters of `path` that do not match the names part they are kept for, rebuilt
+    /// from the blocks (`part` gives a names block's whole bytes, nil when it cannot be read:
+    /// that is verify's to report). A file any writer of the repository could forge, so
+    /// verify checks it rather than trusting its checksum: a wrong filter hides hits.
+    static func wrongFilters(at path: String, part: (Digest) -> [UInt8]?) -> Int {
+        let builder = NamesFilterBuilder()
+        var wrong = 0
+        // One that is not a regular file is reported by verify as such (irregularFiles).
+        for (block, kept) in (try? load(path)) ?? [:] {
+            guard let bytes = part(block), let scan = try? NamesScan(bytes) else { continue }
+            do {
+                while try scan.next() { builder.add(scan) }
+            } catch {
+                _ = builder.finish()
+                continue
+            }
+            if builder.finish() != kept { wrong += 1 }
+        }
+        return wrong
+    }
+}

@@ -31,7 +31,9 @@ public struct FindQuery {
 
     public static func regex(_ text: String, path: Bool, ignoreCase: Bool = false) throws -> Pattern {
         do {
-            let r = try Regex(text)
+            // Names may hold newlines; `.` matches one as it does in POSIX regcomp (without
+            // REG_NEWLINE), so a catch-all expression leaves no name out.
+            let r = try Regex(text).dotMatchesNewlines()
             return .regex(ignoreCase ? r.ignoresCase() : r, path: path)
         } catch {
             throw SnapdexError.invalidArgument("cannot read the regular expression '\(text)': \(error)")
@@ -194,11 +196,11 @@ final class Search {
         }
     }
 
-    /// A part's whole bytes (rebuilt from its delta and checked, for a delta), its base read
-    /// once per search however many points' deltas build on it.
+    /// A part's whole bytes (rebuilt from its delta and checked, for a delta), its base (and
+    /// level-1 delta) read once per search however many points' deltas build on it.
     private func part(_ p: PartRef, entries: Int, _ reader: CatalogReader) throws -> [UInt8] {
         try CatalogReader.part(p, entries: entries) { h in
-            try h == p.base?.hash ? bases.get(h, reader.block) : reader.block(h)
+            try h == p.base?.hash || h == p.level1?.hash ? bases.get(h, reader.block) : reader.block(h)
         }.whole
     }
 

@@ -104,20 +104,39 @@ public final class CatalogReader {
 
     /// One part's bytes: a whole part, or the whole base and the patch of its values that a
     /// reader applies after decoding it (form 1), or the part rebuilt from its base and delta
-    /// (form 2), checked against the part's recorded SHA-256.
+    /// (form 2), or from its base, level-1 and level-2 deltas (form 3), each rebuilt part
+    /// checked against its recorded SHA-256.
     public static func part(_ p: PartRef, entries: Int, load: (Digest) throws -> [UInt8]) throws -> (whole: [UInt8], patch: [UInt8]?) {
         guard let base = p.base else { return (try load(p.block.hash), nil) }
         guard p.delta else { return (try load(base.hash), try load(p.block.hash)) }
-        let rebuilt: [UInt8]
-        do {
-            rebuilt = try PartDelta.apply(try load(p.block.hash), base: try load(base.hash), entries: entries)
-        } catch let d as ChunkCodec.Damaged {
-            throw ChunkCodec.Damaged(reason: d.reason, block: p.block.hash)
+        var from = try load(base.hash)
+        if let level1 = p.level1 {
+            // The level-1 delta holds the entry count of the intermediate part (the chunk of
+            // the point that wrote it), which may differ from this chunk's.
+            from = try rebuild(delta: level1, from: from, base: base, entries: nil, expected: p.intermediate, load: load)
         }
-        guard let whole = p.whole, Digest.of(rebuilt) == whole else {
-            throw ChunkCodec.Damaged(reason: "delta does not rebuild its part from base \(base.hash.hex.prefix(12))", block: p.block.hash)
+        let rebuilt = try rebuild(delta: p.block, from: from, base: p.level1 ?? base, entries: entries, expected: p.whole, load: load)
+        // The intermediate part is a part of the same kind (docs/FORMAT.md, "Levels").
+        guard p.level1 == nil || from.first == rebuilt.first else {
+            throw ChunkCodec.Damaged(reason: "level-1 delta rebuilds a part of another kind", block: p.level1!.hash)
         }
         return (rebuilt, nil)
+    }
+
+    /// Applies one delta block to the bytes it builds on (`base` names them in errors), and
+    /// checks the result's SHA-256.
+    private static func rebuild(delta: BlockRef, from: [UInt8], base: BlockRef, entries: Int?, expected: Digest?,
+                                load: (Digest) throws -> [UInt8]) throws -> [UInt8] {
+        let rebuilt: [UInt8]
+        do {
+            rebuilt = try PartDelta.apply(try load(delta.hash), base: from, entries: entries)
+        } catch let d as ChunkCodec.Damaged {
+            throw ChunkCodec.Damaged(reason: d.reason, block: delta.hash)
+        }
+        guard let expected, Digest.of(rebuilt) == expected else {
+            throw ChunkCodec.Damaged(reason: "delta does not rebuild its part from base \(base.hash.hex.prefix(12))", block: delta.hash)
+        }
+        return rebuilt
     }
 
     /// A block's verified uncompressed bytes, read the way this reader reads its chunks (a

@@ -103,7 +103,7 @@ public final class CatalogWriter {
         let base = baseChunk(dir: first.path, name: first.entries[0].name)
         var parts: [PartRef] = []
         for kind in [PartKind.names, .content, .state] {
-            parts.append(try store(raws[Int(kind.rawValue)], base: base?.parts[Int(kind.rawValue)].root))
+            parts.append(try store(raws[Int(kind.rawValue)], previous: base?.parts[Int(kind.rawValue)]))
         }
         chunks.append(ChunkRef(firstDir: first.path, firstName: first.entries[0].name, entries: pendingCount, parts: parts))
         pending.removeAll(keepingCapacity: true)
@@ -124,25 +124,60 @@ public final class CatalogWriter {
         return previousChunks[max(lo - 1, 0)]
     }
 
-    /// Stores a part whole, or, when it is new and a delta of `base` (a whole block of the
-    /// same part of the previous index) is at most a quarter of it (a half for state), as that
-    /// delta. A base is always a whole block, so reading a part never needs more than two
-    /// blocks.
-    private func store(_ raw: [UInt8], base: BlockRef?) throws -> PartRef {
+    /// Stores a part whole or, when it is new, as a delta of the same part of the previous
+    /// index (`previous`), like dump levels (docs/FORMAT.md, "Levels"): a level-1 delta of
+    /// the whole block `previous` is or is based on, or, when `previous` is a delta itself, a
+    /// level-2 delta of the part its level-1 delta rebuilds (keeping that level-1 delta).
+    /// Level 2 is taken while it is at most half of level 1: a level-2 delta carries the days
+    /// since the last level 1, a level-1 delta the days since the whole base, so a new level 1
+    /// is made once the first weigh as much as half the second. Each is written only while it
+    /// is at most a quarter of the part (a half for state); past that the part is stored whole
+    /// and becomes the base of the next points' deltas. Reading a part so never needs more
+    /// than three blocks.
+    private func store(_ raw: [UInt8], previous: PartRef?) throws -> PartRef {
         let hash = Digest.of(raw)
         if sink.contains(hash) { return PartRef(block: try sink.put(raw, hash: hash)) }
         if let same = patched[hash], same.blocks.allSatisfy({ sink.holdsIntact($0.hash) }) {
             sink.reuse(same.blocks)
             return same
         }
-        if let base, base.hash != hash,
-           let baseRaw = try? sink.read(base.hash), baseRaw.first == raw.first,
-           let delta = PartDelta.make(base: baseRaw, target: raw, entries: pendingCount) {
+        guard let base = previous?.root, base.hash != hash,
+              let baseRaw = try? sink.read(base.hash), baseRaw.first == raw.first
+        else { return PartRef(block: try sink.put(raw, hash: hash)) }
+        let limit = PartDelta.limit(for: raw)
+        var level2: (delta: [UInt8], level1: BlockRef, intermediate: Digest)?
+        if let previous, let kept = level1Delta(of: previous), case let (level1, intermediate) = kept,
+           let delta1 = try? sink.read(level1.hash),
+           let rebuilt = try? PartDelta.apply(delta1, base: baseRaw, entries: nil),
+           rebuilt.first == raw.first, Digest.of(rebuilt) == intermediate,
+           let delta = PartDelta.make(base: rebuilt, target: raw, entries: pendingCount, limit: limit) {
+            level2 = (delta, level1, intermediate)
+        }
+        // A level-1 delta is worth it only while level 2 is more than half of it.
+        let limit1 = level2.map { min(limit, 2 * $0.delta.count) } ?? limit
+        let delta1 = PartDelta.make(base: baseRaw, target: raw, entries: pendingCount, limit: limit1)
+        if let level2, delta1 == nil || 2 * level2.delta.count <= delta1!.count {
             patchedParts += 1
-            sink.reuse([base])  // counted as reused: the new point needs it as much as the delta
-            return PartRef(block: try sink.put(delta), base: base, whole: hash, delta: true)
+            sink.reuse([base, level2.level1])  // counted as reused: the new point needs them as much as the delta
+            return PartRef(block: try sink.put(level2.delta), base: base, whole: hash, delta: true,
+                           level1: level2.level1, intermediate: level2.intermediate)
+        }
+        if let delta1 {
+            patchedParts += 1
+            sink.reuse([base])
+            return PartRef(block: try sink.put(delta1), base: base, whole: hash, delta: true)
         }
         return PartRef(block: try sink.put(raw, hash: hash))
+    }
+
+    /// The level-1 delta a level-2 delta based on `part` would keep, and the SHA-256 of the
+    /// part it rebuilds: `part` itself when it is a level-1 delta, its level 1 when it is a
+    /// level-2 delta; nil for a whole or patched part.
+    private func level1Delta(of part: PartRef) -> (BlockRef, Digest)? {
+        guard part.delta, part.base != nil else { return nil }
+        if let level1 = part.level1, let intermediate = part.intermediate { return (level1, intermediate) }
+        guard let whole = part.whole else { return nil }
+        return (part.block, whole)
     }
 
     @inline(__always)

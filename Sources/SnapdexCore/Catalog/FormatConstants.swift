@@ -12,10 +12,12 @@ public enum FormatConstants {
     /// Version 3 adds delta parts (kind 4, chunk table form 2): a manifest that uses one says
     /// 3 as its oldest reader, one that does not still says 1. Version 3 also adds trailing
     /// time exception columns, which older readers skip (showing the nearest time they hold),
-    /// and optional tags 18-19 (copied points), which older readers skip.
-    public static let catalogVersion: UInt16 = 3
+    /// and optional tags 18-19 (copied points), which older readers skip. Version 4 adds
+    /// level-2 deltas (chunk table form 3): a manifest that uses one says 4 as its oldest
+    /// reader; one that does not says what version 3 would.
+    public static let catalogVersion: UInt16 = 4
     /// The newest catalog format version this build reads.
-    public static let catalogMaxReadVersion: UInt16 = 3
+    public static let catalogMaxReadVersion: UInt16 = 4
     /// The version byte of block files: their layout is unchanged since catalog format 1, and
     /// a version-1 reader counts any other byte as damage, so it stays 1.
     public static let blockVersion: UInt8 = 1

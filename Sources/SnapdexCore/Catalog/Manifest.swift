@@ -30,15 +30,27 @@ public struct PartRef: Equatable, Sendable {
     /// Whether `block` is a delta (part kind 4, chunk table form 2) of `base`'s bytes, rather
     /// than a patch of its entries' values (kind 3, form 1, written before format 3).
     public var delta: Bool
-    public init(block: BlockRef, base: BlockRef? = nil, whole: Digest? = nil, delta: Bool = false) {
+    /// For a level-2 delta (chunk table form 3, format 4): the level-1 delta that rebuilds the
+    /// intermediate part from `base`, which `block` is a delta of, and that part's SHA-256.
+    public var level1: BlockRef?
+    public var intermediate: Digest?
+    public init(block: BlockRef, base: BlockRef? = nil, whole: Digest? = nil, delta: Bool = false,
+                level1: BlockRef? = nil, intermediate: Digest? = nil) {
         self.block = block
         self.base = base
         self.whole = whole
         self.delta = delta
+        self.level1 = level1
+        self.intermediate = intermediate
     }
 
-    /// The blocks this part needs.
-    public var blocks: [BlockRef] { base.map { [$0, block] } ?? [block] }
+    /// The chunk table form: 0 whole, 1 patched, 2 delta, 3 level-2 delta.
+    public var form: Int { base == nil ? 0 : level1 != nil ? 3 : delta ? 2 : 1 }
+    /// The blocks this part needs, in the order a reader applies them.
+    public var blocks: [BlockRef] {
+        guard let base else { return [block] }
+        return level1.map { [base, $0, block] } ?? [base, block]
+    }
     /// The whole block a patch of this part would apply to.
     public var root: BlockRef { base ?? block }
 }
@@ -147,6 +159,13 @@ public struct Manifest: Equatable, Sendable {
     /// Every block reference of the chunk table (repeats included).
     public var blocks: [BlockRef] { chunks.flatMap { $0.parts.flatMap(\.blocks) } }
 
+    /// The oldest catalog format whose readers can read this manifest: 4 with a level-2 delta
+    /// part, 3 with a delta part, else 1 (docs/FORMAT.md, "Manifests").
+    public var oldestReader: UInt16 {
+        let forms = Set(chunks.flatMap { $0.parts.map(\.form) })
+        return forms.contains(3) ? 4 : forms.contains(2) ? 3 : 1
+    }
+
     // Field tags. Never reuse a number; readers skip tags they do not know.
     enum Tag: UInt64 {
         case id = 1, source = 2, pointTime = 3, indexedAt = 4, kind = 5, label = 6, snapshotPath = 7
@@ -162,7 +181,8 @@ public struct Manifest: Equatable, Sendable {
         w.uint16LE(formatVersion)
         // The oldest reader version that can read this manifest: deltas (format 3) are a part
         // form older readers would take for damage; without them a version-1 reader reads it.
-        w.uint16LE(chunks.contains { $0.parts.contains(where: \.delta) } ? 3 : 1)
+        // Level-2 deltas (format 4) likewise for version-3 readers.
+        w.uint16LE(oldestReader)
         func field(_ tag: Tag, _ body: (inout ByteWriter) -> Void) {
             var f = ByteWriter()
             body(&f)
@@ -241,12 +261,13 @@ public struct Manifest: Equatable, Sendable {
                 f.varint(c.entries)
                 f.varint(c.parts.count)
                 for p in c.parts {
-                    f.varint(p.base == nil ? 0 : p.delta ? 2 : 1)
+                    f.varint(p.form)
                     for b in p.blocks {
                         f.raw(b.hash.bytes)
                         f.varint(b.rawSize)
                         f.varint(b.storedSize)
                     }
+                    if p.level1 != nil { f.raw((p.intermediate ?? p.block.hash).bytes) }
                     if p.base != nil { f.raw((p.whole ?? p.block.hash).bytes) }
                 }
                 prevDir = c.firstDir
@@ -365,6 +386,11 @@ public struct Manifest: Equatable, Sendable {
                                 let patch = try block()
                                 let whole = Digest(trusted: Array(try f.raw(Digest.byteCount)))
                                 parts.append(PartRef(block: patch, base: base, whole: whole, delta: form == 2))
+                            case 3:
+                                let base = try block(), level1 = try block(), delta = try block()
+                                let intermediate = Digest(trusted: Array(try f.raw(Digest.byteCount)))
+                                let whole = Digest(trusted: Array(try f.raw(Digest.byteCount)))
+                                parts.append(PartRef(block: delta, base: base, whole: whole, delta: true, level1: level1, intermediate: intermediate))
                             default: throw damaged("unknown part form")
                             }
                         }

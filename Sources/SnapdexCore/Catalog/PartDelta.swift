@@ -31,11 +31,17 @@ public enum PartDelta {
     /// long on churn-bench's scattered chain, and its names deltas 15% larger.
     static let nearby: [Int] = [0] + (1...16).flatMap { [$0, -$0] }
 
-    /// The delta part (kind 4) that turns `base` into `target`, or nil when it would pass a
-    /// quarter of `target` (a half for a state part). `entries` is the chunk's entry count,
-    /// written in its header.
-    public static func make(base: [UInt8], target: [UInt8], entries: Int) -> [UInt8]? {
-        let limit = target.count / (target.first == PartKind.state.rawValue ? stateLimitDivisor : limitDivisor)
+    /// The most bytes of instructions and literals a delta of `target` may hold: a quarter of
+    /// it (a half for a state part).
+    public static func limit(for target: [UInt8]) -> Int {
+        target.count / (target.first == PartKind.state.rawValue ? stateLimitDivisor : limitDivisor)
+    }
+
+    /// The delta part (kind 4) that turns `base` into `target`, or nil when its instructions
+    /// and literals would pass `limit` (by default `limit(for: target)`). `entries` is the
+    /// chunk's entry count, written in its header.
+    public static func make(base: [UInt8], target: [UInt8], entries: Int, limit: Int? = nil) -> [UInt8]? {
+        let limit = limit ?? self.limit(for: target)
         var ops = ByteWriter(), literals = ByteWriter()
         let n = target.count
         let m = base.count

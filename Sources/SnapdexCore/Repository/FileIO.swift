@@ -11,13 +11,23 @@ enum FileIO {
     nonisolated(unsafe) static var owner: (uid: uid_t, gid: gid_t)?
 
     /// Gives an open file the repository's owner (`fchown(2)`), when root writes for another user.
+    /// Only a file this process made: a regular file with one link that root owns. Whatever
+    /// else the repository's owner put in its place (a hard link to a system file, a device)
+    /// keeps its owner, so owning a repository never gains anyone a file root owns.
     static func adopt(_ fd: Int32) {
-        if let owner { _ = fchown(fd, owner.uid, owner.gid) }
+        guard let owner else { return }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1, st.st_uid == geteuid() else { return }
+        _ = fchown(fd, owner.uid, owner.gid)
     }
 
     /// Gives a path the repository's owner (`lchown(2)`), for files made by others (SQLite's).
     static func adopt(path: String) {
-        if let owner { _ = PathString.withCString(path) { lchown($0, owner.uid, owner.gid) } }
+        guard let owner else { return }
+        var st = stat()
+        guard PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG ? st.st_nlink == 1 : (st.st_mode & S_IFMT) == S_IFDIR,
+              st.st_uid == geteuid() else { return }
+        _ = PathString.withCString(path) { lchown($0, owner.uid, owner.gid) }
     }
 
     /// Sets `owner` from the repository folder: its owner when this process is root and it is

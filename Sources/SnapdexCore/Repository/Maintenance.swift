@@ -28,6 +28,9 @@ public struct VerifyReport: Sendable {
     public var isClean: Bool {
         damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty && irregularFiles.isEmpty
     }
+    /// Filters of `REPO/names-filters` (find's cache) that did not match their names blocks;
+    /// the file was removed, and the next `find` builds it again from the blocks.
+    public var wrongNamesFilters = 0
 }
 
 /// What `snapdex verify --repair` did for one damaged block.
@@ -64,7 +67,25 @@ extension Repository {
             do { try FileIO.requireRegularOrAbsent(root + "/" + name) } catch let e as SnapdexError { report.irregularFiles.append(e) }
         }
         report.irregularManifests = CatalogListing(catalogs: catalogsDirectory).irregular.map { .manifestNotRegular(path: $0.path, kind: $0.kind) }
+        report.wrongNamesFilters = dropWrongNamesFilters(manifests.map(\.1))
         return report
+    }
+
+    /// Checks find's names-filter cache against the names parts of `manifests`, and removes
+    /// it when any filter is wrong; returns how many were.
+    private func dropWrongNamesFilters(_ manifests: [Manifest]) -> Int {
+        let path = NamesFilterFile.path(in: root)
+        guard mirror == nil, FileIO.exists(path) else { return 0 }
+        var names: [Digest: (part: PartRef, entries: Int)] = [:]
+        for m in manifests {
+            for c in m.chunks { names[c.parts[0].whole ?? c.parts[0].block.hash] = (c.parts[0], c.entries) }
+        }
+        let wrong = NamesFilterFile.wrongFilters(at: path) { block in
+            guard let n = names[block] else { return nil }
+            return try? CatalogReader.part(n.part, entries: n.entries) { try blocks.read($0) }.whole
+        }
+        if wrong > 0 { FileIO.remove(path) }
+        return wrong
     }
 
     /// The first half of `verify`: reads every manifest, and notes which points reference
@@ -119,6 +140,16 @@ extension Repository {
         return (report, manifests, users)
     }
 
+    /// What is wrong with a block, for verify's line that names it and the points it affects
+    /// (a reader's message would tell the user to run verify).
+    static func blockProblem(_ error: Error) -> String {
+        switch error {
+        case SnapdexError.blockMissing: return "missing"
+        case SnapdexError.blockDamaged(_, let why): return "damaged (\(why))"
+        default: return "\(error)"
+        }
+    }
+
     /// The second half of `verify`: reads, hashes and decodes the blocks of `manifests`.
     func verifyBlocks(_ report: inout VerifyReport, _ manifests: [(PointRecord, Manifest)], _ users: [Digest: [String]]) throws {
         // Each block is read and hashed once; each chunk is then decoded from its blocks.
@@ -148,7 +179,7 @@ extension Repository {
                             report.pointsChecked -= 1
                             continue points
                         }
-                        checked[b.hash] = .some("\(error)")
+                        checked[b.hash] = .some(Self.blockProblem(error))
                         unreadable.insert(b.hash)
                         whole = false
                     }
@@ -242,9 +273,17 @@ extension Repository {
         for c in m.chunks {
             let wholes = c.parts.map { sink.captured[$0.whole ?? $0.block.hash] }
             for (i, part) in c.parts.enumerated() where part.delta && wanted.contains(part.block.hash) {
-                // A delta is made again from its (intact) base and the part it rebuilds.
-                guard let base = part.base, let target = wholes[i], let baseRaw = try? blocks.read(base.hash),
-                      let delta = PartDelta.make(base: baseRaw, target: target, entries: c.entries),
+                // A delta is made again from its (intact) base and the part it rebuilds; a level-2
+                // delta from the part its (intact) level-1 delta rebuilds.
+                guard let base = part.base, let target = wholes[i], var baseRaw = try? blocks.read(base.hash) else { continue }
+                if let level1 = part.level1 {
+                    guard let delta1 = try? blocks.read(level1.hash),
+                          let rebuilt = try? PartDelta.apply(delta1, base: baseRaw, entries: nil),
+                          Digest.of(rebuilt) == part.intermediate
+                    else { continue }
+                    baseRaw = rebuilt
+                }
+                guard let delta = PartDelta.make(base: baseRaw, target: target, entries: c.entries, limit: Int.max),
                       Digest.of(delta) == part.block.hash
                 else { continue }
                 out[part.block.hash] = delta

@@ -220,10 +220,14 @@ public final class Repository {
         self.root = root
         self.mirror = mirror
         FileIO.adoptOwner(of: root)
+        // In memory, the database is built from the catalog files on every open, which the
+        // note below says once; saying it was rebuilt as well would not be true of the file.
+        var inMemory = false
         do {
             database = try Schema.open(path: databaseFile ?? root + "/snapdex.db")
         } catch SnapdexError.databaseUnwritable(_, let why) where databaseFile == nil {
             database = try Schema.inMemory()
+            inMemory = true
             notes.append("the database \(root)/snapdex.db cannot be opened for writing (\(why)); answering from the catalog files")
         }
         blocks = BlockStore(directory: root + "/blocks", known: [:])
@@ -237,9 +241,9 @@ public final class Repository {
         for suffix in ["", "-wal", "-shm"] where FileIO.exists(root + "/snapdex.db" + suffix) { FileIO.adopt(path: root + "/snapdex.db" + suffix) }
         guard announce else { return }
         // A host's cache of a repository on object storage is filled this way on first use.
-        if try mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
+        if try !inMemory && mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
             notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
-        } else if mirror == nil && report.added + report.removed + report.updated > 0 {
+        } else if !inMemory && mirror == nil && report.added + report.removed + report.updated > 0 {
             notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
         }
         if !report.forbidden.isEmpty {
