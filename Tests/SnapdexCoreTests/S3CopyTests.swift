@@ -109,7 +109,7 @@ struct S3CopyTests {
     /// its generation; the next copy from here notices, lists the target's blocks again, and
     /// sends back those the forget deleted, so every point verifies there.
     @Test func aTargetPrunedOnAnotherHostIsNoticedThroughItsGeneration() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 3, files: 300)
