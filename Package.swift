@@ -45,7 +45,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "snapdex", dependencies: ["SnapdexCLI"]),
-        .testTarget(name: "SnapdexCoreTests", dependencies: ["SnapdexCore", "CSystemShims"], exclude: ["Golden"]),
-        .testTarget(name: "SnapdexCLITests", dependencies: ["SnapdexCLI", "SnapdexCore"], exclude: ["Transcripts"]),
+        // What both test targets share: the built snapdex run as a process.
+        .target(name: "SnapdexTestSupport", path: "Tests/SnapdexTestSupport"),
+        .testTarget(name: "SnapdexCoreTests", dependencies: ["SnapdexCore", "CSystemShims", "SnapdexTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "SnapdexCLITests", dependencies: ["SnapdexCLI", "SnapdexCore", "SnapdexTestSupport"], exclude: ["Transcripts"]),
     ]
 )

@@ -19,7 +19,8 @@ decoders="$core/Support/ByteBuffer.swift $core/Support/Hex.swift $core/Support/T
   $core/Walk/PathBytes.swift $core/Walk/SnapshotName.swift $core/Support/TimeDisplay.swift
   $core/Restore/RestorePlan.swift $core/Walk/SnapshotIdentity.swift $core/Walk/UnreadablePath.swift
   $core/Support/PathString.swift $core/Walk/SystemCalls.swift $core/Walk/FileTime.swift
-  $core/Catalog/TimeExceptions.swift $core/ObjectStorage/ObjectStorageError.swift"
+  $core/Catalog/TimeExceptions.swift $core/ObjectStorage/ObjectStorageError.swift
+  $core/Support/IrregularFileRemedy.swift"
 swiftc -parse-as-library -O -module-name Crypto -emit-module -emit-module-path "$out/Crypto.swiftmodule" \
   -emit-library -static -o "$out/libCrypto.a" Fuzz/Crypto/SHA256.swift
 if [ "${1:-}" = seeds ]; then

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import SnapdexTestSupport
 @testable import SnapdexCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// What the campaigns share: their mode and seed, a seeded generator, the real `snapdex`
-/// binary run as a process (optionally killed), a fixture repository and file helpers.
+/// What the campaigns share: their mode and seed, a seeded generator, a fixture repository
+/// and file helpers.
 
 /// `SNAPDEX_CAMPAIGN=long` runs more cases and trials; `SNAPDEX_CAMPAIGN_SEED=N` replays a run.
 struct CampaignMode: CustomStringConvertible {
@@ -39,71 +40,8 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
-/// One finished run of the binary.
-struct ToolRun {
-    var args: [String]
-    var status: Int32
-    var killedBySignal: Int32?
-    var out: Data
-    var err: String
-    var seconds: Double
-
-    var text: String { String(decoding: out, as: UTF8.self) }
-    /// A Swift trap: death by a signal we did not send, a status of 128 or more, or the runtime's message.
-    var trapped: Bool { killedBySignal.map { $0 != SIGKILL } ?? (status >= 128) || err.contains("Fatal error") }
-    var line: String { "snapdex " + args.joined(separator: " ") }
-    /// A report of damage (what a reader must never say about an intact repository).
-    var reportsDamage: Bool { status == 3 || err.contains("damaged") || err.contains("missing") }
-}
-
-/// The real binary in .build/debug, run as a process with its output in files (never a pipe
-/// that could fill up and stall it).
-struct Snapdex {
-    static let binary = packageRoot.appendingPathComponent(".build/debug/snapdex").path
-    static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: binary) }
-
-    let repo: String
-    /// Where output files go (a scratch folder of the campaign).
-    let scratch: String
-
-    /// Runs `snapdex ARGS --repo REPO`; with `killAfter`, sends SIGKILL after that many seconds.
-    @discardableResult
-    func run(_ args: [String], killAfter: Double? = nil, passRepo: Bool = true, cwd: String? = nil, zone: String = "UTC") -> ToolRun {
-        let id = UUID().uuidString
-        let outPath = scratch + "/.out-" + id, errPath = scratch + "/.err-" + id
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { unlink(outPath); unlink(errPath) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = passRepo ? args + ["--repo", repo] : args
-        var env = ProcessInfo.processInfo.environment
-        env["SNAPDEX_REPO"] = repo
-        env["TZ"] = zone
-        p.environment = env
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle(forWritingAtPath: outPath)
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        let start = Date()
-        do { try p.run() } catch {
-            return ToolRun(args: args, status: 127, killedBySignal: nil, out: Data(), err: "cannot start \(Self.binary): \(error)", seconds: 0)
-        }
-        if let killAfter {
-            usleep(UInt32(max(0, killAfter) * 1_000_000))
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
-        p.waitUntilExit()
-        let seconds = Date().timeIntervalSince(start)
-        let signaled = p.terminationReason == .uncaughtSignal
-        return ToolRun(
-            args: args, status: signaled ? 128 + p.terminationStatus : p.terminationStatus,
-            killedBySignal: signaled ? p.terminationStatus : nil,
-            out: FileManager.default.contents(atPath: outPath) ?? Data(),
-            err: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self),
-            seconds: seconds)
-    }
-
+/// Runs of the real binary (Snapdex, ToolRun) are in SnapdexTestSupport.
+extension Snapdex {
     /// A run whose status must be 0.
     @discardableResult
     func ok(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) -> ToolRun {

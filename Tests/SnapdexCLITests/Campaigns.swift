@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SnapdexTestSupport
 @testable import SnapdexCore
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SnapdexTestSupport
 
 /// `--json` on a repository on object storage: standard output holds exactly the command's
 /// JSON (one object, or JSON Lines of one kind), with or without -v; the requests are in the
@@ -9,23 +10,10 @@ import Testing
 
     /// Runs the built snapdex on `file://DIR/bucket`; standard output and error apart.
     func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        guard let binary = builtSnapdex() else { return (-1, "", "") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ProcessInfo.processInfo.environment.merging(
-            ["SNAPDEX_REPO": "file://" + dir + "/bucket", "XDG_CACHE_HOME": dir + "/cache", "TZ": "UTC"]) { _, b in b }
-        let out = dir + "/.out", err = dir + "/.err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        guard builtSnapdex() != nil else { return (-1, "", "") }
+        let r = Snapdex(repo: "file://" + dir + "/bucket", scratch: dir)
+            .run(args, passRepo: false, cwd: dir, environment: ["XDG_CACHE_HOME": dir + "/cache"])
+        return (r.status, r.text, r.err)
     }
 
     func objects(_ text: String) throws -> [[String: Any]] {

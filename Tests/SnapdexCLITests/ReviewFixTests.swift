@@ -345,7 +345,7 @@ extension CLITests {
         let cli = Self.indexedSource(s, "s", snapshots: s.path + "/snaps")
         #expect(cli.run("find budget7.xlsx --json").out.split(separator: "\n").count == 1)
         let path = s.path + "/repo/names-filters"
-        var filters = NamesFilterFile.load(path)
+        var filters = try NamesFilterFile.load(path)
         #expect(filters.count == 1)
         for (k, f) in filters { filters[k] = NamesFilter(names: f.names.map { _ in 0 }, trigrams: f.trigrams.map { _ in 0 }) }
         try FileIO.writeAtomically(path, NamesFilterFile.encode(filters), durable: false)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SnapdexTestSupport
 @testable import SnapdexCLI
 @testable import SnapdexCore
 
@@ -139,9 +140,9 @@ extension CLITests {
         #expect(cli.run("init").status == 0)
         #expect(cli.run(["index", shm + "/snap", "--source", "s", "--at", "2026-01-01T00:00:00Z"]).status == 0)
         let tool = Snapdex(repo: s.path + "/repo", scratch: s.path)
-        let ls = tool.run(["ls", "-l", "s@latest", "/"], zone: "Asia/Kolkata").text
+        let ls = tool.run(["ls", "-l", "s@latest", "/"], environment: ["TZ": "Asia/Kolkata"]).text
         #expect(ls.contains("+10000000000-01-01 05:30 far"), "\(ls)")
-        let info = tool.run(["info", "s@latest", "/far"], zone: "Asia/Kolkata").text
+        let info = tool.run(["info", "s@latest", "/far"], environment: ["TZ": "Asia/Kolkata"]).text
         #expect(info.contains("Modify: +10000000000-01-01 05:30:00.000000000 +0530"), "\(info)")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SnapdexTestSupport
 @testable import SnapdexCore
 
 /// `snapdex copy` to and from repositories in a bucket of the test gateway (TestGateway), as
@@ -8,9 +9,6 @@ import Testing
 struct S3CopyTests {
     let dir = NSTemporaryDirectory() + "snapdex-s3copy-\(UUID().uuidString)"
     let bucket = "t-copy-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/snapdex").path
 
     func environment() throws -> [String: String] {
         let server = try TestGateway.server()
@@ -21,21 +19,8 @@ struct S3CopyTests {
 
     /// Runs snapdex; its standard output and standard error apart.
     func run(_ args: [String], extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: S3CopyTests.binary)
-        p.arguments = args
-        p.environment = try environment().merging(extra) { _, b in b }
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = dir + "/.out", err = dir + "/.err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        let r = Snapdex(repo: "", scratch: dir).run(args, cwd: dir, environment: try environment().merging(extra) { _, b in b })
+        return (r.status, r.text, r.err)
     }
 
     /// The store of `s3://BUCKET/PREFIX`, for looking at what is in it.
@@ -71,7 +56,7 @@ struct S3CopyTests {
     func manifests(_ s: S3ObjectStore) throws -> [String] { try s.list(prefix: "catalogs/").map(\.key).filter { $0.hasSuffix(".manifest") } }
 
     @Test func aCopyToABucketLandsWholeAndAKilledCopySendsNothingTwice() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 3, files: 6_000)
@@ -124,7 +109,7 @@ struct S3CopyTests {
     /// its generation; the next copy from here notices, lists the target's blocks again, and
     /// sends back those the forget deleted, so every point verifies there.
     @Test func aTargetPrunedOnAnotherHostIsNoticedThroughItsGeneration() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 3, files: 300)
@@ -168,7 +153,7 @@ struct S3CopyTests {
     }
 
     @Test func aBucketRaisesItsGenerationWhenItDeletesBlocksAndACopyListsItAgain() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 3, files: 300)
@@ -219,7 +204,7 @@ struct S3CopyTests {
     }
 
     @Test func aRepositoryInABucketIsCopiedToAFolderAndToAnotherBucket() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 2, files: 6_000)
@@ -257,10 +242,10 @@ struct S3CopyTests {
     /// its own lines that start and stop a gateway are left out (this one is the test's), the
     /// demo folder and bucket names are made this test's own.
     @Test func theReadmeWalkthroughOnObjectStorageWorksAsPasted() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let package = URL(fileURLWithPath: S3CopyTests.binary).deletingLastPathComponent().deletingLastPathComponent()
+        let package = URL(fileURLWithPath: Snapdex.binary).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         let readme = try String(contentsOfFile: package + "/README.md", encoding: .utf8)
         let blocks = readme.components(separatedBy: "```")
@@ -276,7 +261,7 @@ struct S3CopyTests {
         }
         #expect(commands.contains { $0.contains("copy --to s3://") } && commands.contains { $0.contains("copy --to \(dir)/demo/") })
         var env = try environment()
-        env["PATH"] = URL(fileURLWithPath: S3CopyTests.binary).deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        env["PATH"] = URL(fileURLWithPath: Snapdex.binary).deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = ["-e", "-c", commands.joined(separator: "\n")]
@@ -284,8 +269,10 @@ struct S3CopyTests {
         p.currentDirectoryURL = URL(fileURLWithPath: package)
         let out = dir + "/.readme"
         FileManager.default.createFile(atPath: out, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: out)
+        // One descriptor for both, so what each writes lands after the other's.
+        let output = FileHandle(forWritingAtPath: out)
+        p.standardOutput = output
+        p.standardError = output
         p.standardInput = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()

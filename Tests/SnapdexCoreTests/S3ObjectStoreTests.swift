@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SnapdexTestSupport
 @testable import SnapdexCore
 
 /// S3ObjectStore against a real RADOS Gateway (TestGateway): every request signed for real.
@@ -135,9 +136,7 @@ struct S3ObjectStoreTests {
     /// The snapdex binary on an s3:// repository, configured by the AWS variables: init makes
     /// the bucket, and index, points, cat and verify work through the gateway.
     @Test func theCommandsWorkOnAnS3Repository() throws {
-        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/snapdex").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard Snapdex.isBuilt else { Issue.record("snapdex is not built; run `make test`"); return }
         let server = try TestGateway.server()
         let dir = NSTemporaryDirectory() + "snapdex-s3cli-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -148,33 +147,22 @@ struct S3ObjectStoreTests {
         let repo = "s3://t-cli-" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "/hosts/one"
         let env = ["AWS_ENDPOINT_URL": server.endpoint.description, "AWS_ACCESS_KEY_ID": server.accessKey,
                    "AWS_SECRET_ACCESS_KEY": server.secretKey, "XDG_CACHE_HOME": dir + "/cache", "HOME": dir, "TZ": "UTC"]
-        func run(_ args: [String], environment: [String: String] = env, repository: String = repo) throws -> (status: Int32, out: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = args + ["--repo", repository]
-            p.environment = environment
-            let out = dir + "/.out"
-            FileManager.default.createFile(atPath: out, contents: nil)
-            p.standardOutput = FileHandle(forWritingAtPath: out)
-            p.standardError = FileHandle(forWritingAtPath: out)
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+        func run(_ args: [String], environment: [String: String] = env, repository: String = repo) throws -> ToolRun {
+            Snapdex(repo: repository, scratch: dir).run(args, environment: environment)
         }
         #expect(try run(["init"]).status == 0)
         #expect(try run(["source", "add", "home", "--snapshots", dir + "/snaps"]).status == 0)
         #expect(try run(["index", "--source", "home"]).status == 0)
         let points = try run(["points"])
-        #expect(points.status == 0 && points.out.contains("2026-12-02"))
-        #expect(try run(["cat", "home@latest", "sub/f7"]).out == "2026-12-02 7\n")
+        #expect(points.status == 0 && points.text.contains("2026-12-02"))
+        #expect(try run(["cat", "home@latest", "sub/f7"]).text == "2026-12-02 7\n")
         #expect(try run(["verify"]).status == 0)
         var wrong = env
         wrong["AWS_SECRET_ACCESS_KEY"] = "wrong"
         let refused = try run(["points"], environment: wrong)
-        #expect(refused.status == 1 && refused.out.contains("SignatureDoesNotMatch") && refused.out.split(separator: "\n").count == 1, "\(refused.out)")
+        #expect(refused.status == 1 && refused.err.contains("SignatureDoesNotMatch") && refused.err.split(separator: "\n").count == 1, "\(refused.err)")
         let malformed = try run(["init"], repository: "s3://Bad_Name/x")
-        #expect(malformed.status == 2 && malformed.out.contains("a bucket name has only lower-case letters"), "\(malformed.out)")
+        #expect(malformed.status == 2 && malformed.err.contains("a bucket name has only lower-case letters"), "\(malformed.err)")
     }
 
     private func concurrentPuts(_ store: S3ObjectStore, _ names: [String]) throws {

@@ -159,7 +159,7 @@ import Glibc
             let expected = Self.reference(all, q)
             #expect(try Self.found(repo, q, points) == expected)
             for limit in [0, 60_000] {
-                let search = Search(q, filterFile: tmp.path + "/filters-\(limit)", baseBytes: limit)
+                let search = try Search(q, filterFile: tmp.path + "/filters-\(limit)", baseBytes: limit)
                 var hits: [Hit] = []
                 for p in points {
                     try search.run(in: p, reader: try repo.reader(for: p, cache: ChunkCache(limit: 1))) {

@@ -47,7 +47,7 @@ struct VerifyCommand: ParsableCommand {
         guard !report.isClean else { return }
         let out = Output.current
         guard repair else {
-            if let first = report.journalDamage ?? report.irregularManifests.first {
+            if let first = report.journalDamage ?? report.irregularManifests.first ?? report.irregularFiles.first {
                 // Its own advice: neither is fixed by writing blocks or forgetting points.
                 out.error("snapdex: damage found; \(first)")
             } else if !report.damagedBlocks.isEmpty, repo.mirror != nil {
@@ -94,6 +94,7 @@ struct VerifyCommand: ParsableCommand {
         for m in report.damagedManifests { out.line("damaged manifest of point \(m.point.prefix(12)): \(m.reason)") }
         if let j = report.journalDamage { out.line("damaged journal: \(j)") }
         for m in report.irregularManifests { out.line("not a manifest: \(m)") }
+        for f in report.irregularFiles { out.line("not a regular file: \(f)") }
         if report.wrongNamesFilters > 0 {
             Log.warning("\(report.wrongNamesFilters) filter(s) in find's cache names-filters did not match their names blocks (they hide hits); removed it, and the next `snapdex find` builds it again from the blocks")
         }
@@ -102,6 +103,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let others = (report.journalDamage == nil ? "" : ", a damaged journal")
             + (report.irregularManifests.isEmpty ? "" : ", \(report.irregularManifests.count) manifest name(s) that are not regular files")
+            + (report.irregularFiles.isEmpty ? "" : ", \(report.irregularFiles.count) repository file(s) that are not regular files")
         let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)" + others
         // Clean is the quiet case; damage is printed even with -q.
         if report.isClean && Log.quiet { return }

@@ -118,7 +118,7 @@ extension Repository {
     /// returns the ids of those points (their hits found before it went may have been given).
     @discardableResult
     public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws -> [String] {
-        let search = Search(query, filterFile: NamesFilterFile.path(in: root))
+        let search = try Search(query, filterFile: NamesFilterFile.path(in: root))
         var skipped: [String] = []
         defer { search.saveFilters { [blocks] in FileIO.exists(blocks.path(of: $0)) } }
         for point in points {
@@ -159,13 +159,13 @@ final class Search {
     private lazy var builder = NamesFilterBuilder()
 
     /// `baseBytes` bounds the whole blocks kept for the deltas and patches of later points.
-    init(_ query: FindQuery, filterFile: String, baseBytes: Int = BlockMemo.defaultLimit) {
+    init(_ query: FindQuery, filterFile: String, baseBytes: Int = BlockMemo.defaultLimit) throws {
         self.query = query
         bases = BlockMemo(limit: baseBytes)
         matcher = NameMatcher(query)
         probe = NamesFilterProbe(query, literal: matcher.literal)
         self.filterFile = filterFile
-        filters = NamesFilterFile.load(filterFile)
+        filters = try NamesFilterFile.load(filterFile)
     }
 
     /// Writes the filters built in this search with those already kept (best effort: a cache).

@@ -388,24 +388,12 @@ public enum ChunkCodec {
                 out.hashes.append(try readHash(&flags, &hashes))
             }
             guard let patch else { return out }
-            let (_, p) = try columns(patch, kind: .patch, expected: count)
-            guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
-            var target = p[0], indices = p[1], pSizes = p[2], pMtimes = p[3], pFlags = p[4], pHashes = p[5]
-            guard try target.byte() == PartKind.content.rawValue else { throw Damaged(reason: "patch is not for a content part") }
-            var pExact = try TimeExceptions(p.count > 6 ? p[6] : nil, limit: count)
-            var index = -1
-            var listed = 0
-            var prevTime: Int64 = 0
-            while !indices.isAtEnd {
-                index += try indices.count(limit: count) + 1
-                guard index < count else { throw Damaged(reason: "patch index out of range") }
-                out.sizes[index] = try pSizes.varint()
-                prevTime = prevTime &+ (try pMtimes.zigzag())
-                out.mtimes[index] = try pExact.time(at: listed, stored: prevTime)
-                out.hashes[index] = try readHash(&pFlags, &pHashes)
-                listed += 1
+            var changes = try ContentPatch(patch, count: count)
+            while let c = try changes.next() {
+                out.sizes[c.index] = c.size
+                out.mtimes[c.index] = c.mtime
+                out.hashes[c.index] = c.hash
             }
-            try pExact.checkAllUsed(listed: listed)
             return out
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
@@ -528,30 +516,55 @@ public enum ChunkCodec {
     /// Applies a content patch to `values`, the values at `wanted` of its base.
     public static func applyContent(_ patch: [UInt8], count: Int, at wanted: [Int], to values: inout ContentValues) throws {
         do {
-            let (_, p) = try columns(patch, kind: .patch, expected: count)
-            guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
-            var target = p[0], indices = p[1], pSizes = p[2], pMtimes = p[3], pFlags = p[4], pHashes = p[5]
-            guard try target.byte() == PartKind.content.rawValue else { throw Damaged(reason: "patch is not for a content part") }
-            var pExact = try TimeExceptions(p.count > 6 ? p[6] : nil, limit: count)
-            var index = -1
-            var listed = 0
-            var prevTime: Int64 = 0
+            var changes = try ContentPatch(patch, count: count)
             var at = 0
-            while !indices.isAtEnd {
-                index += try indices.count(limit: count) + 1
-                guard index < count else { throw Damaged(reason: "patch index out of range") }
-                let size = try pSizes.varint()
-                prevTime = prevTime &+ (try pMtimes.zigzag())
-                let mtime = try pExact.time(at: listed, stored: prevTime)
-                let hash = try readHash(&pFlags, &pHashes)
-                listed += 1
+            while let c = try changes.next() {
                 // Patch indices ascend (each is a gap from the previous one), as `wanted` does.
-                while at < wanted.count && wanted[at] < index { at += 1 }
-                if at < wanted.count && wanted[at] == index { values[at] = (size, mtime, hash) }
+                while at < wanted.count && wanted[at] < c.index { at += 1 }
+                if at < wanted.count && wanted[at] == c.index { values[at] = (c.size, c.mtime, c.hash) }
             }
-            try pExact.checkAllUsed(listed: listed)
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
+        }
+    }
+
+    /// The entries a content part's patch replaces, read in order: each one's flat index and
+    /// its new size, mtime and hash. `decodeContent` and `applyContent` both read patches
+    /// through it, so they check the same things. A truncated column throws
+    /// `ByteReader.Truncated`, which its callers report as damage.
+    struct ContentPatch {
+        private let count: Int
+        private var indices: ByteReader, sizes: ByteReader, mtimes: ByteReader, flags: ByteReader, hashes: ByteReader
+        private var exact: TimeExceptions
+        private var index = -1
+        private var listed = 0
+        private var previousTime: Int64 = 0
+
+        /// The patch `bytes` of a content part of `count` entries.
+        init(_ bytes: [UInt8], count: Int) throws {
+            let (_, p) = try ChunkCodec.columns(bytes, kind: .patch, expected: count)
+            guard p.count >= 6 else { throw Damaged(reason: "patch has too few columns") }
+            var target = p[0]
+            guard try target.byte() == PartKind.content.rawValue else { throw Damaged(reason: "patch is not for a content part") }
+            self.count = count
+            (indices, sizes, mtimes, flags, hashes) = (p[1], p[2], p[3], p[4], p[5])
+            exact = try TimeExceptions(p.count > 6 ? p[6] : nil, limit: count)
+        }
+
+        /// The next replaced entry; nil after the last one, once every time exception was used.
+        mutating func next() throws -> (index: Int, size: UInt64, mtime: FileTime, hash: Digest?)? {
+            guard !indices.isAtEnd else {
+                try exact.checkAllUsed(listed: listed)
+                return nil
+            }
+            index += try indices.count(limit: count) + 1
+            guard index < count else { throw Damaged(reason: "patch index out of range") }
+            let size = try sizes.varint()
+            previousTime = previousTime &+ (try mtimes.zigzag())
+            let mtime = try exact.time(at: listed, stored: previousTime)
+            let hash = try ChunkCodec.readHash(&flags, &hashes)
+            listed += 1
+            return (index, size, mtime, hash)
         }
     }
 

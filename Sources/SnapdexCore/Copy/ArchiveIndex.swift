@@ -103,8 +103,8 @@ struct ArchiveIndexFile {
         if let fd = try RepositoryFolder.open("archive", in: root) { close(fd) }
     }
 
-    func load(target: [UInt8]) -> ArchiveIndex? {
-        guard let bytes = try? FileIO.readAll(path) else { return nil }
+    func load(target: [UInt8]) throws -> ArchiveIndex? {
+        guard let bytes = try FileIO.readIfReadable(path) else { return nil }
         return ArchiveIndex.decode(bytes, target: target)
     }
 
@@ -119,8 +119,7 @@ struct ArchiveIndexFile {
     func append(_ hashes: [Digest]) throws {
         guard !hashes.isEmpty else { return }
         try checkFolder()
-        let fd = PathCalls.open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
+        let fd = try FileIO.openRegular(path, O_WRONLY | O_APPEND)
         defer { close(fd) }
         try FileIO.writeAll(fd, ArchiveIndex.batch(hashes), path)
     }

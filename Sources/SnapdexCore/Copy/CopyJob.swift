@@ -156,7 +156,7 @@ extension Repository {
         let targetID = RepositoryMarks.id(config: target.repository?.config ?? [])
         let generation = RepositoryMarks.generation(exists ? try store.get(RepositoryMarks.generationFile) : nil)
         let file = ArchiveIndexFile(repository: root, target: targetID)
-        var index = file.load(target: targetID)
+        var index = try file.load(target: targetID)
         if target.created {
             index = ArchiveIndex(target: targetID, generation: generation ?? 0, blocks: [])
         } else if options.rescan {

@@ -34,12 +34,15 @@ public final class FolderObjectStore: ObjectStore, @unchecked Sendable {
         guard let dfd = try openParent(dirs, create: false) else { return nil }
         defer { close(dfd) }
         let fd: Int32
-        switch FS.withCName(name, { n in syscall { openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) } }) {
+        // O_NONBLOCK: a FIFO in an object's place must not block the open (FileIO.openRegular).
+        switch FS.withCName(name, { n in syscall { openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) } }) {
         case .success(let f): fd = f
         case .failure(let e) where e == .noEntry: return nil
+        case .failure(let e) where e == .loop: throw SnapdexError.notRegularFile(path: path(key), kind: "a symbolic link")
         case .failure(let e): throw SnapdexError.io("cannot open", path(key), e)
         }
         defer { close(fd) }
+        try FileIO.requireRegular(fd, path(key))
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 1 << 16)
         while true {

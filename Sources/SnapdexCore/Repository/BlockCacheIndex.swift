@@ -36,8 +36,7 @@ struct BlockCacheIndex {
 
     /// The recorded total; nil when the file is missing or damaged.
     func read() -> Int64? {
-        let fd = PathCalls.open(path, O_RDONLY | O_CLOEXEC, 0)
-        guard fd >= 0 else { return nil }
+        guard let fd = try? FileIO.openRegular(path, O_RDONLY) else { return nil }
         defer { close(fd) }
         _ = syscall { flock(fd, LOCK_SH) }
         return BlockCacheIndex.decode(Self.contents(fd))
@@ -49,8 +48,7 @@ struct BlockCacheIndex {
     /// finds the old or no file: too high or counted again, never trusted too low.
     @discardableResult
     func update(_ body: (Int64?) -> Int64) -> Int64 {
-        let fd = PathCalls.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { return body(nil) }
+        guard let fd = try? FileIO.openRegular(path, O_RDWR | O_CREAT) else { return body(nil) }
         defer { close(fd) }
         FileIO.adopt(fd)
         _ = syscall { flock(fd, LOCK_EX) }

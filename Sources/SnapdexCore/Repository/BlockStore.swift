@@ -179,6 +179,8 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         let bytes: [UInt8]
         do {
             bytes = try FileIO.readAll(p)
+        } catch SnapdexError.notRegularFile(_, let kind) {
+            throw SnapdexError.blockDamaged(hash: hash.hex, reason: "its file is \(kind), not a regular file")
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
             guard let fetchMissing, let fetched = try fetchMissing(hash) else { throw SnapdexError.blockMissing(hash: hash.hex) }
             // Checked before it is cached: a damaged object never becomes a trusted cache file.

@@ -267,10 +267,9 @@ enum Schema {
     /// is damage (exit 3) that `snapdex rescan` repairs; a database the process may not write
     /// (a read-only repository) is reported as such so the caller can fall back to memory.
     static func open(path: String) throws -> any DatabaseWriter {
-        if !FileIO.exists(path) {
-            let fd = PathCalls.open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-            if fd >= 0 { close(fd) }
-        }
+        // SQLite would block opening a FIFO (or read a device): only regular files reach it.
+        for suffix in ["", "-wal", "-shm"] { try FileIO.requireRegularOrAbsent(path + suffix) }
+        if !FileIO.exists(path), let fd = try? FileIO.openRegular(path, O_WRONLY | O_CREAT) { close(fd) }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -304,6 +303,7 @@ enum Schema {
     /// which readers see whole or not at all. A live file SQLite cannot open as a database is
     /// one no reader can use: it is replaced by renaming the new file over it.
     static func replace(_ live: String, with fresh: any DatabaseWriter) throws {
+        for suffix in ["", "-wal", "-shm"] { try FileIO.requireRegularOrAbsent(live + suffix) }
         var config = Configuration()
         config.busyMode = .timeout(10)
         do {

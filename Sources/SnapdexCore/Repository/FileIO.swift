@@ -37,12 +37,63 @@ enum FileIO {
         guard geteuid() == 0, PathCalls.stat(root, &st) == 0, st.st_uid != 0 else { owner = nil; return }
         owner = (st.st_uid, st.st_gid)
     }
-    static func readAll(_ path: String) throws -> [UInt8] {
+    /// `open(2)` of a repository file, which must be a regular file. `O_NONBLOCK` keeps a FIFO
+    /// or a device in its place from blocking the open (a FIFO opened for writing with no
+    /// reader fails at once), `O_NOFOLLOW` refuses a symbolic link, and `fstat(2)` whatever
+    /// else opened: each is `SnapdexError.notRegularFile` (damage), never read or written.
+    static func openRegular(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws -> Int32 {
         let fd: Int32
-        switch syscall({ PathCalls.open(path, O_RDONLY | O_CLOEXEC) }) {
+        switch syscall({ PathCalls.open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, mode) }) {
         case .success(let f): fd = f
-        case .failure(let e): throw SnapdexError.io("cannot open", path, e)
+        case .failure(let e):
+            // ELOOP (a symlink), ENXIO (a FIFO without a reader), EISDIR (a folder opened to write).
+            var st = stat()
+            if PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                throw SnapdexError.notRegularFile(path: path, kind: ManifestFile.kind(st))
+            }
+            throw SnapdexError.io("cannot open", path, e)
         }
+        do {
+            try requireRegular(fd, path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        // Regular files ignore the flag; cleared so nothing that reads this descriptor depends on that.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    /// Throws `SnapdexError.notRegularFile` unless the open `fd` (of `path`) is a regular file.
+    static func requireRegular(_ fd: Int32, _ path: String) throws {
+        var st = stat()
+        if case .failure(let e) = syscall({ fstat(fd, &st) }) { throw SnapdexError.io("cannot look at", path, e) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SnapdexError.notRegularFile(path: path, kind: ManifestFile.kind(st)) }
+    }
+
+    /// Throws `SnapdexError.notRegularFile` when something other than a regular file is at
+    /// `path` (nothing there is fine): for files another library opens (SQLite's).
+    static func requireRegularOrAbsent(_ path: String) throws {
+        var st = stat()
+        guard PathCalls.lstat(path, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SnapdexError.notRegularFile(path: path, kind: ManifestFile.kind(st)) }
+    }
+
+    /// The bytes of `path`, or nil when it cannot be read (missing, unreadable), for files
+    /// whose absence or loss the caller copes with. One that is not a regular file is still
+    /// thrown: that is damage to report, never to read past.
+    static func readIfReadable(_ path: String) throws -> [UInt8]? {
+        do {
+            return try readAll(path)
+        } catch let e as SnapdexError where e.isNotRegularFile {
+            throw e
+        } catch {
+            return nil
+        }
+    }
+
+    static func readAll(_ path: String) throws -> [UInt8] {
+        let fd = try openRegular(path, O_RDONLY)
         defer { close(fd) }
         var out: [UInt8] = []
         var st = stat()
@@ -79,11 +130,12 @@ enum FileIO {
     }
 
     static func write(_ path: String, _ bytes: [UInt8], exclusive: Bool, durable: Bool, mode: mode_t = 0o600) throws {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (exclusive ? O_EXCL : O_TRUNC)
+        let flags = O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC)
         let fd: Int32
-        switch syscall({ PathCalls.open(path, flags, mode) }) {
-        case .success(let f): fd = f
-        case .failure(let e): throw SnapdexError.io("cannot create", path, e)
+        do {
+            fd = try openRegular(path, flags, mode: mode)
+        } catch SnapdexError.io(_, _, let e) {
+            throw SnapdexError.io("cannot create", path, e)
         }
         adopt(fd)
         var ok = false

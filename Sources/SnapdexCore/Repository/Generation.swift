@@ -32,6 +32,10 @@ enum RepositoryMarks {
 }
 
 extension Repository {
+    /// The files of the repository's top folder that snapdex opens besides config and the
+    /// database (which no command gets past when they are not regular files).
+    static let singleFiles = ["journal", "lock", RepositoryMarks.generationFile, "sessions.jsonl", "names-filters"]
+
     /// The generation of this repository.
     var generation: UInt64? {
         RepositoryMarks.generation(try? FileIO.readAll(root + "/" + RepositoryMarks.generationFile))
@@ -43,9 +47,15 @@ extension Repository {
         try Repository.bumpGeneration(root: root)
     }
 
+    /// Every writer may delete blocks (its recovery runs gc), which raises the generation
+    /// first: one that is not a regular file stops it before it changes anything.
+    func requireUsableGeneration() throws {
+        _ = try FileIO.readIfReadable(root + "/" + RepositoryMarks.generationFile)
+    }
+
     static func bumpGeneration(root: String) throws {
         let path = root + "/" + RepositoryMarks.generationFile
-        let old = RepositoryMarks.generation(try? FileIO.readAll(path))
+        let old = RepositoryMarks.generation(try FileIO.readIfReadable(path))
         // A damaged number is replaced by one no index can have recorded.
         let next = old.map { $0 &+ 1 } ?? UInt64(max(Timestamp.now.nanoseconds, 1))
         try FileIO.writeAtomically(path, Array("\(next)\n".utf8), durable: true)

@@ -22,10 +22,15 @@ public struct VerifyReport: Sendable {
     public var journalDamage: SnapdexError?
     /// Files named like a manifest that are not regular files (`SnapdexError.manifestNotRegular`).
     public var irregularManifests: [SnapdexError] = []
+    /// The repository's own files (generation, journal, lock...) that are there but not
+    /// regular files (`SnapdexError.notRegularFile`): they stop writers, or the readers of them.
+    public var irregularFiles: [SnapdexError] = []
+    public var isClean: Bool {
+        damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty && irregularFiles.isEmpty
+    }
     /// Filters of `REPO/names-filters` (find's cache) that did not match their names blocks;
     /// the file was removed, and the next `find` builds it again from the blocks.
     public var wrongNamesFilters = 0
-    public var isClean: Bool { damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty }
 }
 
 /// What `snapdex verify --repair` did for one damaged block.
@@ -61,6 +66,9 @@ extension Repository {
         // A writer's journal is renamed into place whole, so a damaged one is never a race.
         if let bytes = try? FileIO.readAll(journalPath), let damage = Journal.decode(bytes).damage {
             report.journalDamage = .journalDamaged(path: journalPath, reason: damage)
+        }
+        for name in Repository.singleFiles {
+            do { try FileIO.requireRegularOrAbsent(root + "/" + name) } catch let e as SnapdexError { report.irregularFiles.append(e) }
         }
         report.irregularManifests = CatalogListing(catalogs: catalogsDirectory).irregular.map { .manifestNotRegular(path: $0.path, kind: $0.kind) }
         report.wrongNamesFilters = dropWrongNamesFilters(manifests.map(\.1))

@@ -186,6 +186,8 @@ public final class Repository {
         let config: [UInt8]
         do {
             config = try FileIO.readAll(root + "/config")
+        } catch let e as SnapdexError where e.isNotRegularFile {
+            throw e
         } catch {
             // Another user's repository is theirs, not missing or damaged: `init` would fail
             // there and restoring the config would change nothing.
@@ -310,6 +312,7 @@ public final class Repository {
         guard FileIO.exists(path) else {
             return FileIO.isDirectory(sourceDirectory(name)) ? .sourceConfigDamaged(path: path, source: name, reason: "missing") : .sourceUnknown(name)
         }
+        if case .failure(let e as SnapdexError) = Result(catching: { try FileIO.readIfReadable(path) }) { return e }
         guard let bytes = try? FileIO.readAll(path), let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)),
               config.name == name else {
             return .sourceConfigDamaged(path: path, source: name, reason: "not a source configuration for '\(name)'")
@@ -475,7 +478,7 @@ public final class Repository {
     /// Throws what `recover` would for a journal that cannot be trusted, changing nothing (a
     /// dry run fails where its run would).
     func refuseDamagedJournal() throws {
-        if let bytes = try? FileIO.readAll(journalPath), let damage = Journal.decode(bytes).damage {
+        if let bytes = try FileIO.readIfReadable(journalPath), let damage = Journal.decode(bytes).damage {
             throw SnapdexError.journalDamaged(path: journalPath, reason: damage)
         }
     }
@@ -501,7 +504,8 @@ public final class Repository {
     func recover(dropDamagedJournal: Bool = false) throws {
         // A journal that never got renamed into place: its writer had changed nothing yet.
         FileIO.remove(journalPath + ".tmp")
-        guard let bytes = try? FileIO.readAll(journalPath) else {
+        try requireUsableGeneration()
+        guard let bytes = try FileIO.readIfReadable(journalPath) else {
             try removeCatalogTemporaries()
             try reconcile()
             return
@@ -606,8 +610,9 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        let fd = PathCalls.open(sessionsPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { return }
+        // Logged after the work is done: a log that cannot be written (or is not a regular
+        // file, which `snapdex sessions` reports) does not fail it.
+        guard let fd = try? FileIO.openRegular(sessionsPath, O_RDWR | O_APPEND | O_CREAT) else { return }
         FileIO.adopt(fd)
         // A line torn by a crash (no newline at its end) is ended first, so it stays one
         // unreadable line and does not swallow this record. Writers hold the repository lock.

@@ -4,7 +4,7 @@ extension Repository {
     /// The session log's records, and how many of its lines could not be read (a damaged or
     /// half-written line is counted, never silently dropped).
     public func sessionLog() throws -> (sessions: [SessionRecord], unreadable: Int) {
-        guard let bytes = try? FileIO.readAll(sessionsPath) else { return ([], 0) }
+        guard let bytes = try FileIO.readIfReadable(sessionsPath) else { return ([], 0) }
         var sessions: [SessionRecord] = []
         var unreadable = 0
         let decoder = JSONDecoder()

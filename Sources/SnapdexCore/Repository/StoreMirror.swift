@@ -223,8 +223,7 @@ public final class StoreMirror: @unchecked Sendable {
     }
 
     private func appendSent(_ h: Digest) throws {
-        let fd = PathCalls.open(sentPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { throw SnapdexError.io("cannot open", sentPath, .current) }
+        let fd = try FileIO.openRegular(sentPath, O_WRONLY | O_APPEND | O_CREAT)
         defer { close(fd) }
         let line = Array((h.hex + "\n").utf8)
         _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

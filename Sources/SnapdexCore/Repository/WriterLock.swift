@@ -13,8 +13,7 @@ public final class WriterLock {
     public static let maxWait: Double = 31_536_000
 
     init(path: String, wait seconds: Double) throws {
-        fd = PathCalls.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { throw SnapdexError.io("cannot open", path, .current) }
+        fd = try FileIO.openRegular(path, O_RDWR | O_CREAT)
         FileIO.adopt(fd)
         let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), WriterLock.maxWait)
         let deadline = Timestamp.now.nanoseconds.addingReportingOverflow(Int64(bounded * 1e9)).partialValue

@@ -82,6 +82,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case folderNotReal(path: String, kind: String)
     /// A source's `source.json` that is missing or does not read back as its configuration.
     case sourceConfigDamaged(path: String, source: String, reason: String)
+    /// A repository file that must be a regular file is `kind` (a FIFO, a folder, a symbolic link...).
+    case notRegularFile(path: String, kind: String)
     case interrupted(String)
     case partial(String)
     /// A repository on object storage where a writer's lock object conflicts with this one's.
@@ -221,6 +223,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is \(kind), not a real folder: snapdex never follows one out of the repository, so nothing was changed; replace it with a folder holding the files it leads to, or move it out of the repository, then run the command again"
         case .sourceConfigDamaged(let p, let source, let why):
             return "\(p) is damaged (\(why)); write it anew, keeping the source's points, with `snapdex source set \(source) --snapshots DIR` (add --live-path, --time-from, --include or --exclude as it had them; its policy is read back from its newest point), or restore it from a copy"
+        case .notRegularFile(let p, let kind):
+            return "\(p) is \(kind), not a regular file: the repository is damaged and nothing was changed; " + RepositoryFileRemedy.forIrregular(p)
         case .interrupted(let why):
             return "interrupted: \(why)"
         case .partial(let why):
@@ -241,6 +245,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    public var isNotRegularFile: Bool {
+        if case .notRegularFile = self { return true }
+        return false
+    }
+
     public var isPermissionDenied: Bool {
         if case .permissionDenied = self { return true }
         return false
@@ -253,7 +262,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
              .pointTimeShared:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable,
-             .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged:
+             .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode
