@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SnapdexCore
+import SnapdexTestSupport
 
 extension S3CopyTests {
     /// A bucket restored from an older backup (or a clone of another target) lacks a point
@@ -8,7 +9,7 @@ extension S3CopyTests {
     /// claims every block of a point the bucket does not hold) and sends what is missing,
     /// instead of publishing the point without its blocks.
     @Test func aCopyToABucketRestoredFromABackupSendsTheBlocksItLacks() throws {
-        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        guard FileManager.default.isExecutableFile(atPath: Snapdex.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try series(days: 2, files: 6_000)
