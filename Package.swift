@@ -28,6 +28,8 @@ let package = Package(
                 "CLZMA",
                 "CSystemShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the few queries that read 10,000 rows (`points`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

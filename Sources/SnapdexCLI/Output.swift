@@ -186,19 +186,47 @@ enum Format {
     }
 
     static func bytes(_ n: UInt64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var out: [UInt8] = []
+        appendBytes(n, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let byteUnits: [[UInt8]] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"].map { Array($0.utf8) }
+
+    /// The bytes of `bytes(n)`, appended to `out` (`points` prints 20,000 sizes).
+    static func appendBytes(_ n: UInt64, to out: inout [UInt8]) {
         var v = Double(n)
         var i = 0
-        while v >= 1024 && i < units.count - 1 {
+        while v >= 1024 && i < byteUnits.count - 1 {
             v /= 1024
             i += 1
         }
-        guard i > 0 else { return "\(n) B" }
-        // "%.1f" without String(format:), which costs microseconds (points prints 20,000):
-        // v is n / 1024^i exactly, so below 2^49 bytes v * 10 is exact and rounds as printf
-        // does, ties to even.
+        guard i > 0 else {
+            appendDecimal(n, to: &out)
+            out.append(32)
+            out.append(contentsOf: byteUnits[0])
+            return
+        }
+        // "%.1f" without String(format:), which costs microseconds: v is n / 1024^i exactly,
+        // so below 2^49 bytes v * 10 is exact and rounds as printf does, ties to even.
         let tenths = UInt64((v * 10).rounded(.toNearestOrEven))
-        return "\(tenths / 10).\(tenths % 10) \(units[i])"
+        appendDecimal(tenths / 10, to: &out)
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(ascii: "0") + UInt8(tenths % 10))
+        out.append(32)
+        out.append(contentsOf: byteUnits[i])
+    }
+
+    /// `n` in decimal, as `"\(n)"` writes it, appended to `out`.
+    static func appendDecimal<I: BinaryInteger>(_ n: I, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var m = n.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(m % 10))
+            m /= 10
+        } while m > 0
+        out[start...].reverse()
     }
 
     /// GNU `ls -h` style: `512`, `4.0K`, `12M` (powers of 1024, rounded up as GNU does).
@@ -259,6 +287,72 @@ enum Format {
                 if !alignRight && fill > 0 { line.append(contentsOf: repeatElement(32, count: fill)) }
             }
             return String(decoding: line, as: UTF8.self)
+        }
+    }
+}
+
+/// A table built cell by cell into one buffer and printed with `Format.table`'s layout, the
+/// same bytes, for tables of thousands of rows (`points` prints 10,000): no String per cell
+/// or line.
+struct TextTable {
+    private var bytes: [UInt8] = []
+    /// Where each cell ends in `bytes`, and its width (as `Format.table` counts it).
+    private var ends: [Int] = []
+    private var counts: [Int] = []
+    private var widths: [Int]
+    private var column = 0
+
+    init(header: [String]) {
+        widths = Array(repeating: 0, count: header.count)
+        for h in header { cell(h) }
+    }
+
+    mutating func cell(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        endCell()
+    }
+
+    /// A cell whose bytes `write` appends (UTF-8, as a String's).
+    mutating func cell(_ write: (inout [UInt8]) -> Void) {
+        write(&bytes)
+        endCell()
+    }
+
+    private mutating func endCell() {
+        let start = ends.last ?? 0
+        let cell = bytes[start...]
+        let n = cell.allSatisfy { $0 < 0x80 } ? cell.count : String(decoding: cell, as: UTF8.self).count
+        widths[column] = max(widths[column], n)
+        ends.append(bytes.count)
+        counts.append(n)
+        column = (column + 1) % widths.count
+    }
+
+    /// Prints the rows, each cell padded to its column's width (the last one only when it is
+    /// right-aligned), two spaces apart.
+    func print(to out: Output, rightAligned: Set<Int> = []) {
+        let right = widths.indices.map { rightAligned.contains($0) }
+        let last = widths.count - 1
+        var line: [UInt8] = []
+        var start = 0
+        for (k, end) in ends.enumerated() {
+            let i = k % widths.count
+            if i > 0 {
+                line.append(32)
+                line.append(32)
+            }
+            let fill = i == last && !right[i] ? 0 : widths[i] - counts[k]
+            if right[i] { line.append(contentsOf: repeatElement(32, count: fill)) }
+            line.append(contentsOf: bytes[start..<end])
+            if !right[i] { line.append(contentsOf: repeatElement(32, count: fill)) }
+            start = end
+            if i == last {
+                // As `Output.line` prints a String: a path's raw bytes as typed.
+                if line.contains(0xEF) { line = PathString.bytes(String(decoding: line, as: UTF8.self)) }
+                line.append(10)
+                out.write(line)
+                line.removeAll(keepingCapacity: true)
+            }
         }
     }
 }

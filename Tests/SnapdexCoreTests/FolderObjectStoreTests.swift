@@ -57,6 +57,32 @@ import Glibc
         #expect(FileIO.names(in: tmp.sub("locks")) == ["one"])
     }
 
+    /// Two hosts' index runs send the same block (sources whose trees share a names chunk)
+    /// at once: each put writes its own temporary, so neither removes or renames the other's.
+    @Test func concurrentPutsOfOneKeyAllSucceed() throws {
+        let tmp = TempDir()
+        let store = FolderObjectStore(root: tmp.path)
+        final class Failures: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [String] = []
+        }
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for i in 0..<150 {
+                do {
+                    try store.put("blocks/ab/abcd", [UInt8(i & 0xff)])
+                    try store.putIfAbsent("catalogs/home/\(i).manifest", [UInt8(worker)])
+                } catch {
+                    failures.lock.withLock { failures.all.append("\(error)") }
+                }
+            }
+        }
+        let failed = failures.all.count
+        #expect(failed == 0, "\(failures.all.prefix(3))")
+        #expect(FileIO.names(in: tmp.sub("blocks/ab")) == ["abcd"])
+        #expect(FileIO.names(in: tmp.sub("catalogs/home")).count == 150)
+    }
+
     @Test func listWalksByPrefixInKeyOrderAndSkipsTemporaries() throws {
         let tmp = TempDir()
         let store = FolderObjectStore(root: tmp.path)

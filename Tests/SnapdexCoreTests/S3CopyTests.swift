@@ -110,10 +110,61 @@ struct S3CopyTests {
         #expect(verify.status == 0, "\(verify.out) \(verify.err)")
         #expect(try run(["cat", "home@latest", "day2.txt", "--repo", target]).out == "day 2\n")
 
-        // Nothing new: no block, a handful of requests.
+        // Nothing new: no block, and no lock either (nothing is sent that a gc there could
+        // remove): the open's GET of the config and LIST of catalogs/ decide it.
         let again = try object(try run(["copy", "--to", target, "--json", "--repo", repo]).out)
         #expect(again["points_copied"] as? Int == 0 && again["blocks_sent"] as? Int == 0 && again["rescanned"] as? Bool == false)
-        #expect((again["requests"] as? Int ?? 99) <= 12, "\(again)")
+        #expect(again["points_present"] as? Int == 3)
+        let quiet = try #require(again["requests_by_kind"] as? [String: Int])
+        #expect((again["requests"] as? Int ?? 99) <= 3 && quiet["put"] == 0 && quiet["delete"] == 0, "\(again)")
+        #expect(try there.list(prefix: "locks/").isEmpty)
+    }
+
+    /// A copy target pruned by its own forget on another host (its own cache folder) raises
+    /// its generation; the next copy from here notices, lists the target's blocks again, and
+    /// sends back those the forget deleted, so every point verifies there.
+    @Test func aTargetPrunedOnAnotherHostIsNoticedThroughItsGeneration() throws {
+        guard FileManager.default.isExecutableFile(atPath: S3CopyTests.binary) else { Issue.record("snapdex is not built; run `make test`"); return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try series(days: 3, files: 300)
+        // Catalog chunks only the newest point has: forgetting it deletes blocks whatever its
+        // delta shares with the others.
+        let only = dir + "/snaps/2026-12-03/only-last"
+        try FileManager.default.createDirectory(atPath: only, withIntermediateDirectories: true)
+        for i in 0..<12_000 { FileManager.default.createFile(atPath: only + "/u\(i)", contents: nil) }
+        let repo = dir + "/repo"
+        #expect(try run(["init", "--repo", repo]).status == 0)
+        #expect(try run(["source", "add", "home", "--snapshots", dir + "/snaps", "--repo", repo]).status == 0)
+        #expect(try run(["index", "--source", "home", "--repo", repo]).status == 0)
+        let target = "s3://\(bucket)/offsite"
+        let there = try store("offsite")
+        let first = try object(try run(["copy", "--to", target, "--json", "--repo", repo]).out)
+        #expect(first["points_copied"] as? Int == 3)
+        let blocksBefore = try blockKeys(there)
+
+        // Another host forgets the newest point there: the blocks only it used are deleted.
+        let otherHost = ["XDG_CACHE_HOME": dir + "/cache-b"]
+        let forget = try run(["forget", "home@latest", "--repo", target], extra: otherHost)
+        #expect(forget.status == 0, "\(forget.out) \(forget.err)")
+        let gone = blocksBefore.subtracting(try blockKeys(there))
+        let generation = try there.get("generation")
+        #expect(!gone.isEmpty && generation == Array("1\n".utf8))
+        let gc = try run(["gc", "--repo", target], extra: otherHost)
+        #expect(gc.status == 0, "\(gc.out) \(gc.err)")
+
+        // The chain's newest there is now the second point, so the third is copied again; the
+        // generation moved, so the archive index (which still lists the deleted blocks) is not
+        // trusted: the copy lists the target and sends exactly what is gone.
+        let next = try object(try run(["copy", "--to", target, "--json", "--repo", repo]).out)
+        #expect(next["points_copied"] as? Int == 1 && next["rescanned"] as? Bool == true, "\(next)")
+        #expect(next["blocks_sent"] as? Int == gone.count, "\(next)")
+        #expect(try blockKeys(there) == blocksBefore)
+
+        // Every point verifies there, read by a third host.
+        let verify = try run(["verify", "--repo", target], extra: ["XDG_CACHE_HOME": dir + "/cache-c"])
+        #expect(verify.status == 0 && verify.out.contains("no damage found"), "\(verify.out) \(verify.err)")
+        #expect(try run(["cat", "home@latest", "day2.txt", "--repo", target], extra: ["XDG_CACHE_HOME": dir + "/cache-c"]).out == "day 2\n")
     }
 
     @Test func aBucketRaisesItsGenerationWhenItDeletesBlocksAndACopyListsItAgain() throws {

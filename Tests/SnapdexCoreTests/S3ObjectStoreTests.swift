@@ -107,6 +107,15 @@ struct S3ObjectStoreTests {
                                                                      origin: "test", code: "InvalidAccessKeyId"))) {
             try unknown.put("config", [1])
         }
+        // `init` with wrong keys, of a bucket that exists or not: the credentials are named,
+        // not "belongs to another account" (the HEAD it asks first has no body to tell).
+        for bucket in [good.url.bucket, "t-nobucket-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)] {
+            let made = S3ObjectStore(url: ObjectStorageURL(bucket: bucket, prefix: ""), configuration: unknown.configuration)
+            #expect(throws: SnapdexError.objectStorage(.wrongCredentials(endpoint: good.address.origin, accessKeyID: "NOSUCHKEY",
+                                                                         origin: "test", code: "InvalidAccessKeyId"))) {
+                try made.createBucketIfMissing()
+            }
+        }
     }
 
     @Test func anUnreachableEndpointSaysSoAfterItsRetries() throws {

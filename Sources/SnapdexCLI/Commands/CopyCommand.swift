@@ -30,10 +30,12 @@ struct CopyCommand: ParsableCommand {
             --expire runs TARGET's retention on the copied sources afterwards. Manual points stay \
             manual and held points stay held.
 
-            The copy holds this repository's writer lock and TARGET's for its whole run (--wait \
+            The copy holds this repository's writer lock, and TARGET's while it sends (--wait \
             SECONDS waits for another writer, such as an index run, to finish); on object storage, \
             a copy of one source's points locks only that source there, so index runs of other \
-            sources go on. With --json, `requests` counts the requests made to TARGET.
+            sources go on, and a copy with nothing new takes no lock there and costs two requests \
+            (a GET of its config and a LIST of its catalogs). With --json, `requests` counts the \
+            requests made to TARGET.
 
             Examples:
               snapdex copy --to /mnt/offsite/snapdex

@@ -31,49 +31,70 @@ struct PointsCommand: ParsableCommand {
     func run() throws {
         let repo = try repository.open()
         if let source { _ = try repo.source(named: source) }
-        let points = try repo.points(source: source)
-        let sizes = try repo.catalogSizes()
-        let short = try repo.shortIDs()
-        let plan = Dictionary(uniqueKeysWithValues: repo.retentionPlan(of: points, now: .now).map { ($0.candidate.id, $0.reasons) })
-        var folders: [String: Bool] = [:]  // points of a source often share their snapshot folder
+        let listing = try repo.pointListing(source: source, now: .now)
         let out = Output.current
-        let width = Format.idWidth(points.map(\.id), short: short)
-        var rows = [["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "STATUS", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"]]
-        for p in points {
-            let (own, shared) = sizes[p.id] ?? (0, 0)
-            let exists = folders[p.snapshot] ?? p.snapshotExists
-            folders[p.snapshot] = exists
-            let reasons = plan[p.id] ?? []
-            if json {
-                var o = JSONObject()
-                o.string("id", p.id)
-                o.string("source", p.source)
-                o.string("time", p.pointTime.exactRFC3339())
-                o.string("kind", p.kind)
-                o.string("label", p.label)
-                o.number("entries", p.entries)
-                o.number("files", p.files)
-                o.string("status", p.status)
-                o.number("unreadable", p.unreadable)
-                o.number("bytes", own + p.manifestBytes)
-                o.number("shared_bytes", shared)
-                o.string("retain_until", p.retainUntil.map { Timestamp(nanoseconds: $0).retainUntilText })
-                o.strings("retention", reasons)
-                o.string("indexed_at", Timestamp(nanoseconds: p.indexedAt).rfc3339())
-                o.string("snapshot", p.snapshot)
-                o.bool("snapshot_exists", exists)
-                out.line(bytes: o.encoded)
-            } else {
-                rows.append([String(p.id.prefix(width)), p.source, TimeDisplay.exactText(p.pointTime), p.kind, "\(p.entries)", p.status,
-                             Format.bytes(UInt64(own + p.manifestBytes)), Format.bytes(UInt64(shared)),
-                             reasons.isEmpty ? "expires" : reasons.joined(separator: ", "),
-                             p.snapshot + (exists ? "" : " (gone)")])
+        if json {
+            listing.rows.withUnsafeBufferPointer { rows in
+                for i in rows.indices { out.line(bytes: Self.json(rows[i])) }
+            }
+            return
+        }
+        if listing.rows.isEmpty {
+            out.line("no restore points" + (source.map { " for \($0)" } ?? ""))
+            return
+        }
+        var table = TextTable(header: ["ID", "SOURCE", "TIME", "KIND", "ENTRIES", "STATUS", "CATALOG", "SHARED", "RETAIN", "SNAPSHOT"])
+        var times = TimeDisplay.TextCache()
+        // Rows are read in place: 10,000 copies would retain and release every string they hold.
+        listing.rows.withUnsafeBufferPointer { rows in
+            for i in rows.indices { Self.addRow(rows[i], idWidth: listing.idWidth, to: &table, times: &times) }
+        }
+        table.print(to: out, rightAligned: [4, 6, 7])
+    }
+
+    private static func addRow(_ row: borrowing PointListingRow, idWidth: Int, to table: inout TextTable, times: inout TimeDisplay.TextCache) {
+        table.cell(String(row.point.id.prefix(idWidth)))
+        table.cell(row.point.source)
+        let (time, entries) = (row.point.pointTime, row.point.entries)
+        table.cell { TimeDisplay.appendExactText(time, to: &$0, cache: &times) }
+        table.cell(row.point.kind)
+        table.cell { Format.appendDecimal(entries, to: &$0) }
+        table.cell(row.point.status)
+        let (own, shared) = (row.ownBytes + row.point.manifestBytes, row.sharedBytes)
+        table.cell { Format.appendBytes(UInt64(clamping: own), to: &$0) }
+        table.cell { Format.appendBytes(UInt64(clamping: shared), to: &$0) }
+        if row.retention.isEmpty {
+            table.cell("expires")
+        } else {
+            let reasons = row.retention
+            table.cell { out in
+                for (i, reason) in reasons.enumerated() {
+                    if i > 0 { out.append(contentsOf: ", ".utf8) }
+                    out.append(contentsOf: reason.utf8)
+                }
             }
         }
-        if !json {
-            if points.isEmpty { out.line("no restore points" + (source.map { " for \($0)" } ?? "")) } else {
-                Format.table(rows, rightAligned: [4, 6, 7]).forEach(out.line)
-            }
-        }
+        table.cell(row.snapshotExists ? row.point.snapshot : row.point.snapshot + " (gone)")
+    }
+
+    private static func json(_ row: borrowing PointListingRow) -> [UInt8] {
+        var o = JSONObject()
+        o.string("id", row.point.id)
+        o.string("source", row.point.source)
+        o.string("time", row.point.pointTime.exactRFC3339())
+        o.string("kind", row.point.kind)
+        o.string("label", row.point.label)
+        o.number("entries", row.point.entries)
+        o.number("files", row.point.files)
+        o.string("status", row.point.status)
+        o.number("unreadable", row.point.unreadable)
+        o.number("bytes", row.ownBytes + row.point.manifestBytes)
+        o.number("shared_bytes", row.sharedBytes)
+        o.string("retain_until", row.point.retainUntil.map { Timestamp(nanoseconds: $0).retainUntilText })
+        o.strings("retention", row.retention)
+        o.string("indexed_at", Timestamp(nanoseconds: row.point.indexedAt).rfc3339())
+        o.string("snapshot", row.point.snapshot)
+        o.bool("snapshot_exists", row.snapshotExists)
+        return o.encoded
     }
 }

@@ -79,9 +79,22 @@ extension Repository {
             // runs of other sources go on); expire, forget and gc wait for it either way.
             let scope = Repository.copyScope(options)
             try withWriterLock(wait: options.wait, scope: scope) {
+                // Judged first from the target as it was opened, without its lock: a copy that
+                // has nothing to send changes nothing there, so it needs no lock (on object
+                // storage its requests are then the open's GET of the config and LIST of
+                // catalogs/). A manifest listed there is a point published whole; one removed
+                // there since is as if this copy had run just before. Under this repository's
+                // lock, so no point half-published here is judged.
+                var ahead = report
+                try classify(options, target: target, report: &ahead)
+                guard !ahead.copied.isEmpty || options.rescan else {
+                    report = ahead
+                    return
+                }
                 try target.repository!.withWriterLock(wait: options.wait, scope: scope) {
+                    // Judged again under the lock: the target may have changed meanwhile.
                     try copyLocked(options, target: target, report: &report)
-                    try target.refresh()
+                    if !report.copied.isEmpty { try target.refresh() }
                 }
             }
             if options.expire {
@@ -120,29 +133,12 @@ extension Repository {
     /// The copy itself; the caller holds both writer locks (or, for a dry run, none).
     private func copyLocked(_ options: CopyOptions, target: CopyTarget, report: inout CopyReport) throws {
         let store = target.store
-        let selected = try selection(options)
-        // A target a dry run would create is not there to ask (its bucket may not be either).
         let exists = target.repository != nil
-        let catalogs = exists ? try store.list(prefix: "catalogs/").map(\.key) : []
-        let published = Set(catalogs.filter { $0.hasSuffix(".manifest") })
-        // Without named points the chain grows forward: what the target's own retention
-        // removed is not sent again.
-        var newest: [String: (Int64, String)] = [:]
-        if options.points.isEmpty, let there = target.repository {
-            for p in try there.points() where newest[p.source].map({ $0 < (p.time, p.id) }) ?? true { newest[p.source] = (p.time, p.id) }
-        }
-        for p in selected {
-            if published.contains(CopyTarget.manifestKey(p)) {
-                report.present.append(p)
-            } else if let n = newest[p.source], (p.time, p.id) < n {
-                report.older.append(p)
-            } else {
-                report.copied.append(p)
-            }
-        }
+        try classify(options, target: target, report: &report)
         guard !report.copied.isEmpty || options.rescan else { return }
 
-        let targetID = RepositoryMarks.id(config: exists ? try store.get("config") ?? [] : [])
+        // The target's config as this host holds it (on object storage, the open fetched it).
+        let targetID = RepositoryMarks.id(config: target.repository?.config ?? [])
         let generation = RepositoryMarks.generation(exists ? try store.get(RepositoryMarks.generationFile) : nil)
         let file = ArchiveIndexFile(repository: root, target: targetID)
         var index = file.load(target: targetID)
@@ -177,7 +173,7 @@ extension Repository {
             if let c = targetSources[name] { return c }
             let key = "catalogs/\(name)/source.json"
             var config: SourceConfig?
-            if exists, let bytes = try store.get(key) {
+            if exists, let bytes = try target.catalogObject(key) {
                 guard let c = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), c.name == name else {
                     throw SnapdexError.configDamaged(path: store.location + "/" + key, reason: "not a source configuration for '\(name)'")
                 }
@@ -244,6 +240,31 @@ extension Repository {
         if !options.dryRun {
             try file.append(pending)
             file.clearRunning()
+        }
+    }
+
+    /// Sorts the points the copy considers into those the target holds, those older than
+    /// its newest point of their source, and those to copy.
+    private func classify(_ options: CopyOptions, target: CopyTarget, report: inout CopyReport) throws {
+        let selected = try selection(options)
+        let published = Set(try target.catalogKeys().filter { $0.hasSuffix(".manifest") })
+        // Without named points the chain grows forward: what the target's own retention
+        // removed is not sent again.
+        var newest: [String: (Int64, String)] = [:]
+        if options.points.isEmpty, let there = target.repository {
+            for p in try there.points() where newest[p.source].map({ $0 < (p.time, p.id) }) ?? true { newest[p.source] = (p.time, p.id) }
+        }
+        report.present = []
+        report.older = []
+        report.copied = []
+        for p in selected {
+            if published.contains(CopyTarget.manifestKey(p)) {
+                report.present.append(p)
+            } else if let n = newest[p.source], (p.time, p.id) < n {
+                report.older.append(p)
+            } else {
+                report.copied.append(p)
+            }
         }
     }
 
@@ -345,8 +366,28 @@ final class CopyTarget {
         }
     }
 
+    /// The target's keys under `catalogs/`. On object storage, those this host's cache
+    /// listed at its last pull in this process (the open's, or the writer lock's): no request.
+    func catalogKeys() throws -> [String] {
+        guard let repository else { return [] }
+        if let mirror = repository.mirror, mirror.pulled { return mirror.catalogKeys }
+        return try store.list(prefix: "catalogs/").map(\.key)
+    }
+
+    /// An object of the target's `catalogs/` (nil: none). On object storage, read from this
+    /// host's cache, which the writer lock's pull made equal to the store for the locked
+    /// sources: no request.
+    func catalogObject(_ key: String) throws -> [UInt8]? {
+        if let repository, let mirror = repository.mirror, mirror.pulled, StoreMirror.isCatalogKey(key) {
+            let path = repository.root + "/" + key
+            return FileIO.exists(path) ? try FileIO.readAll(path) : nil
+        }
+        return try store.get(key)
+    }
+
     /// Brings the target's own database up to date with what the copy wrote (on object
-    /// storage, its cache first).
+    /// storage, its cache first: a LIST and a GET of each new manifest, which the next copy's
+    /// open would otherwise make).
     func refresh() throws {
         guard let repository else { return }
         if let mirror = repository.mirror { try mirror.pull() }

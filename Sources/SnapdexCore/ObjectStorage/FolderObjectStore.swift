@@ -9,7 +9,7 @@ import Glibc
 /// other files 0600, folders 0700), so the folder is an ordinary repository to every command.
 ///
 /// Every call walks from a descriptor of the root with `openat`, never following a symlink, so
-/// a key cannot reach outside the folder. A put writes `NAME.tmp`, fsyncs it, renames it into
+/// a key cannot reach outside the folder. A put writes `NAME.RANDOM.tmp`, fsyncs it, renames it into
 /// place and fsyncs the folder: a reader sees the old file or the new one, and a put that
 /// returned survives a crash. `.tmp` is the suffix a local repository's own recovery and gc
 /// remove, so a killed put leaves nothing they do not clean.
@@ -107,32 +107,35 @@ public final class FolderObjectStore: ObjectStore, @unchecked Sendable {
 
     private func path(_ key: String) -> String { root + "/" + key }
 
-    /// Writes `NAME.tmp`, fsyncs it, then renames it over the key (or, without `replace`,
+    /// Writes `NAME.RANDOM.tmp`, fsyncs it, then renames it over the key (or, without `replace`,
     /// links it to the key, which fails when the key exists), and fsyncs the folder.
     private func store(_ key: String, _ bytes: [UInt8], replace: Bool) throws -> Bool {
         let (dirs, name) = try FolderObjectStore.split(key)
         count { $0.put += 1 }
         guard let dfd = try openParent(dirs, create: true) else { throw SnapdexError.io("cannot create directory", path(key), .noEntry) }
         defer { close(dfd) }
-        let tmp = name + Array(".tmp".utf8)
+        // Its own temporary: writers on other hosts may put the same key at once (two index
+        // runs sending one block), and must not remove or rename each other's.
+        let unique = "." + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".tmp"
+        let tmp = name + Array(unique.utf8)
+        let shown = path(key) + unique
         let mode: mode_t = key.hasPrefix("blocks/") ? 0o400 : 0o600
-        _ = FS.withCName(tmp) { unlinkat(dfd, $0, 0) }
         let fd: Int32
         switch FS.withCName(tmp, { t in syscall { openat(dfd, t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) } }) {
         case .success(let f): fd = f
-        case .failure(let e): throw SnapdexError.io("cannot create", path(key) + ".tmp", e)
+        case .failure(let e): throw SnapdexError.io("cannot create", shown, e)
         }
         FileIO.adopt(fd)
         var placed = false
         defer { if !placed { _ = FS.withCName(tmp) { unlinkat(dfd, $0, 0) } } }
         do {
             defer { close(fd) }
-            try FileIO.writeAll(fd, bytes, path(key) + ".tmp")
-            if case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", path(key) + ".tmp", e) }
+            try FileIO.writeAll(fd, bytes, shown)
+            if case .failure(let e) = syscall({ fsync(fd) }) { throw SnapdexError.io("cannot sync", shown, e) }
         }
         if replace {
             let r = FS.withCName(tmp) { t in FS.withCName(name) { n in syscall { renameat(dfd, t, dfd, n) } } }
-            if case .failure(let e) = r { throw SnapdexError.io("cannot rename", path(key) + ".tmp", e) }
+            if case .failure(let e) = r { throw SnapdexError.io("cannot rename", shown, e) }
             placed = true
         } else {
             let r = FS.withCName(tmp) { t in FS.withCName(name) { n in syscall { linkat(dfd, t, dfd, n, 0) } } }

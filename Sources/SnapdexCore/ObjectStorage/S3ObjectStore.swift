@@ -157,7 +157,12 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
         switch h.status {
         case 200: return false
         case 404: break
-        case 403: throw SnapdexError.objectStorage(.bucketTakenByAnother(bucket: url.bucket, endpoint: address.origin))
+        case 403:
+            // A HEAD's answer has no body to tell refused credentials from another's bucket:
+            // a listing's does.
+            let l = try send(.list, method: .GET, key: nil, query: [("list-type", "2"), ("max-keys", "0")])
+            if l.status == 403, let code = l.error?.code, code != "AccessDenied" { throw failure("read the bucket", key: nil, l) }
+            throw SnapdexError.objectStorage(.bucketTakenByAnother(bucket: url.bucket, endpoint: address.origin))
         default: throw failure("read the bucket", key: nil, h)
         }
         // Outside us-east-1, AWS wants the region in the body; gateways ignore or accept it.

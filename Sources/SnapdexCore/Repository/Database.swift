@@ -60,41 +60,56 @@ extension PointRecord {
 
     /// Read by hand rather than through Codable, which costs several times more per row.
     public init(row: Row) throws {
-        try self.init { i in row[PointRecord.columnsRead[i]] as DatabaseValue }
+        try self.init(SQLiteColumns { i in row[PointRecord.columnsRead[i]] as DatabaseValue })
     }
 
-    /// A point from the values of `columnsRead` (`value(i)` is column i's). A required column
-    /// holding NULL or a value of another type (a damaged database) is damage that `snapdex
-    /// rescan` repairs, never a trap.
-    private init(_ value: (Int) -> DatabaseValue) throws {
+    /// A point from the values of `columnsRead`, in that order. A required column holding
+    /// NULL or a value of another type (a damaged database) is damage that `snapdex rescan`
+    /// repairs, never a trap.
+    init(_ c: SQLiteColumns) throws {
+        var repeats = Repeats()
+        try self.init(c, repeats: &repeats)
+    }
+
+    /// The snapshot folder and policy text of the point read before: the points of a source
+    /// mostly share both, and the same string serves them all (`points` reads 10,000).
+    struct Repeats {
+        var snapshot: String?
+        var policy: String?
+    }
+
+    init(_ c: SQLiteColumns, repeats: inout Repeats) throws {
         var i = -1
-        func next<T: DatabaseValueConvertible>() -> T? {
+        func optional<T>(_ read: (Int) -> T?) -> T? {
             i += 1
-            return T.fromDatabaseValue(value(i))
+            return c.isNull(i) ? nil : read(i)
         }
-        func required<T: DatabaseValueConvertible>() throws -> T {
-            guard let v: T = next() else {
+        func required<T>(_ read: (Int) -> T?) throws -> T {
+            i += 1
+            guard let v = read(i) else {
                 throw CatalogueUpdate.damaged("the point column \(PointRecord.columnsRead[i]) holds NULL or a value of the wrong type")
             }
             return v
         }
-        id = try required()
-        source = try required()
-        time = try required()
-        indexedAt = try required()
-        kind = try required()
-        label = next()
-        snapshot = try required()
-        entries = try required()
-        files = try required()
-        directories = try required()
-        bytes = try required()
-        hashed = try required()
-        retainUntil = next()
-        policy = next()
-        manifestBytes = try required()
-        stamp = try required()
-        unreadable = try required()
+        id = try required(c.string)
+        source = try required(c.string)
+        time = try required(c.int64)
+        indexedAt = try required(c.int64)
+        kind = try required(c.string)
+        label = optional(c.string)
+        snapshot = try required { c.string($0, like: repeats.snapshot) }
+        repeats.snapshot = snapshot
+        entries = try required(c.int64)
+        files = try required(c.int64)
+        directories = try required(c.int64)
+        bytes = try required(c.int64)
+        hashed = try required(c.bool)
+        retainUntil = optional(c.int64)
+        policy = optional { c.string($0, like: repeats.policy) }
+        if policy != nil { repeats.policy = policy }
+        manifestBytes = try required(c.int64)
+        stamp = try required(c.string)
+        unreadable = try required(c.int64)
     }
 
     /// Inserts the point's row with a statement prepared once per database connection (a
@@ -113,9 +128,11 @@ extension PointRecord {
     static func fetchAll(_ db: GRDB.Database, source: String?) throws -> [PointRecord] {
         let sql = "SELECT \(columnsRead.joined(separator: ", ")) FROM point"
             + (source == nil ? "" : " WHERE source = ?") + " ORDER BY source, time, id"
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(source.map { [$0] } ?? []))
+        let statement = try db.makeStatement(sql: sql)
+        let rows = try Row.fetchCursor(statement, arguments: StatementArguments(source.map { [$0] } ?? []))
+        let columns = SQLiteColumns(statement)
         var out: [PointRecord] = []
-        while let r = try rows.next() { out.append(try PointRecord { i in r[i] as DatabaseValue }) }
+        while try rows.next() != nil { out.append(try PointRecord(columns)) }
         return out
     }
 }

@@ -26,13 +26,29 @@ extension Repository {
     /// Candidates for these points. Points of a source mostly share one policy text: each
     /// text is parsed once.
     static func retentionCandidates(_ points: [PointRecord]) -> [RetentionCandidate] {
-        var parsed: [String: RetentionPolicy] = [:]
-        return points.map { p in
-            let text = p.policy ?? ""
+        var policies = PolicyTexts()
+        return points.indices.map { candidate(points[$0], policies: &policies) }
+    }
+
+    /// A point as retention sees it, read in place (`points` plans 10,000: a copy of each
+    /// record would retain and release every string it holds).
+    static func candidate(_ p: borrowing PointRecord, policies: inout PolicyTexts) -> RetentionCandidate {
+        RetentionCandidate(id: p.id, source: p.source, time: p.pointTime, manual: p.pointKind == .manual,
+                           retainUntil: p.retainUntil.map(Timestamp.init(nanoseconds:)), policy: policies.policy(p.policy))
+    }
+
+    /// Policy texts as parsed: points mostly share one, and each text is parsed once.
+    struct PolicyTexts {
+        private var parsed: [String: RetentionPolicy] = [:]
+        private var last: (text: String, policy: RetentionPolicy)?
+
+        mutating func policy(_ stored: String?) -> RetentionPolicy {
+            let text = stored ?? ""
+            if let last, last.text == text { return last.policy }
             let policy = parsed[text] ?? ((try? RetentionPolicy(text: text)) ?? RetentionPolicy())
             parsed[text] = policy
-            return RetentionCandidate(id: p.id, source: p.source, time: p.pointTime, manual: p.pointKind == .manual,
-                                      retainUntil: p.retainUntil.map(Timestamp.init(nanoseconds:)), policy: policy)
+            last = (text, policy)
+            return policy
         }
     }
 

@@ -79,10 +79,11 @@ public final class LockObject: @unchecked Sendable {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Every lock object in the store that decodes; others are ignored.
-    static func all(in store: any ObjectStore) throws -> [LockObject] {
+    /// Every lock object in the store that decodes; others are ignored. `skipping` (the
+    /// caller's own lock, which it knows) is not fetched.
+    static func all(in store: any ObjectStore, skipping: String? = nil) throws -> [LockObject] {
         var out: [LockObject] = []
-        for info in try store.list(prefix: "locks/") {
+        for info in try store.list(prefix: "locks/") where info.key != skipping {
             guard let bytes = try store.get(info.key), let r = try? JSONDecoder().decode(Record.self, from: Data(bytes)),
                   "locks/" + r.id == info.key else { continue }
             let scope: LockScope = r.scope == "source" ? .source(r.source ?? "") : .exclusive
@@ -116,7 +117,7 @@ public final class LockObject: @unchecked Sendable {
         let mine = LockObject(store: store, record: record, scope: scope)
         var named = Set<String>()
         func blocker() throws -> LockObject? {
-            let others = try all(in: store).filter { $0.record.id != record.id && $0.scope.conflicts(with: scope) }
+            let others = try all(in: store, skipping: mine.key).filter { $0.record.id != record.id && $0.scope.conflicts(with: scope) }
             for o in others where o.isStale() && !named.contains(o.record.id) {
                 named.insert(o.record.id)
                 let why = o.record.expiresSeconds < nowSeconds ? "expired at \(time(o.record.expiresSeconds)) without a heartbeat" : "belongs to a process of this host that is gone"

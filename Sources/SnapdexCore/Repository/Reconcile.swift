@@ -127,17 +127,13 @@ struct CatalogFingerprint: Equatable {
 
     /// The point rows of `db` (their source, id and stamp) and its sources.
     init(_ db: GRDB.Database) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT source, id, stamp FROM point")
-        while let r = try rows.next() {
+        let statement = try db.makeStatement(sql: "SELECT source, id, stamp FROM point")
+        let rows = try Row.fetchCursor(statement)
+        let c = SQLiteColumns(statement)
+        while try rows.next() != nil {
             // A NULL or a number where text belongs (a damaged database) hashes as nothing:
             // the fingerprints differ and the full comparison reports the damage.
-            try r.withUnsafeData(atIndex: 0) { source in
-                try r.withUnsafeData(atIndex: 1) { id in
-                    try r.withUnsafeData(atIndex: 2) { stamp in
-                        (source ?? Data()).withUnsafeBytes { s in (id ?? Data()).withUnsafeBytes { i in (stamp ?? Data()).withUnsafeBytes { add(s, i, $0) } } }
-                    }
-                }
-            }
+            add(c.textOrBlob(0), c.textOrBlob(1), c.textOrBlob(2))
         }
         sources = try String.fetchAll(db, sql: "SELECT name FROM source ORDER BY name")
     }

@@ -38,6 +38,9 @@ public final class StoreMirror: @unchecked Sendable {
     /// Listings of the whole block cache this process made (tests: an open makes none).
     private(set) var cacheListings = 0
     private var sentCount = 0
+    /// This process has pulled (opening, or taking a writer lock): `catalogKeys` are then the
+    /// store's as of that listing.
+    private(set) var pulled = false
     static let crashAfterBlocks = ProcessInfo.processInfo.environment["SNAPDEX_CRASH_AFTER_BLOCKS_SENT"].flatMap(Int.init)
 
     var statePath: String { root + "/mirror.json" }
@@ -112,7 +115,11 @@ public final class StoreMirror: @unchecked Sendable {
         }
         state = next
         try saveState()
+        pulled = true
     }
+
+    /// The store's keys under `catalogs/` as of the last pull or push (see `pulled`).
+    var catalogKeys: [String] { Array(state.objects.keys) }
 
     /// The catalog files the cache holds now, by store key, with their stamps.
     private func localCatalog() -> [String: String] {
@@ -318,7 +325,7 @@ public final class StoreMirror: @unchecked Sendable {
     func collectGarbage() throws -> Int {
         guard let held = heldLock, held.scope == .exclusive else { return 0 }
         let live = try referencedBlocks(localCatalog().keys)
-        let locks = try LockObject.all(in: store)
+        let locks = try LockObject.all(in: store, skipping: held.key)
         let horizon = (locks.filter { !$0.isStale() }.map(\.startedSeconds) + [held.startedSeconds]).min()! - 60
         var doomed: [String] = []
         for info in try store.list(prefix: "blocks/") {

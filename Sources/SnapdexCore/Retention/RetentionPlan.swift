@@ -92,6 +92,23 @@ public enum RetentionPlanner {
     public static func plan(_ points: [RetentionCandidate], now: Timestamp, localZone: CalendarZone) -> [RetentionDecision] {
         var decisions: [RetentionDecision] = []
         decisions.reserveCapacity(points.count)
+        decide(points, now: now, localZone: localZone) { i, reasons in
+            decisions.append(RetentionDecision(candidate: points[i], keep: !reasons.isEmpty, reasons: reasons))
+        }
+        return decisions
+    }
+
+    /// `plan`'s reasons by position: element i holds why `points[i]` is kept, empty when it
+    /// is not (for a caller that lists the points in its own order: `points`).
+    public static func reasons(_ points: [RetentionCandidate], now: Timestamp, localZone: CalendarZone) -> [[String]] {
+        var out = [[String]](repeating: [], count: points.count)
+        decide(points, now: now, localZone: localZone) { i, reasons in out[i] = reasons }
+        return out
+    }
+
+    /// Calls `decided` with each point's position and reasons, source by source (in name
+    /// order), oldest point first.
+    private static func decide(_ points: [RetentionCandidate], now: Timestamp, localZone: CalendarZone, _ decided: (Int, [String]) -> Void) {
         // Points are handled by position, not copied or found by id: `points` plans 10,000.
         var bySource: [String: [Int]] = [:]
         for i in points.indices { bySource[points[i].source, default: []].append(i) }
@@ -109,42 +126,47 @@ public enum RetentionPlanner {
             // Period winners per zone and rule, computed for the zones and rules the points name.
             var winners: [String: [PeriodWinners?]] = [:]
             var local: [String: [LocalTime]] = [:]
+            let rules = calendarRules
             for i in all.reversed() {
-                let p = points[i]
+                // Fields are read in place: a copy of each candidate (`points` plans 10,000)
+                // would retain and release every string it holds.
+                let manual = points[i].manual, time = points[i].time
                 var reasons: [String] = []
-                let pol = p.policy
-                if p.manual { reasons.append("manual") }
-                if p.time > now { reasons.append("newer than now") }
-                if let until = p.retainUntil, until.isNever || until > now { reasons.append("retain-until \(until.retainUntilText)") }
+                if manual { reasons.append("manual") }
+                if time > now { reasons.append("newer than now") }
+                if let until = points[i].retainUntil, until.isNever || until > now { reasons.append("retain-until \(until.retainUntilText)") }
                 if i == newest { reasons.append("newest") }
-                if !p.manual && p.time <= now {
-                    if pol.isEmpty { reasons.append("no policy") }
-                    if let d = pol.keepDays, let newestTime, within(days: d, of: newestTime, p.time) {
+                if !manual && time <= now {
+                    if points[i].policy.isEmpty { reasons.append("no policy") }
+                    if let d = points[i].policy.keepDays, let newestTime, within(days: d, of: newestTime, time) {
                         reasons.append("keep-days \(d)")
                     }
-                    if let n = pol.keepLast, let r = rank[i], r < n { reasons.append("keep-last \(n)") }
-                    let zone = pol.zone ?? localZone
-                    for (k, rule) in calendarRules.enumerated() {
-                        guard let n = rule.count(pol), n > 0 else { continue }
+                    if let n = points[i].policy.keepLast, let r = rank[i], r < n { reasons.append("keep-last \(n)") }
+                    let zone = points[i].policy.zone ?? localZone
+                    var zoneWinners = winners[zone.name] ?? Array(repeating: nil, count: rules.count)
+                    var found = false
+                    for k in rules.indices {
+                        guard let n = rules[k].count(points[i].policy), n > 0 else { continue }
                         let w: PeriodWinners
-                        if let known = winners[zone.name]?[k] {
+                        if let known = zoneWinners[k] {
                             w = known
                         } else {
                             if local[zone.name] == nil { local[zone.name] = scheduled.map { LocalTime(points[$0].time, in: zone) } }
-                            w = periodWinners(local[zone.name]!, key: rule.key)
-                            winners[zone.name, default: Array(repeating: nil, count: calendarRules.count)][k] = w
+                            w = periodWinners(local[zone.name]!, key: rules[k].key)
+                            zoneWinners[k] = w
+                            found = true
                         }
                         if let r = rank[i], let mine = w.rank[r], mine < n {
-                            reasons.append("\(rule.name) \(rule.period(p.time, zone))")
+                            reasons.append("\(rules[k].name) \(rules[k].period(time, zone))")
                         } else if i == oldest, w.count < n {
-                            reasons.append("\(rule.name) oldest (\(w.count) of \(n) \(rule.unit))")
+                            reasons.append("\(rules[k].name) oldest (\(w.count) of \(n) \(rules[k].unit))")
                         }
                     }
+                    if found { winners[zone.name] = zoneWinners }
                 }
-                decisions.append(RetentionDecision(candidate: p, keep: !reasons.isEmpty, reasons: reasons))
+                decided(i, reasons)
             }
         }
-        return decisions
     }
 
     /// Whether `time` (not after `end`) is less than `days` days before it. Saturating: a policy

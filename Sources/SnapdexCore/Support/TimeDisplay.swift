@@ -34,6 +34,62 @@ public enum TimeDisplay {
         return s[..<space] + t.fractionText + s[space...]
     }
 
+    /// The date text of the day the last time written fell on, and the last offset's text:
+    /// times listed in order mostly share them (`points` writes 10,000).
+    public struct TextCache {
+        var day = Int64.min
+        var date: [UInt8] = []
+        var offset = Int.min
+        var offsetText: [UInt8] = []
+        public init() {}
+    }
+
+    /// The bytes of `exactText(t)`, appended to `out`, with integer arithmetic instead of
+    /// strings.
+    public static func appendExactText(_ t: Timestamp, to out: inout [UInt8], cache: inout TextCache) {
+        let seconds = t.seconds
+        var offset = utc ? 0 : localOffset(seconds: seconds)
+        let (local, overflow) = seconds.addingReportingOverflow(Int64(offset))
+        if overflow { offset = 0 }
+        var (day, rem) = (overflow ? seconds : local).quotientAndRemainder(dividingBy: 86_400)
+        if rem < 0 { (day, rem) = (day - 1, rem + 86_400) }
+        if day != cache.day {
+            let c = Civil.date(days: Int(day))
+            cache.date = Array("\(Civil.yearText(c.year))-\(pad(c.month, 2))-\(pad(c.day, 2))".utf8)
+            cache.day = day
+        }
+        if offset != cache.offset {
+            cache.offsetText = Array(offsetText(offset).utf8)
+            cache.offset = offset
+        }
+        func two(_ v: Int64) {
+            out.append(UInt8(ascii: "0") + UInt8(v / 10))
+            out.append(UInt8(ascii: "0") + UInt8(v % 10))
+        }
+        out.append(contentsOf: cache.date)
+        out.append(UInt8(ascii: " "))
+        two(rem / 3600)
+        out.append(UInt8(ascii: ":"))
+        two(rem / 60 % 60)
+        out.append(UInt8(ascii: ":"))
+        two(rem % 60)
+        // Timestamp.fractionText: the shortest exact decimal, nothing for a whole second.
+        var n = t.subsecondNanos
+        if n != 0 {
+            var digits = 9
+            while n % 10 == 0 { n /= 10; digits -= 1 }
+            out.append(UInt8(ascii: "."))
+            let start = out.count
+            for _ in 0..<digits {
+                out.append(UInt8(ascii: "0") + UInt8(n % 10))
+                n /= 10
+            }
+            out[start...].reverse()
+        }
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: cache.offsetText)
+    }
+
     /// `YYYY-MM-DD HH:MM`, the short form of `ls -l` (whose columns have no room for a zone),
     /// in the same zone as `text`, with the same words for a bound.
     public static func minutes(_ t: FileTime) -> String {
