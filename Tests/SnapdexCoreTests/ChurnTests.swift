@@ -108,9 +108,14 @@ import Glibc
             // 16 bytes of header, then the part as it is in an xz stream of stored chunks.
             #expect(Array(file[16...]) == (try LZMA.store(try repo.blocks.read(part.block.hash))))
         }
-        // The names and the first point's whole parts stay compressed.
+        // The names and the first point's whole parts stay compressed, and so do state deltas
+        // (ctimes: `find` never reads them).
         let names = second.chunks[0].parts[0].root
         #expect(try FileIO.readAll(repo.blocks.path(of: names.hash)).count * 2 < names.rawSize)
+        for part in second.chunks.map(\.parts[2]) where part.delta {
+            let file = try FileIO.readAll(repo.blocks.path(of: part.block.hash))
+            #expect(Array(file[16...]) != (try LZMA.store(try repo.blocks.read(part.block.hash))))
+        }
         // Read back: the second point's entries, and a search of both, as the tree is.
         #expect(try IndexerTests.catalogItems(repo, latest) == ReferenceWalk.walk(snap))
         var hits: [FindHit] = []

@@ -1,8 +1,10 @@
 /// Where a catalog writer puts its parts. The repository's block store is the real one.
 public protocol BlockSink: AnyObject {
     /// Stores one part's uncompressed bytes under their SHA-256 (`hash`), compressing and
-    /// writing them only when the store does not hold that block yet.
-    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef
+    /// writing them only when the store does not hold that block yet. `readByFind`: a content
+    /// delta, which `find` reads in every point for every chunk holding a hit
+    /// (`IncompressibleColumns.storesWhole`).
+    func put(_ raw: [UInt8], hash: Digest, readByFind: Bool) throws -> BlockRef
 
     /// Whether the store holds (or is writing) the block with this hash.
     func contains(_ hash: Digest) -> Bool
@@ -23,7 +25,7 @@ public protocol BlockSink: AnyObject {
 }
 
 extension BlockSink {
-    func put(_ raw: [UInt8]) throws -> BlockRef { try put(raw, hash: Digest.of(raw)) }
+    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef { try put(raw, hash: hash, readByFind: false) }
 }
 
 /// Takes directory groups in catalog order and cuts them into chunks at boundaries chosen
@@ -159,13 +161,13 @@ public final class CatalogWriter {
         if let level2, delta1 == nil || 2 * level2.delta.count <= delta1!.count {
             patchedParts += 1
             sink.reuse([base, level2.level1])  // counted as reused: the new point needs them as much as the delta
-            return PartRef(block: try sink.put(level2.delta), base: base, whole: hash, delta: true,
+            return PartRef(block: try put(delta: level2.delta, of: raw), base: base, whole: hash, delta: true,
                            level1: level2.level1, intermediate: level2.intermediate)
         }
         if let delta1 {
             patchedParts += 1
             sink.reuse([base])
-            return PartRef(block: try sink.put(delta1), base: base, whole: hash, delta: true)
+            return PartRef(block: try put(delta: delta1, of: raw), base: base, whole: hash, delta: true)
         }
         return PartRef(block: try sink.put(raw, hash: hash))
     }
@@ -178,6 +180,12 @@ public final class CatalogWriter {
         if let level1 = part.level1, let intermediate = part.intermediate { return (level1, intermediate) }
         guard let whole = part.whole else { return nil }
         return (part.block, whole)
+    }
+
+    /// A delta's block. A content part's delta is read by `find` in every point for every
+    /// chunk holding a hit, so the store may keep it uncompressed (`BlockSink.put`).
+    private func put(delta: [UInt8], of raw: [UInt8]) throws -> BlockRef {
+        try sink.put(delta, hash: Digest.of(delta), readByFind: raw.first == PartKind.content.rawValue)
     }
 
     @inline(__always)

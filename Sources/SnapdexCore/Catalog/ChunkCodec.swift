@@ -326,8 +326,7 @@ public enum ChunkCodec {
         do {
             let (_, c1) = try columns(raw, kind: .content, expected: count)
             guard c1.count >= 4 else { throw Damaged(reason: "content part has too few columns") }
-            var sizes = c1[0], mtimes = c1[1], flags = c1[2], hashes = c1[3]
-            guard count <= flags.remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
+            guard count <= c1[2].remaining else { throw Damaged(reason: "content part holds fewer than \(count) entries") }
             var exact = try TimeExceptions(c1.count > 4 ? c1[4] : nil, limit: count)
             var out: ContentValues = []
             out.reserveCapacity(wanted.count)
@@ -335,37 +334,91 @@ public enum ChunkCodec {
             var prevMtime: Int64 = 0
             // `find` asks for a few entries of each chunk in every point: entries past the
             // last one asked for are not decoded, and only those asked for become values (the
-            // part's bytes were checked against its hash before this).
+            // part's bytes were checked against its hash before this). The columns are read
+            // straight from the part's buffer: this loop steps over thousands of entries a chunk.
             let through = min(count, (wanted.last ?? -1) + 1)
-            for i in 0..<through {
-                let size = try sizes.varint()
-                prevMtime = prevMtime &+ (try mtimes.zigzag())
-                let take = next < wanted.count && wanted[next] == i
-                guard take else {
-                    // An exception is still checked against its column, and consumed in order.
-                    if !exact.isEmpty { _ = try exact.time(at: i, stored: prevMtime) }
-                    switch try flags.byte() {
-                    case 0: break
-                    case 1: try hashes.skip(Digest.byteCount)
-                    default: throw Damaged(reason: "unknown hash kind")
+            try raw.withUnsafeBufferPointer { buffer in
+                var sizes = ColumnCursor(buffer, c1[0]), mtimes = ColumnCursor(buffer, c1[1])
+                var flags = ColumnCursor(buffer, c1[2]), hashes = ColumnCursor(buffer, c1[3])
+                for i in 0..<through {
+                    let size = try sizes.varint()
+                    prevMtime = prevMtime &+ (try mtimes.zigzag())
+                    let take = next < wanted.count && wanted[next] == i
+                    guard take else {
+                        // An exception is still checked against its column, and consumed in order.
+                        if !exact.isEmpty { _ = try exact.time(at: i, stored: prevMtime) }
+                        switch try flags.byte() {
+                        case 0: break
+                        case 1: try hashes.skip(Digest.byteCount)
+                        default: throw Damaged(reason: "unknown hash kind")
+                        }
+                        continue
                     }
-                    continue
+                    let mtime = try exact.time(at: i, stored: prevMtime)
+                    switch try flags.byte() {
+                    case 0:
+                        out.append((size, mtime, nil))
+                    case 1:
+                        out.append((size, mtime, Digest(trusted: try hashes.bytes(Digest.byteCount))))
+                    default:
+                        throw Damaged(reason: "unknown hash kind")
+                    }
+                    next += 1
                 }
-                let mtime = try exact.time(at: i, stored: prevMtime)
-                switch try flags.byte() {
-                case 0:
-                    out.append((size, mtime, nil))
-                case 1:
-                    out.append((size, mtime, Digest(trusted: Array(try hashes.raw(Digest.byteCount)))))
-                default:
-                    throw Damaged(reason: "unknown hash kind")
-                }
-                next += 1
             }
             guard next == wanted.count else { throw Damaged(reason: "holds fewer entries than its names block") }
             return out
         } catch is ByteReader.Truncated {
             throw Damaged(reason: "truncated content column")
+        }
+    }
+
+    /// A column read in place from its part's buffer (the bounds of a `ByteReader` that
+    /// `columns` made, so within the buffer); every read past its end is `ByteReader.Truncated`.
+    private struct ColumnCursor {
+        let buffer: UnsafeBufferPointer<UInt8>
+        var offset: Int
+        let end: Int
+
+        init(_ buffer: UnsafeBufferPointer<UInt8>, _ column: ByteReader) {
+            self.buffer = buffer
+            offset = column.offset
+            end = min(column.end, buffer.count)
+        }
+
+        @inline(__always) mutating func byte() throws -> UInt8 {
+            guard offset < end else { throw ByteReader.Truncated() }
+            defer { offset += 1 }
+            return buffer[offset]
+        }
+
+        @inline(__always) mutating func varint() throws -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard offset < end, shift < 64 else { throw ByteReader.Truncated() }
+                let b = buffer[offset]
+                offset += 1
+                result |= UInt64(b & 0x7f) << shift
+                if b < 0x80 { return result }
+                shift += 7
+            }
+        }
+
+        @inline(__always) mutating func zigzag() throws -> Int64 {
+            let u = try varint()
+            return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
+        }
+
+        @inline(__always) mutating func skip(_ n: Int) throws {
+            guard n <= end - offset else { throw ByteReader.Truncated() }
+            offset += n
+        }
+
+        mutating func bytes(_ n: Int) throws -> [UInt8] {
+            guard n <= end - offset else { throw ByteReader.Truncated() }
+            defer { offset += n }
+            return Array(UnsafeBufferPointer(rebasing: buffer[offset..<(offset + n)]))
         }
     }
 

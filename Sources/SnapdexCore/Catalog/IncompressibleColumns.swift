@@ -42,11 +42,12 @@ enum IncompressibleColumns {
     /// A delta part that LZMA shrinks by less than this fraction is stored whole, uncompressed.
     static let deltaStoredBelowGain = 0.25
 
-    /// Whether `part`, which LZMA shrank to `compressedSize` bytes, is stored uncompressed
-    /// instead. Only delta parts: `find` reads every point's content delta of each chunk that
-    /// holds a hit, and LZMA decodes their new sizes and nanosecond mtimes at some 25 MB/s
-    /// (180 µs for a 4 KB delta, against 6 µs stored) for a gain of 10-20%. Whole parts are
-    /// shared by many points and read once a search: they stay compressed.
+    /// Whether `part`, a content delta that LZMA shrank to `compressedSize` bytes, is stored
+    /// uncompressed instead. `find` reads every point's content delta of each chunk that holds
+    /// a hit, and LZMA decodes their new sizes and nanosecond mtimes at some 25 MB/s (180 µs
+    /// for a 4 KB delta, against 6 µs stored) for a gain of 10-20%. Whole parts are shared by
+    /// many points and read once a search, and `find` never reads state parts: those stay
+    /// compressed (the writer asks only for content deltas).
     static func storesWhole(_ part: [UInt8], compressedSize: Int) -> Bool {
         guard part.first == PartKind.delta.rawValue, !part.isEmpty else { return false }
         return Double(compressedSize) > Double(part.count) * (1 - deltaStoredBelowGain)

@@ -72,7 +72,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         return true
     }
 
-    public func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
+    public func put(_ raw: [UInt8], hash: Digest, readByFind: Bool) throws -> BlockRef {
         if let stored = known[hash] {
             reused += 1
             // On object storage a block some manifest references is in the store (gc keeps
@@ -94,7 +94,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
                     return
                 }
                 do {
-                    let size = try write(raw, hash: hash)
+                    let size = try write(raw, hash: hash, readByFind: readByFind)
                     lock.withLock {
                         verified.insert(hash)
                         finishedSizes[hash] = size
@@ -112,7 +112,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         written.append(hash)
         workers.submit { [self] in
             do {
-                let size = try write(raw, hash: hash)
+                let size = try write(raw, hash: hash, readByFind: readByFind)
                 lock.withLock { finishedSizes[hash] = size }
             } catch {
                 lock.withLock { if workerError == nil { workerError = error } }
@@ -140,11 +140,11 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
     }
 
     /// Compresses and writes one block file; returns its size.
-    private func write(_ raw: [UInt8], hash: Digest) throws -> Int {
+    private func write(_ raw: [UInt8], hash: Digest, readByFind: Bool = false) throws -> Int {
         // Columns of nearly random values (sizes, nanosecond mtimes) are stored without
         // compression: LZMA would spend most of its time on them for a few percent.
         var compressed = try LZMA.compress(raw, preset: preset, storing: IncompressibleColumns.ranges(in: raw))
-        if IncompressibleColumns.storesWhole(raw, compressedSize: compressed.count) { compressed = try LZMA.store(raw) }
+        if readByFind, IncompressibleColumns.storesWhole(raw, compressedSize: compressed.count) { compressed = try LZMA.store(raw) }
         var file = ByteWriter(capacity: compressed.count + 16)
         file.raw(FormatConstants.blockMagic)
         file.byte(FormatConstants.blockVersion)

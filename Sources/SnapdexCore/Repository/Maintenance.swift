@@ -367,7 +367,7 @@ final class CaptureSink: BlockSink {
     let wanted: Set<Digest>
     private(set) var captured: [Digest: [UInt8]] = [:]
     init(wanted: Set<Digest>) { self.wanted = wanted }
-    func put(_ raw: [UInt8], hash: Digest) throws -> BlockRef {
+    func put(_ raw: [UInt8], hash: Digest, readByFind: Bool) throws -> BlockRef {
         if wanted.contains(hash) { captured[hash] = raw }
         return BlockRef(hash: hash, rawSize: raw.count, storedSize: 0)
     }

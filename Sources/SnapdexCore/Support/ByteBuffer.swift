@@ -92,12 +92,6 @@ public struct ByteReader {
         return bytes[offset..<offset + n]
     }
 
-    /// Steps over `n` bytes (what `raw` would return, without making a slice of them).
-    @inline(__always) public mutating func skip(_ n: Int) throws {
-        guard n >= 0, n <= remaining else { throw Truncated() }
-        offset += n
-    }
-
     public mutating func string() throws -> [UInt8] { Array(try raw(try count(limit: remaining))) }
 
     public mutating func uint16LE() throws -> UInt16 {
