@@ -202,7 +202,7 @@ enum Format {
             i += 1
         }
         guard i > 0 else {
-            appendDecimal(n, to: &out)
+            DecimalText.append(n, to: &out)
             out.append(32)
             out.append(contentsOf: byteUnits[0])
             return
@@ -210,23 +210,11 @@ enum Format {
         // "%.1f" without String(format:), which costs microseconds: v is n / 1024^i exactly,
         // so below 2^49 bytes v * 10 is exact and rounds as printf does, ties to even.
         let tenths = UInt64((v * 10).rounded(.toNearestOrEven))
-        appendDecimal(tenths / 10, to: &out)
+        DecimalText.append(tenths / 10, to: &out)
         out.append(UInt8(ascii: "."))
         out.append(UInt8(ascii: "0") + UInt8(tenths % 10))
         out.append(32)
         out.append(contentsOf: byteUnits[i])
-    }
-
-    /// `n` in decimal, as `"\(n)"` writes it, appended to `out`.
-    static func appendDecimal<I: BinaryInteger>(_ n: I, to out: inout [UInt8]) {
-        if n < 0 { out.append(UInt8(ascii: "-")) }
-        var m = n.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(m % 10))
-            m /= 10
-        } while m > 0
-        out[start...].reverse()
     }
 
     /// GNU `ls -h` style: `512`, `4.0K`, `12M` (powers of 1024, rounded up as GNU does).

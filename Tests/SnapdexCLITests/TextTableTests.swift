@@ -57,9 +57,9 @@ struct TextTableTests {
         #expect(Format.bytes(1536) == "1.5 KiB")
         #expect(Format.bytes(1_048_576) == "1.0 MiB")
         var out: [UInt8] = []
-        Format.appendDecimal(Int64.min, to: &out)
-        Format.appendDecimal(0, to: &out)
-        Format.appendDecimal(UInt64.max, to: &out)
+        DecimalText.append(Int64.min, to: &out)
+        DecimalText.append(0, to: &out)
+        DecimalText.append(UInt64.max, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == "\(Int64.min)0\(UInt64.max)")
     }
 }

@@ -58,7 +58,7 @@ struct PointsCommand: ParsableCommand {
         let (time, entries) = (row.point.pointTime, row.point.entries)
         table.cell { TimeDisplay.appendExactText(time, to: &$0, cache: &times) }
         table.cell(row.point.kind)
-        table.cell { Format.appendDecimal(entries, to: &$0) }
+        table.cell { DecimalText.append(entries, to: &$0) }
         table.cell(row.point.status)
         let (own, shared) = (row.ownBytes + row.point.manifestBytes, row.sharedBytes)
         table.cell { Format.appendBytes(UInt64(clamping: own), to: &$0) }

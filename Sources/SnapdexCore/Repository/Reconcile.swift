@@ -38,23 +38,13 @@ struct ManifestFile: Equatable {
 
     /// The bytes of `stamp(st)`, appended without making a string.
     static func appendStamp(_ st: stat, to out: inout [UInt8]) {
-        func decimal<I: BinaryInteger>(_ v: I) {
-            if v < 0 { out.append(UInt8(ascii: "-")) }
-            var m = v.magnitude
-            let start = out.count
-            repeat {
-                out.append(UInt8(ascii: "0") + UInt8(m % 10))
-                m /= 10
-            } while m > 0
-            out[start...].reverse()
-        }
-        decimal(st.st_ino)
+        DecimalText.append(st.st_ino, to: &out)
         out.append(UInt8(ascii: ":"))
-        decimal(st.st_size)
+        DecimalText.append(st.st_size, to: &out)
         out.append(UInt8(ascii: ":"))
-        decimal(st.st_mtim.tv_sec)
+        DecimalText.append(st.st_mtim.tv_sec, to: &out)
         out.append(UInt8(ascii: "."))
-        decimal(st.st_mtim.tv_nsec)
+        DecimalText.append(st.st_mtim.tv_nsec, to: &out)
     }
 }
 

@@ -113,3 +113,18 @@ public struct ByteReader {
         return Int64(bitPattern: v)
     }
 }
+
+/// Integers as decimal text appended to a byte buffer, for output built as bytes.
+public enum DecimalText {
+    /// `n` in decimal, as `"\(n)"` writes it, appended to `out`.
+    public static func append<I: BinaryInteger>(_ n: I, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var m = n.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(m % 10))
+            m /= 10
+        } while m > 0
+        out[start...].reverse()
+    }
+}
