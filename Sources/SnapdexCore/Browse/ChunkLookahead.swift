@@ -14,6 +14,7 @@ final class ChunkLookahead<Value>: @unchecked Sendable {
     private var wanted = 0
     private var done: [Int: Value] = [:]
     private var stopped = false
+    private var helperWaits = false
 
     init(count: Int, limit: Int) {
         self.count = count
@@ -25,7 +26,12 @@ final class ChunkLookahead<Value>: @unchecked Sendable {
     func claim() -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        while !stopped && next < count && next >= wanted + limit { condition.wait() }
+        if !stopped && next < count && next >= wanted + limit {
+            // Woken only once half the room is free again, not at every chunk taken.
+            helperWaits = true
+            while !stopped && next < count && next > wanted + limit / 2 { condition.wait() }
+            helperWaits = false
+        }
         guard !stopped && next < count else { return nil }
         next += 1
         return next - 1
@@ -45,7 +51,7 @@ final class ChunkLookahead<Value>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         wanted = i
-        condition.broadcast()
+        if helperWaits && next <= wanted + limit / 2 { condition.broadcast() }
         while true {
             if let value = done.removeValue(forKey: i) { return value }
             if next <= i {

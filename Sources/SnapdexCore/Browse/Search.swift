@@ -228,12 +228,19 @@ final class Search {
     /// and the intermediate part of a level-2 delta rebuilt, once per search however many
     /// points' deltas build on them. The memo is keyed by SHA-256, and what it keeps was
     /// checked against it, so a part kept for one point is the same bytes for the next.
+    ///
+    /// A part a level-1 delta rebuilds in a format 4 catalog is kept too: the writer bases the
+    /// level-2 deltas of the next points on it, as their intermediate part.
     private func part(_ p: PartRef, entries: Int, _ reader: CatalogReader) throws -> [UInt8] {
-        try CatalogReader.part(p, entries: entries, load: { h in
-            try h == p.base?.hash ? bases.get(h, reader.block) : reader.block(h)
-        }, intermediate: { hash, rebuild in
-            try bases.get(hash) { _ in try rebuild() }
-        }).whole
+        let rebuild = {
+            try CatalogReader.part(p, entries: entries, load: { h in
+                try h == p.base?.hash ? self.bases.get(h, reader.block) : reader.block(h)
+            }, intermediate: { hash, rebuild in
+                try self.bases.get(hash) { _ in try rebuild() }
+            }).whole
+        }
+        guard p.delta, p.level1 == nil, let whole = p.whole, reader.manifest.formatVersion >= 4 else { return try rebuild() }
+        return try bases.get(whole) { _ in try rebuild() }
     }
 
     func run(in point: PointRecord, reader: CatalogReader, _ body: (FindHit) throws -> Void) throws {
