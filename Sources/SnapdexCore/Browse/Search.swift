@@ -115,10 +115,12 @@ extension Repository {
     /// are kept decompressed in a small cache). Memory stays flat in the number of points.
     ///
     /// A point expired or forgotten while it is searched is skipped, not reported as damage:
-    /// returns the ids of those points (their hits found before it went may have been given).
+    /// returns the ids of those points (their hits found before it went may have been given;
+    /// when the helper thread had read all its blocks before, all its hits are given).
+    /// `helper` is for tests: by default a helper thread works ahead on two cores.
     @discardableResult
-    public func find(_ query: FindQuery, in points: [PointRecord], _ body: (FindHit) throws -> Void) throws -> [String] {
-        let search = try Search(query, filterFile: NamesFilterFile.path(in: root))
+    public func find(_ query: FindQuery, in points: [PointRecord], helper: Bool? = nil, _ body: (FindHit) throws -> Void) throws -> [String] {
+        let search = try Search(query, filterFile: NamesFilterFile.path(in: root), helper: helper)
         var skipped: [String] = []
         defer { search.saveFilters { [blocks] in FileIO.exists(blocks.path(of: $0)) } }
         for point in points {
