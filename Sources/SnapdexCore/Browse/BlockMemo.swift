@@ -18,6 +18,13 @@ final class BlockMemo: @unchecked Sendable {
 
     init(limit: Int) { self.limit = limit }
 
+    /// Drops a block that will not be asked for again.
+    func remove(_ hash: Digest) {
+        lock.withLock {
+            if let old = blocks.removeValue(forKey: hash) { bytes -= old.bytes.count }
+        }
+    }
+
     /// The block's bytes, loaded by `load` (which verifies them) when not kept.
     func get(_ hash: Digest, _ load: (Digest) throws -> [UInt8]) throws -> [UInt8] {
         let kept: [UInt8]? = lock.withLock {

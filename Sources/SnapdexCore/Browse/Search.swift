@@ -158,6 +158,9 @@ final class Search {
     }
     private var baseValues: [BaseKey: ChunkCodec.ContentValues] = [:]
     private let bases: BlockMemo
+    /// For each base, the part a level-1 delta over it rebuilds that `bases` keeps.
+    private var levelOnes: [Digest: Digest] = [:]
+    static let levelOnesLimit = 100_000
     private let filterFile: String
     private var filters: [Digest: NamesFilter]
     private var filtersAdded = false
@@ -232,17 +235,36 @@ final class Search {
     /// checked against it, so a part kept for one point is the same bytes for the next.
     ///
     /// A part a level-1 delta rebuilds in a format 4 catalog is kept too: the writer bases the
-    /// level-2 deltas of the next points on it, as their intermediate part.
+    /// level-2 deltas of the next points on it, as their intermediate part. Only the newest
+    /// such part over each base is kept (older ones are a past the next points do not build
+    /// on), so these take about as much room as the bases.
     private func part(_ p: PartRef, entries: Int, _ reader: CatalogReader) throws -> [UInt8] {
         let rebuild = {
             try CatalogReader.part(p, entries: entries, load: { h in
                 try h == p.base?.hash ? self.bases.get(h, reader.block) : reader.block(h)
             }, intermediate: { hash, rebuild in
-                try self.bases.get(hash) { _ in try rebuild() }
+                try self.levelOne(hash, over: p.base!.hash, rebuild)
             }).whole
         }
-        guard p.delta, p.level1 == nil, let whole = p.whole, reader.manifest.formatVersion >= 4 else { return try rebuild() }
-        return try bases.get(whole) { _ in try rebuild() }
+        guard p.delta, p.level1 == nil, let base = p.base, let whole = p.whole, reader.manifest.formatVersion >= 4 else {
+            return try rebuild()
+        }
+        return try levelOne(whole, over: base.hash, rebuild)
+    }
+
+    /// The part `hash` that a level-1 delta over `base` rebuilds, kept in place of the one
+    /// kept before over the same base.
+    private func levelOne(_ hash: Digest, over base: Digest, _ rebuild: () throws -> [UInt8]) throws -> [UInt8] {
+        try bases.get(hash) { _ in
+            let bytes = try rebuild()
+            let replaced: Digest? = lock.withLock {
+                // A bound on the names of parts kept (the memo bounds their bytes).
+                if levelOnes.count >= Search.levelOnesLimit { levelOnes.removeAll() }
+                return levelOnes.updateValue(hash, forKey: base)
+            }
+            if let replaced, replaced != hash { bases.remove(replaced) }
+            return bytes
+        }
     }
 
     func run(in point: PointRecord, reader: CatalogReader, _ body: (FindHit) throws -> Void) throws {
