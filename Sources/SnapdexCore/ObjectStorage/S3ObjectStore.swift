@@ -26,6 +26,7 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
     public let configuration: S3Configuration
     public let address: S3Address
     public var location: String { url.description }
+    public var identity: String { address.origin + " " + url.description }
 
     private let client: HTTPClient
     private let signer: SigV4Signer
