@@ -25,8 +25,12 @@ public struct VerifyReport: Sendable {
     /// The repository's own files (generation, journal, lock...) that are there but not
     /// regular files (`SnapdexError.notRegularFile`): they stop writers, or the readers of them.
     public var irregularFiles: [SnapdexError] = []
+    /// Sources whose source.json is damaged, missing or not a regular file: writers refuse
+    /// them, and `verify --repair` writes them anew (`repairSourceConfigs`).
+    public var damagedConfigs: [SnapdexError] = []
     public var isClean: Bool {
         damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty && irregularFiles.isEmpty
+            && damagedConfigs.isEmpty
     }
     /// Filters of `REPO/names-filters` (find's cache) that did not match their names blocks;
     /// the file was removed, and the next `find` builds it again from the blocks.
@@ -42,6 +46,9 @@ public struct BlockRepair: Sendable {
     public var reason: String?
     /// The points that reference the block.
     public var points: [String]
+    /// What stood in the block file's place and was not a regular file (a folder, a FIFO, a
+    /// symbolic link), and where it went.
+    public var cleared: String?
 }
 
 /// What `snapdex rescan` rebuilt.
@@ -71,6 +78,7 @@ extension Repository {
             do { try FileIO.requireRegularOrAbsent(root + "/" + name) } catch let e as SnapdexError { report.irregularFiles.append(e) }
         }
         report.irregularManifests = CatalogListing(catalogs: catalogsDirectory).irregular.map { .manifestNotRegular(path: $0.path, kind: $0.kind) }
+        report.damagedConfigs = damagedSourceConfigs()
         report.wrongNamesFilters = dropWrongNamesFilters(manifests.map(\.1))
         return report
     }
@@ -254,10 +262,13 @@ extension Repository {
                     if let last = repairedLastPass, !wanted.contains(where: { (patchBases[$0] ?? []).contains(where: last.contains) }) { continue }
                     guard !wanted.isEmpty, let folder = try? snapshotFolder(of: p),
                           let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
+                    // Content deltas are the parts the writer may store uncompressed
+                    // (`BlockSink.put`): written again as it chose, byte for byte.
+                    let contentDeltas = Set(m.chunks.compactMap { c in c.parts.count > 1 && c.parts[1].delta ? c.parts[1].block.hash : nil })
                     for (h, raw) in parts {
                         guard let b = pending[h] else { continue }
-                        _ = try blocks.rewrite(raw, hash: h)
-                        results.append(BlockRepair(hash: b.hash, repairedFrom: p.id, points: b.points))
+                        _ = try blocks.rewrite(raw, hash: h, readByFind: contentDeltas.contains(h))
+                        results.append(BlockRepair(hash: b.hash, repairedFrom: p.id, points: b.points, cleared: blocks.clearedWay(of: h)))
                         pending[h] = nil
                         repaired.insert(h)
                     }
