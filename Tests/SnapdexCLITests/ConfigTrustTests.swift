@@ -89,8 +89,9 @@ extension CLITests {
 
     /// A source folder with neither source.json nor points (a killed `source add`): verify
     /// names it, and the repair removes the folder rather than make a source of it; `source
-    /// set` on a lost source.json restores the snapshots folder from the points too.
-    @Test func anEmptySourceFolderIsRemovedAndSourceSetRebuildsFromThePoints() throws {
+    /// set` refuses a lost source.json, and the repair restores the snapshots folder from the
+    /// points.
+    @Test func anEmptySourceFolderIsRemovedAndALostSourceConfigIsRebuiltFromThePoints() throws {
         let s = Scratch()
         let cli = Self.trustRepository(s)
         let repo = s.path + "/repo"
@@ -103,6 +104,8 @@ extension CLITests {
         #expect(cli.run("source list").status == 0)
 
         unlink(repo + "/catalogs/home/source.json")
+        #expect(cli.run("source set home --time-from mtime").status == 3)
+        #expect(cli.run("verify --repair").status == 0)
         #expect(cli.run("source set home --time-from mtime").status == 0)
         let home = cli.run("source list --json").out
         #expect(home.contains("/snaps\"") && home.contains("keep-last=3") && home.contains("\"time_from\":\"mtime\""), "\(home)")
@@ -187,5 +190,51 @@ extension CLITests {
         #expect(cli.run("verify").status == 3)
         write(repo + "/config", "{\"format\": 1, \"created\": \"2026-12-07T13:44:49Z\", \"chucksum\": \"00\"}\n")
         #expect(cli.run("points").status == 3)
+    }
+}
+
+extension CLITests {
+    /// REV12-3: `index DIR --source home` with home's source.json gone is not a new source:
+    /// it refuses (exit 3) and changes nothing; the advice run as printed writes it anew,
+    /// after which the same index works.
+    @Test func indexOfADirectoryRefusesASourceWhoseConfigurationIsMissing() throws {
+        let s = Scratch()
+        let cli = Self.trustRepository(s)
+        let json = s.path + "/repo/catalogs/home/source.json"
+        unlink(json)
+        let dir = s.path + "/elsewhere/2026-11-04"
+        write(dir + "/f", "day 4")
+        let points = cli.run("points --json").out
+        let index = cli.run(["index", dir, "--source", "home"])
+        #expect(index.status == 3 && index.err.contains("source.json"), "\(index.out) \(index.err)")
+        #expect(!FileManager.default.fileExists(atPath: json))
+        #expect(cli.run("points --json").out == points)
+        let advice = try #require(Self.advice(index.err), "\(index.err)")
+        #expect(cli.run(advice).status == 0)
+        #expect(cli.run("policy show home").out.contains("keep-last=3"))
+        #expect(cli.run(["index", dir, "--source", "home"]).status == 0)
+        #expect(cli.run("verify").status == 0)
+    }
+
+    /// REV12-2: `source set` on a damaged or missing source.json refuses (exit 3) and
+    /// changes nothing, so the damage stays visible and its filters are not dropped; the
+    /// advice run as printed repairs it, after which `source set` works.
+    @Test(arguments: ["bit flip", "missing", "cut short"])
+    func sourceSetRefusesADamagedSourceConfiguration(damage: String) throws {
+        let s = Scratch()
+        let cli = Self.trustRepository(s)
+        let json = s.path + "/repo/catalogs/home/source.json"
+        Self.damageFile(json, damage)
+        let before = Self.fileBytes(json)
+        let set = cli.run(["source", "set", "home", "--live-path", s.path + "/snaps"])
+        #expect(set.status == 3, "\(damage): \(set.out) \(set.err)")
+        #expect(Self.fileBytes(json) == before)
+        #expect(FileManager.default.fileExists(atPath: json) == (damage != "missing"))
+        #expect(cli.run("verify").status == 3)
+        let advice = try #require(Self.advice(set.err), "\(set.err)")
+        #expect(advice == ["verify", "--repair"])
+        #expect(cli.run(advice).status == 0)
+        #expect(cli.run(["source", "set", "home", "--live-path", s.path + "/snaps"]).status == 0)
+        #expect(cli.run("verify").status == 0)
     }
 }
