@@ -238,3 +238,30 @@ extension CLITests {
         #expect(cli.run("verify").status == 0)
     }
 }
+
+extension CLITests {
+    /// REV12-7: one source's damaged source.json does not stop `copy --to` for the others:
+    /// the healthy source is copied, the damaged one named, exit 3; once repaired as its
+    /// advice says, the next copy sends it.
+    @Test func aDamagedSourceConfigurationStopsTheCopyOfThatSourceOnly() throws {
+        let s = Scratch()
+        let cli = Self.trustRepository(s)
+        let json = s.path + "/repo/catalogs/home/source.json"
+        let target = s.path + "/target"
+        Self.damageFile(json, "cut short")
+        let dry = cli.run(["copy", "--to", target, "--dry-run"])
+        #expect(dry.status == 3 && dry.out.contains("would copy 1 point(s)"), "\(dry.out) \(dry.err)")
+        let copy = cli.run(["copy", "--to", target, "--json"])
+        #expect(copy.status == 3, "\(copy.out) \(copy.err)")
+        #expect(copy.out.contains("\"points_copied\":1") && copy.out.contains("\"sources_not_copied\":[\"home\"]"), "\(copy.out)")
+        #expect(copy.err.contains("'home' were not copied") && copy.err.contains(json), "\(copy.err)")
+        let there = CLI(repo: target)
+        #expect(there.run("points --source work").out.contains("work"))
+        #expect(!FileManager.default.fileExists(atPath: target + "/catalogs/home"))
+        let advice = try #require(Self.advice(copy.err), "\(copy.err)")
+        #expect(cli.run(advice).status == 0)
+        let again = cli.run(["copy", "--to", target])
+        #expect(again.status == 0 && again.out.contains("copied 3 point(s)"), "\(again.out) \(again.err)")
+        #expect(there.run("verify").status == 0)
+    }
+}
