@@ -265,3 +265,26 @@ extension CLITests {
         #expect(there.run("verify").status == 0)
     }
 }
+
+extension CLITests {
+    /// REV12-10: a source.json (here a version 2 one, without a checksum) whose policy does
+    /// not read is damage: verify names it (exit 3), index refuses it with exit 3 (not a
+    /// usage error), and the advice run as printed writes it anew from the points.
+    @Test func aSourceConfigurationWhosePolicyDoesNotReadIsDamage() throws {
+        let s = Scratch()
+        let cli = Self.trustRepository(s)
+        let json = s.path + "/repo/catalogs/home/source.json"
+        let snaps = (s.path + "/snaps").replacingOccurrences(of: "/", with: "\\/")
+        write(json, "{\n  \"name\" : \"home\",\n  \"policy\" : \"keep-daily=-5\",\n  \"snapshots\" : \"\(snaps)\",\n  \"timeFrom\" : \"auto\",\n  \"version\" : 2\n}\n")
+        let verify = cli.run("verify")
+        #expect(verify.status == 3 && verify.out.contains(json), "\(verify.out) \(verify.err)")
+        write(s.path + "/snaps/2026-11-04/f", "day 4")
+        let index = cli.run("index --source home")
+        #expect(index.status == 3 && index.err.contains("is damaged") && index.err.contains(json), "\(index.err)")
+        let advice = try #require(Self.advice(index.err), "\(index.err)")
+        #expect(cli.run(advice).status == 0)
+        #expect(cli.run("policy show home").out.contains("keep-last=3"))
+        #expect(cli.run("index --source home").status == 0)
+        #expect(cli.run("verify").status == 0)
+    }
+}
