@@ -288,3 +288,41 @@ extension CLITests {
         #expect(cli.run("verify").status == 0)
     }
 }
+
+extension CLITests {
+    /// REV12-1: a source.json whose checksum fails but whose JSON still reads: the repair
+    /// carries over the live path and filters it holds (saying so), so the next index still
+    /// skips what the filter excluded; the message points at the file kept aside.
+    @Test func theRepairCarriesOverWhatTheDamagedSourceConfigurationStillSays() throws {
+        let s = Scratch()
+        for d in 1...2 { write(s.path + "/snaps/2026-11-0\(d)/f", "day \(d)") }
+        Tree.make(s.path + "/live")
+        let cli = CLI(repo: s.path + "/repo")
+        #expect(cli.run("init").status == 0)
+        #expect(cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps", "--live-path", s.path + "/live", "--exclude", "*.tmp", "--time-from", "mtime"]).status == 0)
+        #expect(cli.run("index --source home").status == 0)
+        let json = s.path + "/repo/catalogs/home/source.json"
+        // Two hex digits of the checksum changed: no one bit explains it, the JSON still reads.
+        var b = Self.fileBytes(json)
+        let end = try #require(b.lastIndex(of: UInt8(ascii: "\"")))
+        b[end - 1] = b[end - 1] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        b[end - 2] = b[end - 2] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        Self.putBytes(json, b)
+        #expect(cli.run("verify").status == 3)
+        let repaired = cli.run("verify --repair")
+        #expect(repaired.status == 0, "\(repaired.out) \(repaired.err)")
+        #expect(repaired.out.contains("read from the damaged file"), "\(repaired.out)")
+        let list = cli.run("source list --json").out
+        #expect(list.contains("/live") && list.contains("*.tmp") && list.contains("\"time_from\":\"mtime\""), "\(list)")
+        write(s.path + "/snaps/2026-11-03.tmp/f", "half written")
+        let index = cli.run("index --source home")
+        #expect(index.status == 0 && !index.out.contains(".tmp"), "\(index.out)")
+        #expect(cli.run("verify").status == 0)
+
+        // A damaged file that no longer reads: what is unknown is named, with where the
+        // damaged file is kept.
+        Self.damageFile(json, "cut short")
+        let rebuilt = cli.run("verify --repair")
+        #expect(rebuilt.status == 0 && rebuilt.out.contains("not known: live path") && rebuilt.out.contains("kept as \(json).damaged-2"), "\(rebuilt.out)")
+    }
+}

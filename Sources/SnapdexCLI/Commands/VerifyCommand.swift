@@ -25,8 +25,9 @@ struct VerifyCommand: ParsableCommand {
             every point whose manifest is on disk is kept. A damaged config or source.json \
             is written anew: exactly as it was when one flipped bit explains the damage (its \
             checksum finds it), else a source.json from the source's points (its policy from \
-            the newest, its snapshots folder from where they all lie; the rest is named for \
-            `snapdex source set`), a config keeping the id it still holds. The damaged file (or \
+            the newest, its snapshots folder from where they all lie; the live path, time source \
+            and filters that the damaged file still holds readably are carried over and named; \
+            the rest is named for `snapdex source set`), a config keeping the id it still holds. The damaged file (or \
             a folder or link in its place) is moved aside to NAME.damaged first.
 
             Examples:
@@ -122,7 +123,8 @@ struct VerifyCommand: ParsableCommand {
         case .rewritten(let restored, let lost, let setWith):
             out.result("wrote \(fixed.path) anew: " + restored.joined(separator: "; "))
             if !lost.isEmpty, let setWith {
-                out.line("  not known: \(lost.joined(separator: ", ")); if it had them, set them with `\(setWith)` and its options")
+                let kept = fixed.movedAside.map { " (the damaged file, kept as \($0), may still show them)" } ?? ""
+                out.line("  not known: \(lost.joined(separator: ", ")); if it had them\(kept), set them with `\(setWith)` and its options")
             }
         }
     }
