@@ -326,3 +326,24 @@ extension CLITests {
         #expect(rebuilt.status == 0 && rebuilt.out.contains("not known: live path") && rebuilt.out.contains("kept as \(json).damaged-2"), "\(rebuilt.out)")
     }
 }
+
+extension CLITests {
+    /// REV12-9: a damaged config does not stop verify: the damaged source.json beside it is
+    /// named in the same run (exit 3), and the advice run as printed repairs both.
+    @Test func verifyGoesOnPastADamagedConfig() throws {
+        let s = Scratch()
+        let cli = Self.trustRepository(s)
+        let repo = s.path + "/repo"
+        Self.damageFile(repo + "/config", "bit flip", flipAfter: "\"format\"")
+        Self.damageFile(repo + "/catalogs/home/source.json", "cut short")
+        let verify = cli.run("verify")
+        #expect(verify.status == 3, "\(verify.out) \(verify.err)")
+        #expect(verify.out.contains("damaged repository configuration: \(repo)/config"), "\(verify.out)")
+        #expect(verify.out.contains("damaged source configuration: \(repo)/catalogs/home/source.json"), "\(verify.out)")
+        let advice = try #require(Self.advice(verify.err), "\(verify.err)")
+        #expect(advice == ["verify", "--repair"])
+        let repaired = cli.run(advice)
+        #expect(repaired.status == 0, "\(repaired.out) \(repaired.err)")
+        #expect(cli.run("verify").status == 0)
+    }
+}

@@ -145,6 +145,22 @@ extension Repository {
         }
     }
 
+    /// `verify` (without --repair) of a repository in a folder whose config is damaged: the
+    /// rest is opened all the same, read-only in effect, so the one run names every damaged
+    /// file. Verify needs nothing from the config (each catalog file says its own version);
+    /// only a config that still says a newer format, or a folder without catalogs, stops it.
+    public static func openDespiteDamagedConfig(at path: String, _ damage: SnapdexError) throws -> Repository {
+        guard case .configDamaged = damage else { throw damage }
+        let root = absolute(path)
+        struct Loose: Decodable { var format: Int }
+        if let bytes = (try? FileIO.readIfReadable(root + "/config")) ?? nil,
+           let loose = try? JSONDecoder().decode(Loose.self, from: Data(bytes)), loose.format > FormatConstants.repositoryVersion {
+            throw damage
+        }
+        guard FileIO.isDirectory(root + "/catalogs") else { throw damage }
+        return try Repository(root: root)
+    }
+
     /// `verify --repair` of a repository in a folder whose config is damaged, missing or not a
     /// regular file: one flipped bit is put back (the checksum finds it); otherwise the file
     /// is written anew, keeping the `id` and `created` of the damaged one when they still read
