@@ -46,7 +46,8 @@ struct CopyCommand: ParsableCommand {
 
             EXIT STATUS: 0 copied (or nothing to copy); 1 failure (what was copied stays; run the \
             command again to finish); 2 bad option; 3 a block or manifest to copy is damaged \
-            (nothing damaged is sent).
+            (nothing damaged is sent), or a source's source.json is: that source's points are \
+            not copied, every other source's are.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -115,7 +116,9 @@ struct CopyCommand: ParsableCommand {
             o.strings("copied", report.copied.map(\.id))
             o.number("expired", report.expired.values.map { $0.expired.count }.reduce(0, +))
             o.double("seconds", report.seconds)
+            o.strings("sources_not_copied", report.skippedSources.map(\.source))
             out.line(bytes: o.encoded)
+            try refuseSkipped(report)
             return
         }
         let verb = dryRun ? "would copy" : "copied"
@@ -134,5 +137,15 @@ struct CopyCommand: ParsableCommand {
         }
         Log.info("requests to \(to): \(report.requests.get) GET, \(report.requests.put) PUT, \(report.requests.list) LIST, "
                  + "\(report.requests.head) HEAD, \(report.requests.delete) DELETE; \(report.requests.bytesSent) bytes sent")
+        try refuseSkipped(report)
+    }
+
+    /// Sources left out for a damaged source.json: named after what was copied, exit 3.
+    private func refuseSkipped(_ report: CopyReport) throws {
+        guard !report.skippedSources.isEmpty else { return }
+        for (source, damage) in report.skippedSources {
+            Output.current.error("snapdex: the points of source '\(source)' were not copied: \(damage)")
+        }
+        throw CommandExit(ExitStatus.damaged)
     }
 }

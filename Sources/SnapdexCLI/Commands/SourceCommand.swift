@@ -73,8 +73,8 @@ struct SourceCommand: ParsableCommand {
                 Changes only the properties given; the others and the source's points stay as \
                 they are. --include (or --exclude) replaces the source's include (or exclude) \
                 globs; --clear-filters removes both first. A source whose source.json is \
-                damaged or missing gets a new one from the properties given here and its newest \
-                point's policy; its points are kept.
+                damaged or missing is refused (exit 3) and nothing is changed: `snapdex verify \
+                --repair` writes it anew first.
 
                 Examples:
                   snapdex source set home --live-path /tank/home

@@ -13,7 +13,8 @@ struct VerifyCommand: ParsableCommand {
             directory), and names each damaged block and every point it affects. Points expired \
             or forgotten while they are verified are skipped with a warning. Every source's \
             source.json is read as writers read it (its checksum matches, it is a regular \
-            file), and one that is damaged or missing is named.
+            file), and one that is damaged or missing is named. A damaged config is named too, and \
+            the rest is verified all the same (unless it still says a newer format).
 
             With --repair, each damaged or missing block is written again: the newest point that \
             uses it and whose snapshot directory still exists is indexed again in memory, and \
@@ -25,8 +26,9 @@ struct VerifyCommand: ParsableCommand {
             every point whose manifest is on disk is kept. A damaged config or source.json \
             is written anew: exactly as it was when one flipped bit explains the damage (its \
             checksum finds it), else a source.json from the source's points (its policy from \
-            the newest, its snapshots folder from where they all lie; the rest is named for \
-            `snapdex source set`), a config keeping the id it still holds. The damaged file (or \
+            the newest, its snapshots folder from where they all lie; the live path, time source \
+            and filters that the damaged file still holds readably are carried over and named; \
+            the rest is named for `snapdex source set`), a config keeping the id it still holds. The damaged file (or \
             a folder or link in its place) is moved aside to NAME.damaged first.
 
             Examples:
@@ -51,7 +53,18 @@ struct VerifyCommand: ParsableCommand {
         if repair, case .folder(let dir) = RepositoryAddress(repository.path), let fixed = try Repository.repairConfig(at: dir, wait: wait.wait) {
             show(fixed)
         }
-        let repo = try repository.open()
+        // Without --repair a damaged config does not stop the run: every other damaged file
+        // is named too, so the extent is known before anything is repaired.
+        var configDamage: SnapdexError?
+        let repo: Repository
+        do {
+            repo = try repository.open()
+        } catch let e as SnapdexError {
+            guard !repair, case .configDamaged = e, case .folder(let dir) = RepositoryAddress(repository.path) else { throw e }
+            repo = try Repository.openDespiteDamagedConfig(at: dir, e)
+            for note in repo.notes { Log.warning(note) }
+            configDamage = e
+        }
         let selected = try points.map { try repo.resolve($0) }
         if repair, let mirror = repo.mirror {
             // There only a source.json is written anew; blocks are not (yet).
@@ -65,10 +78,11 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         var report = try repo.verify(points: selected)
+        report.damagedRepositoryConfig = configDamage
         show(report)
         guard !report.isClean else { return }
         guard repair else {
-            if let first = report.journalDamage ?? report.irregularManifests.first ?? report.irregularFiles.first ?? report.damagedConfigs.first {
+            if let first = report.damagedRepositoryConfig ?? report.journalDamage ?? report.irregularManifests.first ?? report.irregularFiles.first ?? report.damagedConfigs.first {
                 // Its own advice: neither is fixed by writing blocks or forgetting points.
                 out.error("snapdex: damage found; \(first)")
             } else if !report.damagedBlocks.isEmpty, repo.mirror != nil {
@@ -122,7 +136,8 @@ struct VerifyCommand: ParsableCommand {
         case .rewritten(let restored, let lost, let setWith):
             out.result("wrote \(fixed.path) anew: " + restored.joined(separator: "; "))
             if !lost.isEmpty, let setWith {
-                out.line("  not known: \(lost.joined(separator: ", ")); if it had them, set them with `\(setWith)` and its options")
+                let kept = fixed.movedAside.map { " (the damaged file, kept as \($0), may still show them)" } ?? ""
+                out.line("  not known: \(lost.joined(separator: ", ")); if it had them\(kept), set them with `\(setWith)` and its options")
             }
         }
     }
@@ -131,6 +146,7 @@ struct VerifyCommand: ParsableCommand {
         let out = Output.current
         for id in report.skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
         for m in report.damagedManifests { out.line("damaged manifest of point \(m.point.prefix(12)): \(m.reason)") }
+        if let c = report.damagedRepositoryConfig { out.line("damaged repository configuration: \(c)") }
         if let j = report.journalDamage { out.line("damaged journal: \(j)") }
         for m in report.irregularManifests { out.line("not a manifest: \(m)") }
         for f in report.irregularFiles { out.line("not a regular file: \(f)") }
@@ -141,7 +157,8 @@ struct VerifyCommand: ParsableCommand {
         for b in report.damagedBlocks {
             out.line("damaged block \(b.hash): \(b.reason); affects points: \(b.points.map { String($0.prefix(12)) }.joined(separator: ", "))")
         }
-        let others = (report.journalDamage == nil ? "" : ", a damaged journal")
+        let others = (report.damagedRepositoryConfig == nil ? "" : ", a damaged config")
+            + (report.journalDamage == nil ? "" : ", a damaged journal")
             + (report.irregularManifests.isEmpty ? "" : ", \(report.irregularManifests.count) manifest name(s) that are not regular files")
             + (report.irregularFiles.isEmpty ? "" : ", \(report.irregularFiles.count) repository file(s) that are not regular files")
             + (report.damagedConfigs.isEmpty ? "" : ", \(report.damagedConfigs.count) damaged source configuration(s)")

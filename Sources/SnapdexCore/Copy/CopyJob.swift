@@ -55,6 +55,10 @@ public struct CopyReport: Sendable {
     public var seconds = 0.0
     /// The target's expire run (`--expire`), per source.
     public var expired: [String: ExpireReport] = [:]
+    /// Sources whose points were not copied because the source.json they need (this
+    /// repository's, for a source new there, or the target's) is damaged: the others were
+    /// copied all the same, and these are copied by the next copy once it is repaired.
+    public var skippedSources: [(source: String, damage: SnapdexError)] = []
 }
 
 extension Repository {
@@ -211,12 +215,13 @@ extension Repository {
                 } catch {
                     throw SnapdexError.storedConfigDamaged(path: store.location + "/" + key, reason: error.reason)
                 }
-            } else if !options.dryRun {
+            } else {
                 // A new source there: its folders as here (so restore finds moved snapshots),
-                // no policy of its own (the copies keep their origin's until one is set).
+                // no policy of its own (the copies keep their origin's until one is set). Read
+                // in a dry run too, so it names a damaged one as the copy would.
                 var c = try loadSourceConfig(name)
                 c.policy = nil
-                try store.put(key, try c.fileBytes())
+                if !options.dryRun { try store.put(key, try c.fileBytes()) }
                 config = c
             }
             targetSources[name] = config
@@ -266,11 +271,23 @@ extension Repository {
                 if report.blocksSent > before { report.completed.append(p) }
             }
         }
+        // One source's damaged source.json stops that source's points only, before any of
+        // their blocks is sent: every other source is copied.
+        var copied: [PointRecord] = []
+        defer { report.copied = copied }
         for (p, original) in zip(report.copied, manifests) {
+            if report.skippedSources.contains(where: { $0.source == p.source }) { continue }
+            let config: SourceConfig?
+            do {
+                config = try targetConfig(p.source)
+            } catch let e as SnapdexError where e.exitCode == ExitStatus.damaged {
+                report.skippedSources.append((p.source, e))
+                continue
+            }
+            copied.append(p)
             var m = original
             var seen = Set<Digest>()
             for ref in m.blocks where seen.insert(ref.hash).inserted { try send(ref) }
-            let config = try targetConfig(p.source)
             guard !options.dryRun else { continue }
             // Every block is there (each put is durable): the manifest publishes the point.
             m.originPolicy = m.originPolicy ?? Manifest.OriginPolicy(settings: m.policy, zone: m.calendarZone)

@@ -61,6 +61,8 @@ extension Repository {
             _ = try reconcile()
             return ConfigFileRepair(path: path, how: .corrected)
         }
+        // What the damaged file still says (a regular file only: a link is never followed).
+        let damaged = aside == nil ? (try? FileIO.readIfReadable(path)) ?? nil : nil
         // Kept for whoever wants to read what it held (a hand edit, say): never overwritten.
         if aside == nil && FileIO.exists(path) { aside = try Repository.moveAside(path) }
         let points = try points(source: name)
@@ -72,15 +74,61 @@ extension Repository {
                 return ConfigFileRepair(path: path, how: .removedEmptySource)
             }
         }
-        let config = rebuiltSourceConfig(name)
+        var config = rebuiltSourceConfig(name)
         var restored = ["name '\(name)'"]
         restored.append(config.policy.map { "policy \($0) (from its newest point)" } ?? "no policy (its newest point had none; it keeps everything)")
         if let folder = config.snapshots { restored.append("snapshots folder \(folder) (the folder of its points' snapshots)") }
+        let carried = damaged.map { Self.carryOver(from: $0, into: &config) } ?? []
+        if !carried.isEmpty {
+            restored.append(carried.joined(separator: ", ") + " (read from the damaged file, whose checksum failed: check them with `snapdex source list`)")
+        }
         try saveSource(config)
-        var lost = ["live path", "time from (now auto)", "include and exclude filters"]
-        if config.snapshots == nil { lost.insert("snapshots folder", at: 0) }
+        var lost: [String] = []
+        if config.snapshots == nil { lost.append("snapshots folder") }
+        if !carried.contains(where: { $0.hasPrefix("live path") }) { lost.append("live path") }
+        if !carried.contains(where: { $0.hasPrefix("time from") }) { lost.append("time from (now auto)") }
+        if !carried.contains(where: { $0.hasPrefix("include") || $0.hasPrefix("exclude") }) { lost.append("include and exclude filters") }
         return ConfigFileRepair(path: path, how: .rewritten(restored: restored, lost: lost, setWith: "snapdex source set \(ShellWord.quoted(name))"),
                                 movedAside: aside)
+    }
+
+    /// Takes from a damaged source.json the members that still read and hold what a writer
+    /// would write (a live path or snapshots folder that is an absolute path to a folder, a
+    /// time source, filter globs), into `config` where it has none; returns what was taken.
+    /// The policy is never taken: the points' manifests hold the one in force.
+    static func carryOver(from bytes: [UInt8], into config: inout SourceConfig) -> [String] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return [] }
+        func folder(_ key: String) -> String? {
+            guard let p = object[key] as? String, p.hasPrefix("/"), !p.contains("\0"), FileIO.isDirectory(p) else { return nil }
+            return p
+        }
+        func globs(_ key: String) -> [String]? {
+            guard let g = object[key] as? [String], !g.isEmpty, g.allSatisfy({ !$0.isEmpty && $0.utf8.count < 4096 && !$0.contains("\0") }) else { return nil }
+            return g
+        }
+        var taken: [String] = []
+        if config.snapshots == nil, let p = folder("snapshots") {
+            config.snapshots = p
+            taken.append("snapshots folder \(p)")
+        }
+        if let p = folder("livePath") {
+            config.livePath = p
+            taken.append("live path \(p)")
+        }
+        let version = object["version"] as? Int ?? 1
+        if let raw = object["timeFrom"] as? String, let t = TimeSource(rawValue: raw), !(t == .name && version < 2) {
+            config.timeFrom = t
+            taken.append("time from \(t.rawValue)")
+        }
+        if let g = globs("include") {
+            config.include = g
+            taken.append("include " + g.joined(separator: " "))
+        }
+        if let g = globs("exclude") {
+            config.exclude = g
+            taken.append("exclude " + g.joined(separator: " "))
+        }
+        return taken
     }
 
     /// Moves what stands at `path` (a damaged file, a folder, a symbolic link) to
@@ -95,6 +143,22 @@ extension Repository {
             }
             n += 1
         }
+    }
+
+    /// `verify` (without --repair) of a repository in a folder whose config is damaged: the
+    /// rest is opened all the same, read-only in effect, so the one run names every damaged
+    /// file. Verify needs nothing from the config (each catalog file says its own version);
+    /// only a config that still says a newer format, or a folder without catalogs, stops it.
+    public static func openDespiteDamagedConfig(at path: String, _ damage: SnapdexError) throws -> Repository {
+        guard case .configDamaged = damage else { throw damage }
+        let root = absolute(path)
+        struct Loose: Decodable { var format: Int }
+        if let bytes = (try? FileIO.readIfReadable(root + "/config")) ?? nil,
+           let loose = try? JSONDecoder().decode(Loose.self, from: Data(bytes)), loose.format > FormatConstants.repositoryVersion {
+            throw damage
+        }
+        guard FileIO.isDirectory(root + "/catalogs") else { throw damage }
+        return try Repository(root: root)
     }
 
     /// `verify --repair` of a repository in a folder whose config is damaged, missing or not a

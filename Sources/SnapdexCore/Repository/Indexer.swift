@@ -159,6 +159,12 @@ public final class Indexer {
             return try repository.loadSourceConfig(options.source)
         }
         guard options.directory != nil else { throw repository.sourceConfigProblem(options.source) ?? SnapdexError.sourceUnknown(options.source) }
+        // A source that has points lost its source.json: defaults written now would hide the
+        // damage and drop its settings (`verify --repair` rebuilds it from the points).
+        if FileIO.isDirectory(repository.sourceDirectory(options.source)), !(try repository.points(source: options.source)).isEmpty {
+            throw repository.sourceConfigProblem(options.source)
+                ?? SnapdexError.sourceConfigDamaged(path: repository.sourceDirectory(options.source) + "/source.json", source: options.source, reason: "missing")
+        }
         let config = SourceConfig(name: options.source)
         try repository.saveSource(config)
         return config

@@ -28,9 +28,11 @@ public struct VerifyReport: Sendable {
     /// Sources whose source.json is damaged, missing or not a regular file: writers refuse
     /// them, and `verify --repair` writes them anew (`repairSourceConfigs`).
     public var damagedConfigs: [SnapdexError] = []
+    /// The repository's config, damaged (`verify` went on past it; `verify --repair` writes it anew).
+    public var damagedRepositoryConfig: SnapdexError?
     public var isClean: Bool {
         damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty && irregularFiles.isEmpty
-            && damagedConfigs.isEmpty
+            && damagedConfigs.isEmpty && damagedRepositoryConfig == nil
     }
     /// Filters of `REPO/names-filters` (find's cache) that did not match their names blocks;
     /// the file was removed, and the next `find` builds it again from the blocks.

@@ -37,6 +37,10 @@ extension SourceConfig {
             }
         }
         guard config.name == name else { throw JSONFileDamage(reason: "it holds the configuration of another source, '\(config.name.prefix(40))'") }
+        // A policy `policy set` would never write is damage, not the user's bad option.
+        if let text = config.policy, (try? RetentionPolicy(text: text)) == nil {
+            throw JSONFileDamage(reason: "its policy '\(text.prefix(60))' does not read as a retention policy")
+        }
         return config
     }
 }

@@ -22,8 +22,8 @@ extension Repository {
     }
 
     /// `snapdex source set`: changes the given properties of a source, keeping the rest. A
-    /// damaged or missing source.json is written anew from the properties given, the
-    /// defaults and the policy its newest readable point recorded: its points stay.
+    /// damaged or missing source.json is refused (exit 3), never written over: that would
+    /// hide the damage and drop what the file held (`verify --repair` rebuilds it).
     public func setSource(_ name: String, snapshots: String?, livePath: String?, timeFrom: TimeSource?,
                           filters: SnapshotFilterChange = SnapshotFilterChange(), wait: Double = 0) throws {
         if let dir = snapshots, !FileIO.isDirectory(dir) {
@@ -32,7 +32,7 @@ extension Repository {
         if let dir = livePath, !FileIO.isDirectory(dir) {
             throw FileIO.exists(dir) ? SnapdexError.invalidArgument("live path \(dir) is not a directory; name the directory restores go back to") : SnapdexError.livePathNotFound(dir)
         }
-        try updateSource(name, wait: wait, rebuildingDamaged: true) { c in
+        try updateSource(name, wait: wait) { c in
             if let snapshots { c.snapshots = Repository.absolute(snapshots) }
             if let livePath { c.livePath = Repository.absolute(livePath) }
             if let timeFrom { c.timeFrom = timeFrom }
@@ -48,16 +48,10 @@ extension Repository {
     }
 
     /// Updates a source's stored configuration (the caller validates).
-    public func updateSource(_ name: String, wait: Double = 0, rebuildingDamaged: Bool = false,
-                             _ change: (inout SourceConfig) throws -> Void) throws {
+    public func updateSource(_ name: String, wait: Double = 0, _ change: (inout SourceConfig) throws -> Void) throws {
         try withWriterLock(wait: wait, scope: .source(name)) {
             _ = try source(named: name)
-            var c: SourceConfig
-            if rebuildingDamaged, case .sourceConfigDamaged? = sourceConfigProblem(name) {
-                c = rebuiltSourceConfig(name)
-            } else {
-                c = try loadSourceConfig(name)
-            }
+            var c = try loadSourceConfig(name)
             try change(&c)
             try saveSource(c)
         }
