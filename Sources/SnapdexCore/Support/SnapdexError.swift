@@ -29,6 +29,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// `index DIR` of a folder with no entries (a snapshot that failed to mount); `retry` indexes it anyway.
     case snapshotEmpty(path: String, retry: String)
     case pointUnknown(String)
+    /// `SOURCE@` with no time, or an empty id: a script's unset variable, never `latest`.
+    case pointReferenceEmpty(String, source: String?)
     case pointAmbiguous(String, candidates: [String])
     /// `SOURCE@TIME` where several points share that time (sanoid's daily and hourly at one instant).
     case pointTimeShared(String, ids: [String])
@@ -147,6 +149,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is empty, so it is not indexed (a snapshot that failed to mount looks like this, and would make every file look deleted); mount it, or index it as empty: `\(retry)`"
         case .pointUnknown(let r):
             return "no restore point matches '\(r)'; list points with `snapdex points`"
+        case .pointReferenceEmpty(let r, let source?):
+            let s = ShellWord.quoted(source)
+            return "'\(r)' names no time, so no restore point was used; name one as \(s)@latest or \(s)@TIME (list them with `snapdex points --source \(s)`)"
+        case .pointReferenceEmpty:
+            return "an empty point reference names no restore point; name one by id, SOURCE@latest or SOURCE@TIME (list them with `snapdex points`)"
         case .pointAmbiguous(let r, let c):
             return "'\(r)' matches \(c.count) restore points (\(c.prefix(5).joined(separator: ", "))); type more of the id"
         case .pointTimeShared(let r, let ids):
@@ -266,7 +273,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
-             .pointTimeShared:
+             .pointTimeShared, .pointReferenceEmpty:
             return ExitStatus.usage
         case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
              .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged, .notRegularFile:
