@@ -19,10 +19,11 @@ enum RepositoryFolder {
             guard top != "archive", case .success(let names) = FS.listNames(in: fd) else { continue }
             for name in names {
                 let text = PathString.string(name)
-                // What a writer walks into: every two-letter name in blocks, and links named
-                // like a source in catalogs (a plain file there is no source, and is left alone).
+                // What a writer walks into: every two-letter name in blocks, and every name of
+                // a source in catalogs (a file there hides that source's points, whose blocks
+                // gc would then free).
                 guard case .success(let st) = FS.lstat(name, in: fd), (st.st_mode & S_IFMT) != S_IFDIR else { continue }
-                let walked = top == "catalogs" ? (st.st_mode & S_IFMT) == S_IFLNK && (try? SourceConfig.validate(name: text)) != nil : name.count == 2
+                let walked = top == "catalogs" ? (try? SourceConfig.validate(name: text)) != nil : name.count == 2
                 guard walked else { continue }
                 throw SnapdexError.folderNotReal(path: root + "/" + top + "/" + text, kind: kind(st))
             }

@@ -233,6 +233,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is damaged (\(why)), so what a killed writer was changing is unknown and nothing was changed; run `snapdex verify --repair`, which drops it and keeps every point whose manifest is on disk (then run the killed command again)"
         case .manifestNotRegular(let p, let kind):
             return "\(p) is \(kind), not a regular file: a manifest must be one, and no block is deleted while it is there; replace it with a regular copy of the manifest (or move it out of the repository), then run the command again"
+        case .folderNotReal(let p, let kind) where kind != "a symbolic link":
+            return "\(p) is \(kind), not a folder, so what belongs there cannot be read and nothing was changed; put the folder back in its place (or move this out of the repository, which drops what the folder held), then run the command again"
         case .folderNotReal(let p, let kind):
             return "\(p) is \(kind), not a real folder: snapdex never follows one out of the repository, so nothing was changed; replace it with a folder holding the files it leads to, or move it out of the repository, then run the command again"
         case .sourceConfigDamaged(let p, let source, let why):
