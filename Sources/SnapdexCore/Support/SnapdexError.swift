@@ -55,6 +55,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case archiveNotWritten(path: String, reason: String, oldKept: Bool)
     case archiveIncomplete(reason: String)
     case manifestDamaged(path: String, reason: String)
+    /// A listed point whose manifest cannot be read; `why` is that error's message.
+    case pointDamaged(point: String, why: String)
     /// A repository file the current user may not read (root wrote it 0600 into another
     /// user's repository): a permission problem, never damage.
     case permissionDenied(path: String, repository: String)
@@ -194,6 +196,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "the archive is incomplete (\(why)); what was written is only part of it"
         case .permissionDenied(let p, let repo):
             return "cannot read \(p): permission denied; run snapdex as the user that owns \(repo)"
+        case .pointDamaged(let point, let why):
+            return "restore point \(point) is damaged: \(why)"
         case .manifestDamaged(let p, let why):
             return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
         case .blockDamaged(let h, let why):
@@ -277,7 +281,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
              .pointTimeShared, .pointReferenceEmpty:
             return ExitStatus.usage
-        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
+        case .manifestDamaged, .pointDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
              .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
