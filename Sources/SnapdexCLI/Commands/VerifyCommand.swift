@@ -51,6 +51,11 @@ struct VerifyCommand: ParsableCommand {
         if repair, case .folder(let dir) = RepositoryAddress(repository.path), let fixed = try Repository.repairConfig(at: dir, wait: wait.wait) {
             show(fixed)
         }
+        if repair, case .folder(let dir) = RepositoryAddress(repository.path) {
+            for m in try Repository.repairBlockFolders(at: dir, wait: wait.wait) {
+                out.result("moved \(m.path) (\(m.kind) where a folder of blocks belongs) aside to \(m.aside); what it hid is written again below from the snapshots that still hold it")
+            }
+        }
         let repo = try repository.open()
         let selected = try points.map { try repo.resolve($0) }
         if repair, let mirror = repo.mirror {

@@ -89,6 +89,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// A symbolic link (or file) where the repository has a folder that writers delete files
     /// in (`catalogs/SOURCE`, `blocks/XX`, `archive`): never followed, so nothing is deleted.
     case folderNotReal(path: String, kind: String)
+    /// A file, FIFO or device where a `blocks/XX` folder belongs: `verify --repair` moves it aside.
+    case blockFolderNotReal(path: String, kind: String)
     /// A source's `source.json` that is missing or does not read back as its configuration.
     case sourceConfigDamaged(path: String, source: String, reason: String)
     /// A repository file that must be a regular file is `kind` (a FIFO, a folder, a symbolic link...).
@@ -237,6 +239,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is damaged (\(why)), so what a killed writer was changing is unknown and nothing was changed; run `snapdex verify --repair`, which drops it and keeps every point whose manifest is on disk (then run the killed command again)"
         case .manifestNotRegular(let p, let kind):
             return "\(p) is \(kind), not a regular file: a manifest must be one, and no block is deleted while it is there; replace it with a regular copy of the manifest (or move it out of the repository), then run the command again"
+        case .blockFolderNotReal(let p, let kind):
+            return "\(p) is \(kind) where a folder of blocks belongs, so none of the blocks in it can be read and nothing was changed; run `snapdex verify --repair`, which moves it aside and writes those blocks again from the snapshots that still hold them"
         case .folderNotReal(let p, let kind) where kind != "a symbolic link":
             return "\(p) is \(kind), not a folder, so what belongs there cannot be read and nothing was changed; put the folder back in its place (or move this out of the repository, which drops what the folder held), then run the command again"
         case .folderNotReal(let p, let kind):
@@ -282,7 +286,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
              .pointTimeShared, .pointReferenceEmpty:
             return ExitStatus.usage
         case .manifestDamaged, .pointDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
-             .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged, .notRegularFile:
+             .journalDamaged, .manifestNotRegular, .folderNotReal, .blockFolderNotReal, .sourceConfigDamaged, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode
