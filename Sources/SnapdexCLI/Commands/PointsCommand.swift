@@ -8,8 +8,9 @@ struct PointsCommand: ParsableCommand {
         discussion: """
             Shows each point's id (a unique prefix; any unique prefix works wherever a point is \
             named), source, time, kind, entries, catalog bytes (its own and shared with other \
-            points), its status ("partial" when some paths could not be read when it was indexed: \
-            `ls` and `info` name them; else "ok"), why retention keeps it now ("expires" when the \
+            points), its status ("damaged" when its manifest cannot be read: `snapdex verify` says \
+            why; "partial" when some paths could not be read when it was indexed: `ls` and `info` \
+            name them; else "ok"), why retention keeps it now ("expires" when the \
             next expire would remove it) and whether its snapshot directory still exists.
 
             Points are named by id prefix, SOURCE@latest, or SOURCE@TIME (the newest point at \
@@ -19,7 +20,8 @@ struct PointsCommand: ParsableCommand {
               snapdex points
               snapdex points --source home --json
 
-            EXIT STATUS: 0 listed; 1 no repository or unknown source.
+            EXIT STATUS: 0 listed; 1 no repository or unknown source; 3 listed, and a point's \
+            manifest is damaged (the first is named on standard error).
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -33,10 +35,13 @@ struct PointsCommand: ParsableCommand {
         if let source { _ = try repo.source(named: source) }
         let listing = try repo.pointListing(source: source, now: .now)
         let out = Output.current
+        // Every point is listed first; a damaged one then makes the exit status 3, as verify's.
+        let damage = listing.rows.lazy.compactMap(\.manifestDamage).first
         if json {
             listing.rows.withUnsafeBufferPointer { rows in
                 for i in rows.indices { out.line(bytes: Self.json(rows[i])) }
             }
+            if let damage { throw damage }
             return
         }
         if listing.rows.isEmpty {
@@ -50,6 +55,7 @@ struct PointsCommand: ParsableCommand {
             for i in rows.indices { Self.addRow(rows[i], idWidth: listing.idWidth, to: &table, times: &times) }
         }
         table.print(to: out, rightAligned: [4, 6, 7])
+        if let damage { throw damage }
     }
 
     private static func addRow(_ row: borrowing PointListingRow, idWidth: Int, to table: inout TextTable, times: inout TimeDisplay.TextCache) {
@@ -59,7 +65,7 @@ struct PointsCommand: ParsableCommand {
         table.cell { TimeDisplay.appendExactText(time, to: &$0, cache: &times) }
         table.cell(row.point.kind)
         table.cell { DecimalText.append(entries, to: &$0) }
-        table.cell(row.point.status)
+        table.cell(row.status)
         let (own, shared) = (row.ownBytes + row.point.manifestBytes, row.sharedBytes)
         table.cell { Format.appendBytes(UInt64(clamping: own), to: &$0) }
         table.cell { Format.appendBytes(UInt64(clamping: shared), to: &$0) }
@@ -86,7 +92,7 @@ struct PointsCommand: ParsableCommand {
         o.string("label", row.point.label)
         o.number("entries", row.point.entries)
         o.number("files", row.point.files)
-        o.string("status", row.point.status)
+        o.string("status", row.status)
         o.number("unreadable", row.point.unreadable)
         o.number("bytes", row.ownBytes + row.point.manifestBytes)
         o.number("shared_bytes", row.sharedBytes)

@@ -53,6 +53,11 @@ struct VerifyCommand: ParsableCommand {
         if repair, case .folder(let dir) = RepositoryAddress(repository.path), let fixed = try Repository.repairConfig(at: dir, wait: wait.wait) {
             show(fixed)
         }
+        if repair, case .folder(let dir) = RepositoryAddress(repository.path) {
+            for m in try Repository.repairBlockFolders(at: dir, wait: wait.wait) {
+                out.result("moved \(m.path) (\(m.kind) where a folder of blocks belongs) aside to \(m.aside); what it hid is written again below from the snapshots that still hold it")
+            }
+        }
         // Without --repair a damaged config does not stop the run: every other damaged file
         // is named too, so the extent is known before anything is repaired.
         var configDamage: SnapdexError?

@@ -244,6 +244,12 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
             bytes = try FileIO.readAll(p)
         } catch SnapdexError.notRegularFile(_, let kind) {
             throw SnapdexError.blockDamaged(hash: hash.hex, reason: "its file is \(kind), not a regular file")
+        } catch SnapdexError.io(_, _, let e) where e == .notDirectory {
+            // Its folder blocks/XX is not a folder: damage that verify --repair moves aside.
+            let folder = String(p.dropLast(65))
+            var st = stat()
+            guard PathCalls.lstat(folder, &st) == 0 else { throw SnapdexError.io("cannot open", p, e) }
+            throw SnapdexError.blockFolderNotReal(path: folder, kind: RepositoryFolder.kind(st))
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
             guard let fetchMissing, let fetched = try fetchMissing(hash) else { throw SnapdexError.blockMissing(hash: hash.hex) }
             // Checked before it is cached: a damaged object never becomes a trusted cache file.

@@ -133,6 +133,16 @@ extension Repository {
 
     /// Moves what stands at `path` (a damaged file, a folder, a symbolic link) to
     /// `path.damaged` (or `.damaged-2`, ...), never following it; returns where.
+    /// `verify --repair` of a repository in a folder: each file (FIFO, device) standing where
+    /// a `blocks/XX` folder belongs is moved aside under the writer lock, before anything is
+    /// verified, so the blocks it hid are found missing and written again.
+    public static func repairBlockFolders(at path: String, wait: Double = 0) throws -> [(path: String, kind: String, aside: String)] {
+        guard let root = try? checkedRoot(absolute(path)) else { return [] }
+        let lock = try WriterLock(path: root + "/lock", wait: wait)
+        defer { lock.release() }
+        return try RepositoryFolder.moveAsideBlockFolders(root: root)
+    }
+
     static func moveAside(_ path: String) throws -> String {
         var n = 1
         while true {

@@ -12,6 +12,12 @@ public struct PointListingRow: Sendable {
     public var retention: [String]
     /// Whether its snapshot folder still exists.
     public var snapshotExists: Bool
+    /// Why its manifest cannot be read now (changed on disk and damaged, as `verify` finds),
+    /// or nil; the database's row is what it was before.
+    public var manifestDamage: SnapdexError? = nil
+
+    /// "damaged" when its manifest cannot be read, else the point's own status ("partial", "ok").
+    public var status: String { manifestDamage != nil ? "damaged" : point.status }
 }
 
 /// The points of a repository (or of one source) in the order `points` lists them: by
@@ -44,6 +50,13 @@ extension Repository {
             let exists = folders[rows[i].point.snapshot] ?? rows[i].point.snapshotExists
             folders[rows[i].point.snapshot] = exists
             rows[i].snapshotExists = exists
+        }
+        let damage = reconciledAtOpen.damage
+        if !damage.isEmpty {
+            for i in rows.indices {
+                let path = manifestPath(source: rows[i].point.source, id: rows[i].point.id)
+                if let why = damage[path] { rows[i].manifestDamage = .pointDamaged(point: String(rows[i].point.id.prefix(width)), why: why) }
+            }
         }
         return PointListing(rows: rows, idWidth: width)
     }

@@ -5,13 +5,16 @@ extension Repository {
     /// `SOURCE@TIME`, the newest point at or before TIME (a date alone means the end of that day).
     /// Points that share a time are ordered by id (`points(source:)`), so `@latest` is the last of
     /// them, as in `find --latest-only`; `SOURCE@TIME` naming several points is refused, listing them.
+    /// An empty TIME or id (a script's unset variable: `forget "s@$DAY"`) names no point and is
+    /// refused, never read as `latest`.
     public func resolve(_ reference: String) throws -> PointRecord {
         if let at = reference.firstIndex(of: "@") {
             let source = String(reference[..<at])
             let when = String(reference[reference.index(after: at)...])
+            guard !when.isEmpty else { throw SnapdexError.pointReferenceEmpty(reference, source: source) }
             _ = try self.source(named: source)
             let points = try self.points(source: source)
-            if when == "latest" || when.isEmpty {
+            if when == "latest" {
                 guard let p = points.last else { throw SnapdexError.pointUnknown(reference) }
                 return p
             }
@@ -24,8 +27,9 @@ extension Repository {
             }
             return p
         }
+        guard !reference.isEmpty else { throw SnapdexError.pointReferenceEmpty(reference, source: nil) }
         let prefix = reference.lowercased()
-        guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { throw SnapdexError.pointUnknown(reference) }
+        guard prefix.allSatisfy(\.isHexDigit) else { throw SnapdexError.pointUnknown(reference) }
         let matches = try read { db in
             try PointRecord.filter(sql: "substr(id, 1, ?) = ?", arguments: [prefix.count, prefix]).limit(6).fetchAll(db)
         }
@@ -52,7 +56,7 @@ extension Repository {
         try refuseRounded(reference, resolved: p)
         guard !nearest, let at = reference.firstIndex(of: "@") else { return p }
         let when = String(reference[reference.index(after: at)...])
-        if when == "latest" || when.isEmpty { return p }
+        if when == "latest" { return p }
         if let t = TimeParser.parse(when), p.time == t.nanoseconds { return p }
         let short = try shortIDs()[p.id] ?? p.id
         throw SnapdexError.pointNotExact(reference, nearest: short, time: p.pointTime.exactRFC3339())

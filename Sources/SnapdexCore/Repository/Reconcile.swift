@@ -55,9 +55,12 @@ struct CatalogListing {
     /// Files named like a manifest that are not regular files (a symbolic link, FIFO, folder):
     /// not points, but their blocks are unknown, so they stop every deletion of blocks.
     var irregular: [(path: String, kind: String)] = []
+    /// Names of a source that are not a folder (a file, FIFO, dangling link): the points of
+    /// that source cannot be listed, so every command refuses (`refuseNotFolders`).
+    var notFolders: [(path: String, kind: String)] = []
 
     init(catalogs: String) {
-        CatalogListing.visit(catalogs: catalogs, source: { sources.append($0) }) { source, file, st in
+        CatalogListing.visit(catalogs: catalogs, source: { sources.append($0) }, notFolder: { notFolders.append($0) }) { source, file, st in
             let id = String(decoding: file.prefix(32), as: UTF8.self)
             guard let stamp = ManifestFile.stamp(st) else {
                 irregular.append((catalogs + "/" + source + "/" + id + ".manifest", ManifestFile.kind(st)))
@@ -72,11 +75,19 @@ struct CatalogListing {
     /// from the repository is used as a path unchecked. Every command runs this (10,000
     /// manifests at scale), so names stay bytes until they pass and each file is stat'ed
     /// relative to its folder.
-    static func visit(catalogs: String, source: (String) -> Void, manifest: (String, [UInt8], stat) -> Void) {
+    /// A name of a source that is not a folder (a file, FIFO or dangling link where
+    /// `catalogs/SOURCE` belongs) goes to `notFolder` with what it is.
+    static func visit(catalogs: String, source: (String) -> Void, notFolder: ((path: String, kind: String)) -> Void,
+                      manifest: (String, [UInt8], stat) -> Void) {
         let suffix = Array(".manifest".utf8)
         for name in FileIO.names(in: catalogs) {
             let dir = catalogs + "/" + name
-            guard (try? SourceConfig.validate(name: name)) != nil, FileIO.isDirectory(dir) else { continue }
+            guard (try? SourceConfig.validate(name: name)) != nil else { continue }
+            guard FileIO.isDirectory(dir) else {
+                var st = stat()
+                if PathCalls.lstat(dir, &st) == 0 { notFolder((dir, (st.st_mode & S_IFMT) == S_IFREG ? "a file" : ManifestFile.kind(st))) }
+                continue
+            }
             source(name)
             guard case .success(let fd) = FS.openDirectory(path: dir) else { continue }
             defer { close(fd) }
@@ -99,12 +110,18 @@ struct CatalogFingerprint: Equatable {
     var count = 0
     var sum: UInt64 = 0
     var sources: [String] = []
+    /// As `CatalogListing.notFolders`; not part of the comparison.
+    var notFolders: [(path: String, kind: String)] = []
+
+    static func == (a: CatalogFingerprint, b: CatalogFingerprint) -> Bool {
+        a.count == b.count && a.sum == b.sum && a.sources == b.sources
+    }
 
     /// The manifests in `catalogs`, as `CatalogListing` lists them.
     init(catalogs: String) {
         var stamp: [UInt8] = []
         stamp.reserveCapacity(64)
-        CatalogListing.visit(catalogs: catalogs, source: { sources.append($0) }) { source, file, st in
+        CatalogListing.visit(catalogs: catalogs, source: { sources.append($0) }, notFolder: { notFolders.append($0) }) { source, file, st in
             stamp.removeAll(keepingCapacity: true)
             // A file that is not a regular one has no stamp a database row could hold, so the
             // fingerprints differ and the full listing reports it (CatalogListing.irregular).
@@ -148,6 +165,14 @@ struct CatalogFingerprint: Equatable {
 }
 
 extension Repository {
+    /// Refuses while a name of a source in `catalogs` is not a folder (see
+    /// `CatalogListing.notFolders`).
+    func refuseNotFolders() throws {
+        if let odd = CatalogListing(catalogs: catalogsDirectory).notFolders.first {
+            throw SnapdexError.folderNotReal(path: odd.path, kind: odd.kind)
+        }
+    }
+
     /// Refuses while a file named like a manifest is not a regular file (see
     /// `CatalogListing.irregular`): a writer that removes points must not go on.
     func refuseIrregularManifests() throws {
@@ -189,6 +214,7 @@ extension Repository {
     @discardableResult
     func reconcile() throws -> ReconcileReport {
         if try !needsReconcile() { return ReconcileReport() }
+        try refuseNotFolders()
         do {
             return try database.write { db in try self.applyListing(CatalogListing(catalogs: self.catalogsDirectory), db) }
         } catch let e as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(e.resultCode) {
@@ -220,6 +246,9 @@ extension Repository {
     /// tells a database that is merely damaged or holds manifests twice from one that is behind.
     private func needsReconcile() throws -> Bool {
         let files = CatalogFingerprint(catalogs: catalogsDirectory)
+        // Without its folder a source's points cannot be listed: read as gone, they would
+        // be dropped and their blocks freed. Damage, as a link there is for writers.
+        if let odd = files.notFolders.first { throw SnapdexError.folderNotReal(path: odd.path, kind: odd.kind) }
         if try read({ db in try CatalogFingerprint(db) }) == files {
             for s in try sources() where sourceRecordFromFile(s.name).0 != s { return true }
             return false
@@ -303,6 +332,7 @@ extension Repository {
         var live = Set<Digest>()
         var unreadable: [String] = []
         let listing = CatalogListing(catalogs: catalogsDirectory)
+        if let odd = listing.notFolders.first { throw SnapdexError.folderNotReal(path: odd.path, kind: odd.kind) }
         if let odd = listing.irregular.first { throw SnapdexError.manifestNotRegular(path: odd.path, kind: odd.kind) }
         for f in listing.manifests.values {
             let path = manifestPath(source: f.source, id: f.id)

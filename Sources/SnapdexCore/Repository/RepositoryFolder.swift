@@ -19,18 +19,40 @@ enum RepositoryFolder {
             guard top != "archive", case .success(let names) = FS.listNames(in: fd) else { continue }
             for name in names {
                 let text = PathString.string(name)
-                // What a writer walks into: every two-letter name in blocks, and links named
-                // like a source in catalogs (a plain file there is no source, and is left alone).
+                // What a writer walks into: every two-letter name in blocks, and every name of
+                // a source in catalogs (a file there hides that source's points, whose blocks
+                // gc would then free).
                 guard case .success(let st) = FS.lstat(name, in: fd), (st.st_mode & S_IFMT) != S_IFDIR else { continue }
-                let walked = top == "catalogs" ? (st.st_mode & S_IFMT) == S_IFLNK && (try? SourceConfig.validate(name: text)) != nil : name.count == 2
+                let walked = top == "catalogs" ? (try? SourceConfig.validate(name: text)) != nil : name.count == 2
                 guard walked else { continue }
+                if top == "blocks" && (st.st_mode & S_IFMT) != S_IFLNK {
+                    throw SnapdexError.blockFolderNotReal(path: root + "/" + top + "/" + text, kind: kind(st))
+                }
                 throw SnapdexError.folderNotReal(path: root + "/" + top + "/" + text, kind: kind(st))
             }
         }
     }
 
+    /// `verify --repair`: moves each file, FIFO, socket or device that stands where a
+    /// `blocks/XX` folder belongs aside to `blocks/XX.damaged` (`-2`... when taken; no
+    /// writer walks such a name), so the blocks it hid read as missing and are written again.
+    /// A symbolic link stays refused by `check`: what it leads to is not the repository's.
+    static func moveAsideBlockFolders(root: String) throws -> [(path: String, kind: String, aside: String)] {
+        guard let fd = try open("blocks", in: root) else { return [] }
+        defer { close(fd) }
+        guard case .success(let names) = FS.listNames(in: fd) else { return [] }
+        var moved: [(path: String, kind: String, aside: String)] = []
+        for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) where name.count == 2 {
+            guard case .success(let st) = FS.lstat(name, in: fd), ![S_IFDIR, S_IFLNK].contains(st.st_mode & S_IFMT) else { continue }
+            let path = root + "/blocks/" + PathString.string(name)
+            moved.append((path, kind(st), try Repository.moveAside(path)))
+        }
+        if !moved.isEmpty { try FileIO.syncDirectory(root + "/blocks") }
+        return moved
+    }
+
     /// What stands where a folder belongs, for messages.
-    private static func kind(_ st: stat) -> String {
+    static func kind(_ st: stat) -> String {
         (st.st_mode & S_IFMT) == S_IFREG ? "a file" : ManifestFile.kind(st)
     }
 

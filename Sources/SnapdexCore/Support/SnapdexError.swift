@@ -31,6 +31,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// `index DIR` of a folder with no entries (a snapshot that failed to mount); `retry` indexes it anyway.
     case snapshotEmpty(path: String, retry: String)
     case pointUnknown(String)
+    /// `SOURCE@` with no time, or an empty id: a script's unset variable, never `latest`.
+    case pointReferenceEmpty(String, source: String?)
     case pointAmbiguous(String, candidates: [String])
     /// `SOURCE@TIME` where several points share that time (sanoid's daily and hourly at one instant).
     case pointTimeShared(String, ids: [String])
@@ -55,6 +57,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case archiveNotWritten(path: String, reason: String, oldKept: Bool)
     case archiveIncomplete(reason: String)
     case manifestDamaged(path: String, reason: String)
+    /// A listed point whose manifest cannot be read; `why` is that error's message.
+    case pointDamaged(point: String, why: String)
     /// A repository file the current user may not read (root wrote it 0600 into another
     /// user's repository): a permission problem, never damage.
     case permissionDenied(path: String, repository: String)
@@ -87,6 +91,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     /// A symbolic link (or file) where the repository has a folder that writers delete files
     /// in (`catalogs/SOURCE`, `blocks/XX`, `archive`): never followed, so nothing is deleted.
     case folderNotReal(path: String, kind: String)
+    /// A file, FIFO or device where a `blocks/XX` folder belongs: `verify --repair` moves it aside.
+    case blockFolderNotReal(path: String, kind: String)
     /// A source's `source.json` that is missing or does not read back as its configuration.
     case sourceConfigDamaged(path: String, source: String, reason: String)
     /// A repository file that must be a regular file is `kind` (a FIFO, a folder, a symbolic link...).
@@ -152,6 +158,11 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is empty, so it is not indexed (a snapshot that failed to mount looks like this, and would make every file look deleted); mount it, or index it as empty: `\(retry)`"
         case .pointUnknown(let r):
             return "no restore point matches '\(r)'; list points with `snapdex points`"
+        case .pointReferenceEmpty(let r, let source?):
+            let s = ShellWord.quoted(source)
+            return "'\(r)' names no time, so no restore point was used; name one as \(s)@latest or \(s)@TIME (list them with `snapdex points --source \(s)`)"
+        case .pointReferenceEmpty:
+            return "an empty point reference names no restore point; name one by id, SOURCE@latest or SOURCE@TIME (list them with `snapdex points`)"
         case .pointAmbiguous(let r, let c):
             return "'\(r)' matches \(c.count) restore points (\(c.prefix(5).joined(separator: ", "))); type more of the id"
         case .pointTimeShared(let r, let ids):
@@ -192,6 +203,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "the archive is incomplete (\(why)); what was written is only part of it"
         case .permissionDenied(let p, let repo):
             return "cannot read \(p): permission denied; run snapdex as the user that owns \(repo)"
+        case .pointDamaged(let point, let why):
+            return "restore point \(point) is damaged: \(why)"
         case .manifestDamaged(let p, let why):
             return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
         case .blockDamaged(let h, let why):
@@ -231,6 +244,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "\(p) is damaged (\(why)), so what a killed writer was changing is unknown and nothing was changed; run `snapdex verify --repair`, which drops it and keeps every point whose manifest is on disk (then run the killed command again)"
         case .manifestNotRegular(let p, let kind):
             return "\(p) is \(kind), not a regular file: a manifest must be one, and no block is deleted while it is there; replace it with a regular copy of the manifest (or move it out of the repository), then run the command again"
+        case .blockFolderNotReal(let p, let kind):
+            return "\(p) is \(kind) where a folder of blocks belongs, so none of the blocks in it can be read and nothing was changed; run `snapdex verify --repair`, which moves it aside and writes those blocks again from the snapshots that still hold them"
+        case .folderNotReal(let p, let kind) where kind != "a symbolic link":
+            return "\(p) is \(kind), not a folder, so what belongs there cannot be read and nothing was changed; put the folder back in its place (or move this out of the repository, which drops what the folder held), then run the command again"
         case .folderNotReal(let p, let kind):
             return "\(p) is \(kind), not a real folder: snapdex never follows one out of the repository, so nothing was changed; replace it with a folder holding the files it leads to, or move it out of the repository, then run the command again"
         case .sourceConfigDamaged(let p, let source, let why):
@@ -271,10 +288,10 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
-             .pointTimeShared:
+             .pointTimeShared, .pointReferenceEmpty:
             return ExitStatus.usage
-        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
-             .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged, .notRegularFile:
+        case .manifestDamaged, .pointDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
+             .journalDamaged, .manifestNotRegular, .folderNotReal, .blockFolderNotReal, .sourceConfigDamaged, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
         case .objectStorage(let e): return e.exitCode
