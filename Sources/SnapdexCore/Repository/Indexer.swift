@@ -294,7 +294,9 @@ public final class Indexer {
         // hashes are reused for files that did not change.
         func newestOther(hashed: Bool) throws -> PointRecord? {
             try repository.read { db in
+                // Not a point whose manifest is missing: there is no catalog to start from.
                 var q = PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.id != (existing?.id ?? ""))
+                    .filter(Column("stamp") != PointRecord.missingStamp)
                 if hashed { q = q.filter(Column("hashed") == true) }
                 return try q.order(PointRecord.Columns.time.desc).fetchOne(db)
             }

@@ -90,6 +90,9 @@ public final class StoreMirror: @unchecked Sendable {
     /// Makes the cache's catalog files those of the store: one LIST, a GET for each object
     /// that is new or changed (or whose cached copy was changed here and never sent).
     func pull() throws {
+        // Read before the listing: a manifest that a writer elsewhere removed before this
+        // value was read is gone from the listing too, and one removed later raises it later.
+        generationAtPull = String(decoding: try store.get(RepositoryMarks.generationFile) ?? [], as: UTF8.self)
         var wanted: [String: ObjectInfo] = [:]
         for info in try store.list(prefix: "catalogs/") where StoreMirror.isCatalogKey(info.key) { wanted[info.key] = info }
         var next = MirrorState()
@@ -115,9 +118,67 @@ public final class StoreMirror: @unchecked Sendable {
             try RepositoryFolder.remove(stale, from: folder, in: root)
             if try RepositoryFolder.names(folder, in: root).isEmpty { _ = PathCalls.rmdir(dir) }
         }
+        // Manifests the store held at the last pull or push and holds no more: removed there
+        // by a writer, or by damage (`judgeRemovals`). Any other row without a manifest is a
+        // point this host published in its cache and never sent.
+        for key in state.objects.keys where next.objects[key] == nil && key.hasSuffix(".manifest") {
+            vanished.insert(String(key.split(separator: "/").last!.dropLast(".manifest".count)))
+        }
         state = next
         try saveState()
         pulled = true
+    }
+
+    // MARK: Removals by other hosts
+
+    /// The store's generation (its file's text; empty when there is none) as read at the start
+    /// of this process's pull; nil before one.
+    private(set) var generationAtPull: String?
+    /// The store's generation this host's database was last brought in step at (a file of the cache).
+    var reconciledGenerationPath: String { root + "/store-generation" }
+    /// Point ids whose manifest the store held at the previous pull or push and no longer does.
+    private(set) var vanished: Set<String> = []
+    /// Blocks of points this host's database records whose manifest is missing (damage): live
+    /// for `push` and `collectGarbage` as if a manifest referenced them.
+    var heldBlocks: Set<Digest> = []
+
+    /// Whether manifests the cache's database records, gone from the store, were removed by a
+    /// writer (of any host): every writer raises the store's generation after it removes
+    /// manifests there, so a generation other than the one last reconciled at says so. With the
+    /// generation unchanged while another writer holds a lock object, the removal may be one
+    /// whose raise is still to come: not judged yet.
+    func judgeRemovals(_ id: String) -> RemovalJudge.Verdict {
+        guard vanished.contains(id) else { return .removedByWriter }
+        return judgeVanished()
+    }
+
+    private var vanishedVerdict: RemovalJudge.Verdict?
+
+    private func judgeVanished() -> RemovalJudge.Verdict {
+        if let vanishedVerdict { return vanishedVerdict }
+        let v = judgeGeneration()
+        vanishedVerdict = v
+        return v
+    }
+
+    private func judgeGeneration() -> RemovalJudge.Verdict {
+        guard let pulled = generationAtPull else { return .unknown }
+        // A cache made before this was recorded: removals are taken as a writer's, as they were.
+        guard let recorded = try? FileIO.readAll(reconciledGenerationPath) else { return .removedByWriter }
+        let reconciled = String(decoding: recorded, as: UTF8.self)
+        if pulled != reconciled { return .removedByWriter }
+        guard let now = try? store.get(RepositoryMarks.generationFile) else { return .unknown }
+        if String(decoding: now ?? [], as: UTF8.self) != reconciled { return .removedByWriter }
+        guard let locks = try? LockObject.all(in: store, skipping: heldLock?.key), locks.isEmpty else { return .unknown }
+        return .damage
+    }
+
+    /// Records the generation read at this pull as the one the database is now in step at;
+    /// not after a reconcile that left a removal unjudged (its writer's raise may be in it).
+    func recordReconciledGeneration() {
+        guard let g = generationAtPull else { return }
+        let bytes = Array(g.utf8)
+        if (try? FileIO.readAll(reconciledGenerationPath)) != bytes { try? FileIO.writeAtomically(reconciledGenerationPath, bytes, durable: true) }
     }
 
     /// The store's keys under `catalogs/` as of the last pull or push (see `pulled`).
@@ -150,7 +211,7 @@ public final class StoreMirror: @unchecked Sendable {
             out.formUnion(m.blockHashes)
         }
         if !unreadable.isEmpty { throw SnapdexError.catalogsUnreadable(paths: unreadable.sorted()) }
-        return out
+        return out.union(heldBlocks)
     }
 
     /// Called by a writer right after its pull: what the store holds now, to compare with.
@@ -194,6 +255,8 @@ public final class StoreMirror: @unchecked Sendable {
             try store.delete(key)
             state.objects[key] = nil
         }
+        // After the removals: other hosts tell them from damage by it (`judgeRemovals`).
+        if removed.contains(where: { $0.hasSuffix(".manifest") }) { try bumpGeneration() }
         for key in removed where key.hasSuffix("/source.json") {
             try store.delete(key)
             state.objects[key] = nil
@@ -348,14 +411,23 @@ public final class StoreMirror: @unchecked Sendable {
     /// Raises the store's generation (the object `generation`, see RepositoryMarks) before
     /// block objects are deleted: a copy job's archive index of this repository, which may
     /// list them, is then known to be stale whatever instant a kill stops the deletion at.
-    /// Only a holder of the exclusive lock deletes blocks, so no other writer raises it at
-    /// the same time.
+    /// Also after manifests are removed (`judgeRemovals`). Only a holder of the exclusive lock
+    /// deletes blocks, so no other writer raises it at the same time for them.
     func bumpGeneration() throws {
         let key = RepositoryMarks.generationFile
-        let old = RepositoryMarks.generation(try store.get(key))
+        let bytes = try store.get(key)
+        let old = RepositoryMarks.generation(bytes)
         // A damaged number is replaced by one no index can have recorded.
         let next = old.map { $0 &+ 1 } ?? UInt64(max(Timestamp.now.nanoseconds, 1))
-        try store.put(key, Array("\(next)\n".utf8))
+        let text = "\(next)\n"
+        try store.put(key, Array(text.utf8))
+        // Raised by this writer alone since its pull: this host's database, which holds what
+        // this writer changed, is in step with the store at the new value. (Raised by another
+        // writer meanwhile too, its removals are unknown here: the next open judges them.)
+        if let pulled = generationAtPull, String(decoding: bytes ?? [], as: UTF8.self) == pulled {
+            generationAtPull = text
+            recordReconciledGeneration()
+        }
     }
 
     // MARK: Locks
