@@ -84,6 +84,8 @@ extension Repository {
             _ = try source(named: name)
             let points = try self.points(source: name)
             if !points.isEmpty && !purge { throw SnapdexError.sourceHasIndexes(name, count: points.count) }
+            // Damage to deal with first: putting the manifest back must still be possible.
+            if let missing = points.first(where: \.manifestIsMissing) { throw manifestMissing(missing) }
             if !force { try refuseHeld(points) }
             try forgetLocked(points)
             try RepositoryFolder.removeFile(sourceDirectory(name) + "/source.json", in: root)
