@@ -374,6 +374,9 @@ public final class Indexer {
                 store.discardWritten()
                 try? RepositoryFolder.removeFile(manifestPath + ".tmp", in: repository.root)
                 try? RepositoryFolder.removeFile(manifestPath, in: repository.root)
+                // A reader may have recorded the renamed manifest: without its row, the removal
+                // is not taken for damage once the journal is gone.
+                _ = try? repository.write { db in try Catalogue.delete(points: [idHex], in: db) }
                 repository.endJournal()
             }
             repository.logSession(SessionRecord(

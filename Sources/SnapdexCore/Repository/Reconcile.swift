@@ -285,6 +285,9 @@ extension Repository {
         for (id, row) in rows {
             if let f = listing.manifests[id], f.source == row.source { continue }
             if listing.manifests[id] == nil {
+                // Named by a file that is not a regular one: that is its own damage (verify
+                // reports it, writers refuse); the row stays as it was.
+                if listing.irregular.contains(where: { $0.path.hasSuffix("/" + id + ".manifest") }) { continue }
                 if removals == nil { removals = RemovalJudge(self) }
                 switch removals?.verdict(id) ?? .damage {
                 case .removedByWriter: break
