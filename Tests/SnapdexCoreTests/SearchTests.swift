@@ -120,7 +120,7 @@ import Glibc
         sized.smaller = 12
         queries.append(sized)
         var timed = FindQuery(pattern: try FindQuery.glob("report*", path: false))
-        timed.newer = Timestamp(seconds: 1_700_000_000)
+        timed.newer = FileTime(Timestamp(seconds: 1_700_000_000))
         queries.append(timed)
 
         var total = 0

@@ -20,7 +20,9 @@ struct FindCommand: ParsableCommand {
             glob (an unclosed '[') or regular expression is a usage error. An mtime a catalog \
             older than format 3 kept only as a bound (shown 'at or after 2262-04-11 23:47:16...' \
             or 'at or before 1677-09-21 ...') matches --newer and --older only when every time \
-            it stands for does.
+            it stands for does. --newer and --older take any time a catalog holds (stat's 64-bit \
+            seconds), years past 9999 or before 0001 written as ls prints them (+10000-01-01Z, \
+            0000-01-01Z).
 
             With --deleted, lists instead what was deleted under PATH (default /): every path that \
             an earlier point of a source holds and its newest point lacks, with the last point \
@@ -176,9 +178,10 @@ struct FindFilters: ParsableArguments {
     var type: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("Size above (+N) or below (-N) N bytes; suffixes k, M, G, T.", valueName: "+N|-N"))
     var size: String?
-    @Option(help: ArgumentHelp("Only entries modified after this time (ISO 8601; a date alone means its midnight, as find -newermt).", valueName: "time"))
+    // Unconditional: a year before 0000 starts with a minus (`--older -0001-01-01T00:00Z`).
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only entries modified after this time (ISO 8601; a date alone means its midnight, as find -newermt).", valueName: "time"))
     var newer: String?
-    @Option(help: ArgumentHelp("Only entries modified before this time (ISO 8601; a date alone means its midnight).", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only entries modified before this time (ISO 8601; a date alone means its midnight).", valueName: "time"))
     var older: String?
 
     func query(_ pattern: String) throws -> FindQuery {
@@ -204,8 +207,8 @@ enum SearchOptions {
             }
             if sign == "+" { q.larger = n } else { q.smaller = n }
         }
-        q.newer = try parseTime(newer)
-        q.older = try parseTime(older)
+        q.newer = try newer.map { try TimeParser.readFileTime($0, option: "--newer") }
+        q.older = try older.map { try TimeParser.readFileTime($0, option: "--older") }
         return q
     }
 

@@ -68,7 +68,7 @@ struct VerifyCommand: ParsableCommand {
         var lost: [String] = []
         for r in repairs {
             if let from = r.repairedFrom {
-                out.result("repaired block \(r.hash) from point \(from.prefix(12))")
+                out.result("repaired block \(r.hash) from point \(from.prefix(12))" + (r.cleared.map { " (\($0))" } ?? ""))
             } else {
                 let ids = r.points.map { String($0.prefix(12)) }
                 let users = ids.isEmpty ? "no remaining point uses it" : "used by point(s) \(ids.joined(separator: ", "))"

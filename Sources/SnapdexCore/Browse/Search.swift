@@ -16,8 +16,9 @@ public struct FindQuery {
     /// Size strictly above / below (find's `-size +N` / `-size -N`).
     public var larger: UInt64?
     public var smaller: UInt64?
-    public var newer: Timestamp?
-    public var older: Timestamp?
+    /// Modified strictly after / before (find's `-newermt`), over every time a catalog holds.
+    public var newer: FileTime?
+    public var older: FileTime?
     /// Globs match letters of either case (fnmatch's FNM_CASEFOLD; a regex is built with
     /// `ignoresCase` by `regex(_:path:ignoreCase:)`).
     public var ignoreCase = false
@@ -73,8 +74,10 @@ public struct FindQuery {
     func matchesContent(_ e: FileEntry) -> Bool {
         if let larger, e.size <= larger { return false }
         if let smaller, e.size >= smaller { return false }
-        if let newer, e.mtime <= FileTime(newer) { return false }
-        if let older, e.mtime >= FileTime(older) { return false }
+        // A bound an older catalog kept (FORMAT.md, "Times") matches only when every time it
+        // stands for does: one open towards the limit never does.
+        if let newer, e.mtime <= newer || e.mtime.bound == .atOrBefore { return false }
+        if let older, e.mtime >= older || e.mtime.bound == .atOrAfter { return false }
         return true
     }
 

@@ -139,8 +139,10 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         }
     }
 
-    /// Compresses and writes one block file; returns its size.
-    private func write(_ raw: [UInt8], hash: Digest, readByFind: Bool = false) throws -> Int {
+    /// The bytes of the block file for a part (`raw`, uncompressed): the header and the xz
+    /// stream, compressed as the writer chooses (`readByFind`: a content delta, see
+    /// `BlockSink.put`). A repair writes the same bytes as the index that first wrote it.
+    func fileBytes(_ raw: [UInt8], readByFind: Bool) throws -> [UInt8] {
         // Columns of nearly random values (sizes, nanosecond mtimes) are stored without
         // compression: LZMA would spend most of its time on them for a few percent.
         var compressed = try LZMA.compress(raw, preset: preset, storing: IncompressibleColumns.ranges(in: raw))
@@ -153,22 +155,83 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         file.byte(0)
         file.uint32LE(UInt32(raw.count))
         file.raw(compressed)
+        return file.bytes
+    }
+
+    /// Compresses and writes one block file; returns its size. Whatever stands in its way
+    /// and is not a regular file is moved aside or replaced (`clearWay`), never followed.
+    private func write(_ raw: [UInt8], hash: Digest, readByFind: Bool = false) throws -> Int {
+        let bytes = try fileBytes(raw, readByFind: readByFind)
         let final = path(of: hash)
         let dir = String(final.dropLast(65))
         try FileIO.makeDirectory(dir)
-        try FileIO.write(final + ".tmp", file.bytes, exclusive: false, durable: false, mode: 0o400)
-        if case .failure(let e) = syscall({ PathCalls.rename(final + ".tmp", final) }) {
-            FileIO.remove(final + ".tmp")
+        let tmp = final + ".tmp"
+        do {
+            try FileIO.write(tmp, bytes, exclusive: false, durable: false, mode: 0o400)
+        } catch let e as SnapdexError where e.isNotRegularFile {
+            // A folder, FIFO or link named like the temporary: moved aside, then written.
+            _ = try clearWay(tmp, of: hash)
+            try FileIO.write(tmp, bytes, exclusive: false, durable: false, mode: 0o400)
+        }
+        var renamed = syscall({ PathCalls.rename(tmp, final) })
+        if case .failure(let e) = renamed, e == .isDirectory || e == .notEmpty || e == .exists {
+            // A folder where the block file belongs, which rename(2) cannot replace.
+            _ = try clearWay(final, of: hash)
+            renamed = syscall({ PathCalls.rename(tmp, final) })
+        }
+        if case .failure(let e) = renamed {
+            FileIO.remove(tmp)
             throw SnapdexError.io("cannot rename", final, e)
         }
-        didStore?(file.bytes.count)
-        return file.bytes.count
+        didStore?(bytes.count)
+        return bytes.count
     }
 
-    /// Writes a block file again from its uncompressed bytes (repair); returns its size.
-    func rewrite(_ raw: [UInt8], hash: Digest) throws -> Int {
+    /// Under `lock`: what was found in the way of each block file written and what became of it.
+    private var cleared: [Digest: String] = [:]
+
+    /// What stood where the file of block `hash` was written and was not a regular file
+    /// (a folder, a FIFO, a symbolic link), and where it went; nil when nothing did.
+    func clearedWay(of hash: Digest) -> String? { lock.withLock { cleared[hash] } }
+
+    /// Makes way at `path` (a block file or its temporary) for a regular file: a folder is
+    /// renamed to `path.damaged` (`.damaged.2`... when taken), in the same folder of the
+    /// repository, with whatever it holds; anything else that is not a regular file (a
+    /// symbolic link, a FIFO, a device) is left for rename(2) to replace: the link itself
+    /// goes, never what it points to. Says what it did, and notes it for `clearedWay(of:)`.
+    @discardableResult
+    private func clearWay(_ path: String, of hash: Digest) throws -> String? {
+        var st = stat()
+        guard PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG else { return nil }
+        let kind = ManifestFile.kind(st)
+        let note: String
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            var aside = path + ".damaged"
+            var n = 1
+            while FileIO.exists(aside) {
+                n += 1
+                aside = path + ".damaged.\(n)"
+            }
+            if case .failure(let e) = syscall({ PathCalls.rename(path, aside) }) { throw SnapdexError.io("cannot move aside", path, e) }
+            note = "\(kind) in its place was moved to \(aside)"
+        } else if path.hasSuffix(".tmp") {
+            // Only a name snapdex uses for its own temporaries: removed (a link goes, not its target).
+            if case .failure(let e) = syscall({ PathCalls.unlink(path) }) { throw SnapdexError.io("cannot remove", path, e) }
+            note = "\(kind) named like its temporary file was removed"
+        } else {
+            note = "\(kind) in its place was replaced" + ((st.st_mode & S_IFMT) == S_IFLNK ? ", the link alone: what it points to was not touched" : "")
+        }
+        lock.withLock { cleared[hash] = [cleared[hash], note].compactMap { $0 }.joined(separator: "; ") }
+        return note
+    }
+
+    /// Writes a block file again from its uncompressed bytes (repair), compressed as the
+    /// index that wrote it chose (`readByFind`: a content delta); returns its size.
+    func rewrite(_ raw: [UInt8], hash: Digest, readByFind: Bool) throws -> Int {
         guard Digest.of(raw) == hash else { throw SnapdexError.blockDamaged(hash: hash.hex, reason: "the bytes to write do not match its hash") }
-        let size = try write(raw, hash: hash)
+        // A link or FIFO in its place is replaced by rename(2) without a word: said here.
+        try clearWay(path(of: hash), of: hash)
+        let size = try write(raw, hash: hash, readByFind: readByFind)
         lock.withLock { _ = verified.insert(hash) }
         return size
     }

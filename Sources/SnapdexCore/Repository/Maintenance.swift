@@ -42,6 +42,9 @@ public struct BlockRepair: Sendable {
     public var reason: String?
     /// The points that reference the block.
     public var points: [String]
+    /// What stood in the block file's place and was not a regular file (a folder, a FIFO, a
+    /// symbolic link), and where it went.
+    public var cleared: String?
 }
 
 /// What `snapdex rescan` rebuilt.
@@ -312,10 +315,13 @@ extension Repository {
                     if let last = repairedLastPass, !wanted.contains(where: { (patchBases[$0] ?? []).contains(where: last.contains) }) { continue }
                     guard !wanted.isEmpty, let folder = try? snapshotFolder(of: p),
                           let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
+                    // Content deltas are the parts the writer may store uncompressed
+                    // (`BlockSink.put`): written again as it chose, byte for byte.
+                    let contentDeltas = Set(m.chunks.compactMap { c in c.parts.count > 1 && c.parts[1].delta ? c.parts[1].block.hash : nil })
                     for (h, raw) in parts {
                         guard let b = pending[h] else { continue }
-                        _ = try blocks.rewrite(raw, hash: h)
-                        results.append(BlockRepair(hash: b.hash, repairedFrom: p.id, points: b.points))
+                        _ = try blocks.rewrite(raw, hash: h, readByFind: contentDeltas.contains(h))
+                        results.append(BlockRepair(hash: b.hash, repairedFrom: p.id, points: b.points, cleared: blocks.clearedWay(of: h)))
                         pending[h] = nil
                         repaired.insert(h)
                     }

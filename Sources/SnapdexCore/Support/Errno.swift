@@ -15,6 +15,8 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
     public static let exists = Errno(EEXIST)
     public static let noSpace = Errno(ENOSPC)
     public static let notDirectory = Errno(ENOTDIR)
+    public static let isDirectory = Errno(EISDIR)
+    public static let notEmpty = Errno(ENOTEMPTY)
     public static let loop = Errno(ELOOP)
     public static let wouldBlock = Errno(EWOULDBLOCK)
     public static let accessDenied = Errno(EACCES)

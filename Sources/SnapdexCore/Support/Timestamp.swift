@@ -242,13 +242,14 @@ public enum TimeParser {
         return v
     }
 
-    /// Refuses fields that name no instant, rather than letting a calendar function normalise them.
-    static func check(_ f: Fields) -> Result<Fields, Failure> {
-        guard f.year >= 1 else { return .failure(.impossible("there is no year 0000")) }
+    /// Refuses fields that name no instant, rather than letting a calendar function normalise
+    /// them. `anyYear`: years are counted astronomically, 0000 and before included (file times).
+    static func check(_ f: Fields, anyYear: Bool = false) -> Result<Fields, Failure> {
+        guard anyYear || f.year >= 1 else { return .failure(.impossible("there is no year 0000")) }
         guard (1...12).contains(f.month) else { return .failure(.impossible("there is no month \(f.month)")) }
         let last = Civil.daysInMonth(year: f.year, month: f.month)
         guard (1...last).contains(f.day) else {
-            return .failure(.impossible("\(monthNames[f.month - 1]) \(pad(f.year, 4)) has \(last) days"))
+            return .failure(.impossible("\(monthNames[f.month - 1]) \(Civil.yearText(f.year)) has \(last) days"))
         }
         guard (0...23).contains(f.hour) else { return .failure(.impossible("hours run 00 to 23")) }
         guard (0...59).contains(f.minute) else { return .failure(.impossible("minutes run 00 to 59")) }
@@ -256,11 +257,23 @@ public enum TimeParser {
         return .success(f)
     }
 
-    static func fields(_ u: [UInt8]) -> Result<Fields, Failure> {
+    /// The fields of a typed time. `anyYear` (file times) also takes the years `Civil.yearText`
+    /// writes outside 0001..9999: `0000`, a sign and four to twelve digits (`+10000`, `-0001`).
+    static func fields(_ typed: [UInt8], anyYear: Bool = false) -> Result<Fields, Failure> {
         var f = Fields()
+        var u = typed
+        var expanded: Int?
+        if anyYear, let sign = u.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            // The year is read here; the rest is read as after any four-digit year.
+            guard let dash = u.dropFirst().firstIndex(of: UInt8(ascii: "-")), (4...12).contains(dash - 1),
+                  let v = number(u, 1, dash - 1) else { return .failure(.unreadable) }
+            expanded = sign == UInt8(ascii: "+") ? v : -v
+            u = Array("2000".utf8) + u[dash...]
+        }
         guard u.count >= 10, let y = number(u, 0, 4), u[4] == UInt8(ascii: "-"), let mo = number(u, 5, 2),
               u[7] == UInt8(ascii: "-"), let d = number(u, 8, 2) else { return .failure(.unreadable) }
-        f.year = y; f.month = mo; f.day = d
+        f.year = expanded ?? y; f.month = mo; f.day = d
+        func check(_ f: Fields) -> Result<Fields, Failure> { TimeParser.check(f, anyYear: anyYear) }
         var i = 10
         if i == u.count { return check(f) }
         guard [UInt8(ascii: "T"), UInt8(ascii: " "), UInt8(ascii: "_"), UInt8(ascii: "t")].contains(u[i]) else { return .failure(.unreadable) }
@@ -311,6 +324,55 @@ public enum TimeParser {
             return check(f)
         }
         return .failure(.unreadable)
+    }
+
+    /// A file's time as people type it (`find --newer`/`--older`): what `read` takes, over
+    /// the whole range a catalog keeps (`FileTime`: stat's 64-bit seconds) rather than
+    /// `Timestamp`'s 1677..2262; years outside 0001..9999 as `ls` prints them (`+10000-01-01`,
+    /// `0000-01-01`, `-0001-01-01`). `option` names the option for the refusal of a time
+    /// beyond that range, which says which range it is.
+    public static func readFileTime(_ text: String, option: String) throws -> FileTime {
+        switch fields(Array(text.utf8), anyYear: true).flatMap(fileTime) {
+        case .success(let t): return t
+        case .failure(.unreadable): throw SnapdexError.invalidTime(text)
+        case .failure(.impossible(let why)): throw SnapdexError.impossibleTime(text, reason: why)
+        case .failure(.outOfRange):
+            throw SnapdexError.invalidArgument("\(option) '\(text)' is outside the file times a catalog can hold (stat's 64-bit seconds: \(FileTime.rangeDescription))")
+        }
+    }
+
+    /// The file time of checked fields: exact, or `outOfRange` beyond 64-bit seconds.
+    static func fileTime(_ f: Fields) -> Result<FileTime, Failure> {
+        let secs: Int64
+        if let off = f.zoneOffset {
+            // Days of years up to twelve digits stay far inside Int64; their seconds may not,
+            // even when the time is (the first day's midnight is before Int64.min): in 128 bits.
+            let days = Int128(Civil.days(year: f.year, month: f.month, day: f.day))
+            guard let total = Int64(exactly: days * 86_400 + Int128(f.hour * 3600 + f.minute * 60 + f.second - off)) else {
+                return .failure(.outOfRange)
+            }
+            secs = total
+        } else {
+            guard let year = Int32(exactly: f.year - 1900) else {
+                return .failure(.impossible("a local time in a year this far cannot be converted; name a zone, such as Z or +01:00"))
+            }
+            var tm = Glibc.tm()
+            tm.tm_year = year
+            tm.tm_mon = Int32(f.month - 1)
+            tm.tm_mday = Int32(f.day)
+            tm.tm_hour = Int32(f.hour)
+            tm.tm_min = Int32(f.minute)
+            tm.tm_sec = Int32(f.second)
+            tm.tm_isdst = -1
+            let wanted = (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
+            secs = Int64(mktime(&tm))
+            guard (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) == wanted else {
+                return secs == -1 && errno == EOVERFLOW ? .failure(.outOfRange)
+                    : .failure(.impossible("the local time zone skips it (a daylight-saving change); name a zone, such as Z or +01:00"))
+            }
+        }
+        guard let t = FileTime(seconds: secs, nanos: f.nanos) else { return .failure(.outOfRange) }
+        return .success(t)
     }
 
     /// The instant of checked fields: exact, or `outOfRange`.

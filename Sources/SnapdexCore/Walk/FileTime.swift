@@ -69,6 +69,11 @@ public struct FileTime: Hashable, Comparable, Sendable, CustomStringConvertible 
         nanos = Int32(rest + fix * 1_000_000_000)
     }
 
+    /// Every time a catalog can hold, for messages: 64-bit seconds each way, to the nanosecond.
+    public static var rangeDescription: String {
+        "\(FileTime(seconds: .min, nanos: 0)!.rfc3339()) to \(FileTime(seconds: .max, nanos: 999_999_999)!.rfc3339(fraction: true))"
+    }
+
     /// The time in nanoseconds when `Timestamp` can hold it, else nil.
     public var timestamp: Timestamp? { Timestamp(exactSeconds: seconds, nanos: Int64(nanos)) }
 
