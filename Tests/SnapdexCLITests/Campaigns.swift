@@ -150,12 +150,11 @@ import Glibc
             let r = s.run(reader.args.map { $0 == "TARGET" ? out : $0 })
             advice += adviceCommands(in: r.err)
             if reader.args == ["expire", "--dry-run"] { dryRunStatus = r.status }
-            // The session log and source.json have no checksum: a flipped letter inside a value,
-            // or an older copy of the file, still reads as a valid (other) value.
+            // The session log has no checksum: a flipped letter inside a value, or an older copy
+            // of the file, still reads as a valid (other) value. config and source.json do.
             if lostManifest && reader.args == ["verify"] && r.status != 3 { findings.fail(context, r, "a deleted manifest is damage: verify must exit 3") }
             // A deleted manifest's point is listed as missing (other lines than the intact ones).
             let undetectable = lostManifest || kind == .sessions && reader.args[0] == "sessions"
-                || kind == .sourceJSON && (damage == .bitFlip || damage == .swap)
             judge(r, reader, expected[i]!, expectedTrees[i], output: out, context, undetectable: undetectable, findings)
         }
         findings.ran(Self.readers.count)
@@ -249,8 +248,9 @@ import Glibc
     func judge(_ r: ToolRun, _ reader: Reader, _ good: ToolRun, _ goodTree: [String: Data]?, output: String, _ context: String,
                undetectable: Bool, _ findings: Findings) {
         if r.trapped { return findings.fail(context, r, "trapped") }
-        // A deleted manifest is a point that is gone, and a deleted, older or bit-flipped session
-        // log is one with other lines: nothing can tell, so only the exit status and traps count.
+        // A deleted manifest's point is listed as missing (verify's exit 3 is checked by the
+        // caller), and a deleted, older or bit-flipped session log is one with other lines:
+        // only the exit status and traps count.
         if undetectable {
             if r.status != 0 && r.status != 3 && !r.err.contains("no restore point") { findings.fail(context, r, "exit neither 0 nor 3") }
             return
