@@ -251,24 +251,26 @@ public final class StoreMirror: @unchecked Sendable {
         }
         for key in changed where key.hasSuffix("/source.json") { try send(key) }
         for key in changed where key.hasSuffix(".manifest") { try send(key) }
+        // Blocks only removed points used: the writer holds the exclusive lock, so no index
+        // elsewhere can be reusing them.
+        // (A manifest that cannot be read stops that after the removals are sent, as before.)
+        let live = heldLock?.scope == .exclusive ? Result { try referencedBlocks(local.keys) } : nil
+        let doomed = (try? live?.get()).map { storeBlocks.subtracting($0).sorted() } ?? []
         for key in removed where key.hasSuffix(".manifest") {
             try store.delete(key)
             state.objects[key] = nil
         }
-        // After the removals: other hosts tell them from damage by it (`judgeRemovals`).
-        if removed.contains(where: { $0.hasSuffix(".manifest") }) { try bumpGeneration() }
+        // One raise, after the manifests go (other hosts tell those removals from damage by it:
+        // `judgeRemovals`) and before the first block goes (a copy job's archive index).
+        if removed.contains(where: { $0.hasSuffix(".manifest") }) || !doomed.isEmpty { try bumpGeneration() }
         for key in removed where key.hasSuffix("/source.json") {
             try store.delete(key)
             state.objects[key] = nil
         }
-        // Blocks only removed points used: the writer holds the exclusive lock, so no index
-        // elsewhere can be reusing them.
-        if heldLock?.scope == .exclusive {
-            let live = try referencedBlocks(local.keys)
-            let doomed = storeBlocks.subtracting(live).sorted()
-            if !doomed.isEmpty { try bumpGeneration() }
+        if let live {
+            let kept = try live.get()
             for h in doomed { try store.delete(StoreMirror.blockKey(h)) }
-            storeBlocks = live
+            storeBlocks = kept
         } else {
             storeBlocks.formUnion(needed)
         }
