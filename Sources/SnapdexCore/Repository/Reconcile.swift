@@ -204,14 +204,9 @@ extension Repository {
     /// writer's own commit (which is idempotent) cannot interleave with it.
     @discardableResult
     func reconcile() throws -> ReconcileReport {
-        if try !needsReconcile() {
-            mirror?.recordReconciledGeneration()
-            return ReconcileReport()
-        }
+        if try !needsReconcile() { return ReconcileReport() }
         do {
-            let report = try database.write { db in try self.applyListing(CatalogListing(catalogs: self.catalogsDirectory), db) }
-            if !report.unjudged { mirror?.recordReconciledGeneration() }
-            return report
+            return try database.write { db in try self.applyListing(CatalogListing(catalogs: self.catalogsDirectory), db) }
         } catch let e as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(e.resultCode) {
             // A read-only or full repository: answer from a database in memory instead.
             database = try Schema.inMemory()

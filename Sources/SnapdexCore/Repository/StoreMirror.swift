@@ -55,8 +55,36 @@ public final class StoreMirror: @unchecked Sendable {
     /// The cache folder of the repository with `id`: `$XDG_CACHE_HOME/snapdex/ID`, else
     /// `~/.cache/snapdex/ID`.
     public static func cacheDirectory(id: String, environment: [String: String] = PathString.environment(["XDG_CACHE_HOME", "HOME"])) -> String {
-        if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/snapdex/" + id }
-        return (environment["HOME"] ?? "/root") + "/.cache/snapdex/" + id
+        cacheBase(environment) + "/" + id
+    }
+
+    private static func cacheBase(_ environment: [String: String]) -> String {
+        if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/snapdex" }
+        return (environment["HOME"] ?? "/root") + "/.cache/snapdex"
+    }
+
+    /// `snapdex/locations/NAME`: the id of the repository last found in a store, so that an
+    /// open finds its cache (and the config in it) before it asks the store anything. NAME is
+    /// the first 32 hex digits of the SHA-256 of the store's identity (endpoint and URL).
+    static func locationFile(of store: any ObjectStore, environment: [String: String]) -> String {
+        cacheBase(environment) + "/locations/" + String(Digest.of(Array(store.identity.utf8)).hex.prefix(32))
+    }
+
+    /// The cache folder of the repository last found in `store`, if this host remembers one.
+    /// Only a hint: the open checks the config cached there against the store's.
+    static func rememberedCache(of store: any ObjectStore, environment: [String: String] = PathString.environment(["XDG_CACHE_HOME", "HOME"])) -> String? {
+        guard let bytes = try? FileIO.readAll(locationFile(of: store, environment: environment)), bytes.last == 10 else { return nil }
+        let id = String(decoding: bytes.dropLast(), as: UTF8.self)
+        return PointID.isValid(id) ? cacheDirectory(id: id, environment: environment) : nil
+    }
+
+    /// Remembers that `store` holds the repository `id` (best effort: without it an open
+    /// only costs a request more).
+    static func remember(id: String, of store: any ObjectStore, environment: [String: String] = PathString.environment(["XDG_CACHE_HOME", "HOME"])) {
+        let file = locationFile(of: store, environment: environment)
+        let folder = String(file[..<file.lastIndex(of: "/")!])
+        guard case .success = PathCalls.makeDirectories(folder) else { return }
+        try? FileIO.writeAtomically(file, Array((id + "\n").utf8), durable: false)
     }
 
     init(store: any ObjectStore, root: String, cacheLimit: Int64) {
@@ -87,14 +115,14 @@ public final class StoreMirror: @unchecked Sendable {
         return parts[2].hasSuffix(".manifest") && PointID.isValid(String(parts[2].dropLast(".manifest".count)))
     }
 
-    /// Makes the cache's catalog files those of the store: one LIST, a GET for each object
-    /// that is new or changed (or whose cached copy was changed here and never sent).
-    func pull() throws {
-        // Read before the listing: a manifest that a writer elsewhere removed before this
-        // value was read is gone from the listing too, and one removed later raises it later.
-        generationAtPull = String(decoding: try store.get(RepositoryMarks.generationFile) ?? [], as: UTF8.self)
+    /// Makes the cache's catalog files those of the store: one LIST (or the one `listing` the
+    /// open made), a GET for each object that is new or changed (or whose cached copy was
+    /// changed here and never sent).
+    func pull(listing: [ObjectInfo]? = nil) throws {
+        // A cache new to removals: the generation its database starts in step with (once).
+        if !FileIO.exists(reconciledGenerationPath) { try recordGeneration(try store.get(RepositoryMarks.generationFile) ?? []) }
         var wanted: [String: ObjectInfo] = [:]
-        for info in try store.list(prefix: "catalogs/") where StoreMirror.isCatalogKey(info.key) { wanted[info.key] = info }
+        for info in try listing ?? store.list(prefix: "catalogs/") where StoreMirror.isCatalogKey(info.key) { wanted[info.key] = info }
         var next = MirrorState()
         for (key, info) in wanted.sorted(by: { $0.key < $1.key }) {
             let path = root + "/" + key
@@ -124,17 +152,18 @@ public final class StoreMirror: @unchecked Sendable {
         for key in state.objects.keys where next.objects[key] == nil && key.hasSuffix(".manifest") {
             vanished.insert(String(key.split(separator: "/").last!.dropLast(".manifest".count)))
         }
-        state = next
-        try saveState()
+        // Rewritten only when it changed: an open that found nothing new writes nothing.
+        if next != state {
+            state = next
+            try saveState()
+        }
         pulled = true
     }
 
     // MARK: Removals by other hosts
 
-    /// The store's generation (its file's text; empty when there is none) as read at the start
-    /// of this process's pull; nil before one.
-    private(set) var generationAtPull: String?
-    /// The store's generation this host's database was last brought in step at (a file of the cache).
+    /// The store's generation this host's database is known to be in step with (a file of the
+    /// cache): read at the cache's first pull, then raised by this host's writers.
     var reconciledGenerationPath: String { root + "/store-generation" }
     /// Point ids whose manifest the store held at the previous pull or push and no longer does.
     private(set) var vanished: Set<String> = []
@@ -142,43 +171,36 @@ public final class StoreMirror: @unchecked Sendable {
     /// for `push` and `collectGarbage` as if a manifest referenced them.
     var heldBlocks: Set<Digest> = []
 
-    /// Whether manifests the cache's database records, gone from the store, were removed by a
+    /// Whether a manifest the cache's database records, gone from the store, was removed by a
     /// writer (of any host): every writer raises the store's generation after it removes
-    /// manifests there, so a generation other than the one last reconciled at says so. With the
-    /// generation unchanged while another writer holds a lock object, the removal may be one
-    /// whose raise is still to come: not judged yet.
+    /// manifests there, so a generation other than the recorded one says some writer may have.
+    /// With it unchanged while a lock object is there, the removal may be one whose raise is
+    /// still to come: not judged yet. Asked of the store only when a manifest vanished.
     func judgeRemovals(_ id: String) -> RemovalJudge.Verdict {
         guard vanished.contains(id) else { return .removedByWriter }
-        return judgeVanished()
-    }
-
-    private var vanishedVerdict: RemovalJudge.Verdict?
-
-    private func judgeVanished() -> RemovalJudge.Verdict {
         if let vanishedVerdict { return vanishedVerdict }
         let v = judgeGeneration()
         vanishedVerdict = v
         return v
     }
 
+    private var vanishedVerdict: RemovalJudge.Verdict?
+
     private func judgeGeneration() -> RemovalJudge.Verdict {
-        guard let pulled = generationAtPull else { return .unknown }
         // A cache made before this was recorded: removals are taken as a writer's, as they were.
         guard let recorded = try? FileIO.readAll(reconciledGenerationPath) else { return .removedByWriter }
-        let reconciled = String(decoding: recorded, as: UTF8.self)
-        if pulled != reconciled { return .removedByWriter }
-        guard let now = try? store.get(RepositoryMarks.generationFile) else { return .unknown }
-        if String(decoding: now ?? [], as: UTF8.self) != reconciled { return .removedByWriter }
-        guard let locks = try? LockObject.all(in: store, skipping: heldLock?.key), locks.isEmpty else { return .unknown }
-        return .damage
+        guard let now = try? store.get(RepositoryMarks.generationFile), let locks = try? LockObject.all(in: store, skipping: heldLock?.key)
+        else { return .unknown }
+        if (now ?? []) != recorded {
+            // With no writer running, this reconcile brings the database in step with it.
+            if locks.isEmpty { try? recordGeneration(now ?? []) }
+            return .removedByWriter
+        }
+        return locks.isEmpty ? .damage : .unknown
     }
 
-    /// Records the generation read at this pull as the one the database is now in step at;
-    /// not after a reconcile that left a removal unjudged (its writer's raise may be in it).
-    func recordReconciledGeneration() {
-        guard let g = generationAtPull else { return }
-        let bytes = Array(g.utf8)
-        if (try? FileIO.readAll(reconciledGenerationPath)) != bytes { try? FileIO.writeAtomically(reconciledGenerationPath, bytes, durable: true) }
+    private func recordGeneration(_ bytes: [UInt8]) throws {
+        if (try? FileIO.readAll(reconciledGenerationPath)) != bytes { try FileIO.writeAtomically(reconciledGenerationPath, bytes, durable: true) }
     }
 
     /// The store's keys under `catalogs/` as of the last pull or push (see `pulled`).
@@ -423,13 +445,9 @@ public final class StoreMirror: @unchecked Sendable {
         let next = old.map { $0 &+ 1 } ?? UInt64(max(Timestamp.now.nanoseconds, 1))
         let text = "\(next)\n"
         try store.put(key, Array(text.utf8))
-        // Raised by this writer alone since its pull: this host's database, which holds what
-        // this writer changed, is in step with the store at the new value. (Raised by another
-        // writer meanwhile too, its removals are unknown here: the next open judges them.)
-        if let pulled = generationAtPull, String(decoding: bytes ?? [], as: UTF8.self) == pulled {
-            generationAtPull = text
-            recordReconciledGeneration()
-        }
+        // Raised under the exclusive lock, after this writer's pull: no other writer ran since,
+        // so this host's database (which holds what this writer changed) is in step with it.
+        if heldLock?.scope == .exclusive { try? recordGeneration(Array(text.utf8)) }
     }
 
     // MARK: Locks
@@ -450,8 +468,8 @@ public final class StoreMirror: @unchecked Sendable {
 }
 
 /// What the cache holds of each store object of `catalogs/` (`mirror.json` in the cache).
-struct MirrorState: Codable {
-    struct Entry: Codable {
+struct MirrorState: Codable, Equatable {
+    struct Entry: Codable, Equatable {
         var size: Int64
         /// The store's time of the object when it was fetched or sent.
         var modified: Int64?
