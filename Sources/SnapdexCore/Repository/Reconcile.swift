@@ -427,9 +427,7 @@ extension PointRecord {
 /// deletes its row in the same run, and one killed before that left a journal naming the point.
 /// So a row whose manifest is gone and which no journal names is damage. On object storage
 /// each host has its own database; a writer raises the store's generation after it removes
-/// manifests there, so a manifest gone while the generation is the one this host's database
-/// was last brought in step at is damage; gone while another writer holds a lock object, it is
-/// not judged yet.
+/// manifests there (`StoreMirror.judgeRemovals` says what decides, docs/FORMAT.md too).
 struct RemovalJudge {
     enum Verdict { case removedByWriter, damage, unknown }
     private let journal: Set<String>
