@@ -129,6 +129,10 @@ import Glibc
         unlink(damaged + "/journal.at-rest")
         let (target, deleted) = apply(damage, to: kind, in: damaged, fx, &rng)
         let context = "case \(n) (\(kind.rawValue) \(damage.rawValue) of \(target))"
+        // A deleted manifest is damage (REV11): its blocks stay until its point is forgotten,
+        // so that putting it back helps, and verify says so (exit 3).
+        let lostManifest = damage == .delete && kind == .manifest
+        let missingBlocks = lostManifest ? fx.references[target] ?? [] : []
         let intact = Set(RepoFiles.manifests(damaged).map { RepoFiles.relative($0, to: damaged) }.filter {
             RepoFiles.read(damaged + "/" + $0) == RepoFiles.read(fx.base + "/" + $0)
         })
@@ -148,11 +152,13 @@ import Glibc
             if reader.args == ["expire", "--dry-run"] { dryRunStatus = r.status }
             // The session log has no checksum: a flipped letter inside a value, or an older copy
             // of the file, still reads as a valid (other) value. config and source.json do.
-            let undetectable = damage == .delete && kind == .manifest || kind == .sessions && reader.args[0] == "sessions"
+            if lostManifest && reader.args == ["verify"] && r.status != 3 { findings.fail(context, r, "a deleted manifest is damage: verify must exit 3") }
+            // A deleted manifest's point is listed as missing (other lines than the intact ones).
+            let undetectable = lostManifest || kind == .sessions && reader.args[0] == "sessions"
             judge(r, reader, expected[i]!, expectedTrees[i], output: out, context, undetectable: undetectable, findings)
         }
         findings.ran(Self.readers.count)
-        checkBlocks(work, fx, deleted, context, "after the readers", findings)
+        checkBlocks(work, fx, deleted, context, "after the readers", findings, also: missingBlocks)
 
         // Writers, each on its own copy.
         for (args, mayRemove) in writers {
@@ -162,14 +168,13 @@ import Glibc
             findings.ran()
             advice += adviceCommands(in: r.err)
             if r.trapped { findings.fail(context, r, "trapped") }
-            // A deleted manifest is a point that is gone: naming it is naming an unknown point.
-            let gone = damage == .delete && kind == .manifest && r.status == 1 && r.err.contains("no restore point matches")
-            if r.status != 0 && r.status != 3 && !gone { findings.fail(context, r, "exit neither 0 nor 3") }
+            // A deleted manifest's point stays recorded (missing): naming it names a known point.
+            if r.status != 0 && r.status != 3 { findings.fail(context, r, "exit neither 0 nor 3") }
             if r.status == 3 && r.err.isEmpty { findings.fail(context, r, "exit 3 without a message") }
             // Damage stops expire and its dry run alike (case 8 once removed a damaged manifest
             // that retention doomed, on the database's word, and exited 0).
             if args == ["expire"], let dry = dryRunStatus, (dry == 3) != (r.status == 3) { findings.fail(context, r, "expire --dry-run exited \(dry)") }
-            checkBlocks(work, fx, deleted, context, "after `\(r.line)`", findings)
+            checkBlocks(work, fx, deleted, context, "after `\(r.line)`", findings, also: args[0] == "forget" ? [] : missingBlocks)
             if !mayRemove { checkManifests(work, intact, except: [], context, r, findings) }
             let v = s.run(["verify"])
             if v.trapped { findings.fail(context, v, "trapped after `\(r.line)`") }
@@ -184,7 +189,7 @@ import Glibc
             findings.ran()
             if r.trapped { findings.fail(context, r, "advice trapped") }
             if r.status == 2 { findings.fail(context, r, "advice is not a valid command line") }
-            checkBlocks(work, fx, deleted, context, "after advice `\(r.line)`", findings)
+            checkBlocks(work, fx, deleted, context, "after advice `\(r.line)`", findings, also: words.first == "forget" ? [] : missingBlocks)
             let forgotten = words.first == "forget" ? Array(words.dropFirst()) : []
             checkManifests(work, intact, except: forgotten, context, r, findings)
         }
@@ -243,8 +248,9 @@ import Glibc
     func judge(_ r: ToolRun, _ reader: Reader, _ good: ToolRun, _ goodTree: [String: Data]?, output: String, _ context: String,
                undetectable: Bool, _ findings: Findings) {
         if r.trapped { return findings.fail(context, r, "trapped") }
-        // A deleted manifest is a point that is gone, and a deleted, older or bit-flipped session
-        // log is one with other lines: nothing can tell, so only the exit status and traps count.
+        // A deleted manifest's point is listed as missing (verify's exit 3 is checked by the
+        // caller), and a deleted, older or bit-flipped session log is one with other lines:
+        // only the exit status and traps count.
         if undetectable {
             if r.status != 0 && r.status != 3 && !r.err.contains("no restore point") { findings.fail(context, r, "exit neither 0 nor 3") }
             return
@@ -273,10 +279,12 @@ import Glibc
         }
     }
 
-    /// No block that a manifest on disk references is gone (other than what the damage removed).
-    func checkBlocks(_ repo: String, _ fx: CampaignFixture, _ deleted: Set<String>, _ context: String, _ when: String, _ findings: Findings) {
+    /// No block that a manifest on disk references is gone (other than what the damage removed),
+    /// nor any of `also` (those of a deleted manifest, whose point is not forgotten).
+    func checkBlocks(_ repo: String, _ fx: CampaignFixture, _ deleted: Set<String>, _ context: String, _ when: String, _ findings: Findings,
+                     also: Set<String> = []) {
         let present = Set(RepoFiles.blocks(repo).map { ($0 as NSString).lastPathComponent })
-        let lost = fx.protectedBlocks(repo).subtracting(present).subtracting(deleted)
+        let lost = fx.protectedBlocks(repo).union(also).subtracting(present).subtracting(deleted)
         if !lost.isEmpty { findings.note("\(context): \(when): \(lost.count) referenced block(s) deleted, e.g. \(lost.first!)") }
     }
 

@@ -103,6 +103,11 @@ struct DatabaseScaleTests {
         try FileIO.write(repo.manifestPath(source: "home", id: twin.idHex), twin.encode(), exclusive: true, durable: false)
         unlink(repo.manifestPath(source: "home", id: kept[1].id))
         let reopened = try Repository.open(at: repo.root)
+        // A manifest removed behind Snapdex's back is damage: the point stays, marked, until
+        // it is forgotten (or its manifest put back).
+        let missing = try reopened.pointsWithMissingManifest()
+        #expect(missing.map(\.id) == [kept[1].id])
+        _ = try reopened.forget(missing)
         try Self.check(reopened, "reconciled")
 
         // A source removed with its points, then a rebuild that must agree with all of it.

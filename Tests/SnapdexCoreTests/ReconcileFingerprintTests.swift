@@ -49,8 +49,12 @@ struct ReconcileFingerprintTests {
         try FileIO.write(dir + twin.idHex + ".manifest", twin.encode(), exclusive: true, durable: false)
         #expect(try Self.listed(repo.root)[twin.idHex] == twin.pointTime.nanoseconds)
 
-        // Removed.
+        // Removed behind Snapdex's back: damage, so the point stays, marked missing, until it
+        // is forgotten.
         unlink(dir + points[1].id + ".manifest")
+        #expect(try Self.listed(repo.root)[points[1].id] != nil)
+        #expect(try Repository.open(at: repo.root).pointsWithMissingManifest().map(\.id) == [points[1].id])
+        _ = try Repository.open(at: repo.root).forget([points[1]])
         #expect(try Self.listed(repo.root)[points[1].id] == nil)
 
         // Renamed over: the same point with another time.
@@ -91,7 +95,8 @@ struct ReconcileFingerprintTests {
 
         try repo.write { db in try db.execute(sql: "UPDATE point SET stamp = 'other' WHERE id = ?", arguments: [points[1].id]) }
         let reopened = try Repository.open(at: repo.root)
-        #expect(reopened.reconciledAtOpen.updated == 1)
+        // The manifest holds what the row held: only the row's stamp is put right.
+        #expect(reopened.reconciledAtOpen.restamped == 1 && reopened.reconciledAtOpen.updated == 0)
         #expect(try reopened.points() == points)
     }
 }

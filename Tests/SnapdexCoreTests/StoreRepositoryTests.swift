@@ -145,6 +145,53 @@ import Testing
         #expect(try hostB.points().count == 2)
     }
 
+    /// Each host has its own database: a manifest another host's writer removed is gone here
+    /// (that writer raised the generation after removing it), while one lost from the store
+    /// with no writer is damage on every host, whose gc keeps its blocks until it is put back.
+    @Test func aManifestRemovedByAnotherHostIsGoneAndOneLostFromTheStoreIsDamage() throws {
+        let tmp = TempDir()
+        let store = TestFolderStore(root: tmp.sub("bucket"))
+        let cacheA = StoreCacheOptions(directory: tmp.sub("cacheA")), cacheB = StoreCacheOptions(directory: tmp.sub("cacheB"))
+        let hostA = try Repository.create(store: store, cache: cacheA)
+        Self.snapshot(tmp.sub("s1"), files: 200)
+        Self.snapshot(tmp.sub("s2"), files: 200, variant: 1)
+        try Self.index(hostA, "home", tmp.sub("s1"), at: 1_000)
+        try Self.index(hostA, "home", tmp.sub("s1"), at: 2_000)
+        try Self.index(hostA, "home", tmp.sub("s2"), at: 3_000)
+        #expect(try Repository.open(store: store, cache: cacheB).points().count == 3)
+
+        // Forgotten on host A, freeing no block (the next point shares them all).
+        let first = try hostA.points()[0]
+        #expect(try hostA.forget([first]).freedBlocks == 0)
+        let b1 = try Repository.open(store: store, cache: cacheB)
+        #expect(try b1.points().count == 2 && b1.pointsWithMissingManifest().isEmpty)
+        #expect(try b1.verify().isClean)
+
+        // Lost from the store, with no writer: damage on both hosts.
+        let lost = try #require(try b1.points().last)
+        let key = "catalogs/home/\(lost.id).manifest"
+        let bytes = try #require(try store.get(key))
+        try store.delete(key)
+        for k in try Self.keys(store, "blocks/") { store.age(k, seconds: 3_600) }
+        let blocks = Set(try Self.keys(store, "blocks/"))
+        for cache in [cacheB, cacheA] {
+            let host = try Repository.open(store: store, cache: cache)
+            #expect(try host.pointsWithMissingManifest().map(\.id) == [lost.id])
+            #expect(try !host.verify().isClean)
+            #expect(host.notes.contains { $0.contains("is missing and no snapdex command removed it") })
+            _ = try host.withWriterLock { try host.collectGarbage() }
+            #expect(Set(try Self.keys(store, "blocks/")) == blocks)
+        }
+
+        // Put back: clean on both hosts.
+        try store.put(key, bytes)
+        for cache in [cacheB, cacheA] {
+            let host = try Repository.open(store: store, cache: cache)
+            #expect(try host.pointsWithMissingManifest().isEmpty && host.points().count == 2)
+            #expect(try host.verify().isClean)
+        }
+    }
+
     @Test func aRunCutOffWhileSendingPublishesNothingAndItsRerunSendsNothingTwice() throws {
         let tmp = TempDir()
         let store = TestFolderStore(root: tmp.sub("bucket"))

@@ -9,8 +9,9 @@ struct PointsCommand: ParsableCommand {
             Shows each point's id (a unique prefix; any unique prefix works wherever a point is \
             named), source, time, kind, entries, catalog bytes (its own and shared with other \
             points), its status ("damaged" when its manifest cannot be read: `snapdex verify` says \
-            why; "partial" when some paths could not be read when it was indexed: `ls` and `info` \
-            name them; else "ok"), why retention keeps it now ("expires" when the \
+            why; "missing" when its manifest is gone and no snapdex command removed it, which is \
+            damage that `verify` reports; "partial" when some paths could not be read when it was \
+            indexed: `ls` and `info` name them; else "ok"), why retention keeps it now ("expires" when the \
             next expire would remove it) and whether its snapshot directory still exists.
 
             Points are named by id prefix, SOURCE@latest, or SOURCE@TIME (the newest point at \

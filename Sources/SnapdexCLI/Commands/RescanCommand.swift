@@ -20,8 +20,12 @@ struct RescanCommand: ParsableCommand {
             the new database holds every point whose manifest is on disk, and rescan then says \
             to run `snapdex verify --repair`, which drops the journal.
 
-            EXIT STATUS: 0 rebuilt; 3 some manifests were damaged and skipped, or the journal \
-            is damaged; 1 failure.
+            A point the old database records whose manifest is missing (and which no snapdex \
+            command removed) is carried over to the new database, with its blocks: it is \
+            damage, which rescan reports, not a point to lose.
+
+            EXIT STATUS: 0 rebuilt; 3 some manifests were damaged and skipped, missing, or the \
+            journal is damaged; 1 failure.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -40,6 +44,9 @@ struct RescanCommand: ParsableCommand {
         for s in r.skipped { out.error("snapdex: skipped: \(s)") }
         out.result("rebuilt the database: \(r.sources) source(s), \(r.points) point(s), \(r.blocks) block(s)")
         if let journal = r.journalDamage { out.error("snapdex: \(journal)") }
-        if !r.skipped.isEmpty || r.journalDamage != nil { throw CommandExit(ExitStatus.damaged) }
+        if !r.missing.isEmpty {
+            out.error("snapdex: kept the record of \(r.missing.count) point(s) whose manifest is missing (\(r.missing.map { String($0.prefix(12)) }.joined(separator: ", "))), and their blocks: put each manifest back from a copy target or a backup, or drop the point with `snapdex forget \(r.missing.joined(separator: " "))`")
+        }
+        if !r.skipped.isEmpty || r.journalDamage != nil || !r.missing.isEmpty { throw CommandExit(ExitStatus.damaged) }
     }
 }

@@ -47,12 +47,18 @@ final class CatalogueUpdate {
         if !isNew { try remove(point: m.idHex) }
         var record = PointRecord(manifest: m, manifestBytes: manifestBytes)
         record.stamp = stamp
+        try add(record, blocks: m.blocks)
+    }
+
+    /// Records a point and the blocks it references (a new one: the caller removed any rows it
+    /// had). Rescan carries a point whose manifest is missing over this way.
+    func add(_ record: PointRecord, blocks refs: [BlockRef]) throws {
         try record.insert(db, cached: true)
         var blocks = Set<Int64>()
-        for b in m.blocks { blocks.insert(try number(of: b)) }
+        for b in refs { blocks.insert(try number(of: b)) }
         let sorted = blocks.sorted()
         let insert = try db.cachedStatement(sql: "INSERT INTO pointBlocks (point, blocks, ownBytes, sharedBytes) VALUES (?, ?, 0, 0)")
-        try insert.execute(arguments: [m.idHex, Data(BlockNumbers.encode(sorted))])
+        try insert.execute(arguments: [record.id, Data(BlockNumbers.encode(sorted))])
         let n = db.lastInsertedRowID
         for b in sorted { change(b, refs: 1, pointSum: n) }
         added[n] = sorted

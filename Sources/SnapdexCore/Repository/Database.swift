@@ -50,7 +50,8 @@ public struct PointRecord: Codable, Equatable, Sendable, FetchableRecord, Persis
     public var snapshotExists: Bool { FileIO.isDirectory(snapshot) }
     public var pointKind: PointKind { PointKind(rawValue: kind) ?? .scheduled }
     /// "partial" when some paths could not be read when it was indexed, else "ok".
-    public var status: String { unreadable > 0 ? "partial" : "ok" }
+    /// "missing" when its manifest is gone with no writer having removed it (damage).
+    public var status: String { manifestIsMissing ? "missing" : unreadable > 0 ? "partial" : "ok" }
 }
 
 extension PointRecord {

@@ -55,13 +55,20 @@ extension Repository {
     /// The retention plan at `now`, changing nothing.
     public func retentionPlan(source: String? = nil, now: Timestamp) throws -> [RetentionDecision] {
         if let source { _ = try self.source(named: source) }
-        return RetentionPlanner.plan(try retentionCandidates(source: source), now: now, localZone: .local)
+        return retentionPlan(of: try points(source: source), now: now)
     }
 
     /// The retention plan at `now` of points already read (all of a source's, or all), for a
-    /// caller that lists them too.
+    /// caller that lists them too. A point whose manifest is missing (damage) is kept, with
+    /// that reason: it goes only by `forget`, so that putting the manifest back still helps.
     public func retentionPlan(of points: [PointRecord], now: Timestamp) -> [RetentionDecision] {
-        RetentionPlanner.plan(Repository.retentionCandidates(points), now: now, localZone: .local)
+        let plan = RetentionPlanner.plan(Repository.retentionCandidates(points), now: now, localZone: .local)
+        let missing = Set(points.lazy.filter(\.manifestIsMissing).map(\.id))
+        guard !missing.isEmpty else { return plan }
+        return plan.map { d in
+            guard !d.keep, missing.contains(d.candidate.id) else { return d }
+            return RetentionDecision(candidate: d.candidate, keep: true, reasons: ["manifest missing"])
+        }
     }
 
     /// Expires every point the plan does not keep: manifests first, then the database

@@ -300,7 +300,9 @@ public final class Indexer {
         // hashes are reused for files that did not change.
         func newestOther(hashed: Bool) throws -> PointRecord? {
             try repository.read { db in
+                // Not a point whose manifest is missing: there is no catalog to start from.
                 var q = PointRecord.filter(PointRecord.Columns.source == config.name && PointRecord.Columns.id != (existing?.id ?? ""))
+                    .filter(Column("stamp") != PointRecord.missingStamp)
                 if hashed { q = q.filter(Column("hashed") == true) }
                 return try q.order(PointRecord.Columns.time.desc).fetchOne(db)
             }
@@ -378,6 +380,9 @@ public final class Indexer {
                 store.discardWritten()
                 try? RepositoryFolder.removeFile(manifestPath + ".tmp", in: repository.root)
                 try? RepositoryFolder.removeFile(manifestPath, in: repository.root)
+                // A reader may have recorded the renamed manifest: without its row, the removal
+                // is not taken for damage once the journal is gone.
+                _ = try? repository.write { db in try Catalogue.delete(points: [idHex], in: db) }
                 repository.endJournal()
             }
             repository.logSession(SessionRecord(

@@ -62,6 +62,64 @@ public struct RescanReport: Sendable {
     /// A journal that cannot be trusted (`SnapdexError.journalDamaged`): the database was
     /// rebuilt all the same, and the journal left for `verify --repair` to drop.
     public var journalDamage: SnapdexError?
+    /// Points whose manifest is missing, carried over from the old database (still damage).
+    public var missing: [String] = []
+}
+
+/// A point the database records whose manifest is missing, with what a new database needs to
+/// keep recording it: its row, its source's row and its blocks.
+struct MissingPoint {
+    var point: PointRecord
+    var source: SourceRecord?
+    var blocks: [BlockRef]
+
+    /// The points of the database at `path` whose manifest is not in `listing` and which no
+    /// journal names (a writer's removal); none when that database cannot be read (a damaged
+    /// or missing one, or one of an older schema).
+    /// `onlyMarked`: only those already judged missing (`PointRecord.missingStamp`), for a
+    /// cache of object storage, whose other rows may be points another host removed.
+    static func read(database path: String, listing: CatalogListing, journal: String, onlyMarked: Bool = false) -> [MissingPoint] {
+        guard FileIO.exists(path) else { return [] }
+        let named = Set((try? FileIO.readAll(journal)).map { Journal.decode($0).points.map(\.id) } ?? [])
+        var config = Configuration()
+        config.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return [] }
+        return (try? queue.read { db -> [MissingPoint] in
+            var out: [MissingPoint] = []
+            for p in try PointRecord.fetchAll(db) where listing.manifests[p.id] == nil && !named.contains(p.id) && (!onlyMarked || p.manifestIsMissing) {
+                guard let blob = try Data.fetchOne(db, sql: "SELECT blocks FROM pointBlocks WHERE point = ?", arguments: [p.id]),
+                      let numbers = BlockNumbers.decode([UInt8](blob)) else { continue }
+                var blocks: [BlockRef] = []
+                for n in numbers {
+                    guard let r = try Row.fetchOne(db, sql: "SELECT hash, rawSize, storedSize FROM block WHERE n = ?", arguments: [n]),
+                          let hash: Data = r.checked(at: 0), let digest = Digest(bytes: [UInt8](hash)),
+                          let raw: Int = r.checked(at: 1), let stored: Int = r.checked(at: 2) else { continue }
+                    blocks.append(BlockRef(hash: digest, rawSize: raw, storedSize: stored))
+                }
+                var point = p
+                point.stamp = PointRecord.missingStamp
+                out.append(MissingPoint(point: point, source: try SourceRecord.fetchOne(db, key: p.source), blocks: blocks))
+            }
+            return out
+        }) ?? []
+    }
+}
+
+extension Repository {
+    /// Records points whose manifest is missing in this (new) database, as the old one did.
+    func carryOver(_ missing: [MissingPoint]) throws {
+        guard !missing.isEmpty else { return }
+        try write { db in
+            let update = CatalogueUpdate(db)
+            for m in missing where try PointRecord.fetchOne(db, key: m.point.id) == nil {
+                if try SourceRecord.fetchOne(db, key: m.point.source) == nil {
+                    try (m.source ?? SourceConfig(name: m.point.source).record).insert(db)
+                }
+                try update.add(m.point, blocks: m.blocks)
+            }
+            try update.finish()
+        }
+    }
 }
 
 extension Repository {
@@ -368,9 +426,14 @@ extension Repository {
         defer { removeFresh() }
         do {
             var report = RescanReport()
+            // Points the old database records whose manifest is missing (damage): a rebuild
+            // from the files alone would drop them and let their blocks go.
+            let missing = MissingPoint.read(database: live, listing: before, journal: root + "/journal")
             do {
                 // Opening fills the new database from the files, reading each manifest once.
                 let repo = try Repository(root: root, announce: false, databaseFile: fresh)
+                try repo.carryOver(missing)
+                report.missing = missing.map(\.point.id)
                 do {
                     try repo.recover()
                 } catch let e as SnapdexError {

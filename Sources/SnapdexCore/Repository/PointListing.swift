@@ -46,7 +46,8 @@ extension Repository {
         let reasons = RetentionPlanner.reasons(candidates, now: now, localZone: .local)
         var folders: [String: Bool] = [:]  // points of a source often share their snapshot folder
         for i in rows.indices {
-            rows[i].retention = reasons[i]
+            // Kept by expire until it is put back or forgotten (`retentionPlan(of:now:)`).
+            rows[i].retention = reasons[i].isEmpty && rows[i].point.manifestIsMissing ? ["manifest missing"] : reasons[i]
             let exists = folders[rows[i].point.snapshot] ?? rows[i].point.snapshotExists
             folders[rows[i].point.snapshot] = exists
             rows[i].snapshotExists = exists

@@ -137,10 +137,16 @@ struct CatalogFingerprint: Equatable {
         let statement = try db.makeStatement(sql: "SELECT source, id, stamp FROM point")
         let rows = try Row.fetchCursor(statement)
         let c = SQLiteColumns(statement)
+        let missing = Array(PointRecord.missingStamp.utf8)
         while try rows.next() != nil {
+            // A point whose manifest is missing (damage) has no file to match: the files'
+            // fingerprint leaves it out too, so a repository that stays damaged is not listed
+            // again and again.
+            let stamp = c.textOrBlob(2)
+            if stamp.elementsEqual(missing) { continue }
             // A NULL or a number where text belongs (a damaged database) hashes as nothing:
             // the fingerprints differ and the full comparison reports the damage.
-            add(c.textOrBlob(0), c.textOrBlob(1), c.textOrBlob(2))
+            add(c.textOrBlob(0), c.textOrBlob(1), stamp)
         }
         sources = try String.fetchAll(db, sql: "SELECT name FROM source ORDER BY name")
     }
@@ -202,6 +208,16 @@ public struct ReconcileReport: Sendable, Equatable {
     /// Manifests on disk the current user may not read: not damaged, and a row the database
     /// has for them stays.
     public var forbidden: [String] = []
+    /// Points whose manifest was found gone with no writer of this repository having removed
+    /// it (damage): their rows stay, marked (`PointRecord.missingStamp`), and so do their blocks.
+    public var missing = 0
+    /// Missing manifests that are back (put back from a copy or a backup).
+    public var returned = 0
+    /// Manifests read again because their file identity changed, that hold what the database
+    /// had (a copy of the repository made with `cp -a`): only their stamp was updated.
+    public var restamped = 0
+    /// Rows whose manifest is gone that could not be judged yet (`RemovalJudge.Verdict.unknown`).
+    var unjudged = false
     public var changed: Bool { added + updated + removed + sourcesChanged > 0 }
 }
 
@@ -255,10 +271,12 @@ extension Repository {
         }
         let listing = CatalogListing(catalogs: catalogsDirectory)
         return try read { db in
-            guard try PointRecord.fetchCount(db) == listing.manifests.count else { return true }
+            let marked = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM point WHERE stamp = ?", arguments: [PointRecord.missingStamp]) ?? 0
+            guard try PointRecord.fetchCount(db) - marked == listing.manifests.count else { return true }
             let rows = try Row.fetchCursor(db, sql: "SELECT id, source, stamp FROM point")
             while let r = try rows.next() {
                 let row = try pointRow(r)
+                if row.stamp == PointRecord.missingStamp, listing.manifests[row.id] == nil { continue }
                 guard let f = listing.manifests[row.id], f.source == row.source, f.stamp == row.stamp else { return true }
             }
             let sources = try SourceRecord.fetchAll(db)
@@ -286,13 +304,35 @@ extension Repository {
             rows[row.id] = (row.source, row.stamp)
         }
         let update = CatalogueUpdate(db)
+        var removals: RemovalJudge?
+        let setStamp = try db.cachedStatement(sql: "UPDATE point SET stamp = ? WHERE id = ?")
         for (id, row) in rows {
             if let f = listing.manifests[id], f.source == row.source { continue }
+            if listing.manifests[id] == nil {
+                // Named by a file that is not a regular one: that is its own damage (verify
+                // reports it, writers refuse); the row stays as it was.
+                if listing.irregular.contains(where: { $0.path.hasSuffix("/" + id + ".manifest") }) { continue }
+                if removals == nil { removals = RemovalJudge(self) }
+                switch removals?.verdict(id) ?? .damage {
+                case .removedByWriter: break
+                case .unknown:
+                    report.unjudged = true
+                    continue
+                case .damage:
+                    if row.stamp != PointRecord.missingStamp {
+                        try setStamp.execute(arguments: [PointRecord.missingStamp, id])
+                        report.missing += 1
+                    }
+                    continue
+                }
+            }
             try update.remove(point: id)
             report.removed += 1
         }
         try update.finish()
         for name in known.keys where !listing.sources.contains(name) {
+            // A source folder that is gone with points no writer removed: damage, its row stays.
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM point WHERE source = ?", arguments: [name]) ?? 0 > 0 { continue }
             try Catalogue.deleteSource(name, in: db)
             report.sourcesChanged += 1
         }
@@ -317,6 +357,20 @@ extension Repository {
                 report.unreadable.append(path)
                 report.damage[path] = "\(path): holds point \(m.idHex.prefix(12)) of source '\(m.source)'"
                 continue
+            }
+            if let row, row.source == f.source, var known = try PointRecord.fetchOne(db, key: f.id) {
+                // The same catalog under another file identity (a copy of the repository made
+                // with `cp -a`, or a missing manifest put back): only its stamp changes.
+                let wasMissing = known.manifestIsMissing
+                known.stamp = f.stamp
+                var fresh = PointRecord(manifest: m, manifestBytes: bytes.count)
+                fresh.stamp = f.stamp
+                if wasMissing { report.returned += 1 }
+                if fresh == known {
+                    try setStamp.execute(arguments: [f.stamp, f.id])
+                    report.restamped += 1
+                    continue
+                }
             }
             try update.add(m, manifestBytes: bytes.count, stamp: f.stamp, isNew: row == nil)
             if row == nil || row?.source != f.source { report.added += 1 } else { report.updated += 1 }
@@ -344,6 +398,80 @@ extension Repository {
             live.formUnion(m.blockHashes)
         }
         if !unreadable.isEmpty { throw SnapdexError.catalogsUnreadable(paths: unreadable.sorted()) }
+        live.formUnion(try missingPointBlocks())
         return live
+    }
+
+    /// The blocks of recorded points whose manifest is missing (damage): kept until the
+    /// manifest is put back or the point is forgotten, so that putting it back still helps.
+    func missingPointBlocks() throws -> Set<Digest> {
+        try read { db in
+            var out = Set<Digest>()
+            let hash = try db.cachedStatement(sql: "SELECT hash FROM block WHERE n = ?")
+            let rows = try Row.fetchCursor(db, sql: "SELECT b.blocks FROM pointBlocks b JOIN point p ON p.id = b.point WHERE p.stamp = ?",
+                                           arguments: [PointRecord.missingStamp])
+            while let r = try rows.next() {
+                guard let blob: Data = r.checked(at: 0), let numbers = BlockNumbers.decode([UInt8](blob)) else {
+                    throw SnapdexError.databaseDamaged(path: databasePath, reason: "a pointBlocks row holds a value of the wrong type")
+                }
+                for n in numbers {
+                    guard let h = try Data.fetchOne(hash, arguments: [n]), let d = Digest(bytes: [UInt8](h)) else {
+                        throw SnapdexError.databaseDamaged(path: databasePath, reason: "a point references a block the database does not have")
+                    }
+                    out.insert(d)
+                }
+            }
+            return out
+        }
+    }
+
+    /// The recorded points whose manifest is missing (damage), oldest first.
+    public func pointsWithMissingManifest() throws -> [PointRecord] {
+        try read { db in try PointRecord.filter(sql: "stamp = ?", arguments: [PointRecord.missingStamp]).order(sql: "time, id").fetchAll(db) }
+    }
+
+    /// The error readers and verify report for a point whose manifest is missing, with the
+    /// `forget` command that drops it as it must be typed.
+    func manifestMissing(_ p: PointRecord) -> SnapdexError {
+        var reference = p.source + "@" + p.pointTime.exactRFC3339()
+        if let shared = try? read({ db in try PointRecord.filter(sql: "source = ? AND time = ?", arguments: [p.source, p.time]).fetchCount(db) }),
+           shared > 1 {
+            reference = p.id
+        }
+        return .manifestMissing(path: manifestPath(source: p.source, id: p.id), point: p.id, forget: reference)
+    }
+}
+
+extension PointRecord {
+    /// The `stamp` of a point whose manifest is gone while no writer of the repository removed
+    /// it: the row stays (and keeps its blocks) until the manifest is back or the point is
+    /// forgotten. No file has this stamp, which is always `inode:size:mtime`.
+    static let missingStamp = "missing"
+    public var manifestIsMissing: Bool { stamp == PointRecord.missingStamp }
+}
+
+/// Whether a manifest the database records, and which is gone from disk, was removed by a
+/// writer of this repository (then the point is gone) or by something else (damage).
+///
+/// In a local repository every writer shares the database: a writer that removes a manifest
+/// deletes its row in the same run, and one killed before that left a journal naming the point.
+/// So a row whose manifest is gone and which no journal names is damage. On object storage
+/// each host has its own database; a writer raises the store's generation after it removes
+/// manifests there (`StoreMirror.judgeRemovals` says what decides, docs/FORMAT.md too).
+struct RemovalJudge {
+    enum Verdict { case removedByWriter, damage, unknown }
+    private let journal: Set<String>
+
+    init(_ repository: Repository) {
+        let bytes = try? FileIO.readAll(repository.journalPath)
+        journal = Set(bytes.map { Journal.decode($0).points.map(\.id) } ?? [])
+        mirror = repository.mirror
+    }
+
+    private let mirror: StoreMirror?
+
+    func verdict(_ id: String) -> Verdict {
+        if journal.contains(id) { return .removedByWriter }
+        return mirror?.judgeRemovals(id) ?? .damage
     }
 }

@@ -252,6 +252,7 @@ public final class Repository {
         if try !inMemory && mirror == nil && report.added > 0 && report.added == (read { db in try PointRecord.fetchCount(db) }) && report.removed == 0 && report.updated == 0 {
             notes.append("the database did not know the catalog files; rebuilt it from them (\(report.added) point(s))")
         } else if !inMemory && mirror == nil && report.added + report.removed + report.updated > 0 {
+            // A row whose manifest went missing is kept, not removed: the note below says so.
             notes.append("the database was behind the catalog files; updated it from them (\(report.added) point(s) added, \(report.updated) re-read, \(report.removed) removed)")
         }
         if !report.forbidden.isEmpty {
@@ -260,6 +261,11 @@ public final class Repository {
         if !report.unreadable.isEmpty {
             notes.append("\(report.unreadable.count) manifest(s) cannot be read (\(report.unreadable.prefix(3).joined(separator: ", "))); run `snapdex verify`")
         }
+        // Said on every run until it is dealt with: nothing else shows the point is unreadable.
+        let missing = try pointsWithMissingManifest()
+        for p in missing.prefix(3) { notes.append("\(manifestMissing(p))") }
+        if missing.count > 3 { notes.append("\(missing.count - 3) more point(s) whose manifest is missing; `snapdex verify` lists them") }
+        if report.returned > 0 { notes.append("\(report.returned) missing manifest(s) are back; their point(s) can be read again") }
     }
 
     static func absolute(_ path: String) -> String {
@@ -358,8 +364,11 @@ public final class Repository {
         do {
             bytes = try readRepositoryFile(path)
         } catch SnapdexError.io(_, _, let e) where e == .noEntry {
-            if try self.point(id: point.id) == nil || journalNames(point.id) { throw SnapdexError.pointExpired(point.id) }
-            throw SnapdexError.manifestDamaged(path: path, reason: "file is missing")
+            guard let now = try self.point(id: point.id), !journalNames(point.id) else { throw SnapdexError.pointExpired(point.id) }
+            // On object storage, a removal this host's database has not judged yet
+            // (`RemovalJudge`) is taken as a writer's until it is.
+            if mirror != nil && !now.manifestIsMissing { throw SnapdexError.pointExpired(point.id) }
+            throw manifestMissing(now)
         }
         let m = try Manifest.decode(bytes, path: path)
         // A manifest copied over another is not that point's catalog.
@@ -453,6 +462,7 @@ public final class Repository {
         try RepositoryFolder.check(root: root)
         try recover(dropDamagedJournal: dropDamagedJournal)
         guard let mirror else { return try body() }
+        mirror.heldBlocks = try missingPointBlocks()
         let result: T
         do {
             result = try body()
@@ -587,7 +597,10 @@ public final class Repository {
         for d in doomed { removed += try RepositoryFolder.remove(d.names, from: d.folder, in: root) }
         _ = try write { db in try Catalogue.deleteUnreferencedBlocks(in: db) }
         // On object storage the cache's blocks are only copies: what counts is the store's.
-        if let mirror { return try mirror.collectGarbage() }
+        if let mirror {
+            mirror.heldBlocks = try missingPointBlocks()
+            return try mirror.collectGarbage()
+        }
         return removed
     }
 

@@ -82,6 +82,8 @@ extension Repository {
             _ = try source(named: name)
             let points = try self.points(source: name)
             if !points.isEmpty && !purge { throw SnapdexError.sourceHasIndexes(name, count: points.count) }
+            // Damage to deal with first: putting the manifest back must still be possible.
+            if let missing = points.first(where: \.manifestIsMissing) { throw manifestMissing(missing) }
             if !force { try refuseHeld(points) }
             try forgetLocked(points)
             try RepositoryFolder.removeFile(sourceDirectory(name) + "/source.json", in: root)
@@ -99,7 +101,8 @@ extension Repository {
         try refuseIrregularManifests()
         try beginJournal(Journal(removes: points.map { .init(source: $0.source, id: $0.id) }))
         for p in points { try RepositoryFolder.removeFile(manifestPath(source: p.source, id: p.id), in: root) }
-        for s in Set(points.map(\.source)) { try FileIO.syncDirectory(sourceDirectory(s)) }
+        // A source folder may be gone with the manifests (damage): nothing to sync there.
+        for s in Set(points.map(\.source)) where FileIO.isDirectory(sourceDirectory(s)) { try FileIO.syncDirectory(sourceDirectory(s)) }
         try crash(at: .afterManifestsRemoved)
         let freed = try write { db in try Catalogue.delete(points: points.map(\.id), in: db) }
         try crash(at: .beforeBlocksDeleted)

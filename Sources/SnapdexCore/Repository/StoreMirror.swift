@@ -119,6 +119,8 @@ public final class StoreMirror: @unchecked Sendable {
     /// open made), a GET for each object that is new or changed (or whose cached copy was
     /// changed here and never sent).
     func pull(listing: [ObjectInfo]? = nil) throws {
+        // A cache new to removals: the generation its database starts in step with (once).
+        if !FileIO.exists(reconciledGenerationPath) { try recordGeneration(try store.get(RepositoryMarks.generationFile) ?? []) }
         var wanted: [String: ObjectInfo] = [:]
         for info in try listing ?? store.list(prefix: "catalogs/") where StoreMirror.isCatalogKey(info.key) { wanted[info.key] = info }
         var next = MirrorState()
@@ -144,12 +146,61 @@ public final class StoreMirror: @unchecked Sendable {
             try RepositoryFolder.remove(stale, from: folder, in: root)
             if try RepositoryFolder.names(folder, in: root).isEmpty { _ = PathCalls.rmdir(dir) }
         }
+        // Manifests the store held at the last pull or push and holds no more: removed there
+        // by a writer, or by damage (`judgeRemovals`). Any other row without a manifest is a
+        // point this host published in its cache and never sent.
+        for key in state.objects.keys where next.objects[key] == nil && key.hasSuffix(".manifest") {
+            vanished.insert(String(key.split(separator: "/").last!.dropLast(".manifest".count)))
+        }
         // Rewritten only when it changed: an open that found nothing new writes nothing.
         if next != state {
             state = next
             try saveState()
         }
         pulled = true
+    }
+
+    // MARK: Removals by other hosts
+
+    /// The store's generation this host's database is known to be in step with (a file of the
+    /// cache): read at the cache's first pull, then raised by this host's writers.
+    var reconciledGenerationPath: String { root + "/store-generation" }
+    /// Point ids whose manifest the store held at the previous pull or push and no longer does.
+    private(set) var vanished: Set<String> = []
+    /// Blocks of points this host's database records whose manifest is missing (damage): live
+    /// for `push` and `collectGarbage` as if a manifest referenced them.
+    var heldBlocks: Set<Digest> = []
+
+    /// Whether a manifest the cache's database records, gone from the store, was removed by a
+    /// writer (of any host): every writer raises the store's generation after it removes
+    /// manifests there, so a generation other than the recorded one says some writer may have.
+    /// With it unchanged while a lock object is there, the removal may be one whose raise is
+    /// still to come: not judged yet. Asked of the store only when a manifest vanished.
+    func judgeRemovals(_ id: String) -> RemovalJudge.Verdict {
+        guard vanished.contains(id) else { return .removedByWriter }
+        if let vanishedVerdict { return vanishedVerdict }
+        let v = judgeGeneration()
+        vanishedVerdict = v
+        return v
+    }
+
+    private var vanishedVerdict: RemovalJudge.Verdict?
+
+    private func judgeGeneration() -> RemovalJudge.Verdict {
+        // A cache made before this was recorded: removals are taken as a writer's, as they were.
+        guard let recorded = try? FileIO.readAll(reconciledGenerationPath) else { return .removedByWriter }
+        guard let now = try? store.get(RepositoryMarks.generationFile), let locks = try? LockObject.all(in: store, skipping: heldLock?.key)
+        else { return .unknown }
+        if (now ?? []) != recorded {
+            // With no writer running, this reconcile brings the database in step with it.
+            if locks.isEmpty { try? recordGeneration(now ?? []) }
+            return .removedByWriter
+        }
+        return locks.isEmpty ? .damage : .unknown
+    }
+
+    private func recordGeneration(_ bytes: [UInt8]) throws {
+        if (try? FileIO.readAll(reconciledGenerationPath)) != bytes { try FileIO.writeAtomically(reconciledGenerationPath, bytes, durable: true) }
     }
 
     /// The store's keys under `catalogs/` as of the last pull or push (see `pulled`).
@@ -182,7 +233,7 @@ public final class StoreMirror: @unchecked Sendable {
             out.formUnion(m.blockHashes)
         }
         if !unreadable.isEmpty { throw SnapdexError.catalogsUnreadable(paths: unreadable.sorted()) }
-        return out
+        return out.union(heldBlocks)
     }
 
     /// Called by a writer right after its pull: what the store holds now, to compare with.
@@ -222,22 +273,26 @@ public final class StoreMirror: @unchecked Sendable {
         }
         for key in changed where key.hasSuffix("/source.json") { try send(key) }
         for key in changed where key.hasSuffix(".manifest") { try send(key) }
+        // Blocks only removed points used: the writer holds the exclusive lock, so no index
+        // elsewhere can be reusing them.
+        // (A manifest that cannot be read stops that after the removals are sent, as before.)
+        let live = heldLock?.scope == .exclusive ? Result { try referencedBlocks(local.keys) } : nil
+        let doomed = (try? live?.get()).map { storeBlocks.subtracting($0).sorted() } ?? []
         for key in removed where key.hasSuffix(".manifest") {
             try store.delete(key)
             state.objects[key] = nil
         }
+        // One raise, after the manifests go (other hosts tell those removals from damage by it:
+        // `judgeRemovals`) and before the first block goes (a copy job's archive index).
+        if removed.contains(where: { $0.hasSuffix(".manifest") }) || !doomed.isEmpty { try bumpGeneration() }
         for key in removed where key.hasSuffix("/source.json") {
             try store.delete(key)
             state.objects[key] = nil
         }
-        // Blocks only removed points used: the writer holds the exclusive lock, so no index
-        // elsewhere can be reusing them.
-        if heldLock?.scope == .exclusive {
-            let live = try referencedBlocks(local.keys)
-            let doomed = storeBlocks.subtracting(live).sorted()
-            if !doomed.isEmpty { try bumpGeneration() }
+        if let live {
+            let kept = try live.get()
             for h in doomed { try store.delete(StoreMirror.blockKey(h)) }
-            storeBlocks = live
+            storeBlocks = kept
         } else {
             storeBlocks.formUnion(needed)
         }
@@ -380,14 +435,19 @@ public final class StoreMirror: @unchecked Sendable {
     /// Raises the store's generation (the object `generation`, see RepositoryMarks) before
     /// block objects are deleted: a copy job's archive index of this repository, which may
     /// list them, is then known to be stale whatever instant a kill stops the deletion at.
-    /// Only a holder of the exclusive lock deletes blocks, so no other writer raises it at
-    /// the same time.
+    /// Also after manifests are removed (`judgeRemovals`). Only a holder of the exclusive lock
+    /// deletes blocks, so no other writer raises it at the same time for them.
     func bumpGeneration() throws {
         let key = RepositoryMarks.generationFile
-        let old = RepositoryMarks.generation(try store.get(key))
+        let bytes = try store.get(key)
+        let old = RepositoryMarks.generation(bytes)
         // A damaged number is replaced by one no index can have recorded.
         let next = old.map { $0 &+ 1 } ?? UInt64(max(Timestamp.now.nanoseconds, 1))
-        try store.put(key, Array("\(next)\n".utf8))
+        let text = "\(next)\n"
+        try store.put(key, Array(text.utf8))
+        // Raised under the exclusive lock, after this writer's pull: no other writer ran since,
+        // so this host's database (which holds what this writer changed) is in step with it.
+        if heldLock?.scope == .exclusive { try? recordGeneration(Array(text.utf8)) }
     }
 
     // MARK: Locks

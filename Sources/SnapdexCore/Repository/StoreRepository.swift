@@ -63,12 +63,17 @@ extension Repository {
         } else {
             mirror.notes.append("another snapdex of this host is writing to \(store.location); answering from this host's cache of it")
         }
+        var missing: [MissingPoint] = []
         if rebuild {
             let lock = try WriterLock(path: mirror.root + "/lock", wait: 0)
             defer { lock.release() }
+            // What the old database records of points whose manifest is missing goes over.
+            missing = MissingPoint.read(database: mirror.root + "/snapdex.db", listing: CatalogListing(catalogs: mirror.root + "/catalogs"),
+                                        journal: mirror.root + "/journal", onlyMarked: true)
             for suffix in ["", "-wal", "-shm"] { FileIO.remove(mirror.root + "/snapdex.db" + suffix) }
         }
         let repo = try Repository(root: mirror.root, mirror: mirror)
+        try repo.carryOver(missing)
         repo.notes = mirror.notes + repo.notes
         return repo
     }

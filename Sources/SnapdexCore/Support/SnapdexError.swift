@@ -59,6 +59,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case manifestDamaged(path: String, reason: String)
     /// A listed point whose manifest cannot be read; `why` is that error's message.
     case pointDamaged(point: String, why: String)
+    /// A manifest the repository recorded is gone and no writer of it removed it: damage.
+    /// `forget` is the command that drops the point, as typed (`SOURCE@TIME`).
+    case manifestMissing(path: String, point: String, forget: String)
     /// A repository file the current user may not read (root wrote it 0600 into another
     /// user's repository): a permission problem, never damage.
     case permissionDenied(path: String, repository: String)
@@ -207,6 +210,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
             return "restore point \(point) is damaged: \(why)"
         case .manifestDamaged(let p, let why):
             return "manifest \(p) is damaged (\(why)); that point cannot be read, other points are unaffected: restore the file from a copy of the repository, or index its snapshot again"
+        case .manifestMissing(let p, let id, let forget):
+            return "the manifest of point \(id.prefix(12)), \(p), is missing and no snapdex command removed it (damage); the point cannot be read and its blocks are kept: put the file back from a copy target or a backup, or drop the point with `snapdex forget \(forget)`"
         case .blockDamaged(let h, let why):
             return "catalog block \(h) is damaged (\(why)); run `snapdex verify` to see which points it affects"
         case .blockMissing(let h):
@@ -290,7 +295,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
              .pointTimeShared, .pointReferenceEmpty:
             return ExitStatus.usage
-        case .manifestDamaged, .pointDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
+        case .manifestDamaged, .manifestMissing, .pointDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
              .journalDamaged, .manifestNotRegular, .folderNotReal, .blockFolderNotReal, .sourceConfigDamaged, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
