@@ -265,7 +265,12 @@ import Glibc
             // Table columns are as wide as their widest cell, so spacing may differ.
             func squeezed(_ text: String) -> [String] { text.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") } }
             let known = Set(squeezed(good.text))
-            if let bad = squeezed(r.text).first(where: { !known.contains($0) }) { findings.fail(context, r, "printed a line the intact repository does not: \(bad.prefix(200))") }
+            // `points` marks a point whose manifest it cannot read "damaged" (and exits 3): that
+            // row is otherwise the intact one's, whose status was "ok".
+            func undamaged(_ line: String) -> String {
+                line.replacingOccurrences(of: " damaged ", with: " ok ").replacingOccurrences(of: "\"status\":\"damaged\"", with: "\"status\":\"ok\"")
+            }
+            if let bad = squeezed(r.text).first(where: { !known.contains($0) && !(r.status == 3 && known.contains(undamaged($0))) }) { findings.fail(context, r, "printed a line the intact repository does not: \(bad.prefix(200))") }
         case .prefix:
             if r.status == 0 ? r.out != good.out : !good.out.starts(with: r.out) { findings.fail(context, r, "wrong bytes: \(r.text.prefix(100))") }
         case .restoreTo:
