@@ -249,7 +249,7 @@ func write(_ path: String, _ text: String) {
         r = cli.run("verify --repair")
         #expect(r.status == 3)
         #expect(r.out.contains("could not repair block"))
-        let line = try #require(r.out.split(separator: "\n").first { $0.contains("`snapdex forget") })
+        let line = try #require(r.out.split(separator: "\n").first { $0.contains("`snapdex --repo \(cli.repo) forget") }, "\(r.out)")
         let forget = try #require(Self.advice(String(line), on: cli.repo))
         #expect(forget == ["forget", String(newest.id.prefix(12))])
         #expect(cli.run(forget).status == 0)

@@ -356,7 +356,7 @@ extension CLITests {
         if databaseRebuilt { Self.removeDatabase(repo) }
         let verify = cli.run("verify")
         #expect(verify.status == 3)
-        let advice = try #require(verify.err.range(of: "`snapdex forget ").map { verify.err[$0.upperBound...].prefix { $0 != "`" } })
+        let advice = try #require(verify.err.range(of: "`snapdex --repo \(cli.repo) forget ").map { verify.err[$0.upperBound...].prefix { $0 != "`" } })
         let forget = cli.run(["forget"] + advice.split(separator: " ").map(String.init))
         #expect(forget.status == 0, "\(forget.err)")
         #expect(!FileManager.default.fileExists(atPath: path))
