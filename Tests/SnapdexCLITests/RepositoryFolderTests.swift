@@ -170,10 +170,11 @@ extension CLITests {
         #expect(cli.run("verify").status == 0 && cli.run("gc").status == 0)
     }
 
-    /// A damaged (or missing) source.json: its message names `source set`, which run as
-    /// printed writes it anew and keeps every point and the policy.
+    /// A damaged (or missing) source.json: its message names `verify --repair`, which run as
+    /// printed writes it anew from the points and keeps every point, the policy and the
+    /// snapshots folder; `source set` still writes one anew too.
     @Test(arguments: ["cut short", "missing"])
-    func aDamagedSourceConfigurationIsRewrittenBySourceSet(damage: String) throws {
+    func aDamagedSourceConfigurationIsRewrittenByVerifyRepair(damage: String) throws {
         let s = Scratch()
         let cli = Self.cachedRepository(s)
         let repo = s.path + "/repo"
@@ -184,11 +185,16 @@ extension CLITests {
         let list = cli.run("source list")
         #expect(list.status == 3)
         let add = cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"])
-        #expect(add.status == 3 && add.err.contains("`snapdex --repo \(cli.repo) source set home --snapshots DIR`"), "\(add.err)")
+        #expect(add.status == 3 && add.err.contains("`snapdex --repo \(cli.repo) verify --repair`"), "\(add.err)")
         let advice = try #require(Self.advice(list.err, on: cli.repo), "\(list.err)")
-        #expect(advice == ["source", "set", "home", "--snapshots", "DIR"])
-        let set = cli.run(advice.map { $0 == "DIR" ? s.path + "/snaps" : $0 })
-        #expect(set.status == 0, "\(set.err)")
+        #expect(advice == ["verify", "--repair"])
+        let repaired = cli.run(advice)
+        #expect(repaired.status == 0, "\(repaired.err)")
+        #expect(cli.run("source list --json").out.contains("/snaps\""))
+        if damage == "missing" {
+            unlink(json)
+            #expect(cli.run(["source", "set", "home", "--snapshots", s.path + "/snaps"]).status == 0)
+        }
 
         #expect(cli.run("source list").status == 0)
         #expect(cli.run("policy show home").out.contains("keep-last=5"))

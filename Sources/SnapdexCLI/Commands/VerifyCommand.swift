@@ -11,7 +11,9 @@ struct VerifyCommand: ParsableCommand {
             points when none is named), checks that every name in the catalogs is one a file \
             system can hold (not empty, '.', '..', nor with '/' or NUL, never twice in a \
             directory), and names each damaged block and every point it affects. Points expired \
-            or forgotten while they are verified are skipped with a warning.
+            or forgotten while they are verified are skipped with a warning. Every source's \
+            source.json is read as writers read it (its checksum matches, it is a regular \
+            file), and one that is damaged or missing is named.
 
             With --repair, each damaged or missing block is written again: the newest point that \
             uses it and whose snapshot directory still exists is indexed again in memory, and \
@@ -25,7 +27,12 @@ struct VerifyCommand: ParsableCommand {
             counts, which a state block records), also the `snapdex index --source` that indexes \
             them again afterwards, with the same names and contents. A damaged journal \
             (what a killed writer was changing, which writers refuse to finish) is removed, and \
-            every point whose manifest is on disk is kept.
+            every point whose manifest is on disk is kept. A damaged config or source.json \
+            is written anew: exactly as it was when one flipped bit explains the damage (its \
+            checksum finds it), else a source.json from the source's points (its policy from \
+            the newest, its snapshots folder from where they all lie; the rest is named for \
+            `snapdex source set`), a config keeping the id it still holds. A folder or link in \
+            the file's place is moved aside to NAME.damaged first.
 
             Examples:
               snapdex verify
@@ -38,21 +45,35 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var wait: WaitOptions
-    @Flag(help: "Write damaged or missing blocks again from the snapshots that still hold them.")
+    @Flag(help: "Write damaged or missing blocks again from the snapshots that still hold them, and a damaged config or source.json anew.")
     var repair = false
     @Argument(help: "Points to verify (default: all).", completion: .pointReference)
     var points: [String] = []
 
     func run() throws {
+        let out = Output.current
+        // A damaged config stops every command, this one's opening included: repaired first.
+        if repair, case .folder(let dir) = RepositoryAddress(repository.path), let fixed = try Repository.repairConfig(at: dir, wait: wait.wait) {
+            show(fixed)
+        }
         let repo = try repository.open()
-        if repair, let mirror = repo.mirror { throw SnapdexError.notOnObjectStorage(what: "`snapdex verify --repair`", location: mirror.store.location) }
         let selected = try points.map { try repo.resolve($0) }
+        if repair, let mirror = repo.mirror {
+            // There only a source.json is written anew; blocks are not (yet).
+            let refused = SnapdexError.notOnObjectStorage(what: "`snapdex verify --repair`", location: mirror.store.location)
+            let fixed = try repo.repairSourceConfigs(wait: wait.wait)
+            guard !fixed.isEmpty else { throw refused }
+            for f in fixed { show(f) }
+            let report = try repo.verify(points: selected)
+            show(report)
+            if !report.isClean { throw refused }
+            return
+        }
         var report = try repo.verify(points: selected)
         show(report)
         guard !report.isClean else { return }
-        let out = Output.current
         guard repair else {
-            if let first = report.journalDamage ?? report.irregularManifests.first ?? report.irregularFiles.first {
+            if let first = report.journalDamage ?? report.irregularManifests.first ?? report.irregularFiles.first ?? report.damagedConfigs.first {
                 // Its own advice: neither is fixed by writing blocks or forgetting points.
                 out.error("snapdex: damage found; \(first)")
             } else if !report.damagedBlocks.isEmpty, repo.mirror != nil {
@@ -70,6 +91,7 @@ struct VerifyCommand: ParsableCommand {
         if report.journalDamage != nil {
             out.result("dropped the damaged journal: every point whose manifest is on disk was kept; a command that was killed may be half done, so run it again")
         }
+        for fixed in try repo.repairSourceConfigs(wait: wait.wait) { show(fixed) }
         var lost: [String] = []
         var lostPoints: Set<String> = []
         for r in repairs {
@@ -102,6 +124,23 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
+    /// What `--repair` did about a config or source.json.
+    private func show(_ fixed: ConfigFileRepair) {
+        let out = Output.current
+        if let aside = fixed.movedAside { out.result("moved \(fixed.path), which was not a regular file, to \(aside)") }
+        switch fixed.how {
+        case .corrected:
+            out.result("repaired \(fixed.path): one flipped bit put back (its checksum matches again)")
+        case .removedEmptySource:
+            out.result("removed the empty folder of \(fixed.path) (no configuration, no points: a killed `source add` or `source remove` left it)")
+        case .rewritten(let restored, let lost, let setWith):
+            out.result("wrote \(fixed.path) anew: " + restored.joined(separator: "; "))
+            if !lost.isEmpty, let setWith {
+                out.line("  not known: \(lost.joined(separator: ", ")); if it had them, set them with `\(setWith)` and its options")
+            }
+        }
+    }
+
     private func show(_ report: VerifyReport) {
         let out = Output.current
         for id in report.skipped { Log.warning("skipped: \(SnapdexError.pointExpired(String(id.prefix(12))))") }
@@ -109,6 +148,7 @@ struct VerifyCommand: ParsableCommand {
         if let j = report.journalDamage { out.line("damaged journal: \(j)") }
         for m in report.irregularManifests { out.line("not a manifest: \(m)") }
         for f in report.irregularFiles { out.line("not a regular file: \(f)") }
+        for c in report.damagedConfigs { out.line("damaged source configuration: \(c)") }
         if report.wrongNamesFilters > 0 {
             Log.warning("\(report.wrongNamesFilters) filter(s) in find's cache names-filters did not match their names blocks (they hide hits); removed it, and the next `snapdex find` builds it again from the blocks")
         }
@@ -118,6 +158,7 @@ struct VerifyCommand: ParsableCommand {
         let others = (report.journalDamage == nil ? "" : ", a damaged journal")
             + (report.irregularManifests.isEmpty ? "" : ", \(report.irregularManifests.count) manifest name(s) that are not regular files")
             + (report.irregularFiles.isEmpty ? "" : ", \(report.irregularFiles.count) repository file(s) that are not regular files")
+            + (report.damagedConfigs.isEmpty ? "" : ", \(report.damagedConfigs.count) damaged source configuration(s)")
         let verdict = report.isClean ? "no damage found" : "\(report.damagedBlocks.count) damaged block(s), \(report.damagedManifests.count) damaged manifest(s)" + others
         // Clean is the quiet case; damage is printed even with -q.
         if report.isClean && Log.quiet { return }

@@ -208,18 +208,17 @@ extension Repository {
             let key = "catalogs/\(name)/source.json"
             var config: SourceConfig?
             if exists, let bytes = try target.catalogObject(key) {
-                guard let c = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), c.name == name else {
-                    throw SnapdexError.configDamaged(path: store.location + "/" + key, reason: "not a source configuration for '\(name)'")
+                do {
+                    config = try SourceConfig.decodeFile(bytes, name: name)
+                } catch {
+                    throw SnapdexError.storedConfigDamaged(path: store.location + "/" + key, reason: error.reason)
                 }
-                config = c
             } else if !options.dryRun {
                 // A new source there: its folders as here (so restore finds moved snapshots),
                 // no policy of its own (the copies keep their origin's until one is set).
                 var c = try loadSourceConfig(name)
                 c.policy = nil
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try store.put(key, Array(try encoder.encode(c)) + [10])
+                try store.put(key, try c.fileBytes())
                 config = c
             }
             targetSources[name] = config

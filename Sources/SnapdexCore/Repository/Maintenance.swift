@@ -25,8 +25,12 @@ public struct VerifyReport: Sendable {
     /// The repository's own files (generation, journal, lock...) that are there but not
     /// regular files (`SnapdexError.notRegularFile`): they stop writers, or the readers of them.
     public var irregularFiles: [SnapdexError] = []
+    /// Sources whose source.json is damaged, missing or not a regular file: writers refuse
+    /// them, and `verify --repair` writes them anew (`repairSourceConfigs`).
+    public var damagedConfigs: [SnapdexError] = []
     public var isClean: Bool {
         damagedBlocks.isEmpty && damagedManifests.isEmpty && journalDamage == nil && irregularManifests.isEmpty && irregularFiles.isEmpty
+            && damagedConfigs.isEmpty
     }
     /// Filters of `REPO/names-filters` (find's cache) that did not match their names blocks;
     /// the file was removed, and the next `find` builds it again from the blocks.
@@ -74,6 +78,7 @@ extension Repository {
             do { try FileIO.requireRegularOrAbsent(root + "/" + name) } catch let e as SnapdexError { report.irregularFiles.append(e) }
         }
         report.irregularManifests = CatalogListing(catalogs: catalogsDirectory).irregular.map { .manifestNotRegular(path: $0.path, kind: $0.kind) }
+        report.damagedConfigs = damagedSourceConfigs()
         report.wrongNamesFilters = dropWrongNamesFilters(manifests.map(\.1))
         return report
     }

@@ -244,7 +244,7 @@ extension Repository {
         let known = Dictionary(try SourceRecord.fetchAll(db).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in listing.sources {
             let (record, damaged) = sourceRecordFromFile(name)
-            if damaged { notes.append("\(sourceDirectory(name))/source.json is damaged or missing; source '\(name)' is shown with default settings until it is fixed") }
+            if damaged { notes.append("\(sourceDirectory(name))/source.json is damaged or missing; source '\(name)' is shown with default settings until `snapdex verify --repair` writes it anew") }
             if known[name] != record {
                 try record.save(db)
                 report.sourcesChanged += 1

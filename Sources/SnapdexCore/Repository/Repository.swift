@@ -46,8 +46,9 @@ public struct SourceConfig: Codable, Equatable, Sendable {
     }
 
     /// The source.json version this Snapdex writes. Version 1 files (no `version` key) have no
-    /// filters, and their `"timeFrom": "name"` meant what `auto` means now.
-    static let fileVersion = 2
+    /// filters, and their `"timeFrom": "name"` meant what `auto` means now; version 3 files end
+    /// with a checksum (`fileBytes`, `decodeFile`).
+    static let fileVersion = 3
 
     enum CodingKeys: String, CodingKey {
         case version, name, snapshots, livePath, timeFrom, policy, include, exclude
@@ -174,7 +175,7 @@ public final class Repository {
         _ = try Schema.open(path: root + "/snapdex.db")
         FileIO.remove(root + "/lock")
         try FileIO.write(root + "/lock", [], exclusive: false, durable: false)
-        try FileIO.writeAtomically(root + "/config", Array(config.utf8), durable: true)
+        try FileIO.writeAtomically(root + "/config", config, durable: true)
         try FileIO.syncDirectory(root)
         return try open(at: root)
     }
@@ -214,9 +215,11 @@ public final class Repository {
             }
             throw SnapdexError.repositoryMissing(path: root)
         }
-        struct Config: Decodable { var format: Int }
-        guard let parsed = try? JSONDecoder().decode(Config.self, from: Data(config)) else {
-            throw SnapdexError.configDamaged(path: root + "/config", reason: "not a Snapdex repository configuration")
+        let parsed: RepositoryConfig
+        do {
+            parsed = try RepositoryConfig.decodeFile(config)
+        } catch {
+            throw SnapdexError.configDamaged(path: root + "/config", reason: error.reason)
         }
         guard parsed.format <= FormatConstants.repositoryVersion else {
             throw SnapdexError.repositoryNewerFormat(path: root, found: parsed.format, supported: FormatConstants.repositoryVersion)
@@ -293,36 +296,40 @@ public final class Repository {
         try SourceConfig.validate(name: config.name)
         let dir = sourceDirectory(config.name)
         try FileIO.makeDirectory(dir)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileIO.writeAtomically(dir + "/source.json", Array(try encoder.encode(config)) + [10], durable: true)
+        try FileIO.writeAtomically(dir + "/source.json", try config.fileBytes(), durable: true)
         try FileIO.syncDirectory(dir)
         try write { db in try config.record.save(db) }
     }
 
     func loadSourceConfig(_ name: String) throws -> SourceConfig {
-        if let problem = sourceConfigProblem(name) { throw problem }
-        let bytes = try FileIO.readAll(sourceDirectory(name) + "/source.json")
-        guard let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)), config.name == name else {
-            throw SnapdexError.sourceConfigDamaged(path: sourceDirectory(name) + "/source.json", source: name, reason: "not a source configuration for '\(name)'")
+        let path = sourceDirectory(name) + "/source.json"
+        guard FileIO.exists(path) else {
+            throw FileIO.isDirectory(sourceDirectory(name)) ? SnapdexError.sourceConfigDamaged(path: path, source: name, reason: "missing") : .sourceUnknown(name)
         }
-        return config
+        let bytes = try FileIO.readAll(path)
+        do {
+            return try SourceConfig.decodeFile(bytes, name: name)
+        } catch {
+            throw SnapdexError.sourceConfigDamaged(path: path, source: name, reason: error.reason)
+        }
     }
 
     /// Why a source's `source.json` cannot be trusted (damage, exit 3), or nil when it reads
     /// back as that source's configuration. A source folder without one is damaged too: `source
     /// add` and `index` always write it first.
     public func sourceConfigProblem(_ name: String) -> SnapdexError? {
-        let path = sourceDirectory(name) + "/source.json"
-        guard FileIO.exists(path) else {
-            return FileIO.isDirectory(sourceDirectory(name)) ? .sourceConfigDamaged(path: path, source: name, reason: "missing") : .sourceUnknown(name)
+        do {
+            _ = try loadSourceConfig(name)
+            return nil
+        } catch let e as SnapdexError where e.isNotRegularFile || e.isPermissionDenied {
+            return e
+        } catch let e as SnapdexError {
+            if case .sourceConfigDamaged = e { return e }
+            if case .sourceUnknown = e { return e }
+            return .sourceConfigDamaged(path: sourceDirectory(name) + "/source.json", source: name, reason: "\(e)")
+        } catch {
+            return .sourceConfigDamaged(path: sourceDirectory(name) + "/source.json", source: name, reason: "\(error)")
         }
-        if case .failure(let e as SnapdexError) = Result(catching: { try FileIO.readIfReadable(path) }) { return e }
-        guard let bytes = try? FileIO.readAll(path), let config = try? JSONDecoder().decode(SourceConfig.self, from: Data(bytes)),
-              config.name == name else {
-            return .sourceConfigDamaged(path: path, source: name, reason: "not a source configuration for '\(name)'")
-        }
-        return nil
     }
 
     // MARK: Points

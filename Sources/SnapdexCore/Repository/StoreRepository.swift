@@ -16,10 +16,15 @@ public struct StoreCacheOptions: Sendable {
 /// a repository on object storage's cache folder on each host.
 struct RepositoryConfig: Decodable {
     var format: Int
+    /// When `init` made the repository (RFC 3339); shown to nobody, kept when the file is
+    /// written anew.
+    var created: String?
     var id: String?
 
-    static func text(id: String) -> String {
-        "{\"format\": \(FormatConstants.repositoryVersion), \"created\": \"\(Timestamp.now.rfc3339())\", \"id\": \"\(id)\"}\n"
+    /// A new config's bytes: one line, then the checksum member (docs/FORMAT.md).
+    static func text(id: String, created: String = Timestamp.now.rfc3339()) -> [UInt8] {
+        let object = "{\"format\": \(FormatConstants.repositoryVersion), \"created\": \"\(created)\", \"id\": \"\(id)\"}"
+        return SealedJSON.seal(Array(object.utf8), .line)
     }
 
     static func newID() -> String {
@@ -62,17 +67,20 @@ extension Repository {
     @discardableResult
     public static func create(store: any ObjectStore, cache: StoreCacheOptions = StoreCacheOptions()) throws -> Repository {
         let text = RepositoryConfig.text(id: RepositoryConfig.newID())
-        guard try store.putIfAbsent("config", Array(text.utf8)) else { throw SnapdexError.repositoryExists(path: store.location) }
+        guard try store.putIfAbsent("config", text) else { throw SnapdexError.repositoryExists(path: store.location) }
         return try open(store: store, cache: cache)
     }
 
     static func storeConfig(_ store: any ObjectStore) throws -> ([UInt8], RepositoryConfig) {
         guard let bytes = try store.get("config") else {
-            if try !store.list(prefix: "catalogs/").isEmpty { throw SnapdexError.configDamaged(path: store.location + "/config", reason: "missing") }
+            if try !store.list(prefix: "catalogs/").isEmpty { throw SnapdexError.storedConfigDamaged(path: store.location + "/config", reason: "missing") }
             throw SnapdexError.repositoryMissing(path: store.location)
         }
-        guard let config = try? JSONDecoder().decode(RepositoryConfig.self, from: Data(bytes)) else {
-            throw SnapdexError.configDamaged(path: store.location + "/config", reason: "not a Snapdex repository configuration")
+        let config: RepositoryConfig
+        do {
+            config = try RepositoryConfig.decodeFile(bytes)
+        } catch {
+            throw SnapdexError.storedConfigDamaged(path: store.location + "/config", reason: error.reason)
         }
         guard config.format <= FormatConstants.repositoryVersion else {
             throw SnapdexError.repositoryNewerFormat(path: store.location, found: config.format, supported: FormatConstants.repositoryVersion)

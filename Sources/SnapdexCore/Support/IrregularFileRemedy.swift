@@ -6,7 +6,7 @@ enum RepositoryFileRemedy {
         let file = ShellWord.quoted(path), aside = ShellWord.quoted(path + ".damaged")
         switch name {
         case "config", "source.json":
-            return "put a regular copy of it back (from a copy of the repository, or written anew as docs/FORMAT.md says), then run the command again"
+            return "run `snapdex verify --repair`, which moves it aside to \(aside) and writes the file anew, then run the command again"
         case "generation":
             // Absent would mean 0, which a copy's archive index may have recorded; an empty
             // file matches no index and the next writer replaces it with the current time.

@@ -69,7 +69,12 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case database(String)
     case databaseDamaged(path: String, reason: String)
     case databaseUnwritable(path: String, reason: String)
+    /// `REPO/config` of a repository in a folder, missing or not reading back (`verify
+    /// --repair` writes it anew).
     case configDamaged(path: String, reason: String)
+    /// A `config` or `source.json` that is damaged where `verify --repair` does not reach (a
+    /// bucket, a copy's target).
+    case storedConfigDamaged(path: String, reason: String)
     case repositoryPathTaken(path: String, why: String)
     case catalogsUnreadable(paths: [String])
     /// `REPO/journal` whose checksum or lines are wrong: a killed writer's change is unknown.
@@ -209,7 +214,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .databaseUnwritable(let p, let why):
             return "cannot write the database \(p) (\(why)); check the repository's permissions and free space"
         case .configDamaged(let p, let why):
-            return "\(p) is damaged (\(why)); restore it from a copy, or write it anew (see docs/FORMAT.md)"
+            return "\(p) is damaged (\(why)); run `snapdex verify --repair`, which writes it anew (keeping the repository's id when it still reads), or put back a copy of it"
+        case .storedConfigDamaged(let p, let why):
+            return "\(p) is damaged (\(why)); restore it from a copy of the repository, or write it anew as docs/FORMAT.md says"
         case .repositoryPathTaken(let p, let why):
             return "cannot create a repository at \(p): \(why); choose a new or empty directory"
         case .catalogsUnreadable(let paths):
@@ -222,7 +229,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .folderNotReal(let p, let kind):
             return "\(p) is \(kind), not a real folder: snapdex never follows one out of the repository, so nothing was changed; replace it with a folder holding the files it leads to, or move it out of the repository, then run the command again"
         case .sourceConfigDamaged(let p, let source, let why):
-            return "\(p) is damaged (\(why)); write it anew, keeping the source's points, with `snapdex source set \(source) --snapshots DIR` (add --live-path, --time-from, --include or --exclude as it had them; its policy is read back from its newest point), or restore it from a copy"
+            return "\(p) is damaged (\(why)); run `snapdex verify --repair`, which writes it anew from the points of '\(source)' (keeping them) and says what it could not restore, or put back a copy of it"
         case .notRegularFile(let p, let kind):
             return "\(p) is \(kind), not a regular file: the repository is damaged and nothing was changed; " + RepositoryFileRemedy.forIrregular(p)
         case .interrupted(let why):
@@ -261,7 +268,7 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .invalidSourceName, .invalidTime, .impossibleTime, .timeOutOfRange, .invalidArgument, .pointNotExact, .pointWithinSecond, .archiveToTerminal,
              .pointTimeShared:
             return ExitStatus.usage
-        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .catalogsUnreadable,
+        case .manifestDamaged, .blockDamaged, .blockMissing, .databaseDamaged, .configDamaged, .storedConfigDamaged, .catalogsUnreadable,
              .journalDamaged, .manifestNotRegular, .folderNotReal, .sourceConfigDamaged, .notRegularFile:
             return ExitStatus.damaged
         case .partial: return ExitStatus.partial
