@@ -31,8 +31,8 @@ struct VerifyCommand: ParsableCommand {
             is written anew: exactly as it was when one flipped bit explains the damage (its \
             checksum finds it), else a source.json from the source's points (its policy from \
             the newest, its snapshots folder from where they all lie; the rest is named for \
-            `snapdex source set`), a config keeping the id it still holds. A folder or link in \
-            the file's place is moved aside to NAME.damaged first.
+            `snapdex source set`), a config keeping the id it still holds. The damaged file (or \
+            a folder or link in its place) is moved aside to NAME.damaged first.
 
             Examples:
               snapdex verify
@@ -127,7 +127,7 @@ struct VerifyCommand: ParsableCommand {
     /// What `--repair` did about a config or source.json.
     private func show(_ fixed: ConfigFileRepair) {
         let out = Output.current
-        if let aside = fixed.movedAside { out.result("moved \(fixed.path), which was not a regular file, to \(aside)") }
+        if let aside = fixed.movedAside { out.result("moved the damaged \(fixed.path) aside to \(aside)") }
         switch fixed.how {
         case .corrected:
             out.result("repaired \(fixed.path): one flipped bit put back (its checksum matches again)")

@@ -61,8 +61,10 @@ extension Repository {
             _ = try reconcile()
             return ConfigFileRepair(path: path, how: .corrected)
         }
+        // Kept for whoever wants to read what it held (a hand edit, say): never overwritten.
+        if aside == nil && FileIO.exists(path) { aside = try Repository.moveAside(path) }
         let points = try points(source: name)
-        if points.isEmpty && !FileIO.exists(path) && aside == nil {
+        if points.isEmpty && aside == nil {
             // Nothing to keep: a killed `source add` or `source remove` left the folder.
             FileIO.remove(path + ".tmp")
             if PathCalls.rmdir(sourceDirectory(name)) == 0 {
@@ -70,14 +72,10 @@ extension Repository {
                 return ConfigFileRepair(path: path, how: .removedEmptySource)
             }
         }
-        var config = rebuiltSourceConfig(name)
+        let config = rebuiltSourceConfig(name)
         var restored = ["name '\(name)'"]
         restored.append(config.policy.map { "policy \($0) (from its newest point)" } ?? "no policy (its newest point had none; it keeps everything)")
-        let folders = Set(points.map { ($0.snapshot as NSString).deletingLastPathComponent })
-        if folders.count == 1, let folder = folders.first, FileIO.isDirectory(folder) {
-            config.snapshots = folder
-            restored.append("snapshots folder \(folder) (the folder of its points' snapshots)")
-        }
+        if let folder = config.snapshots { restored.append("snapshots folder \(folder) (the folder of its points' snapshots)") }
         try saveSource(config)
         var lost = ["live path", "time from (now auto)", "include and exclude filters"]
         if config.snapshots == nil { lost.insert("snapshots folder", at: 0) }
@@ -85,8 +83,8 @@ extension Repository {
                                 movedAside: aside)
     }
 
-    /// Moves what stands at `path` (a folder, a symbolic link) to `path.damaged` (or
-    /// `.damaged-2`, ...), never following it; returns where.
+    /// Moves what stands at `path` (a damaged file, a folder, a symbolic link) to
+    /// `path.damaged` (or `.damaged-2`, ...), never following it; returns where.
     static func moveAside(_ path: String) throws -> String {
         var n = 1
         while true {
@@ -130,6 +128,7 @@ extension Repository {
             try FileIO.syncDirectory(root)
             return ConfigFileRepair(path: file, how: .corrected)
         }
+        if aside == nil && FileIO.exists(file) { aside = try moveAside(file) }
         // What still reads of the damaged file: its JSON, or failing that its id's pattern.
         struct Loose: Decodable { var format: Int?; var created: String?; var id: String? }
         let loose = old.flatMap { try? JSONDecoder().decode(Loose.self, from: Data($0)) }

@@ -63,11 +63,15 @@ extension Repository {
         }
     }
 
-    /// A configuration for a source whose source.json is lost: the defaults, and the policy
-    /// its newest readable point recorded (each manifest keeps its source's policy).
+    /// A configuration for a source whose source.json is lost: the defaults, the policy its
+    /// newest readable point recorded (each manifest keeps its source's policy), and as its
+    /// snapshots folder the one folder that holds every point's snapshot, when it exists.
     func rebuiltSourceConfig(_ name: String) -> SourceConfig {
         var c = SourceConfig(name: name)
-        let newestFirst = ((try? points(source: name)) ?? []).sorted { ($0.time, $0.id) > ($1.time, $1.id) }
+        let all = (try? points(source: name)) ?? []
+        let folders = Set(all.map { ($0.snapshot as NSString).deletingLastPathComponent })
+        if folders.count == 1, let folder = folders.first, FileIO.isDirectory(folder) { c.snapshots = folder }
+        let newestFirst = all.sorted { ($0.time, $0.id) > ($1.time, $1.id) }
         for p in newestFirst {
             guard let m = try? manifest(of: p) else { continue }
             let text = RetentionPolicy(settings: m.policy.map { ($0.name, $0.value) }, zone: m.calendarZone).text
