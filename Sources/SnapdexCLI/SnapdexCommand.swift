@@ -63,6 +63,8 @@ public struct SnapdexCommand: ParsableCommand {
         Log.level = .warning
         TimeDisplay.utc = false
         out.adviceRepository = nil
+        // Without `arguments` this is the process's own command line: the process ends next.
+        let exiting = arguments == nil
         let given = arguments ?? commandLine()
         typed = given
         if let why = GlobalOptions.misuse(given) {
@@ -77,7 +79,7 @@ public struct SnapdexCommand: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             // Requests to object storage are reported whether the command succeeded or not.
-            defer { StoreUsage.report(json: arguments.contains("--json")) }
+            defer { StoreUsage.report(json: arguments.contains("--json"), exiting: exiting) }
             try command.run()
             return ExitStatus.success
         } catch let e as SnapdexError {

@@ -29,6 +29,8 @@ enum RepositoryAddress: Equatable {
 /// The object stores this process opened, for the request report of `-v` and `--json`.
 enum StoreUsage {
     nonisolated(unsafe) static var stores: [any ObjectStore] = []
+    /// Stores of a command whose process is ending (`report(json:exiting:)`).
+    nonisolated(unsafe) static var kept: [any ObjectStore] = []
 
     /// Set by a command whose JSON summary object already carries the requests.
     nonisolated(unsafe) static var reportedInJSON = false
@@ -39,8 +41,12 @@ enum StoreUsage {
     /// command's JSON: a command with a summary object puts them in it (`attach`); for a
     /// list, they are one JSON line on standard error (`{"requests": {...}}`), so that each
     /// line of standard output stays an object of the list. Nothing for a local repository.
-    static func report(json: Bool) {
+    /// With `exiting` (the process ends next) the stores are kept, not closed: the exit closes
+    /// their connections, where closing each would cost the command's end a thread and a
+    /// round through the event loop.
+    static func report(json: Bool, exiting: Bool = false) {
         defer {
+            if exiting { kept += stores }
             stores.removeAll()
             reportedInJSON = false
         }

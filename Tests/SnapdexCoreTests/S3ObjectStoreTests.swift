@@ -312,7 +312,7 @@ final class LockedCount: @unchecked Sendable {
         <Contents><Key>p/c</Key><LastModified>1970-01-02T00:00:00.000Z</LastModified><Size>0</Size></Contents></ListBucketResult>
         """
         let page = try S3XML.listPage(Array(xml.utf8))
-        #expect(page.objects == [ObjectInfo(key: "p/a & b", size: 12, modifiedSeconds: 1_796_650_688), ObjectInfo(key: "p/c", size: 0, modifiedSeconds: 86_400)])
+        #expect(page.objects == [ObjectInfo(key: "p/a & b", size: 12, modifiedSeconds: 1_796_650_688, etag: "\"x\""), ObjectInfo(key: "p/c", size: 0, modifiedSeconds: 86_400)])
         #expect(page.isTruncated && page.nextContinuationToken == "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
         let error = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message><Key>k</Key></Error>"
         #expect(S3XML.errorBody(Array(error.utf8)) == S3ErrorBody(code: "NoSuchKey", message: "gone"))

@@ -171,6 +171,120 @@ import Glibc
         }
     }
 
+    /// The block a search said was damaged (nil when it did not fail, or failed otherwise).
+    static func damagedBlock(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+        } catch SnapdexError.blockDamaged(let hash, _) {
+            return hash
+        } catch {}
+        return nil
+    }
+
+    /// Hits found by `Search` itself, point after point, with or without the helper thread.
+    static func searched(_ repo: Repository, _ query: FindQuery, _ points: [PointRecord], filterFile: String,
+                         baseBytes: Int = BlockMemo.defaultLimit, helper: Bool) throws -> [Hit] {
+        let search = try Search(query, filterFile: filterFile, baseBytes: baseBytes, helper: helper)
+        var hits: [Hit] = []
+        for p in points {
+            try search.run(in: p, reader: try repo.reader(for: p, cache: ChunkCache(limit: 1))) {
+                hits.append(Hit(point: $0.point.id, path: $0.path, entry: $0.entry))
+            }
+        }
+        return hits
+    }
+
+    /// With the helper thread working ahead or without it, the same hits in the same order,
+    /// and a damaged chunk stops the search at the same hit: the hits of the chunks before it
+    /// are given, then the damage, never a hit found after it.
+    @Test func theHelperThreadChangesNoHitNorWhereDamageStops() throws {
+        let tmp = TempDir()
+        let repo = try Self.chain(tmp)
+        let points = try repo.points()
+        let all = try Self.decodeAll(repo, points)
+        for (n, g) in ["*", "*_1*", "report*", "Budget_3.md"].enumerated() {
+            let q = FindQuery(pattern: try FindQuery.glob(g, path: false))
+            let expected = Self.reference(all, q)
+            for helper in [false, true] {
+                // A filters file of its own each time, so that both build filters as they scan.
+                let hits = try Self.searched(repo, q, points, filterFile: tmp.path + "/filters-\(n)-\(helper)", helper: helper)
+                #expect(hits == expected, "\(g) helper \(helper): \(hits.count) hits, expected \(expected.count)")
+            }
+        }
+        // Damage in a content block of the last point's middle chunk.
+        let last = try #require(points.max { $0.time < $1.time })
+        let manifest = try repo.manifest(of: last)
+        #expect(manifest.chunks.count >= 3)
+        let damaged = manifest.chunks[manifest.chunks.count / 2].parts[1].block.hash
+        try DamageTests.flip(repo, damaged) { $0 - 2 }
+        let q = FindQuery(pattern: try FindQuery.glob("*", path: false))
+        var given: [[Hit]] = []
+        for helper in [false, true] {
+            let search = try Search(q, filterFile: tmp.path + "/filters-damage-\(helper)", helper: helper)
+            var hits: [Hit] = []
+            #expect(Self.damagedBlock {
+                try search.run(in: last, reader: try repo.reader(for: last, cache: ChunkCache(limit: 1))) {
+                    hits.append(Hit(point: $0.point.id, path: $0.path, entry: $0.entry))
+                }
+            } == damaged.hex)
+            given.append(hits)
+        }
+        #expect(given[0] == given[1] && !given[0].isEmpty)
+    }
+
+    /// Points whose names parts are level-2 deltas (format 4) over one level-1 delta: `find` keeps the
+    /// intermediate part that level 1 rebuilds for the points after the first that needs it,
+    /// and gives what a straightforward scan gives with any room for kept blocks; a damaged
+    /// level-1 delta is damage of every point that needs it, kept or not.
+    @Test func findOverLevelTwoDeltasGivesWhatAStraightforwardScanGives() throws {
+        let tmp = TempDir()
+        let (repo, points, _) = try DeltaLevelTests.chain(tmp)
+        let manifests = try points.map { try repo.manifest(of: $0) }
+        #expect(manifests[2...].allSatisfy { $0.chunks.contains { $0.parts[0].form == 3 } })
+        let all = try Self.decodeAll(repo, points)
+        for (n, g) in ["*", "file1*", "*-2.txt", "more-*"].enumerated() {
+            let q = FindQuery(pattern: try FindQuery.glob(g, path: false))
+            let expected = Self.reference(all, q)
+            #expect(!expected.isEmpty)
+            #expect(try Self.found(repo, q, points) == expected)
+            for limit in [0, 60_000, BlockMemo.defaultLimit] {
+                for helper in [false, true] {
+                    let hits = try Self.searched(repo, q, points, filterFile: tmp.path + "/filters-\(n)", baseBytes: limit, helper: helper)
+                    #expect(hits == expected, "\(g) with \(limit) bytes kept, helper \(helper)")
+                }
+            }
+        }
+        let level1 = try #require(manifests[3].chunks.first { $0.parts[0].form == 3 }?.parts[0].level1).hash
+        try DamageTests.flip(repo, level1) { $0 - 3 }
+        let q = FindQuery(pattern: try FindQuery.glob("*", path: false))
+        for p in points[1...] {
+            #expect(Self.damagedBlock { _ = try Self.found(repo, q, [p]) } == level1.hex)
+        }
+        #expect(throws: SnapdexError.self) { _ = try Self.found(repo, q, points) }
+        #expect(try Self.found(repo, q, [points[0]]) == Self.reference(all, q).filter { $0.point == points[0].id })
+    }
+
+    /// `find` reads a content part's varints eight bytes at a time where it can: sizes of
+    /// every length (1 to 10 bytes) and mtimes far apart give what the whole decoder gives,
+    /// at any entry, including the last ones, whose varints end near the column's end.
+    @Test func contentValuesReadVarintsOfEveryLength() throws {
+        var rng = SeededRandom(seed: 0x5eed_0012)
+        var entries: [FileEntry] = []
+        for i in 0..<2_000 {
+            let bits = i % 65
+            let size = bits == 0 ? 0 : UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64(64 - bits) | 1 << UInt64(bits - 1)
+            let mtime = FileTime(nanoseconds: Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64(i % 63))
+            entries.append(FileEntry(name: Array(String(format: "f%05d", i).utf8), type: .file, size: size, mtime: mtime))
+        }
+        #expect(Set(entries.map { $0.size.leadingZeroBitCount / 7 }).count == 10)
+        let parts = ChunkCodec.encode([DirectoryGroup(path: Array("d".utf8), entries: entries)])
+        for wanted in [Array(0..<entries.count), Array(stride(from: 1, to: entries.count, by: 7)), [entries.count - 1], [entries.count - 2, entries.count - 1]] {
+            let values = try ChunkCodec.contentValues(parts[1], count: entries.count, at: wanted)
+            #expect(values.map(\.size) == wanted.map { entries[$0].size })
+            #expect(values.map(\.mtime) == wanted.map { entries[$0].mtime })
+        }
+    }
+
     @Test func blockMemoKeepsWhatFitsAndDropsTheOldest() throws {
         let memo = BlockMemo(limit: 400)
         var loads: [Digest] = []

@@ -42,6 +42,40 @@ import Testing
         #expect(store.requestCounts().get == again.get)
     }
 
+    /// Lock objects let hosts write other sources at once; the writers of one host share its
+    /// cache and take turns at it. The refusal says so (not "repository CACHE is locked"), and
+    /// the --wait it suggests goes on once the other writer is done.
+    @Test func aSecondWriterOfOneHostIsToldItSharesTheCacheAndWaitsWithWait() throws {
+        let tmp = TempDir()
+        let store = TestFolderStore(root: tmp.sub("bucket"))
+        let repo = try Repository.create(store: store, cache: StoreCacheOptions(directory: tmp.sub("cache")))
+        // Another writer of this host: a process holding the cache's flock for a while.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [repo.root + "/lock", "sleep", "2"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        var held = false
+        for _ in 0..<200 where !held {
+            held = (try? WriterLock(path: repo.root + "/lock", wait: 0)).map { $0.release(); return false } ?? true
+            if !held { usleep(10_000) }
+        }
+        #expect(held, "flock never took the cache's lock")
+        var said = ""
+        do {
+            try repo.withWriterLock(scope: .source("mail")) {}
+            Issue.record("a second writer of the host was not refused")
+        } catch let e as SnapdexError {
+            guard case .storeCacheLocked(let location, let cache, _) = e else { Issue.record("wrong error \(e)"); return }
+            #expect(location == store.location && cache == repo.root)
+            said = e.description
+        }
+        #expect(said.contains("writers of one host take turns") && said.hasSuffix("retry with --wait SECONDS"), "\(said)")
+        // Its lock object is gone with it: a writer of another source elsewhere is not kept waiting.
+        #expect(try store.list(prefix: "locks/").isEmpty)
+        try repo.withWriterLock(wait: 60, scope: .source("mail")) {}
+    }
+
     @Test func openingFetchesOnlyWhatChanged() throws {
         let tmp = TempDir()
         let store = TestFolderStore(root: tmp.sub("bucket"))

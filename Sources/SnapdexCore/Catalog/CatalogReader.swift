@@ -105,15 +105,27 @@ public final class CatalogReader {
     /// One part's bytes: a whole part, or the whole base and the patch of its values that a
     /// reader applies after decoding it (form 1), or the part rebuilt from its base and delta
     /// (form 2), or from its base, level-1 and level-2 deltas (form 3), each rebuilt part
-    /// checked against its recorded SHA-256.
-    public static func part(_ p: PartRef, entries: Int, load: (Digest) throws -> [UInt8]) throws -> (whole: [UInt8], patch: [UInt8]?) {
+    /// checked against its recorded SHA-256. `intermediate` is given the SHA-256 of a level-2
+    /// delta's intermediate part and the way to rebuild and check it: a caller reading many
+    /// points whose deltas share a level 1 may keep the part rather than rebuild it each time.
+    public static func part(_ p: PartRef, entries: Int, load: (Digest) throws -> [UInt8],
+                            intermediate: (Digest, () throws -> [UInt8]) throws -> [UInt8] = { try $1() })
+        throws -> (whole: [UInt8], patch: [UInt8]?) {
         guard let base = p.base else { return (try load(p.block.hash), nil) }
         guard p.delta else { return (try load(base.hash), try load(p.block.hash)) }
-        var from = try load(base.hash)
+        var from: [UInt8]
         if let level1 = p.level1 {
             // The level-1 delta holds the entry count of the intermediate part (the chunk of
             // the point that wrote it), which may differ from this chunk's.
-            from = try rebuild(delta: level1, from: from, base: base, entries: nil, expected: p.intermediate, load: load)
+            from = try withoutActuallyEscaping(load) { load in
+                let rebuildIntermediate = {
+                    try rebuild(delta: level1, from: try load(base.hash), base: base, entries: nil, expected: p.intermediate, load: load)
+                }
+                guard let expected = p.intermediate else { return try rebuildIntermediate() }
+                return try intermediate(expected, rebuildIntermediate)
+            }
+        } else {
+            from = try load(base.hash)
         }
         let rebuilt = try rebuild(delta: p.block, from: from, base: p.level1 ?? base, entries: entries, expected: p.whole, load: load)
         // The intermediate part is a part of the same kind (docs/FORMAT.md, "Levels").

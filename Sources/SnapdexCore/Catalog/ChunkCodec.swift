@@ -484,6 +484,27 @@ public enum ChunkCodec {
         }
 
         @inline(__always) mutating func varint() throws -> UInt64 {
+            // Eight bytes at once when they hold the varint's last byte (all but values of 56
+            // bits or more): nanosecond mtime deltas take five to eight bytes, and a loop
+            // branching on each was most of `find`'s time in this function.
+            if end - offset >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(buffer.baseAddress! + offset).loadUnaligned(as: UInt64.self))
+                let stops = ~word & 0x8080_8080_8080_8080
+                if stops != 0 {
+                    let length = (stops.trailingZeroBitCount >> 3) + 1
+                    let x = length == 8 ? word : word & ((1 << UInt64(length * 8)) - 1)
+                    offset += length
+                    var v = x & 0x7f
+                    v |= (x >> 1) & (0x7f << 7)
+                    v |= (x >> 2) & (0x7f << 14)
+                    v |= (x >> 3) & (0x7f << 21)
+                    v |= (x >> 4) & (0x7f << 28)
+                    v |= (x >> 5) & (0x7f << 35)
+                    v |= (x >> 6) & (0x7f << 42)
+                    v |= (x >> 7) & (0x7f << 49)
+                    return v
+                }
+            }
             var result: UInt64 = 0
             var shift: UInt64 = 0
             while true {

@@ -7,6 +7,9 @@
 public protocol ObjectStore: AnyObject, Sendable {
     /// Where the objects live, for messages (`/srv/repo`, `s3://bucket/prefix`).
     var location: String { get }
+    /// What tells this store from every other this host may reach (for S3 the endpoint too,
+    /// since two servers may each have a bucket of that name): names this host's cache of it.
+    var identity: String { get }
     /// The object's bytes, or nil when there is none.
     func get(_ key: String) throws -> [UInt8]?
     /// Stores `bytes` under `key`. A reader sees the old object or the new one whole, never part.
@@ -23,16 +26,24 @@ public protocol ObjectStore: AnyObject, Sendable {
     func requestCounts() -> RequestCounts
 }
 
+extension ObjectStore {
+    public var identity: String { location }
+}
+
 public struct ObjectInfo: Hashable, Sendable {
     public var key: String
     public var size: Int64
     /// Seconds since the epoch of the last write, when the store knows it.
     public var modifiedSeconds: Int64?
+    /// The server's entity tag, quotes included, when its listing gives one (S3 does; for an
+    /// object written by one plain PUT it is the MD5 of its bytes in hex).
+    public var etag: String?
 
-    public init(key: String, size: Int64, modifiedSeconds: Int64? = nil) {
+    public init(key: String, size: Int64, modifiedSeconds: Int64? = nil, etag: String? = nil) {
         self.key = key
         self.size = size
         self.modifiedSeconds = modifiedSeconds
+        self.etag = etag
     }
 }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A repository's files as objects in an S3 bucket, under a prefix, over async-http-client.
 ///
@@ -26,6 +27,7 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
     public let configuration: S3Configuration
     public let address: S3Address
     public var location: String { url.description }
+    public var identity: String { address.origin + " " + url.description }
 
     private let client: HTTPClient
     private let signer: SigV4Signer
@@ -44,8 +46,13 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
             timeout: .init(connect: .seconds(10) < timeout ? .seconds(10) : timeout, read: timeout))
         http.httpVersion = .http1Only
         http.decompression = .disabled
-        self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        self.client = HTTPClient(eventLoopGroup: S3ObjectStore.eventLoops, configuration: http)
     }
+
+    /// One event-loop thread for every store of the process, never shut down (as NIO's own
+    /// shared group): each request blocks its caller until answered, so one thread carries
+    /// them all, and a command that asks once (a warm open) starts one thread, not one a core.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// The store for `s3://BUCKET/PREFIX`, configured from the environment.
     public convenience init(url: ObjectStorageURL, environment: [String: String] = ProcessInfo.processInfo.environment) throws {

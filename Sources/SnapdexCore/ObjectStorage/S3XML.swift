@@ -32,6 +32,8 @@ enum S3XML {
                 current?.size = Int64(e.text) ?? 0
             case ("Contents", "LastModified"):
                 current?.modifiedSeconds = S3Time.iso8601Seconds(e.text)
+            case ("Contents", "ETag"):
+                current?.etag = e.text
             case ("ListBucketResult", "IsTruncated"):
                 page.isTruncated = e.text == "true"
             case ("ListBucketResult", "NextContinuationToken"):

@@ -442,7 +442,14 @@ public final class Repository {
                                   _ body: () throws -> T) throws -> T {
         if let mirror { try mirror.lock(scope, wait: wait) }
         defer { mirror?.unlock() }
-        let lock = try WriterLock(path: lockPath, wait: wait)
+        let lock: WriterLock
+        do {
+            lock = try WriterLock(path: lockPath, wait: wait)
+        } catch SnapdexError.repositoryLocked(_, let pid) where mirror != nil {
+            // The lock objects let hosts write other sources at once; one host's writers
+            // share its cache, and take turns at it.
+            throw SnapdexError.storeCacheLocked(location: location, cache: root, pid: pid)
+        }
         defer { lock.release() }
         if let mirror {
             try mirror.pull()

@@ -55,8 +55,36 @@ public final class StoreMirror: @unchecked Sendable {
     /// The cache folder of the repository with `id`: `$XDG_CACHE_HOME/snapdex/ID`, else
     /// `~/.cache/snapdex/ID`.
     public static func cacheDirectory(id: String, environment: [String: String] = PathString.environment(["XDG_CACHE_HOME", "HOME"])) -> String {
-        if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/snapdex/" + id }
-        return (environment["HOME"] ?? "/root") + "/.cache/snapdex/" + id
+        cacheBase(environment) + "/" + id
+    }
+
+    private static func cacheBase(_ environment: [String: String]) -> String {
+        if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/snapdex" }
+        return (environment["HOME"] ?? "/root") + "/.cache/snapdex"
+    }
+
+    /// `snapdex/locations/NAME`: the id of the repository last found in a store, so that an
+    /// open finds its cache (and the config in it) before it asks the store anything. NAME is
+    /// the first 32 hex digits of the SHA-256 of the store's identity (endpoint and URL).
+    static func locationFile(of store: any ObjectStore, environment: [String: String]) -> String {
+        cacheBase(environment) + "/locations/" + String(Digest.of(Array(store.identity.utf8)).hex.prefix(32))
+    }
+
+    /// The cache folder of the repository last found in `store`, if this host remembers one.
+    /// Only a hint: the open checks the config cached there against the store's.
+    static func rememberedCache(of store: any ObjectStore, environment: [String: String] = PathString.environment(["XDG_CACHE_HOME", "HOME"])) -> String? {
+        guard let bytes = try? FileIO.readAll(locationFile(of: store, environment: environment)), bytes.last == 10 else { return nil }
+        let id = String(decoding: bytes.dropLast(), as: UTF8.self)
+        return PointID.isValid(id) ? cacheDirectory(id: id, environment: environment) : nil
+    }
+
+    /// Remembers that `store` holds the repository `id` (best effort: without it an open
+    /// only costs a request more).
+    static func remember(id: String, of store: any ObjectStore, environment: [String: String] = PathString.environment(["XDG_CACHE_HOME", "HOME"])) {
+        let file = locationFile(of: store, environment: environment)
+        let folder = String(file[..<file.lastIndex(of: "/")!])
+        guard case .success = PathCalls.makeDirectories(folder) else { return }
+        try? FileIO.writeAtomically(file, Array((id + "\n").utf8), durable: false)
     }
 
     init(store: any ObjectStore, root: String, cacheLimit: Int64) {
@@ -87,11 +115,12 @@ public final class StoreMirror: @unchecked Sendable {
         return parts[2].hasSuffix(".manifest") && PointID.isValid(String(parts[2].dropLast(".manifest".count)))
     }
 
-    /// Makes the cache's catalog files those of the store: one LIST, a GET for each object
-    /// that is new or changed (or whose cached copy was changed here and never sent).
-    func pull() throws {
+    /// Makes the cache's catalog files those of the store: one LIST (or the one `listing` the
+    /// open made), a GET for each object that is new or changed (or whose cached copy was
+    /// changed here and never sent).
+    func pull(listing: [ObjectInfo]? = nil) throws {
         var wanted: [String: ObjectInfo] = [:]
-        for info in try store.list(prefix: "catalogs/") where StoreMirror.isCatalogKey(info.key) { wanted[info.key] = info }
+        for info in try listing ?? store.list(prefix: "catalogs/") where StoreMirror.isCatalogKey(info.key) { wanted[info.key] = info }
         var next = MirrorState()
         for (key, info) in wanted.sorted(by: { $0.key < $1.key }) {
             let path = root + "/" + key
@@ -115,8 +144,11 @@ public final class StoreMirror: @unchecked Sendable {
             try RepositoryFolder.remove(stale, from: folder, in: root)
             if try RepositoryFolder.names(folder, in: root).isEmpty { _ = PathCalls.rmdir(dir) }
         }
-        state = next
-        try saveState()
+        // Rewritten only when it changed: an open that found nothing new writes nothing.
+        if next != state {
+            state = next
+            try saveState()
+        }
         pulled = true
     }
 
@@ -376,8 +408,8 @@ public final class StoreMirror: @unchecked Sendable {
 }
 
 /// What the cache holds of each store object of `catalogs/` (`mirror.json` in the cache).
-struct MirrorState: Codable {
-    struct Entry: Codable {
+struct MirrorState: Codable, Equatable {
+    struct Entry: Codable, Equatable {
         var size: Int64
         /// The store's time of the object when it was fetched or sent.
         var modified: Int64?

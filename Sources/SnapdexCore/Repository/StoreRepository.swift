@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Where a repository on object storage keeps this host's cache, and how big it may grow.
@@ -30,6 +31,13 @@ struct RepositoryConfig: Decodable {
     static func newID() -> String {
         Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
     }
+
+    /// Whether `etag` (as a listing gives it, quoted) is the MD5 of `bytes`.
+    static func etagMatches(_ etag: String, _ bytes: [UInt8]) -> Bool {
+        var text = Substring(etag)
+        if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = text.dropFirst().dropLast() }
+        return text.lowercased() == Hex.encode(Array(Insecure.MD5.hash(data: bytes)))
+    }
 }
 
 extension Repository {
@@ -39,16 +47,18 @@ extension Repository {
     /// With `rebuild`, the cache's database is deleted first and rebuilt from the catalog
     /// files (`rescan`: it works when the database is damaged).
     public static func open(store: any ObjectStore, cache: StoreCacheOptions = StoreCacheOptions(), rebuild: Bool = false) throws -> Repository {
-        let (bytes, config) = try storeConfig(store)
+        let known = cache.directory ?? StoreMirror.rememberedCache(of: store)
+        let (bytes, config, catalogs) = try storeConfig(store, cachedIn: known)
         // A repository written before ids existed is named by where it is.
         let id = config.id.flatMap { PointID.isValid($0) ? $0 : nil } ?? String(Digest.of(Array(store.location.utf8)).hex.prefix(32))
         let mirror = StoreMirror(store: store, root: cache.directory ?? StoreMirror.cacheDirectory(id: id), cacheLimit: cache.limit)
         try mirror.prepare(config: bytes)
+        if cache.directory == nil && known != mirror.root { StoreMirror.remember(id: id, of: store) }
         // Not while a writer of this host holds the cache: it may have published a point here
         // that it is still sending, which a pull would drop. Its readers see the cache as is.
         if let lock = try? WriterLock(path: mirror.root + "/lock", wait: 0) {
             defer { lock.release() }
-            try mirror.pull()
+            try mirror.pull(listing: catalogs)
             mirror.trimCacheIfFull(holdingLock: true)
         } else {
             mirror.notes.append("another snapdex of this host is writing to \(store.location); answering from this host's cache of it")
@@ -71,11 +81,39 @@ extension Repository {
         return try open(store: store, cache: cache)
     }
 
+    /// The store's config, checked, and the store's objects of `catalogs/` when they were
+    /// listed on the way (nil: the pull lists them).
+    ///
+    /// A host that has the config in its cache (`cachedIn`) makes one request where it would
+    /// make two: a LIST of the keys that start with `c`, which are the config and the objects
+    /// of `catalogs/`. When the listed config's ETag is the MD5 of the cached bytes (S3 and
+    /// the gateways give an object written by one PUT that ETag) the store's config is those
+    /// bytes; otherwise (changed, or an ETag of another kind) it is read with a GET, as by a
+    /// host new to the repository.
+    static func storeConfig(_ store: any ObjectStore, cachedIn cache: String?) throws -> ([UInt8], RepositoryConfig, [ObjectInfo]?) {
+        guard let cache, let cached = try? FileIO.readAll(cache + "/config") else {
+            let (bytes, config) = try storeConfig(store)
+            return (bytes, config, nil)
+        }
+        let listed = try store.list(prefix: "c")
+        let catalogs = listed.filter { $0.key.hasPrefix("catalogs/") }
+        if let entry = listed.first(where: { $0.key == "config" }), entry.size == Int64(cached.count),
+           let etag = entry.etag, RepositoryConfig.etagMatches(etag, cached) {
+            return (cached, try checkedConfig(cached, store), catalogs)
+        }
+        let (bytes, config) = try storeConfig(store)
+        return (bytes, config, catalogs)
+    }
+
     static func storeConfig(_ store: any ObjectStore) throws -> ([UInt8], RepositoryConfig) {
         guard let bytes = try store.get("config") else {
             if try !store.list(prefix: "catalogs/").isEmpty { throw SnapdexError.storedConfigDamaged(path: store.location + "/config", reason: "missing") }
             throw SnapdexError.repositoryMissing(path: store.location)
         }
+        return (bytes, try checkedConfig(bytes, store))
+    }
+
+    private static func checkedConfig(_ bytes: [UInt8], _ store: any ObjectStore) throws -> RepositoryConfig {
         let config: RepositoryConfig
         do {
             config = try RepositoryConfig.decodeFile(bytes)
@@ -85,6 +123,6 @@ extension Repository {
         guard config.format <= FormatConstants.repositoryVersion else {
             throw SnapdexError.repositoryNewerFormat(path: store.location, found: config.format, supported: FormatConstants.repositoryVersion)
         }
-        return (bytes, config)
+        return config
     }
 }

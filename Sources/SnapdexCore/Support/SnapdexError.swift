@@ -9,6 +9,8 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
     case notARepository(path: String, what: String)
     case repositoryExists(path: String)
     case repositoryLocked(path: String, pid: Int32?)
+    /// Another writer of this host holds its cache of a repository on object storage.
+    case storeCacheLocked(location: String, cache: String, pid: Int32?)
     case repositoryNewerFormat(path: String, found: Int, supported: Int)
     case invalidSourceName(String)
     case sourceUnknown(String)
@@ -117,6 +119,9 @@ public enum SnapdexError: Error, CustomStringConvertible, Equatable {
         case .repositoryLocked(let p, let pid):
             let who = pid.map { "process \($0)" } ?? "another process"
             return "repository \(p) is locked by another writer (\(who)); wait for it to finish, or retry with --wait SECONDS"
+        case .storeCacheLocked(let location, let cache, let pid):
+            let who = pid.map { "process \($0)" } ?? "another process"
+            return "another snapdex of this host (\(who)) is writing to \(location) through this host's cache of it (\(cache)), and writers of one host take turns whatever their sources; wait for it to finish, or retry with --wait SECONDS"
         case .repositoryNewerFormat(let p, let found, let supported):
             return "repository \(p) has format version \(found) but this snapdex supports up to \(supported); upgrade snapdex"
         case .invalidSourceName(let n):
