@@ -25,6 +25,28 @@ public final class Output: @unchecked Sendable {
         self.sink = sink
     }
 
+    /// The repository the command runs on, as advice must name it (`--repo`), when a
+    /// command typed without --repo in another shell would act on another one
+    /// (`RepositoryOptions.adviceRepository`); nil when it would not.
+    public var adviceRepository: String?
+
+    /// `text` with `--repo` put into each `snapdex ...` command between backticks that names
+    /// no repository, when advice must name it: run as printed, from any folder and without
+    /// SNAPDEX_REPO, the command acts on this repository.
+    public func naming(_ text: String) -> String {
+        guard let adviceRepository, text.contains("`snapdex ") else { return text }
+        return ShellWord.naming(repository: adviceRepository, in: text)
+    }
+
+    /// `snapdex`, with `--repo` when advice must name the repository: the start of a command
+    /// printed without backticks.
+    public var snapdexCommand: String {
+        adviceRepository.map { "snapdex --repo \(ShellWord.quoted($0))" } ?? "snapdex"
+    }
+
+    /// A line of standard output that advises commands (`naming`).
+    public func advice(_ text: String) { line(naming(text)) }
+
     public var stdoutIsTerminal: Bool { !capture && isatty(1) == 1 }
     public var stderrIsTerminal: Bool { !capture && isatty(2) == 1 }
 
@@ -50,9 +72,10 @@ public final class Output: @unchecked Sendable {
     }
 
     /// A line on standard error (warnings, progress, errors).
+    /// Errors and warnings advise commands: they name the repository as `naming` says.
     public func error(_ text: String, newline: Bool = true) {
         flush()
-        let bytes = PathString.bytes(text) + (newline ? [10] : [])
+        let bytes = PathString.bytes(naming(text)) + (newline ? [10] : [])
         if capture {
             capturedErrors.append(contentsOf: bytes)
         } else {

@@ -62,6 +62,7 @@ public struct SnapdexCommand: ParsableCommand {
         defer { out.flush() }
         Log.level = .warning
         TimeDisplay.utc = false
+        out.adviceRepository = nil
         // Without `arguments` this is the process's own command line: the process ends next.
         let exiting = arguments == nil
         let given = arguments ?? commandLine()
@@ -218,6 +219,27 @@ public struct RepositoryOptions: ParsableArguments {
         // Applied here, once per parsed command line, so that commands which never open a
         // repository (init) are as quiet, and print times as, asked.
         configureLogging()
+        Output.current.adviceRepository = adviceRepository
+    }
+
+    /// The repository advice must name with `--repo` (`Output.naming`): the one given by
+    /// --repo or SNAPDEX_REPO, as an absolute path (or its URL), unless it is the one a
+    /// command typed without either acts on (~/.local/share/snapdex). Advice is run from
+    /// other folders and shells, where a relative path or SNAPDEX_REPO would name another.
+    var adviceRepository: String? {
+        let env = PathString.environment(["SNAPDEX_REPO", "HOME"])
+        guard let given = repo ?? env["SNAPDEX_REPO"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        guard case .folder(let dir) = RepositoryAddress(given) else { return given }
+        var absolute = dir
+        if !dir.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buffer, buffer.count) != nil else { return given }
+            let cwd = PathString.string(buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
+            absolute = (cwd == "/" ? "" : cwd) + "/" + dir
+        }
+        var home = env
+        home["SNAPDEX_REPO"] = nil
+        return absolute == Repository.defaultPath(environment: home) ? nil : absolute
     }
 
     /// Opens the repository; `rebuild` (rescan) starts a repository on object storage with a
@@ -235,6 +257,8 @@ public struct RepositoryOptions: ParsableArguments {
             r.mirror?.warn = { Log.warning($0) }
         }
         for note in r.notes { Log.warning(note) }
+        // Damage to fix, not progress: said even with -q (as damage is), on one line.
+        r.warn = { Output.current.error("snapdex: warning: \($0)") }
         return r
     }
 

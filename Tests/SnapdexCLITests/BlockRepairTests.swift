@@ -140,4 +140,56 @@ import Glibc
             #expect((try? FileIO.readAll(f)) == bytes, "\(f) differs from what the indexer wrote")
         }
     }
+
+    /// An rsnapshot-like chain (`cp -al` of the last snapshot, then a few changes), indexed
+    /// after each copy: the next copy changes the ctimes and link counts of the files it
+    /// shares, so a lost state block of an older point cannot be made again from its
+    /// snapshot, which still exists. The repair said "no snapshot holds it"; now it says why,
+    /// and its advice, followed as printed, brings the points back with the same files.
+    @Test func aLostStateBlockOfAHardLinkChainSaysWhyAndItsAdviceWorks() throws {
+        guard builtSnapdex() != nil else { return }
+        let s = Scratch()
+        let repo = s.path + "/repo"
+        let first = s.path + "/snaps/2026-11-01"
+        for i in 0..<5_200 { write(first + "/d\(i / 100)/f\(i)", "\(i)") }
+        #expect(try run(["init", "--repo", repo]).status == 0)
+        #expect(try run(["source", "add", "s", "--snapshots", s.path + "/snaps", "--repo", repo]).status == 0)
+        #expect(try run(["index", "--source", "s", "--repo", repo]).status == 0)
+        var before = first
+        for day in ["2026-11-02", "2026-11-03", "2026-11-04"] {
+            let snap = s.path + "/snaps/" + day
+            #expect(try runTool("/bin/cp", ["-al", before, snap]).status == 0)
+            write(snap + "/new-" + day, day)
+            unlink(snap + "/d10/f\(1_000 + Int(day.suffix(1))!)")
+            #expect(try run(["index", "--source", "s", "--repo", repo]).status == 0)
+            before = snap
+        }
+        let r0 = try Repository.open(at: repo)
+        let points = try r0.points().sorted { $0.time < $1.time }
+        #expect(points.count == 4)
+        let second = try r0.manifest(of: points[1])
+        let state = try #require(second.chunks.map { $0.parts[2] }.first { $0.delta && $0.level1 == nil }, "no level-1 state delta: the test proves nothing")
+        unlink(r0.blocks.path(of: state.block.hash))
+
+        let r = try run(["verify", "--repair", "--repo", repo])
+        #expect(r.status == 3, "\(r.out)")
+        let line = try #require(r.out.split(separator: "\n").first { $0.contains("could not repair block \(state.block.hash.hex)") }, "\(r.out)")
+        #expect(line.contains("still has the same names and contents") && line.contains("link counts"), "\(line)")
+        #expect(!line.hasSuffix("no snapshot holds it"), "\(line)")
+        let advice = try #require(r.out.split(separator: "\n").first { $0.contains("`snapdex --repo \(repo) forget") }, "\(r.out)")
+        #expect(advice.contains("`snapdex --repo \(repo) index --source s`"), "\(advice)")
+        // Both commands, run as printed.
+        let spans = advice.split(separator: "`", omittingEmptySubsequences: false)
+        let commands = stride(from: 1, to: spans.count - 1, by: 2).map { spans[$0].split(separator: " ").map(String.init) }
+        #expect(commands.count == 2)
+        for c in commands {
+            let followed = try runTool(binary, Array(c.dropFirst()))
+            #expect(followed.status == 0, "\(c): \(followed.out)")
+        }
+        #expect(try run(["verify", "--repo", repo]).status == 0)
+        let after = try Repository.open(at: repo).points()
+        #expect(after.map(\.time).sorted() == points.map(\.time))
+        #expect(try run(["cat", "s@2026-11-02", "/new-2026-11-02", "--repo", repo]).out == "2026-11-02")
+        #expect(try run(["cat", "s@2026-11-02", "/d10/f1003", "--repo", repo]).out == "1003")
+    }
 }

@@ -207,6 +207,14 @@ func write(_ path: String, _ text: String) {
         return words.first == "snapdex" ? Array(words.dropFirst()) : nil
     }
 
+    /// The advice of a command run with `--repo repo`, which must name that repository
+    /// (`snapdex --repo REPO ...`: run as printed from any folder, it acts there), without
+    /// that `--repo REPO` (the CLI harness gives it to every run); nil when it does not.
+    static func advice(_ err: String, on repo: String) -> [String]? {
+        guard let words = advice(err), words.starts(with: ["--repo", repo]) else { return nil }
+        return Array(words.dropFirst(2))
+    }
+
     @Test func verifyAdviceRepairsADamagedBlockOrNamesThePointsToForget() throws {
         let s = Scratch()
         let cli = CLI(repo: s.path + "/repo")
@@ -227,7 +235,7 @@ func write(_ path: String, _ text: String) {
         try Self.flip(block) { $0 - 5 }
         r = cli.run("verify")
         #expect(r.status == 3)
-        let repair = try #require(Self.advice(r.err), "\(r.err)")
+        let repair = try #require(Self.advice(r.err, on: cli.repo), "\(r.err)")
         #expect(repair == ["verify", "--repair"])
         r = cli.run(repair)
         #expect(r.status == 0, "\(r.out) \(r.err)")
@@ -241,8 +249,8 @@ func write(_ path: String, _ text: String) {
         r = cli.run("verify --repair")
         #expect(r.status == 3)
         #expect(r.out.contains("could not repair block"))
-        let line = try #require(r.out.split(separator: "\n").first { $0.contains("`snapdex forget") })
-        let forget = try #require(Self.advice(String(line)))
+        let line = try #require(r.out.split(separator: "\n").first { $0.contains("`snapdex --repo \(cli.repo) forget") }, "\(r.out)")
+        let forget = try #require(Self.advice(String(line), on: cli.repo))
         #expect(forget == ["forget", String(newest.id.prefix(12))])
         #expect(cli.run(forget).status == 0)
         #expect(cli.run("verify").status == 0)

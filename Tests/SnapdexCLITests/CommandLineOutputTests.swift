@@ -97,20 +97,20 @@ extension CLITests {
         var r = cli.run("versions home /alice/nope.txt")
         #expect(r.status == 1)
         #expect(!r.err.contains("any point") && r.err.contains("is in no restore point of home"), "\(r.err)")
-        var advice = try #require(Self.advice(r.err))
+        var advice = try #require(Self.advice(r.err, on: cli.repo), "\(r.err)")
         #expect(advice == ["find", "'nope.txt'", "--source", "home"], "\(advice)")
         #expect(cli.run(advice.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'")) }).status == 0)
 
         r = cli.run("diff home@2026-11-01 home@latest /alice/gone/x")
         #expect(r.status == 1)
         #expect(!r.err.contains(" or ") && r.err.contains("is in neither restore point"), "\(r.err)")
-        advice = try #require(Self.advice(r.err))
+        advice = try #require(Self.advice(r.err, on: cli.repo), "\(r.err)")
         #expect(advice.first == "ls" && advice.last == "/alice/gone", "\(advice)")
         // /alice/gone is not there either, but its parent is: the advice lists a real folder
         // only when one exists; here the ls fails with the same plain message.
         #expect(cli.run(advice).status == 1)
         r = cli.run("diff home@2026-11-01 home@latest /alice/nope.txt")
-        advice = try #require(Self.advice(r.err))
+        advice = try #require(Self.advice(r.err, on: cli.repo), "\(r.err)")
         #expect(cli.run(advice).status == 0, "\(advice)")
     }
 

@@ -65,7 +65,7 @@ extension CLITests {
         #expect(verify.status == 3, "\(damage): \(verify.out) \(verify.err)")
         let named = verify.out.split(separator: "\n").filter { $0.contains(json) }
         #expect(named.count == 1, "\(damage): out \(verify.out) err \(verify.err)")
-        let advice = try #require(Self.advice(verify.err), "\(verify.err)")
+        let advice = try #require(Self.advice(verify.err, on: cli.repo), "\(verify.err)")
         #expect(advice == ["verify", "--repair"])
         // The other source is not blocked by this one's damage.
         #expect(cli.run("policy show work").status == 0)
@@ -124,7 +124,7 @@ extension CLITests {
         #expect(String(decoding: Self.fileBytes(json), as: UTF8.self).contains("keep-last=2"))
         write(s.path + "/snaps/2026-11-04/f", "day 4")
         let index = cli.run("index --source home")
-        #expect(index.status == 3 && index.err.contains("`snapdex verify --repair`"), "\(index.err)")
+        #expect(index.status == 3 && index.err.contains("`snapdex --repo \(cli.repo) verify --repair`"), "\(index.err)")
         #expect(try Repository.open(at: s.path + "/repo").points(source: "home").count == 3)
         #expect(cli.run("policy show home").status == 3)
         #expect(cli.run("source list").status == 3)
@@ -156,7 +156,7 @@ extension CLITests {
         for command in ["points", "verify", "index --source home", "expire"] {
             let r = cli.run(command)
             #expect(r.status == 3, "\(damage): \(command): \(r.err)")
-            #expect(Self.advice(r.err) == ["verify", "--repair"], "\(damage): \(command): \(r.err)")
+            #expect(Self.advice(r.err, on: cli.repo) == ["verify", "--repair"], "\(damage): \(command): \(r.err)")
         }
         let repaired = cli.run("verify --repair")
         #expect(repaired.status == 0, "\(damage): \(repaired.out) \(repaired.err)")

@@ -31,7 +31,7 @@ extension CLITests {
                 if r.status == 0 && command == "points --json" { #expect(r.out == points, "page \(page)") }
                 if r.status == 3 {
                     damaged += 1
-                    #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("is damaged") && r.err.contains("`snapdex rescan`"), "\(r.err)")
+                    #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("is damaged") && r.err.contains("`snapdex --repo \(cli.repo) rescan`"), "\(r.err)")
                 }
             }
             #expect(cli.run("rescan").status == 0)
@@ -147,7 +147,7 @@ extension CLITests {
         let before = RepoFiles.manifests(repo)
         let blocks = Self.blockFiles(repo)
         let run = cli.run("expire")
-        #expect(run.status == 3 && run.err.contains("cannot be read") && run.err.contains("`snapdex verify`"), "\(run.status) \(run.err)")
+        #expect(run.status == 3 && run.err.contains("cannot be read") && run.err.contains("`snapdex --repo \(cli.repo) verify`"), "\(run.status) \(run.err)")
         #expect(run.err.split(separator: "\n").count <= 2, "\(run.err)")
         #expect(RepoFiles.manifests(repo) == before)
         #expect(Self.blockFiles(repo) == blocks)
@@ -196,7 +196,7 @@ extension CLITests {
             for command in ["points --json", "points", "ls home@latest /", "find 'b*'"] {
                 let r = cli.run(command)
                 #expect(r.status == 0 || r.status == 3, "\(damage), \(command): \(r.status) \(r.err)")
-                if r.status == 3 { #expect(r.err.contains("`snapdex rescan`"), "\(r.err)") }
+                if r.status == 3 { #expect(r.err.contains("`snapdex --repo \(cli.repo) rescan`"), "\(r.err)") }
             }
             #expect(cli.run("rescan").status == 0)
             #expect(cli.run("points --json").out == points)

@@ -82,7 +82,7 @@ extension CLITests {
         try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: repo + "/snapdex.db"))
         let r = cli.run("points")
         #expect(r.status == 3)
-        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("run `snapdex rescan`"), "\(r.err)")
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("run `snapdex --repo \(repo) rescan`"), "\(r.err)")
         // Followed as printed, the advice repairs it and loses nothing.
         let rescan = cli.run("rescan")
         #expect(rescan.status == 0, "\(rescan.err)")
@@ -319,7 +319,7 @@ extension CLITests {
         #expect(cli.run("init").status == 0)
         #expect(cli.run("source add home").status == 0)
         let noFolder = cli.run("index --source home")
-        #expect(noFolder.status == 1 && noFolder.err.contains("`snapdex source set home --snapshots DIR`"), "\(noFolder.err)")
+        #expect(noFolder.status == 1 && noFolder.err.contains("`snapdex --repo \(cli.repo) source set home --snapshots DIR`"), "\(noFolder.err)")
         #expect(cli.run(["source", "set", "home", "--snapshots", s.path + "/snaps", "--live-path", s.path + "/live"]).status == 0)
         #expect(cli.run("index --source home").status == 0)
         #expect(cli.run("source list --json").out.contains(s.path + "/live"))
@@ -356,7 +356,7 @@ extension CLITests {
         if databaseRebuilt { Self.removeDatabase(repo) }
         let verify = cli.run("verify")
         #expect(verify.status == 3)
-        let advice = try #require(verify.err.range(of: "`snapdex forget ").map { verify.err[$0.upperBound...].prefix { $0 != "`" } })
+        let advice = try #require(verify.err.range(of: "`snapdex --repo \(cli.repo) forget ").map { verify.err[$0.upperBound...].prefix { $0 != "`" } })
         let forget = cli.run(["forget"] + advice.split(separator: " ").map(String.init))
         #expect(forget.status == 0, "\(forget.err)")
         #expect(!FileManager.default.fileExists(atPath: path))

@@ -35,7 +35,7 @@ extension CLITests {
         for command in ["gc", "expire", "index --source home", "rescan"] {
             let r = cli.run(command)
             #expect(r.status == 3 && r.err.split(separator: "\n").count == 1 && r.err.contains("journal is damaged")
-                    && r.err.contains("`snapdex verify --repair`"), "\(command): \(r.err)")
+                    && r.err.contains("`snapdex --repo \(repo) verify --repair`"), "\(command): \(r.err)")
             #expect(FileManager.default.fileExists(atPath: repo + "/catalogs/home/\(old.id).manifest"), "\(command)")
             #expect(Self.blockFiles(repo) == blocks, "\(command)")
         }
@@ -64,7 +64,7 @@ extension CLITests {
         try Self.flip(path, at: { Array($0).firstRange(of: Array("keep-last=3".utf8))!.upperBound - 1 }, bit: 2)  // 3 becomes 1
         #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self).contains("keep-last=1"))
         let gc = cli.run("gc")
-        #expect(gc.status == 3 && gc.err.contains("checksum does not match") && gc.err.contains("`snapdex verify --repair`"), "\(gc.err)")
+        #expect(gc.status == 3 && gc.err.contains("checksum does not match") && gc.err.contains("`snapdex --repo \(repo) verify --repair`"), "\(gc.err)")
         #expect(cli.run("policy show home").out.contains("keep-last=5"))
         #expect(cli.run("verify --repair").status == 0)
         #expect(cli.run("policy show home").out.contains("keep-last=5"))

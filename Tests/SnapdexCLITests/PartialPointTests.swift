@@ -114,7 +114,7 @@ extension CLITests {
         #expect(under.status == ExitStatus.failure)
         #expect(under.err.contains("/secret/inner is not in restore point "))
         #expect(under.err.contains(": /secret could not be read when the point was indexed (Permission denied)"), "\(under.err)")
-        let advice = try #require(under.err.firstMatch(of: /`snapdex (versions [^`]*)`/)?.1)
+        let advice = try #require(under.err.firstMatch(of: /`snapdex --repo [^ ]+ (versions [^`]*)`/)?.1, "\(under.err)")
         let followed = cli.run(String(advice))
         // Where a partial point could not read it, versions says "not read", never "deleted".
         #expect(followed.status == 0, "\(followed.err)")

@@ -162,7 +162,7 @@ extension CLITests {
             followed.append(command.joined(separator: " ") + " → \(r.status)")
             if r.status == 0 { break }
             #expect(r.status == 3, "\(followed): \(r.err)")
-            command = try #require(Self.advice(r.err.split(separator: "\n").last.map(String.init) ?? ""), "\(followed): \(r.err)")
+            command = try #require(Self.advice(r.err.split(separator: "\n").last.map(String.init) ?? "", on: cli.repo), "\(followed): \(r.err)")
         }
         #expect(followed.count <= 3 && followed.last?.hasSuffix("→ 0") == true, "\(followed)")
         #expect(!FileManager.default.fileExists(atPath: repo + "/journal"))
@@ -185,8 +185,8 @@ extension CLITests {
         let list = cli.run("source list")
         #expect(list.status == 3)
         let add = cli.run(["source", "add", "home", "--snapshots", s.path + "/snaps"])
-        #expect(add.status == 3 && add.err.contains("`snapdex verify --repair`"), "\(add.err)")
-        let advice = try #require(Self.advice(list.err), "\(list.err)")
+        #expect(add.status == 3 && add.err.contains("`snapdex --repo \(cli.repo) verify --repair`"), "\(add.err)")
+        let advice = try #require(Self.advice(list.err, on: cli.repo), "\(list.err)")
         #expect(advice == ["verify", "--repair"])
         let repaired = cli.run(advice)
         #expect(repaired.status == 0, "\(repaired.err)")

@@ -94,16 +94,18 @@ extension CLITests {
                                                                  applyToExisting: true)
         r = cli.run("policy show s")
         #expect(r.out.contains("a policy stored without a zone counts periods in this machine's zone"), "\(r.out)")
-        let advice = try #require(r.out.split(separator: "\n").first { $0.contains("snapdex policy set") })
-        let command = try #require(advice.range(of: "snapdex policy set ").map { String(advice[$0.upperBound...]) })
+        // Printed with the --repo it ran with: run as printed from anywhere, it acts here.
+        let named = "snapdex --repo \(s.path)/repo policy set "
+        let advice = try #require(r.out.split(separator: "\n").first { $0.contains(named) }, "\(r.out)")
+        let command = try #require(advice.range(of: named).map { String(advice[$0.upperBound...]) })
         #expect(command == "s --keep-last 2 --weekly 3 --zone \(CalendarZone.local.name) --apply-to-existing")
         #expect(cli.run("policy set " + command).status == 0)
         r = cli.run("policy show s")
-        #expect(!r.out.contains("without a zone") && !r.out.contains("snapdex policy set") && r.out.contains("3 index(es) store: keep-last=2 weekly=3 zone="), "\(r.out)")
+        #expect(!r.out.contains("without a zone") && !r.out.contains(" policy set ") && r.out.contains("3 index(es) store: keep-last=2 weekly=3 zone="), "\(r.out)")
         // A policy set for new indexes only: policy show prints how to store it in the others.
         #expect(cli.run("policy set s --daily 5 --zone Asia/Tokyo").status == 0)
         r = cli.run("policy show s")
-        #expect(r.out.contains("to store the source's policy in every index: snapdex policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing"), "\(r.out)")
+        #expect(r.out.contains("to store the source's policy in every index: snapdex --repo \(s.path)/repo policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing"), "\(r.out)")
         #expect(cli.run("policy set s --daily 5 --zone Asia/Tokyo --apply-to-existing").status == 0)
         #expect(cli.run("policy show s").out == "s: daily=5 zone=Asia/Tokyo\n  3 index(es) store: daily=5 zone=Asia/Tokyo\n")
         // A zone this machine's database does not know (set elsewhere): said, counted as UTC,
@@ -112,8 +114,8 @@ extension CLITests {
             source: "s", policy: RetentionPolicy(daily: 4, zone: CalendarZone(stored: "Mars/Olympus_Mons")), applyToExisting: true)
         r = cli.run("policy show s")
         #expect(r.out.contains("zone Mars/Olympus_Mons is unknown to this machine: its periods are counted in UTC"), "\(r.out)")
-        let fix = try #require(r.out.split(separator: "\n").first { $0.contains("snapdex policy set") })
-        let rerun = try #require(fix.range(of: "snapdex policy set ").map { String(fix[$0.upperBound...]) })
+        let fix = try #require(r.out.split(separator: "\n").first { $0.contains(named) })
+        let rerun = try #require(fix.range(of: named).map { String(fix[$0.upperBound...]) })
         #expect(rerun == "s --daily 4 --zone \(CalendarZone.local.name) --apply-to-existing")
         #expect(cli.run("policy set " + rerun).status == 0)
         #expect(!cli.run("policy show s").out.contains("unknown"))

@@ -125,16 +125,16 @@ extension CLITests {
         let high = cli.run("index --source tank")
         #expect(high.status == 1, "\(high.out) \(high.err)")
         let advice = try #require(high.err.split(separator: "`").dropFirst().first.map(String.init), "\(high.err)")
-        #expect(advice == "snapdex source set tank --snapshots \(s.path)/tank/.zfs/snapshot")
-        #expect(cli.run(Array(advice.split(separator: " ").dropFirst().map(String.init))).status == 0)
+        #expect(advice == "snapdex --repo \(cli.repo) source set tank --snapshots \(s.path)/tank/.zfs/snapshot")
+        #expect(cli.run(Array(advice.split(separator: " ").dropFirst(3).map(String.init))).status == 0)
         let fixed = cli.run("index --source tank")
         #expect(fixed.status == 0 && fixed.out.components(separatedBy: "indexed tank@").count - 1 == 2, "\(fixed.out) \(fixed.err)")
 
         let one = cli.run(["index", s.path + "/tank/.zfs/snapshot", "--source", "other"])
         #expect(one.status == 1 && cli.run("points --source other --json").out.isEmpty, "\(one.err)")
         let steps = one.err.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-        #expect(steps == ["snapdex source set other --snapshots \(s.path)/tank/.zfs/snapshot", "snapdex index --source other"], "\(one.err)")
-        for step in steps { #expect(cli.run(Array(step.split(separator: " ").dropFirst().map(String.init))).status == 0) }
+        #expect(steps == ["snapdex --repo \(cli.repo) source set other --snapshots \(s.path)/tank/.zfs/snapshot", "snapdex --repo \(cli.repo) index --source other"], "\(one.err)")
+        for step in steps { #expect(cli.run(Array(step.split(separator: " ").dropFirst(3).map(String.init))).status == 0) }
         #expect(cli.run("points --source other --json").out.split(separator: "\n").count == 2)
     }
 

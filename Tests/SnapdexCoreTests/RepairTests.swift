@@ -124,7 +124,7 @@ import Glibc
         try DamageTests.flip(repo, base) { $0 - 3 }
         let left = try repo.repair(try repo.verify(), chunking: chunking)
         #expect(left.count == 1)
-        #expect(left.first?.repairedFrom == nil && left.first?.reason == "no snapshot holds it")
+        #expect(left.first?.repairedFrom == nil && left.first?.reason?.hasPrefix("no snapshot holds it") == true)
         #expect(Set(left.first?.points ?? []) == Set(try repo.points().map(\.id)))
     }
 }

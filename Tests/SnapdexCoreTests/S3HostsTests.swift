@@ -191,7 +191,7 @@ struct S3HostsTests {
         let failed = try bucket.run(["index", "--source", "home"], host: "host-a", through: proxy)
         #expect(failed.status == 1, "\(failed.out)")
         let last = failed.out.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.contains("503 SlowDown") && last.contains("nothing half-done is visible") && last.contains("rerun `snapdex index --source home`"), "\(last)")
+        #expect(last.contains("503 SlowDown") && last.contains("nothing half-done is visible") && last.contains("rerun `snapdex --repo \(bucket.repo) index --source home`"), "\(last)")
         #expect(try bucket.keys("catalogs/home/").filter { $0.hasSuffix(".manifest") }.count == 1)
         #expect(try bucket.keys("locks/").isEmpty)
         let points = try bucket.run(["points"], host: "host-b")

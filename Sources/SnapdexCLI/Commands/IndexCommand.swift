@@ -180,7 +180,7 @@ struct IndexCommand: ParsableCommand {
                 StoreUsage.attach(to: &o)
                 out.line(bytes: o.encoded)
             } else if !Log.quiet {
-                out.line(message)
+                out.advice(message)
             }
         }
         if summaries.count > 1 && !json && !Log.quiet { out.line(IndexCommand.total(summaries, runWarnings: runWarnings)) }

@@ -76,7 +76,7 @@ struct InfoCommand: ParsableCommand {
             }
         }
         let below = reader.manifest.unreadable.listed.filter { $0.path != rel && PathBytes.isWithin($0.path, rel) }.count
-        if below > 0 { out.line("Missing: \(below) path(s) under it could not be read when the point was indexed (`snapdex ls -R` names them)") }
+        if below > 0 { out.advice("Missing: \(below) path(s) under it could not be read when the point was indexed (`snapdex ls -R` names them)") }
         out.line(" Point: \(p.id) (\(p.source), \(TimeDisplay.exactText(p.pointTime)))\(p.unreadable > 0 ? ", partial" : "")")
         let m = reader.manifest
         if let c = m.copiedFrom {

@@ -135,7 +135,7 @@ struct PolicyCommand: ParsableCommand {
                 let options = current.settings.map { "--\($0.name) \($0.value)" }.joined(separator: " ")
                 // A zone this machine does not know cannot be set here: the command names the local one.
                 let zone = (current.zone.flatMap { $0.isKnown ? $0 : nil } ?? .local).name
-                out.line("  to store the source's policy in every index: snapdex policy set \(source) \(options) --zone \(zone) --apply-to-existing")
+                out.line("  to store the source's policy in every index: \(out.snapdexCommand) policy set \(source) \(options) --zone \(zone) --apply-to-existing")
             }
         }
     }

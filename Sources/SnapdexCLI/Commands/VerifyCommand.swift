@@ -19,9 +19,14 @@ struct VerifyCommand: ParsableCommand {
             With --repair, each damaged or missing block is written again: the newest point that \
             uses it and whose snapshot directory still exists is indexed again in memory, and \
             when that gives back the block's exact bytes, the block file is rewritten (a block \
-            stored as a change to another is written after that one). Blocks no snapshot holds \
-            any more are named, with the points that use them and one `snapdex forget` command \
-            for them all. A damaged journal \
+            stored as a change to another is written after that one). A folder, FIFO or \
+            symbolic link where a block file belongs is never followed: a folder is moved aside \
+            to HASH.damaged beside it, the others are replaced, and the line says which. Blocks \
+            no snapshot gives back are named, with why, the points that use them and one \
+            `snapdex forget` command for them all; when those points' snapshots are still there \
+            (a hard-link copy such as `cp -al` changed only their files' change times and link \
+            counts, which a state block records), also the `snapdex index --source` that indexes \
+            them again afterwards, with the same names and contents. A damaged journal \
             (what a killed writer was changing, which writers refuse to finish) is removed, and \
             every point whose manifest is on disk is kept. A damaged config or source.json \
             is written anew: exactly as it was when one flipped bit explains the damage (its \
@@ -107,6 +112,7 @@ struct VerifyCommand: ParsableCommand {
         }
         for fixed in try repo.repairSourceConfigs(wait: wait.wait) { show(fixed) }
         var lost: [String] = []
+        var lostPoints: Set<String> = []
         for r in repairs {
             if let from = r.repairedFrom {
                 out.result("repaired block \(r.hash) from point \(from.prefix(12))" + (r.cleared.map { " (\($0))" } ?? ""))
@@ -115,11 +121,19 @@ struct VerifyCommand: ParsableCommand {
                 let users = ids.isEmpty ? "no remaining point uses it" : "used by point(s) \(ids.joined(separator: ", "))"
                 out.line("could not repair block \(r.hash): \(r.reason ?? "unknown"); \(users)")
                 for id in ids where !lost.contains(id) { lost.append(id) }
+                lostPoints.formUnion(r.points)
             }
         }
         // One command for them all: per block, the second would name points the first forgot.
+        // Snapshots still there (only their files' state changed) are indexed again after it.
         if !lost.isEmpty {
-            out.line("no snapshot gives those blocks back; forget the points that use them (`snapdex forget \(lost.sorted().joined(separator: " "))`)")
+            let forget = "forget the points that use them (`snapdex forget \(lost.sorted().joined(separator: " "))`)"
+            if let sources = repo.sourcesIndexingAgain(points: lostPoints.sorted()), !sources.isEmpty {
+                let index = sources.map { "`snapdex index --source \(ShellWord.quoted($0))`" }.joined(separator: ", ")
+                out.advice("those blocks cannot be written again; \(forget), then index their snapshots, which are still there, again (\(index)): the new points get the same names and contents")
+            } else {
+                out.advice("no snapshot gives those blocks back; \(forget)")
+            }
         }
         report = try repo.verify(points: selected.filter { p in (try? repo.point(id: p.id)) != nil })
         show(report)

@@ -71,8 +71,10 @@ extension Repository {
     public func copy(_ options: CopyOptions) throws -> CopyReport {
         let started = Timestamp.now
         var report = CopyReport(target: options.target, dryRun: options.dryRun)
-        // Checked before the target is made: a mistyped name leaves no new repository behind.
+        // Checked before the target is made: a mistyped name, or a folder of this repository
+        // that a writer refuses (a symbolic link for `archive`), leaves no new repository behind.
         for s in options.sources { _ = try source(named: s) }
+        try RepositoryFolder.check(root: root)
         let target = try CopyTarget.about(options.target) { try CopyTarget.open(options) }
         report.targetCreated = target.created
         if let t = target.repository, t.root == root || RepositoryMarks.id(config: t.config) == id {

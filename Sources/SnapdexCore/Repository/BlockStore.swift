@@ -204,6 +204,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
         var st = stat()
         guard PathCalls.lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG else { return nil }
         let kind = ManifestFile.kind(st)
+        let place = path.hasSuffix(".tmp") ? "named like its temporary file" : "in its place"
         let note: String
         if (st.st_mode & S_IFMT) == S_IFDIR {
             var aside = path + ".damaged"
@@ -213,7 +214,7 @@ public final class BlockStore: BlockSink, @unchecked Sendable {
                 aside = path + ".damaged.\(n)"
             }
             if case .failure(let e) = syscall({ PathCalls.rename(path, aside) }) { throw SnapdexError.io("cannot move aside", path, e) }
-            note = "\(kind) in its place was moved to \(aside)"
+            note = "\(kind) \(place) was moved to \(aside)"
         } else if path.hasSuffix(".tmp") {
             // Only a name snapdex uses for its own temporaries: removed (a link goes, not its target).
             if case .failure(let e) = syscall({ PathCalls.unlink(path) }) { throw SnapdexError.io("cannot remove", path, e) }

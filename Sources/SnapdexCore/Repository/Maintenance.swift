@@ -311,6 +311,10 @@ extension Repository {
             // repairs nothing. After the first pass, a point is indexed again only when a
             // block one of its patches is made against was just repaired.
             var patchBases: [Digest: [Digest]] = [:]  // pending patch or delta -> what it is made against
+            // Why a block was not given back by a snapshot that still exists: the point indexed
+            // again, and for a state part whether the chunk's names and contents came back the
+            // same (then only the files' state changed since: ctimes, link counts, inodes).
+            var missedBy: [Digest: (point: String, sameFiles: Bool)] = [:]
             var repairedLastPass: Set<Digest>? = nil
             while !pending.isEmpty, repairedLastPass?.isEmpty != true {
                 var repaired: Set<Digest> = []
@@ -320,8 +324,21 @@ extension Repository {
                     let wanted = Set(pending.keys).intersection(m.blockHashes)
                     for c in m.chunks { for part in c.parts where wanted.contains(part.block.hash) { if part.base != nil { patchBases[part.block.hash] = part.blocks.dropLast().map(\.hash) } } }
                     if let last = repairedLastPass, !wanted.contains(where: { (patchBases[$0] ?? []).contains(where: last.contains) }) { continue }
+                    // The whole names and content parts of each chunk whose state part is wanted:
+                    // reproduced too, they tell a snapshot whose files are the same.
+                    var sameFilesProbe: [Digest: [Digest]] = [:]
+                    for c in m.chunks where c.parts.count == 3 && wanted.contains(c.parts[2].block.hash) {
+                        sameFilesProbe[c.parts[2].block.hash] = c.parts[0..<2].map { $0.whole ?? $0.block.hash }
+                    }
+                    let probe = Set(sameFilesProbe.values.joined())
                     guard !wanted.isEmpty, let folder = try? snapshotFolder(of: p),
-                          let parts = try? reproduce(m, point: p, from: folder, wanted: wanted, chunking: chunking) else { continue }
+                          let parts = try? reproduce(m, point: p, from: folder, wanted: wanted.union(probe), chunking: chunking) else { continue }
+                    // Only a point's own parts say something of its snapshot (a base or level-1
+                    // delta it shares was made from another point's).
+                    let own = Set(m.chunks.flatMap { $0.parts.map(\.block.hash) })
+                    for h in wanted.intersection(own) where parts[h] == nil && missedBy[h] == nil {
+                        missedBy[h] = (p.id, sameFilesProbe[h].map { $0.allSatisfy { parts[$0] != nil } } ?? false)
+                    }
                     // Content deltas are the parts the writer may store uncompressed
                     // (`BlockSink.put`): written again as it chose, byte for byte.
                     let contentDeltas = Set(m.chunks.compactMap { c in c.parts.count > 1 && c.parts[1].delta ? c.parts[1].block.hash : nil })
@@ -338,10 +355,38 @@ extension Repository {
             for (h, b) in pending {
                 // A patch whose base is lost too cannot be made again, whatever the snapshots hold.
                 let reason = patchBases[h]?.first { pending[$0] != nil }.map { "it is stored as a change to block \($0.hex), which could not be repaired either" }
-                results.append(BlockRepair(hash: b.hash, reason: reason ?? "no snapshot holds it", points: b.points))
+                results.append(BlockRepair(hash: b.hash, reason: reason ?? Self.notGivenBack(missedBy[h]), points: b.points))
             }
             return results.sorted { $0.hash < $1.hash }
         }
+    }
+
+    /// The sources whose `snapdex index --source` would index these points' snapshots again
+    /// once the points are forgotten: each snapshot folder is still there, in its source's
+    /// snapshots folder. Nil when one is not (gone, moved, or indexed from a folder of its own).
+    public func sourcesIndexingAgain(points ids: [String]) -> [String]? {
+        var sources: Set<String> = []
+        for id in ids {
+            guard let p = try? point(id: id), let folder = try? source(named: p.source).snapshots,
+                  FileIO.isDirectory(p.snapshot), p.snapshot.hasPrefix(folder + "/"),
+                  !p.snapshot.dropFirst(folder.count + 1).contains("/") else { return nil }
+            sources.insert(p.source)
+        }
+        return sources.sorted()
+    }
+
+    /// Why no snapshot gave a block back, when none did: no snapshot of the points that use
+    /// it is left, or the one indexed again (`missed`) has changed since it was indexed. A
+    /// state part records each file's ctime, link count and inode, which a hard-link copy of
+    /// the snapshot (`cp -al`, rsnapshot's rotation) changes without touching names or
+    /// contents: those cannot be had again from the snapshot, so it is said as such.
+    static func notGivenBack(_ missed: (point: String, sameFiles: Bool)?) -> String {
+        guard let missed else { return "no snapshot holds it" }
+        let point = missed.point.prefix(12)
+        if missed.sameFiles {
+            return "no snapshot holds it: the snapshot of point \(point) still has the same names and contents, but its files' change times, link counts or inode numbers changed since it was indexed (a hard-link copy such as `cp -al` or an rsnapshot rotation changes them), and this block records those"
+        }
+        return "no snapshot holds it: the snapshot of point \(point) changed since it was indexed"
     }
 
     /// Indexes a point's snapshot again without publishing anything, and returns the parts

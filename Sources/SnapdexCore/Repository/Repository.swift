@@ -117,6 +117,11 @@ public final class Repository {
     /// Things people should know about how the repository was opened (the database was
     /// rebuilt from the catalog files, a source.json is damaged); the CLI prints them.
     public internal(set) var notes: [String] = []
+    /// Says what people must fix that a command met but got past (a session log that is
+    /// not a file); the CLI prints it as a warning, even with -q. Nil: nothing is said.
+    public var warn: ((String) -> Void)?
+    /// Whether `logSession` already said why the log was not written (said once a run).
+    private var saidSessionLogSkipped = false
     /// What the reconcile that opened the repository changed (a rebuild, when the database
     /// was new).
     var reconciledAtOpen = ReconcileReport()
@@ -637,9 +642,21 @@ public final class Repository {
     public func logSession(_ session: SessionRecord) {
         guard var line = try? JSONEncoder().encode(session) else { return }
         line.append(10)
-        // Logged after the work is done: a log that cannot be written (or is not a regular
-        // file, which `snapdex sessions` reports) does not fail it.
-        guard let fd = try? FileIO.openRegular(sessionsPath, O_RDWR | O_APPEND | O_CREAT) else { return }
+        // Logged after the work is done: a log that cannot be written does not fail it. One
+        // that is not a regular file is said once (it would stay unwritten for every run).
+        let fd: Int32
+        do {
+            fd = try FileIO.openRegular(sessionsPath, O_RDWR | O_APPEND | O_CREAT)
+        } catch SnapdexError.notRegularFile(let path, let kind) {
+            if !saidSessionLogSkipped {
+                saidSessionLogSkipped = true
+                let aside = ShellWord.quoted(path + ".damaged")
+                warn?("\(path) is \(kind), not a regular file, so this \(session.kind) was not logged; move it aside with `mv -- \(ShellWord.quoted(path)) \(aside)` and the next run starts a new log")
+            }
+            return
+        } catch {
+            return
+        }
         FileIO.adopt(fd)
         // A line torn by a crash (no newline at its end) is ended first, so it stays one
         // unreadable line and does not swallow this record. Writers hold the repository lock.

@@ -331,7 +331,9 @@ public enum ShellWord {
     /// no repository of its own.
     public static func naming(repository: String, in text: String) -> String {
         var spans = text.split(separator: "`", omittingEmptySubsequences: false).map(String.init)
-        for i in stride(from: 1, to: spans.count - 1, by: 2) where spans[i].hasPrefix("snapdex ") && !spans[i].contains("--repo") {
+        // `snapdex help` needs none (and ignores one).
+        for i in stride(from: 1, to: spans.count - 1, by: 2)
+        where spans[i].hasPrefix("snapdex ") && !spans[i].contains("--repo") && !spans[i].hasPrefix("snapdex help") {
             spans[i] = "snapdex --repo \(quoted(repository)) " + spans[i].dropFirst("snapdex ".count)
         }
         return spans.joined(separator: "`")

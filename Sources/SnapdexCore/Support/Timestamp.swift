@@ -203,6 +203,13 @@ public enum TimeParser {
         case unreadable
         case impossible(String)
         case outOfRange
+        /// A local time (no zone) in a year `mktime` cannot take (its year is a C int).
+        case needsZone
+    }
+
+    /// The refusal of a local time `mktime` cannot convert: the limit it names is the C library's.
+    static func needsZone(_ text: String) -> SnapdexError {
+        .invalidArgument("'\(text)' is a local time in a year the C library cannot convert (years \(Int(Int32.min) + 1900) to \(Int(Int32.max) + 1900)); give it a zone, such as Z or +01:00")
     }
 
     static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -223,6 +230,7 @@ public enum TimeParser {
         case .failure(.unreadable): throw SnapdexError.invalidTime(text)
         case .failure(.impossible(let why)): throw SnapdexError.impossibleTime(text, reason: why)
         case .failure(.outOfRange): throw SnapdexError.timeOutOfRange(text, hint: nil)
+        case .failure(.needsZone): throw needsZone(text)
         }
     }
 
@@ -338,6 +346,7 @@ public enum TimeParser {
         case .failure(.impossible(let why)): throw SnapdexError.impossibleTime(text, reason: why)
         case .failure(.outOfRange):
             throw SnapdexError.invalidArgument("\(option) '\(text)' is outside the file times a catalog can hold (stat's 64-bit seconds: \(FileTime.rangeDescription))")
+        case .failure(.needsZone): throw needsZone(text)
         }
     }
 
@@ -353,9 +362,7 @@ public enum TimeParser {
             }
             secs = total
         } else {
-            guard let year = Int32(exactly: f.year - 1900) else {
-                return .failure(.impossible("a local time in a year this far cannot be converted; name a zone, such as Z or +01:00"))
-            }
+            guard let year = Int32(exactly: f.year - 1900) else { return .failure(.needsZone) }
             var tm = Glibc.tm()
             tm.tm_year = year
             tm.tm_mon = Int32(f.month - 1)

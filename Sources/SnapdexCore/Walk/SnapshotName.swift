@@ -213,7 +213,7 @@ public enum SnapshotName {
         case .success(let t): return .time(t)
         case .failure(.impossible(let why)): return .impossible(why)
         case .failure(.outOfRange): return .impossible("it is outside the times snapdex can store (\(Timestamp.rangeDescription))")
-        case .failure(.unreadable): return .none
+        case .failure(.unreadable), .failure(.needsZone): return .none
         }
     }
 
