@@ -189,8 +189,11 @@ import Glibc
             findings.ran()
             if r.trapped { findings.fail(context, r, "advice trapped") }
             if r.status == 2 { findings.fail(context, r, "advice is not a valid command line") }
-            checkBlocks(work, fx, deleted, context, "after advice `\(r.line)`", findings, also: words.first == "forget" ? [] : missingBlocks)
-            let forgotten = words.first == "forget" ? Array(words.dropFirst()) : []
+            // Advice names the repository (`--repo R forget ...`) when it came from one the
+            // default would not find; the command is what follows.
+            let command = words.first == "--repo" ? Array(words.dropFirst(2)) : words
+            checkBlocks(work, fx, deleted, context, "after advice `\(r.line)`", findings, also: command.first == "forget" ? [] : missingBlocks)
+            let forgotten = command.first == "forget" ? Array(command.dropFirst()) : []
             checkManifests(work, intact, except: forgotten, context, r, findings)
         }
     }
