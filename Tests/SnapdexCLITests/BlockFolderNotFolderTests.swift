@@ -24,7 +24,7 @@ extension CLITests {
                      ["restore", "s@latest", "/f1", "--to", s.path + "/out"], ["verify"]] {
             let r = cli.run(args)
             #expect(r.status == 3, "\(args): \(r.status) \(r.err)")
-            #expect(Self.oneLine(r) && r.err.contains("snapdex verify --repair") && !r.err.contains("Not a directory"), "\(args): \(r.err)")
+            #expect(Self.oneLine(r) && r.err.contains("snapdex --repo \(repo) verify --repair") && !r.err.contains("Not a directory"), "\(args): \(r.err)")
         }
         // The advice, run as printed.
         let repaired = cli.run("verify --repair")

@@ -171,7 +171,7 @@ extension CLITests {
         let cli = Self.cachedRepository(s)
         let repo = s.path + "/repo"
         write(s.path + "/x.manifest", "outside")
-        write(s.path + "/repo/catalogs/x.manifest", "outside")
+        write(s.path + "/repo/x.manifest", "outside")
         // With a checksum that matches, as a writer would never write them: the journal is
         // refused (exit 3) and `verify --repair` drops it, touching nothing it names.
         let lines = "point ../../../x other\nremove .. ../../x\nadd home ../../x\nremove home ../../../x\n"
@@ -180,7 +180,7 @@ extension CLITests {
         #expect(gc.status == 3 && gc.err.contains("line 1 is not one Snapdex writes"), "\(gc.err)")
         #expect(cli.run("verify --repair").status == 0)
         #expect(FileManager.default.fileExists(atPath: s.path + "/x.manifest"))
-        #expect(FileManager.default.fileExists(atPath: s.path + "/repo/catalogs/x.manifest"))
+        #expect(FileManager.default.fileExists(atPath: s.path + "/repo/x.manifest"))
         #expect(!FileManager.default.fileExists(atPath: repo + "/journal"))
         #expect(cli.run("verify").status == 0)
     }

@@ -64,8 +64,8 @@ extension CLITests {
         let cli = Self.cachedRepository(s)
         let (_, _, blocks) = try Self.missingManifest(s, cli)
         let err = cli.run("verify").err
-        let advice = try #require(err.split(separator: "`").map(String.init).first { $0.hasPrefix("snapdex forget ") })
-        #expect(advice == "snapdex forget home@2026-11-02T00:00:00Z")
+        let advice = try #require(err.split(separator: "`").map(String.init).first { $0.hasPrefix("snapdex ") && $0.contains(" forget ") })
+        #expect(advice == "snapdex --repo \(s.path)/repo forget home@2026-11-02T00:00:00Z")
         let forget = cli.run(Array(advice.split(separator: " ").dropFirst().map(String.init)))
         #expect(forget.status == 0, "\(forget.err)")
         #expect(cli.run("gc").status == 0)
