@@ -362,24 +362,36 @@ public enum TimeParser {
             }
             secs = total
         } else {
-            guard let year = Int32(exactly: f.year - 1900) else { return .failure(.needsZone) }
-            var tm = Glibc.tm()
-            tm.tm_year = year
-            tm.tm_mon = Int32(f.month - 1)
-            tm.tm_mday = Int32(f.day)
-            tm.tm_hour = Int32(f.hour)
-            tm.tm_min = Int32(f.minute)
-            tm.tm_sec = Int32(f.second)
-            tm.tm_isdst = -1
-            let wanted = (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
-            secs = Int64(mktime(&tm))
-            guard (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) == wanted else {
-                return secs == -1 && errno == EOVERFLOW ? .failure(.outOfRange)
-                    : .failure(.impossible("the local time zone skips it (a daylight-saving change); name a zone, such as Z or +01:00"))
+            switch localSeconds(f) {
+            case .success(let s): secs = s
+            case .failure(let e): return .failure(e)
             }
         }
         guard let t = FileTime(seconds: secs, nanos: f.nanos) else { return .failure(.outOfRange) }
         return .success(t)
+    }
+
+    /// Seconds since the epoch of checked fields read as a wall time of the local zone, by
+    /// mktime: `needsZone` for a year the C library cannot take, `outOfRange` past time_t,
+    /// `impossible` for a wall time the zone skips (mktime moves it instead of refusing it).
+    static func localSeconds(_ f: Fields) -> Result<Int64, Failure> {
+        guard let year = Int32(exactly: f.year - 1900) else { return .failure(.needsZone) }
+        var tm = Glibc.tm()
+        tm.tm_year = year
+        tm.tm_mon = Int32(f.month - 1)
+        tm.tm_mday = Int32(f.day)
+        tm.tm_hour = Int32(f.hour)
+        tm.tm_min = Int32(f.minute)
+        tm.tm_sec = Int32(f.second)
+        tm.tm_isdst = -1
+        let wanted = (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
+        errno = 0
+        let secs = Int64(mktime(&tm))
+        guard (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) == wanted else {
+            return secs == -1 && errno == EOVERFLOW ? .failure(.outOfRange)
+                : .failure(.impossible("the local time zone skips it (a daylight-saving change); name a zone, such as Z or +01:00"))
+        }
+        return .success(secs)
     }
 
     /// The instant of checked fields: exact, or `outOfRange`.
@@ -392,19 +404,9 @@ public enum TimeParser {
             let days = Int64(Civil.days(year: f.year, month: f.month, day: f.day))
             secs = days * 86_400 + Int64(f.hour * 3600 + f.minute * 60 + f.second) - Int64(off)
         } else {
-            var tm = Glibc.tm()
-            tm.tm_year = Int32(f.year - 1900)
-            tm.tm_mon = Int32(f.month - 1)
-            tm.tm_mday = Int32(f.day)
-            tm.tm_hour = Int32(f.hour)
-            tm.tm_min = Int32(f.minute)
-            tm.tm_sec = Int32(f.second)
-            tm.tm_isdst = -1
-            let wanted = (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
-            secs = Int64(mktime(&tm))
-            // mktime moves a wall time the zone skips (a daylight-saving gap) instead of refusing it.
-            guard (tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) == wanted else {
-                return .failure(.impossible("the local time zone skips it (a daylight-saving change); name a zone, such as Z or +01:00"))
+            switch localSeconds(f) {
+            case .success(let s): secs = s
+            case .failure(let e): return .failure(e)
             }
         }
         guard let t = Timestamp(exactSeconds: secs, nanos: f.nanos) else { return .failure(.outOfRange) }
